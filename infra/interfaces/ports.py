@@ -79,8 +79,9 @@ class BillMirror(Protocol):
         """Bills with ``balance > 0``, earliest due first (undated last)."""
         ...
 
-    def bills_due_between(self, business_id: int, start: date, end: date) -> list[BillRecord]:
-        """Unpaid bills with ``start <= due_date <= end``, earliest due first."""
+    def bills_due_between(self, business_id: int, start: date, end: date, *, limit: int | None = None
+                          ) -> list[BillRecord]:
+        """Unpaid bills with ``start <= due_date <= end``, earliest due first (then by id)."""
         ...
 
     def overdue_bills(self, business_id: int, as_of: date, *, limit: int | None = None) -> list[BillRecord]:

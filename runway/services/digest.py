@@ -1,0 +1,73 @@
+"""The weekly digest of one client, and the runway figures behind it. Pattern 1 only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domains.ap.services.bill import BillService
+from domains.ap.services.payment import PaymentService
+from domains.ar.services.collections import CollectionsService, OverdueInvoice
+from domains.bank.services.balance import BalanceService
+from domains.core.clock import Clock
+from domains.core.freshness import Answer, Freshness, combine
+from domains.portfolio.services.overview import PortfolioService
+from infra.interfaces.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
+from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
+
+DIGEST_DAYS = 7
+TOP_ITEMS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyDigest:
+    business: BusinessRecord
+    as_of: date
+    runway: RunwayFigures
+    cash_source: str
+    ar: OpenAmountSummary
+    ap: OpenAmountSummary
+    last_week: CashFlowTotals
+    bills_due_this_week: list[BillRecord]
+    invoices_to_chase: list[OverdueInvoice]
+    freshness: Freshness
+
+
+class RunwayService:
+    """Runway and weekly digest of one client business from the mirror (Pattern 1).
+
+    Contract: ``runway`` and ``weekly_digest`` read only the mirror, raise ``NotFound`` for an unknown
+    business, and report the freshness of the oldest data they used.
+    """
+
+    def __init__(self, portfolio: PortfolioService, bills: BillService, payments: PaymentService,
+                 collections: CollectionsService, balances: BalanceService, clock: Clock) -> None:
+        self._portfolio = portfolio
+        self._bills = bills
+        self._payments = payments
+        self._collections = collections
+        self._balances = balances
+        self._clock = clock
+
+    def runway(self, business_id: int) -> Answer[RunwayFigures]:
+        self._portfolio.get_business(business_id)
+        cash = self._balances.mirrored_cash_position(business_id)
+        ar = self._collections.ar_summary(business_id)
+        ap = self._bills.ap_summary(business_id)
+        flow = self._payments.cash_flow(business_id, BURN_WINDOW_DAYS)
+        figures = compute_runway(cash=cash.data.total, open_ar=ar.data.open_total, open_ap=ap.data.open_total,
+                                 paid_in_window=flow.data.paid, received_in_window=flow.data.received)
+        return Answer(figures, combine(cash.freshness, ar.freshness, ap.freshness, flow.freshness))
+
+    def weekly_digest(self, business_id: int) -> WeeklyDigest:
+        business = self._portfolio.get_business(business_id)
+        runway = self.runway(business_id)
+        ar = self._collections.ar_summary(business_id, DIGEST_DAYS)
+        ap = self._bills.ap_summary(business_id, DIGEST_DAYS)
+        last_week = self._payments.cash_flow(business_id, DIGEST_DAYS)
+        due = self._bills.bills_due_within(business_id, DIGEST_DAYS, limit=TOP_ITEMS)
+        chase = self._collections.overdue_invoices(business_id, limit=TOP_ITEMS)
+        freshness = combine(runway.freshness, ar.freshness, ap.freshness, last_week.freshness,
+                            due.freshness, chase.freshness)
+        return WeeklyDigest(business, self._clock.today(), runway.data, "mirror", ar.data, ap.data,
+                            last_week.data, due.data, chase.data, freshness)
