@@ -1,0 +1,12 @@
+from domains.core.money import ZERO
+from infra.interfaces.ports import BillMirror
+
+
+def open_total(bills: BillMirror) -> object:
+    return ZERO
+
+
+def fetch_bills() -> list[object]:
+    import httpx  # planted-violation
+
+    return []

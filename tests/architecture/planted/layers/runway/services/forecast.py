@@ -1,0 +1,1 @@
+HORIZON_DAYS = 90

@@ -1,0 +1,198 @@
+"""archguard's source reading: what it finds, and the contract type built on it."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+
+import grimp
+import pytest
+from importlinter.domain.contract import InvalidContractOptions
+
+from archguard.contracts import ForbiddenSourceImportsContract
+from archguard.source_imports import ImportKind, find_imports, resolve_relative
+
+
+def _found(source: str, module: str = "pkg.sub.mod", *, is_package: bool = False) -> list[tuple[str, ImportKind, bool]]:
+    return [(f.candidate, f.kind, f.in_function)
+            for f in find_imports(textwrap.dedent(source), module, is_package=is_package)]
+
+
+def test_finds_module_level_and_function_level_imports() -> None:
+    source = """
+        import os, json as j
+        from decimal import Decimal
+
+        def fetch():
+            import httpx
+            from http import client
+            return httpx
+
+        class Gateway:
+            async def call(self):
+                from urllib.request import urlopen
+    """
+    assert _found(source) == [
+        ("os", ImportKind.IMPORT, False),
+        ("json", ImportKind.IMPORT, False),
+        ("decimal.Decimal", ImportKind.FROM_IMPORT, False),
+        ("httpx", ImportKind.IMPORT, True),
+        ("http.client", ImportKind.FROM_IMPORT, True),
+        ("urllib.request.urlopen", ImportKind.FROM_IMPORT, True),
+    ]
+
+
+def test_finds_dynamic_imports_with_literal_names() -> None:
+    source = """
+        import importlib
+        import importlib as il
+        import builtins
+        from importlib import import_module, import_module as load
+
+        def later(name):
+            importlib.import_module("httpx")
+            il.import_module("requests")
+            import_module("socket")
+            load("quickbooks.objects")
+            __import__("urllib.request")
+            builtins.__import__("aiohttp")
+            import_module(".sibling", package=__package__)
+            importlib.import_module("..core.money", "pkg.sub")
+            __import__("neighbour", globals(), locals(), [], 1)
+            importlib.import_module(name)          # not a literal: beyond static analysis
+            importlib.import_module(f"x{name}")    # neither
+    """
+    dynamic = [(name, kind) for name, kind, _ in _found(source) if kind.is_dynamic]
+    assert dynamic == [
+        ("httpx", ImportKind.IMPORT_MODULE),
+        ("requests", ImportKind.IMPORT_MODULE),
+        ("socket", ImportKind.IMPORT_MODULE),
+        ("quickbooks.objects", ImportKind.IMPORT_MODULE),
+        ("urllib.request", ImportKind.DUNDER_IMPORT),
+        ("aiohttp", ImportKind.DUNDER_IMPORT),
+        ("pkg.sub.sibling", ImportKind.IMPORT_MODULE),
+        ("pkg.core.money", ImportKind.IMPORT_MODULE),
+        ("pkg.sub.neighbour", ImportKind.DUNDER_IMPORT),
+    ]
+
+
+def test_statement_text_and_line_are_reported() -> None:
+    source = "x = 1\nfrom infra.db import (\n    session,\n    engine,\n)\n"
+    found = find_imports(source, "domains.ap.services.bill")
+    assert [(f.lineno, f.statement, f.candidate) for f in found] == [
+        (2, "from infra.db import ( session, engine, )", "infra.db.session"),
+        (2, "from infra.db import ( session, engine, )", "infra.db.engine"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "module", "is_package", "expected"),
+    [
+        ("money", 1, "domains.core.ids", False, "domains.core.money"),
+        ("", 1, "domains.core.ids", False, "domains.core"),
+        ("core.money", 2, "domains.ap.bill", False, "domains.core.money"),
+        ("money", 1, "domains.core", True, "domains.core.money"),
+        ("x", 3, "domains.core", True, None),
+    ],
+)
+def test_relative_imports_resolve_like_python(name, level, module, is_package, expected) -> None:
+    assert resolve_relative(name, level, module, is_package) == expected
+
+
+# The contract type, on a throwaway project whose root packages have names no other test imports.
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    tag = uuid.uuid4().hex[:8]
+    dom, inf = f"agdom{tag}", f"aginf{tag}"
+    files = {
+        f"{dom}/__init__.py": "",
+        f"{dom}/service.py": f"""
+            import urllib.parse
+            from http import HTTPStatus
+            from urllib import parse
+            import httpx_helpers_of_our_own
+            from {inf} import interfaces
+            from {inf}.interfaces import ports
+            from .sibling import value
+
+
+            def later():
+                from http import client
+                return __import__("{inf}.db")
+        """,
+        f"{dom}/sibling.py": f"""
+            from urllib.request import urlopen
+            import {inf}.db.session
+            from {inf}.db import Session
+            value = 1
+        """,
+        f"{dom}/httpx_helpers_of_our_own.py": "",
+        f"{inf}/__init__.py": "",
+        f"{inf}/interfaces/__init__.py": "",
+        f"{inf}/interfaces/ports.py": "",
+        f"{inf}/db/__init__.py": "Session = object\n",
+        f"{inf}/db/session.py": "",
+    }
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph(dom, inf, include_external_packages=True, cache_dir=None)
+    return dom, inf, graph
+
+
+def _contract(**options) -> ForbiddenSourceImportsContract:
+    return ForbiddenSourceImportsContract(
+        name="test", session_options={"root_packages": []}, contract_options=options,
+    )
+
+
+def _chains(contract: ForbiddenSourceImportsContract, graph) -> list[tuple[str, int]]:
+    check = contract.check(graph, verbose=False)
+    return [(v.chain, v.found.lineno) for v in check.metadata["violations"]]
+
+
+def test_external_submodules_are_matched_precisely(project) -> None:
+    dom, _, graph = project
+    contract = _contract(source_modules=[dom], forbidden_modules=["http.client", "urllib.request", "httpx"])
+
+    assert _chains(contract, graph) == [
+        (f"{dom}.service -> http.client", 11),
+        (f"{dom}.sibling -> urllib.request", 1),
+    ]
+
+
+def test_allowed_modules_carve_an_interface_out_of_a_forbidden_package(project) -> None:
+    dom, inf, graph = project
+    contract = _contract(source_modules=[dom], forbidden_modules=[inf], allowed_modules=[f"{inf}.interfaces"])
+
+    assert _chains(contract, graph) == [
+        (f"{dom}.service -> {inf}.db", 12),           # __import__ inside a function
+        (f"{dom}.sibling -> {inf}.db.session", 2),
+        (f"{dom}.sibling -> {inf}.db", 3),            # "from x.db import Session": Session is an attribute
+    ]
+
+
+def test_contract_is_kept_when_nothing_forbidden_is_imported(project) -> None:
+    dom, _, graph = project
+    check = _contract(source_modules=[dom], forbidden_modules=["requests", "socket"]).check(graph, verbose=False)
+
+    assert check.kept
+    assert check.metadata["violations"] == []
+
+
+def test_missing_source_module_is_an_error(project) -> None:
+    dom, _, graph = project
+    with pytest.raises(ValueError, match="does not exist"):
+        _contract(source_modules=[f"{dom}.nowhere"], forbidden_modules=["httpx"]).check(graph, verbose=False)
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(InvalidContractOptions) as error:
+        _contract(source_modules=["domains"], forbidden_modules=["infra", "not a name"],
+                  allowed_modules=["runway.bootstrap"])
+    assert set(error.value.errors) == {"forbidden_modules", "allowed_modules"}
