@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domains.core.freshness import Freshness
 from domains.portfolio.services.overview import PortfolioService
-from infra.interfaces.records import BusinessRecord
+from domains.core.records import BusinessRecord
 from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 

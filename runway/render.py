@@ -1,0 +1,93 @@
+"""Rich renderings of runway answers for the command line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from domains.core.freshness import Freshness
+from runway.services.console import ConsoleRow
+from runway.services.digest import WeeklyDigest
+from runway.services.prep_tray import PrepTray
+
+STATUS_STYLE = {"critical": "bold red", "warning": "yellow", "healthy": "green", "excellent": "bold green"}
+PRIORITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
+
+
+def money(value: Decimal) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _days(value: Decimal | None) -> str:
+    return "not burning" if value is None else f"{value:,.1f}"
+
+
+def _freshness(fresh: Freshness) -> Text:
+    return Text(fresh.describe(), style="bold red" if fresh.stale else "dim")
+
+
+def console_table(rows: list[ConsoleRow], title: str = "Advisor console") -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name, justify in [("#", "right"), ("Client", "left"), ("Runway (days)", "right"), ("Weeks", "right"),
+                          ("Status", "left"), ("Cash", "right"), ("Open AR", "right"), ("Open AP", "right"),
+                          ("Net burn / day", "right"), ("Data", "left")]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        f = row.runway
+        weeks = "-" if f.runway_weeks is None else f"{f.runway_weeks:,.1f}"
+        table.add_row(str(row.rank), row.business.name, _days(f.runway_days), weeks,
+                      Text(f.status.value, style=STATUS_STYLE[f.status.value]), money(f.cash), money(f.open_ar),
+                      money(f.open_ap), money(f.net_burn_per_day.quantize(Decimal("0.01"))),
+                      _freshness(row.freshness))
+    return table
+
+
+def digest_panel(d: WeeklyDigest) -> Panel:
+    f = d.runway
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    weeks = "" if f.runway_weeks is None else f" ({f.runway_weeks} weeks)"
+    summary.add_row("Runway", Text(f"{_days(f.runway_days)} days{weeks} - {f.status.value}",
+                                   style=STATUS_STYLE[f.status.value]))
+    summary.add_row("Cash", f"{money(f.cash)} ({d.cash_source})")
+    summary.add_row("Open AR", f"{money(d.ar.open_total)} in {d.ar.open_count} invoices, "
+                               f"{money(d.ar.overdue_total)} overdue")
+    summary.add_row("Open AP", f"{money(d.ap.open_total)} in {d.ap.open_count} bills, "
+                               f"{money(d.ap.due_soon_total)} due within 7 days")
+    summary.add_row("Last 7 days", f"received {money(d.last_week.received)}, paid {money(d.last_week.paid)}")
+    summary.add_row("Net burn", f"{money(f.net_burn_per_day.quantize(Decimal('0.01')))} / day "
+                                f"over {f.window_days} days")
+    summary.add_row("Data", _freshness(d.freshness))
+
+    bills = Table(title="Bills due this week", title_justify="left", header_style="bold")
+    for col in ("Bill", "Vendor", "Due", "Balance"):
+        bills.add_column(col, justify="right" if col == "Balance" else "left")
+    for b in d.bills_due_this_week:
+        bills.add_row(b.doc_number or b.qbo_id, b.vendor_name or b.vendor_qbo_id,
+                      b.due_date.isoformat() if b.due_date else "-", money(b.balance))
+    chase = Table(title="Invoices to chase", title_justify="left", header_style="bold")
+    for col in ("Invoice", "Customer", "Days overdue", "Balance", "Priority"):
+        chase.add_column(col, justify="right" if col in ("Days overdue", "Balance") else "left")
+    for item in d.invoices_to_chase:
+        inv = item.invoice
+        chase.add_row(inv.doc_number or inv.qbo_id, inv.customer_name or inv.customer_qbo_id,
+                      str(item.days_overdue), money(inv.balance),
+                      Text(item.priority.value, style=PRIORITY_STYLE[item.priority.value]))
+    return Panel(Group(summary, Text(""), bills, Text(""), chase),
+                 title=f"Weekly digest: {d.business.name} ({d.as_of.isoformat()})", title_align="left")
+
+
+def tray_table(tray: PrepTray, business_name: str) -> Table:
+    table = Table(title=f"Prep tray: {business_name} (cash cap for bills {money(tray.cash_cap)}; "
+                        f"{tray.freshness.describe()})", title_justify="left", header_style="bold")
+    for col in ("Priority", "Action", "Counterparty", "Amount", "Why"):
+        table.add_column(col, justify="right" if col == "Amount" else "left")
+    for a in tray.actions:
+        table.add_row(Text(a.priority, style=PRIORITY_STYLE[a.priority]), a.title, a.counterparty or "-",
+                      money(a.amount), a.reason)
+    return table
