@@ -161,6 +161,10 @@ class PaymentMirror(Protocol):
         """Store a payment about to be sent to QBO, keyed by its ``request_id`` (unique per business)."""
         ...
 
+    def discard_pending_bill_payment(self, business_id: int, request_id: str) -> None:
+        """Forget a pending payment that QBO refused (nothing was created there)."""
+        ...
+
     def complete_bill_payment(self, business_id: int, request_id: str, created: BillPaymentRecord,
                               paid_bills: Sequence[BillRecord]) -> BillPaymentRecord:
         """In one transaction: mark the pending payment completed with what QBO answered, and store the

@@ -247,6 +247,11 @@ class InMemoryMirror:
             raise StorageError(f"duplicate request id {payment.request_id}")
         return self.add(dataclasses.replace(payment, id=None))
 
+    def discard_pending_bill_payment(self, business_id: int, request_id: str) -> None:
+        self.calls.append("discard_pending_bill_payment")
+        self.bill_payments = [p for p in self.bill_payments if not (
+            p.business_id == business_id and p.request_id == request_id and p.status == BillPaymentStatus.PENDING)]
+
     def complete_bill_payment(self, business_id: int, request_id: str, created: BillPaymentRecord,
                               paid_bills: Sequence[BillRecord]) -> BillPaymentRecord:
         self.calls.append("complete_bill_payment")

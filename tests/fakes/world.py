@@ -27,6 +27,7 @@ from runway.services.console import AdvisorConsoleService
 from runway.services.digest import RunwayService
 from runway.services.prep_tray import PrepTrayService
 from tests.fakes.mirror import BillView, InMemoryMirror, InvoiceView
+from tests.fakes.qbo_gateway import FakeQboGateway
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -52,6 +53,7 @@ def invoice(business_id: int, qbo_id: str, balance: str, due_in: int | None, cus
 class Services:
     mirror: InMemoryMirror
     clock: FixedClock
+    gateway: FakeQboGateway
     bills: BillService
     payments: PaymentService
     collections: CollectionsService
@@ -62,15 +64,17 @@ class Services:
     console: AdvisorConsoleService
 
 
-def wire(mirror: InMemoryMirror, clock: FixedClock | None = None) -> Services:
+def wire(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway: FakeQboGateway | None = None
+         ) -> Services:
     clock = clock or FixedClock(NOW)
+    gateway = gateway or FakeQboGateway()
     fresh = FreshnessReader(mirror)
     bills = BillService(BillView(mirror), fresh, clock)
-    payments = PaymentService(mirror, fresh, clock)
-    collections = CollectionsService(InvoiceView(mirror), fresh, clock)
-    balances = BalanceService(mirror, fresh, clock)
+    payments = PaymentService(mirror, fresh, clock, bills=BillView(mirror), directory=mirror, gateway=gateway)
+    collections = CollectionsService(InvoiceView(mirror), fresh, clock, directory=mirror, gateway=gateway)
+    balances = BalanceService(mirror, fresh, clock, directory=mirror, gateway=gateway)
     portfolio = PortfolioService(mirror, mirror, clock)
-    return Services(mirror, clock, bills, payments, collections, balances, portfolio,
+    return Services(mirror, clock, gateway, bills, payments, collections, balances, portfolio,
                     RunwayService(portfolio, bills, payments, collections, balances, clock),
                     PrepTrayService(portfolio, bills, payments, collections, balances, clock),
                     AdvisorConsoleService(portfolio))

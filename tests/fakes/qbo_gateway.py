@@ -1,0 +1,104 @@
+"""A hand-written fake of the live ``QboGateway`` port: a tiny QuickBooks in memory.
+
+It keeps bills, invoices and bank accounts per realm, lowers a bill's balance when a bill payment is
+created, answers a repeated ``request_id`` with the first result (as QBO does), and can be told to
+fail the next N calls with any ``QboError`` to exercise fallbacks and retries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from infra.interfaces.errors import QboError, QboValidationError
+from infra.interfaces.records import (
+    AccountRecord,
+    BillPaymentRecord,
+    BillPaymentStatus,
+    BillRecord,
+    BusinessRecord,
+    InvoiceRecord,
+    PaymentLine,
+)
+
+
+class FakeQboGateway:
+    def __init__(self) -> None:
+        self.bills: dict[tuple[str, str], BillRecord] = {}
+        self.invoices: dict[tuple[str, str], InvoiceRecord] = {}
+        self.accounts: dict[str, list[AccountRecord]] = {}
+        self.payments_by_request: dict[tuple[str, str], BillPaymentRecord] = {}
+        self.created_payments: list[BillPaymentRecord] = []
+        self.sent: list[tuple[str, str, str | None]] = []
+        self.calls: list[str] = []
+        self._failures: list[QboError] = []
+        self._fail_after_write: list[QboError] = []
+        self._next = 1000
+
+    # -- test controls ---------------------------------------------------------------------------
+
+    def fail_next(self, *errors: QboError) -> None:
+        """The next calls raise these, in order, before doing anything."""
+        self._failures.extend(errors)
+
+    def lose_next_answer(self, error: QboError) -> None:
+        """The next write is done in QBO but its answer is lost: the caller sees ``error``."""
+        self._fail_after_write.append(error)
+
+    def _maybe_fail(self, name: str) -> None:
+        self.calls.append(name)
+        if self._failures:
+            raise self._failures.pop(0)
+
+    # -- the port --------------------------------------------------------------------------------
+
+    def bank_accounts(self, business: BusinessRecord) -> list[AccountRecord]:
+        self._maybe_fail("bank_accounts")
+        return [dataclasses.replace(a, business_id=business.id) for a in self.accounts.get(business.qbo_realm_id, [])]
+
+    def get_bill(self, business: BusinessRecord, qbo_id: str) -> BillRecord:
+        self._maybe_fail("get_bill")
+        try:
+            return dataclasses.replace(self.bills[(business.qbo_realm_id, qbo_id)], business_id=business.id, id=None)
+        except KeyError as exc:
+            raise QboValidationError("Object Not Found", fault_code="610") from exc
+
+    def create_bill_payment(self, business: BusinessRecord, vendor_qbo_id: str, bank_account_qbo_id: str,
+                            txn_date: date, lines: Sequence[PaymentLine], request_id: str) -> BillPaymentRecord:
+        self._maybe_fail("create_bill_payment")
+        realm = business.qbo_realm_id
+        if (realm, request_id) in self.payments_by_request:
+            return self.payments_by_request[(realm, request_id)]
+        for line in lines:
+            bill = self.bills.get((realm, line.txn_qbo_id))
+            if bill is None:
+                raise QboValidationError(f"Invalid Reference Id: bill {line.txn_qbo_id}", fault_code="2500")
+            if line.amount > bill.balance:
+                raise QboValidationError("Payment amount exceeds the bill balance", fault_code="6000")
+        for line in lines:
+            bill = self.bills[(realm, line.txn_qbo_id)]
+            self.bills[(realm, line.txn_qbo_id)] = dataclasses.replace(
+                bill, balance=bill.balance - line.amount, sync_token=str(int(bill.sync_token) + 1))
+        self._next += 1
+        payment = BillPaymentRecord(business.id, str(self._next), "0", vendor_qbo_id, txn_date,
+                                    sum((ln.amount for ln in lines), Decimal("0")), BillPaymentStatus.COMPLETED,
+                                    bank_account_qbo_id=bank_account_qbo_id, lines=tuple(lines))
+        self.payments_by_request[(realm, request_id)] = payment
+        self.created_payments.append(payment)
+        if self._fail_after_write:
+            raise self._fail_after_write.pop(0)
+        return payment
+
+    def send_invoice(self, business: BusinessRecord, invoice_qbo_id: str, send_to: str | None) -> InvoiceRecord:
+        self._maybe_fail("send_invoice")
+        key = (business.qbo_realm_id, invoice_qbo_id)
+        if key not in self.invoices:
+            raise QboValidationError("Object Not Found", fault_code="610")
+        invoice = self.invoices[key]
+        sent = dataclasses.replace(invoice, email_status="EmailSent", bill_email=send_to or invoice.bill_email,
+                                   sync_token=str(int(invoice.sync_token) + 1), business_id=business.id)
+        self.invoices[key] = sent
+        self.sent.append((business.qbo_realm_id, invoice_qbo_id, send_to))
+        return sent
