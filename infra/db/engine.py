@@ -1,0 +1,96 @@
+"""Engines and session factories for the mirror database (SQLite or PostgreSQL).
+
+Nothing here runs at import time: the composition root calls ``create_engine_for(url)`` and
+``create_session_factory(engine)`` with a URL it read from its settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BEGIN_OPTION = "runway_sqlite_begin"
+# Execution options of a connection that will write (ignored by PostgreSQL).
+WRITE_OPTIONS = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    """The SQLAlchemy URL of a SQLite file (``":memory:"`` for an in-memory database)."""
+    text = os.fspath(path)
+    if text.startswith("sqlite:"):
+        return text
+    if text in ("", ":memory:"):
+        return "sqlite://"
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def normalize_url(url: str | os.PathLike[str]) -> str:
+    """Accept ``sqlite:///...``, a plain SQLite file path, ``postgresql://`` / ``postgres://`` (given the
+    psycopg 3 driver) or any full SQLAlchemy URL."""
+    text = os.fspath(url)
+    if "://" not in text:
+        return sqlite_url(text)
+    scheme, rest = text.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return text
+
+
+def create_engine_for(url: str | os.PathLike[str], *, echo: bool = False,
+                      sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for the mirror.
+
+    SQLite: WAL journal (file databases), foreign keys enforced, ``busy_timeout``, usable from several
+    threads, and real transactions (``BEGIN`` is emitted by SQLAlchemy rather than guessed by the
+    ``sqlite3`` module). PostgreSQL: psycopg 3 with pre-ping.
+    """
+    sa_url = make_url(normalize_url(url))
+    if sa_url.get_backend_name() == "sqlite":
+        return _sqlite_engine(sa_url, echo=echo, busy_timeout_ms=sqlite_busy_timeout_ms)
+    return create_engine(sa_url, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_engine(sa_url, *, echo: bool, busy_timeout_ms: int) -> Engine:
+    database = sa_url.database or ""
+    in_memory = database in ("", ":memory:") or sa_url.query.get("mode") == "memory"
+    kwargs: dict = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        # One shared connection, or every session would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(sa_url, echo=echo, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy drive transactions (see "Serializable isolation / Savepoints / Transactional
+        # DDL" in the SQLAlchemy SQLite docs); the sqlite3 module's implicit BEGIN is switched off.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        # Writers ask for BEGIN IMMEDIATE (see ``WRITE_OPTIONS``): they take the write lock up front and wait
+        # for it (busy_timeout) instead of failing with SQLITE_BUSY when a read transaction turns into a write
+        # after another connection has written.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    return engine
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``; objects stay readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)

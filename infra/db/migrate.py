@@ -1,0 +1,69 @@
+"""Apply the mirror's Alembic migrations from code (no ``alembic.ini`` needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine
+
+from infra.db.engine import create_engine_for, normalize_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic ``Config`` pointing at ``infra/db/migrations`` (and at ``url`` when given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return config
+
+
+def _run(target: str | os.PathLike[str] | Engine | Connection, revision: str, *, downgrade: bool) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        if downgrade:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+    if isinstance(target, Connection):
+        run(target)
+        return
+    engine = target if isinstance(target, Engine) else create_engine_for(target)
+    try:
+        with engine.begin() as connection:
+            run(connection)
+    finally:
+        if engine is not target:
+            engine.dispose()
+
+
+def upgrade_to_head(url_or_engine: str | os.PathLike[str] | Engine | Connection) -> None:
+    """Bring the database at ``url_or_engine`` (URL, SQLite path, Engine or Connection) to the newest schema,
+    in one transaction."""
+    _run(url_or_engine, "head", downgrade=False)
+
+
+def downgrade_to(url_or_engine: str | os.PathLike[str] | Engine | Connection, revision: str = "base") -> None:
+    """Undo migrations down to ``revision`` (``"base"``: drop the whole schema)."""
+    _run(url_or_engine, revision, downgrade=True)
+
+
+def current_revision(url_or_engine: str | os.PathLike[str] | Engine) -> str | None:
+    """The revision the database is at (None if it was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = url_or_engine if isinstance(url_or_engine, Engine) else create_engine_for(url_or_engine)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        if engine is not url_or_engine:
+            engine.dispose()

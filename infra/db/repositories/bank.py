@@ -1,0 +1,37 @@
+"""BankMirror over the ``accounts`` table (bank accounts are ``account_type = 'Bank'``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from infra.db._base import SessionScoped
+from infra.db.mapping import account_record
+from infra.db.tables import accounts as accounts_table
+from infra.db.upsert import upsert_accounts
+from infra.interfaces.errors import StorageError
+from infra.interfaces.records import AccountRecord
+
+BANK = "Bank"
+
+
+class SqlBankMirror(SessionScoped):
+    """Implements ``BankMirror``."""
+
+    def bank_accounts(self, business_id: int) -> list[AccountRecord]:
+        stmt = (select(accounts_table)
+                .where(accounts_table.c.business_id == business_id, accounts_table.c.account_type == BANK,
+                       accounts_table.c.active)
+                .order_by(accounts_table.c.name, accounts_table.c.qbo_id))
+        with self.transaction("list bank accounts") as session:
+            return [account_record(row) for row in session.execute(stmt).mappings()]
+
+    def store_bank_accounts(self, business_id: int, accounts: Sequence[AccountRecord]) -> None:
+        """Upserts the accounts (newer or equal SyncToken wins; an older one is ignored)."""
+        for account in accounts:
+            if account.business_id != business_id:
+                raise StorageError(f"account {account.qbo_id} belongs to business {account.business_id}, "
+                                   f"not {business_id}")
+        with self.transaction("store bank accounts", write=True) as session:
+            upsert_accounts(session, accounts)

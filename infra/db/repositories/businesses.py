@@ -1,0 +1,52 @@
+"""BusinessDirectory over the ``firms`` and ``businesses`` tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from infra.db._base import SessionScoped
+from infra.db.mapping import business_record, firm_record
+from infra.db.tables import businesses, firms
+from infra.interfaces.errors import RecordNotFound
+from infra.interfaces.records import BusinessRecord, FirmRecord
+
+
+class SqlBusinessDirectory(SessionScoped):
+    """Implements ``BusinessDirectory``."""
+
+    def get_business(self, business_id: int) -> BusinessRecord:
+        with self.transaction("read a business") as session:
+            row = session.execute(select(businesses).where(businesses.c.id == business_id)).mappings().first()
+        if row is None:
+            raise RecordNotFound(f"no business with id {business_id}")
+        return business_record(row)
+
+    def list_businesses(self, firm_id: int | None = None) -> list[BusinessRecord]:
+        stmt = select(businesses).order_by(businesses.c.id)
+        if firm_id is not None:
+            stmt = stmt.where(businesses.c.firm_id == firm_id)
+        with self.transaction("list businesses") as session:
+            return [business_record(row) for row in session.execute(stmt).mappings()]
+
+    def list_firms(self) -> list[FirmRecord]:
+        with self.transaction("list firms") as session:
+            return [firm_record(row) for row in session.execute(select(firms).order_by(firms.c.id)).mappings()]
+
+    # -- beyond the port ----------------------------------------------------------------------------
+
+    def get_firm(self, firm_id: int) -> FirmRecord:
+        """The firm with that id; ``RecordNotFound`` if there is none."""
+        with self.transaction("read a firm") as session:
+            row = session.execute(select(firms).where(firms.c.id == firm_id)).mappings().first()
+        if row is None:
+            raise RecordNotFound(f"no firm with id {firm_id}")
+        return firm_record(row)
+
+    def get_business_by_realm(self, qbo_realm_id: str) -> BusinessRecord:
+        """The business connected to that QBO company; ``RecordNotFound`` if there is none."""
+        with self.transaction("read a business by realm") as session:
+            row = session.execute(
+                select(businesses).where(businesses.c.qbo_realm_id == qbo_realm_id)).mappings().first()
+        if row is None:
+            raise RecordNotFound(f"no business connected to QBO realm {qbo_realm_id}")
+        return business_record(row)

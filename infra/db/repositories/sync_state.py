@@ -1,0 +1,33 @@
+"""SyncStateReader over the ``sync_state`` table (written by ``MirrorWriter.record_sync_*``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from infra.db._base import SessionScoped
+from infra.db.mapping import sync_state_record
+from infra.db.tables import sync_state
+from infra.interfaces.records import Entity, SyncStateRecord
+
+
+class SqlSyncStateReader(SessionScoped):
+    """Implements ``SyncStateReader``."""
+
+    def sync_states(self, business_id: int, entities: Sequence[Entity]) -> list[SyncStateRecord]:
+        wanted = [Entity(e) for e in entities]
+        if not wanted:
+            return []
+        stmt = select(sync_state).where(sync_state.c.business_id == business_id,
+                                        sync_state.c.entity.in_([e.value for e in wanted]))
+        with self.transaction("read sync state") as session:
+            found = {Entity(row["entity"]): sync_state_record(row) for row in session.execute(stmt).mappings()}
+        return [found.get(e) or SyncStateRecord(business_id=business_id, entity=e) for e in wanted]
+
+    def all_sync_states(self, business_id: int) -> list[SyncStateRecord]:
+        """Beyond the port: every entity the business has a sync-state row for, by entity name."""
+        stmt = (select(sync_state).where(sync_state.c.business_id == business_id)
+                .order_by(sync_state.c.entity))
+        with self.transaction("read sync state") as session:
+            return [sync_state_record(row) for row in session.execute(stmt).mappings()]
