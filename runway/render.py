@@ -82,12 +82,16 @@ def digest_panel(d: WeeklyDigest) -> Panel:
                  title=f"Weekly digest: {d.business.name} ({d.as_of.isoformat()})", title_align="left")
 
 
-def tray_table(tray: PrepTray, business_name: str) -> Table:
+def tray_table(tray: PrepTray, business_name: str, limit: int | None = None) -> Table:
     table = Table(title=f"Prep tray: {business_name} (cash cap for bills {money(tray.cash_cap)}; "
                         f"{tray.freshness.describe()})", title_justify="left", header_style="bold")
     for col in ("Priority", "Action", "Counterparty", "Amount", "Why"):
         table.add_column(col, justify="right" if col == "Amount" else "left")
-    for a in tray.actions:
+    shown = tray.actions if limit is None else tray.actions[:limit]
+    for a in shown:
         table.add_row(Text(a.priority, style=PRIORITY_STYLE[a.priority]), a.title, a.counterparty or "-",
                       money(a.amount), a.reason)
+    if len(shown) < len(tray.actions):
+        table.caption = (f"{len(tray.actions) - len(shown)} more actions; to pay {money(tray.to_pay_total)}, "
+                         f"to collect {money(tray.to_collect_total)} in all")
     return table

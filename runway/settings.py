@@ -1,13 +1,21 @@
 """Runtime settings, read from the environment (prefix ``RUNWAY_``) and an optional ``.env`` file.
 
-Only the composition root (``runway.bootstrap``) constructs ``Settings``; nothing reads them at
-import time, so importing any module never touches the environment, the disk or the network.
+Only the composition root (``runway.bootstrap``) and the CLI construct ``Settings``; nothing reads them
+at import time, so importing any module never touches the environment, the disk or the network.
+
+QBO is reached by configuration only: point ``RUNWAY_QBO_API_BASE_URL`` and ``RUNWAY_QBO_TOKEN_URL`` at
+Intuit (``https://sandbox-quickbooks.api.intuit.com/v3``, ``https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer``)
+or at the local sandbox (``runway sandbox`` prints both URLs); the client code is the same.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 
 
 class Settings(BaseSettings):
@@ -15,3 +23,20 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///runway.db", description="SQLAlchemy URL of the mirror database")
     stale_after_hours: float = Field(24.0, gt=0, description="Pattern 1 answers older than this are stale")
+
+    qbo_api_base_url: str | None = Field(None, description="QBO data API base ending in /v3; unset = no live QBO")
+    qbo_token_url: str = Field(INTUIT_TOKEN_URL, description="OAuth 2.0 token endpoint")
+    qbo_client_id: str | None = None
+    qbo_client_secret: str | None = Field(None, repr=False)
+    qbo_minorversion: int = Field(75, ge=75)
+    qbo_read_timeout_seconds: float = Field(60.0, gt=0)
+    qbo_throttle_wait_seconds: float = Field(60.0, gt=0, description="pause after a 429 without Retry-After")
+    token_encryption_key: str | None = Field(
+        None, repr=False, description="Fernet key(s), comma-separated, that encrypt QBO tokens at rest")
+
+    guard_mode: Literal["raise", "log", "off"] = Field(
+        "raise", description="what a live call inside a Pattern 1 operation does: raise (dev/tests) or log (prod)")
+
+    @property
+    def qbo_configured(self) -> bool:
+        return bool(self.qbo_api_base_url and self.qbo_client_id and self.qbo_client_secret)

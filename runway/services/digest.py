@@ -11,8 +11,8 @@ from domains.ar.services.collections import CollectionsService, OverdueInvoice
 from domains.bank.services.balance import BalanceService
 from domains.core.clock import Clock
 from domains.core.freshness import Answer, Freshness, combine
-from domains.portfolio.services.overview import PortfolioService
 from domains.core.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
+from domains.portfolio.services.overview import PortfolioService
 from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 DIGEST_DAYS = 7

@@ -1,0 +1,150 @@
+"""The composition root: the one place that knows both the domains and infra's implementations.
+
+``build_container`` creates the database engine, the repositories (local ports), the QBO client and
+gateway (live port) when QBO is configured, and every domain and runway service, and hands them out
+in a ``Container``. Nothing here runs at import time; the CLI (and later the API) call these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from domains.ap.services.bill import BillService
+from domains.ap.services.payment import PaymentService
+from domains.ar.services.collections import CollectionsService
+from domains.bank.services.balance import BalanceService
+from domains.core.clock import Clock, SystemClock
+from domains.core.freshness import FreshnessReader
+from domains.portfolio.services.overview import PortfolioService
+from infra.db.engine import create_engine_for, create_session_factory
+from infra.db.migrate import upgrade_to_head
+from infra.db.repositories.bank import SqlBankMirror
+from infra.db.repositories.bills import SqlBillMirror
+from infra.db.repositories.businesses import SqlBusinessDirectory
+from infra.db.repositories.invoices import SqlInvoiceMirror
+from infra.db.repositories.payments import SqlPaymentMirror
+from infra.db.repositories.portfolio import SqlPortfolioMirror
+from infra.db.repositories.sync_state import SqlSyncStateReader
+from infra.db.token_store import DbTokenStore
+from infra.db.writer import MirrorWriter
+from infra.interfaces.ports import QboGateway
+from infra.qbo import QboClient, QboClientConfig, QboLiveGateway, RealmLimiterRegistry
+from runway.services.console import AdvisorConsoleService
+from runway.services.digest import RunwayService
+from runway.services.prep_tray import PrepTrayService
+from runway.settings import Settings
+
+
+@dataclass
+class Container:
+    """Every wired service of one process, and what must be closed when it ends."""
+
+    settings: Settings
+    clock: Clock
+    engine: Any
+    session_factory: Any
+    writer: MirrorWriter
+    portfolio: PortfolioService
+    bills: BillService
+    payments: PaymentService
+    collections: CollectionsService
+    balances: BalanceService
+    runway: RunwayService
+    tray: PrepTrayService
+    console: AdvisorConsoleService
+    gateway: QboGateway | None = None
+    qbo_client: QboClient | None = None
+    _closers: list = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ConfigurationError(Exception):
+    """The settings cannot be wired as given; the message says which setting to fix."""
+
+
+def build_qbo_client(settings: Settings, session_factory, *, transport=None) -> QboClient:
+    """The QBO client for the configured endpoint (Intuit's or the local sandbox), tokens in the mirror DB."""
+    if not settings.qbo_configured:
+        raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID "
+                                 "and RUNWAY_QBO_CLIENT_SECRET")
+    if not settings.token_encryption_key:
+        raise ConfigurationError("RUNWAY_TOKEN_ENCRYPTION_KEY is required to store QBO tokens "
+                                 "(generate one with: runway keygen)")
+    config = QboClientConfig(api_base_url=settings.qbo_api_base_url or "", token_url=settings.qbo_token_url,
+                             client_id=settings.qbo_client_id or "", client_secret=settings.qbo_client_secret or "",
+                             minorversion=settings.qbo_minorversion,
+                             read_timeout_seconds=settings.qbo_read_timeout_seconds,
+                             throttle_default_wait_seconds=settings.qbo_throttle_wait_seconds)
+    try:
+        token_store = DbTokenStore(session_factory, settings.token_encryption_key)
+    except ValueError as exc:
+        raise ConfigurationError(f"RUNWAY_TOKEN_ENCRYPTION_KEY is not a valid key: {exc}") from exc
+    return QboClient(config, token_store, RealmLimiterRegistry.from_config(config), transport=transport)
+
+
+def build_container(settings: Settings | None = None, *, clock: Clock | None = None,
+                    gateway: QboGateway | None = None, qbo_transport=None) -> Container:
+    """Wire every service over the database named in ``settings`` (read from the environment if None).
+
+    The live QBO port is ``gateway`` when given, else built from the QBO settings when they are set;
+    without one, the Pattern 2 operations raise when called and everything else works from the mirror.
+    """
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    engine = create_engine_for(settings.database_url)
+    session_factory = create_session_factory(engine)
+    closers: list = [engine.dispose]
+    qbo_client = None
+    if gateway is None and settings.qbo_configured:
+        qbo_client = build_qbo_client(settings, session_factory, transport=qbo_transport)
+        closers.append(qbo_client.close)
+        gateway = QboLiveGateway(qbo_client)
+
+    directory = SqlBusinessDirectory(session_factory)
+    bill_mirror = SqlBillMirror(session_factory)
+    invoice_mirror = SqlInvoiceMirror(session_factory)
+    payment_mirror = SqlPaymentMirror(session_factory)
+    bank_mirror = SqlBankMirror(session_factory)
+    freshness = FreshnessReader(SqlSyncStateReader(session_factory),
+                                stale_after=timedelta(hours=settings.stale_after_hours))
+
+    portfolio = PortfolioService(directory, SqlPortfolioMirror(session_factory), clock)
+    bills = BillService(bill_mirror, freshness, clock)
+    payments = PaymentService(payment_mirror, freshness, clock, bills=bill_mirror, directory=directory,
+                              gateway=gateway)
+    collections = CollectionsService(invoice_mirror, freshness, clock, directory=directory, gateway=gateway)
+    balances = BalanceService(bank_mirror, freshness, clock, directory=directory, gateway=gateway)
+    container = Container(
+        settings=settings, clock=clock, engine=engine, session_factory=session_factory,
+        writer=MirrorWriter(session_factory), portfolio=portfolio, bills=bills, payments=payments,
+        collections=collections, balances=balances,
+        runway=RunwayService(portfolio, bills, payments, collections, balances, clock),
+        tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
+        console=AdvisorConsoleService(portfolio), gateway=gateway, qbo_client=qbo_client)
+    container._closers.extend(closers)
+    return container
+
+
+def prepare_database(container: Container) -> None:
+    """Bring the mirror's schema to the newest migration."""
+    upgrade_to_head(container.engine)
+
+
+def load_demo_data(container: Container, *, seed: int = 7, scale: str = "demo"):
+    """Fill an empty mirror with the demo portfolio. This is the one place the demo's data comes from."""
+    from infra.db.demo_seed import seed_demo_portfolio
+
+    return seed_demo_portfolio(container.session_factory, seed=seed, today=container.clock.today(),
+                               now=container.clock.now(), scale=scale)
