@@ -55,6 +55,8 @@ def digest_panel(d: WeeklyDigest) -> Panel:
     summary.add_row("Runway", Text(f"{_days(f.runway_days)} days{weeks} - {f.status.value}",
                                    style=STATUS_STYLE[f.status.value]))
     summary.add_row("Cash", f"{money(f.cash)} ({d.cash_source})")
+    if d.cash_fallback_reason:
+        summary.add_row("", Text(f"fell back to the mirror: {d.cash_fallback_reason}", style="bold yellow"))
     summary.add_row("Open AR", f"{money(d.ar.open_total)} in {d.ar.open_count} invoices, "
                                f"{money(d.ar.overdue_total)} overdue")
     summary.add_row("Open AP", f"{money(d.ap.open_total)} in {d.ap.open_count} bills, "

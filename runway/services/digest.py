@@ -1,4 +1,9 @@
-"""The weekly digest of one client, and the runway figures behind it. Pattern 1 only."""
+"""The weekly digest of one client, and the runway figures behind it.
+
+Everything comes from the mirror (Pattern 1) except the cash position: when QBO is wired the digest
+reads the bank balances live (Pattern 2, through ``BalanceService.current_cash_position``), and when
+QBO cannot answer it uses the mirrored balances and says so (``cash_source``, ``cash_fallback_reason``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import date
 from domains.ap.services.bill import BillService
 from domains.ap.services.payment import PaymentService
 from domains.ar.services.collections import CollectionsService, OverdueInvoice
-from domains.bank.services.balance import BalanceService
+from domains.bank.services.balance import BalanceService, CashPosition
 from domains.core.clock import Clock
 from domains.core.freshness import Answer, Freshness, combine
 from domains.core.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
@@ -31,6 +36,7 @@ class WeeklyDigest:
     bills_due_this_week: list[BillRecord]
     invoices_to_chase: list[OverdueInvoice]
     freshness: Freshness
+    cash_fallback_reason: str | None = None
 
 
 class RunwayService:
@@ -50,24 +56,37 @@ class RunwayService:
         self._clock = clock
 
     def runway(self, business_id: int) -> Answer[RunwayFigures]:
+        """Runway figures of one client (see ``runway.services.runway_calc`` for the formula)."""
         self._portfolio.get_business(business_id)
-        cash = self._balances.mirrored_cash_position(business_id)
-        ar = self._collections.ar_summary(business_id)
-        ap = self._bills.ap_summary(business_id)
+        return self._runway(business_id, self._collections.ar_summary(business_id, DIGEST_DAYS),
+                            self._bills.ap_summary(business_id, DIGEST_DAYS))
+
+    def weekly_digest(self, business_id: int, *, live_cash: bool = True) -> WeeklyDigest:
+        """The client's week: runway, AR and AP, money moved in the last 7 days, bills due in the next 7
+        days and the invoices most worth chasing. ``live_cash`` reads the bank balances from QBO when QBO
+        is wired; the digest says where its cash figure came from and why it fell back, if it did."""
+        business = self._portfolio.get_business(business_id)
+        ar = self._collections.ar_summary(business_id, DIGEST_DAYS)
+        ap = self._bills.ap_summary(business_id, DIGEST_DAYS)
+        fallback_reason = None
+        if live_cash and self._balances.live_enabled:
+            live = self._balances.current_cash_position(business_id)
+            cash = Answer(live.position, live.freshness)
+            cash_source, fallback_reason = live.source, live.fallback_reason
+        else:
+            cash, cash_source = self._balances.mirrored_cash_position(business_id), "mirror"
+        runway = self._runway(business_id, ar, ap, cash)
+        last_week = self._payments.cash_flow(business_id, DIGEST_DAYS)
+        due = self._bills.bills_due_within(business_id, DIGEST_DAYS, limit=TOP_ITEMS)
+        chase = self._collections.overdue_invoices(business_id, limit=TOP_ITEMS)
+        freshness = combine(runway.freshness, last_week.freshness, due.freshness, chase.freshness)
+        return WeeklyDigest(business, self._clock.today(), runway.data, cash_source, ar.data, ap.data,
+                            last_week.data, due.data, chase.data, freshness, fallback_reason)
+
+    def _runway(self, business_id: int, ar: Answer[OpenAmountSummary], ap: Answer[OpenAmountSummary],
+                cash: Answer[CashPosition] | None = None) -> Answer[RunwayFigures]:
+        cash = cash or self._balances.mirrored_cash_position(business_id)
         flow = self._payments.cash_flow(business_id, BURN_WINDOW_DAYS)
         figures = compute_runway(cash=cash.data.total, open_ar=ar.data.open_total, open_ap=ap.data.open_total,
                                  paid_in_window=flow.data.paid, received_in_window=flow.data.received)
         return Answer(figures, combine(cash.freshness, ar.freshness, ap.freshness, flow.freshness))
-
-    def weekly_digest(self, business_id: int) -> WeeklyDigest:
-        business = self._portfolio.get_business(business_id)
-        runway = self.runway(business_id)
-        ar = self._collections.ar_summary(business_id, DIGEST_DAYS)
-        ap = self._bills.ap_summary(business_id, DIGEST_DAYS)
-        last_week = self._payments.cash_flow(business_id, DIGEST_DAYS)
-        due = self._bills.bills_due_within(business_id, DIGEST_DAYS, limit=TOP_ITEMS)
-        chase = self._collections.overdue_invoices(business_id, limit=TOP_ITEMS)
-        freshness = combine(runway.freshness, ar.freshness, ap.freshness, last_week.freshness,
-                            due.freshness, chase.freshness)
-        return WeeklyDigest(business, self._clock.today(), runway.data, "mirror", ar.data, ap.data,
-                            last_week.data, due.data, chase.data, freshness)

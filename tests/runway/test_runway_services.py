@@ -51,7 +51,7 @@ def test_runway_of_one_client_from_the_mirror(world):
 
 def test_weekly_digest(world):
     s, ids = world
-    digest = s.runway.weekly_digest(ids["bakery"])
+    digest = s.runway.weekly_digest(ids["bakery"], live_cash=False)
     assert digest.business.name == "Bakery"
     assert [b.qbo_id for b in digest.bills_due_this_week] == ["3"]
     assert [i.invoice.qbo_id for i in digest.invoices_to_chase] == ["10", "11", "12", "13", "14"]
@@ -82,3 +82,27 @@ def test_console_ranks_a_firms_clients_by_runway_and_shows_staleness(world):
     assert rows[1].runway.runway_days is None and rows[1].freshness.stale
     assert rows[1].freshness.age == timedelta(hours=30)
     assert [r.business.name for r in s.console.console(ids["firm_b"])] == ["Elsewhere"]
+
+
+def test_digest_uses_the_live_cash_position_when_qbo_answers(world):
+    from infra.interfaces.records import AccountRecord
+
+    s, ids = world
+    realm = s.mirror.businesses[ids["bakery"]].qbo_realm_id
+    s.gateway.accounts[realm] = [AccountRecord(0, "A1", "9", "Checking", "Bank", current_balance=Decimal("999.99"))]
+    digest = s.runway.weekly_digest(ids["bakery"])
+    assert digest.cash_source == "live" and digest.runway.cash == Decimal("999.99")
+    assert digest.cash_fallback_reason is None
+    assert s.runway.weekly_digest(ids["bakery"], live_cash=False).cash_source == "mirror"
+
+
+def test_digest_says_when_it_fell_back_to_mirrored_cash(world):
+    from infra.interfaces.errors import QboUnavailableError
+
+    s, ids = world
+    s.gateway.fail_next(QboUnavailableError("HTTP 503"))
+    digest = s.runway.weekly_digest(ids["bakery"])
+    assert digest.cash_source == "mirror (QuickBooks unavailable)"
+    assert digest.cash_fallback_reason == "QuickBooks unavailable: HTTP 503"
+    assert digest.runway.cash == Decimal("12500.50")
+    assert digest.freshness.stale

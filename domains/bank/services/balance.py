@@ -77,6 +77,11 @@ class BalanceService:
         self._cache: dict[int, tuple[datetime, CashPosition]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def live_enabled(self) -> bool:
+        """Whether this service was wired with a QBO gateway (``current_cash_position`` can go live)."""
+        return self._directory is not None and self._gateway is not None
+
     def mirrored_cash_position(self, business_id: int) -> Answer[CashPosition]:
         """Active bank accounts and their balances from the last Account sync."""
         accounts = self._bank.bank_accounts(business_id)
