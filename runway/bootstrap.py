@@ -56,6 +56,7 @@ class Container:
     console: AdvisorConsoleService
     gateway: QboGateway | None = None
     qbo_client: QboClient | None = None
+    token_store: DbTokenStore | None = None
     _closers: list = field(default_factory=list)
 
     def close(self) -> None:
@@ -74,23 +75,29 @@ class ConfigurationError(Exception):
     """The settings cannot be wired as given; the message says which setting to fix."""
 
 
-def build_qbo_client(settings: Settings, session_factory, *, transport=None) -> QboClient:
-    """The QBO client for the configured endpoint (Intuit's or the local sandbox), tokens in the mirror DB."""
-    if not settings.qbo_configured:
-        raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID "
-                                 "and RUNWAY_QBO_CLIENT_SECRET")
+def build_token_store(settings: Settings, session_factory) -> DbTokenStore:
+    """QBO tokens, encrypted at rest in the mirror database."""
     if not settings.token_encryption_key:
         raise ConfigurationError("RUNWAY_TOKEN_ENCRYPTION_KEY is required to store QBO tokens "
                                  "(generate one with: runway keygen)")
+    try:
+        return DbTokenStore(session_factory, settings.token_encryption_key)
+    except ValueError as exc:
+        raise ConfigurationError(f"RUNWAY_TOKEN_ENCRYPTION_KEY is not a valid key: {exc}") from exc
+
+
+def build_qbo_client(settings: Settings, token_store: DbTokenStore, *, transport=None) -> QboClient:
+    """The QBO client for the configured endpoint (Intuit's or the local sandbox)."""
+    if not settings.qbo_configured:
+        raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID "
+                                 "and RUNWAY_QBO_CLIENT_SECRET")
     config = QboClientConfig(api_base_url=settings.qbo_api_base_url or "", token_url=settings.qbo_token_url,
                              client_id=settings.qbo_client_id or "", client_secret=settings.qbo_client_secret or "",
                              minorversion=settings.qbo_minorversion,
                              read_timeout_seconds=settings.qbo_read_timeout_seconds,
-                             throttle_default_wait_seconds=settings.qbo_throttle_wait_seconds)
-    try:
-        token_store = DbTokenStore(session_factory, settings.token_encryption_key)
-    except ValueError as exc:
-        raise ConfigurationError(f"RUNWAY_TOKEN_ENCRYPTION_KEY is not a valid key: {exc}") from exc
+                             throttle_default_wait_seconds=settings.qbo_throttle_wait_seconds,
+                             max_attempts=settings.qbo_max_attempts,
+                             backoff_base_seconds=settings.qbo_backoff_base_seconds)
     return QboClient(config, token_store, RealmLimiterRegistry.from_config(config), transport=transport)
 
 
@@ -106,9 +113,10 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
     engine = create_engine_for(settings.database_url)
     session_factory = create_session_factory(engine)
     closers: list = [engine.dispose]
-    qbo_client = None
+    qbo_client = token_store = None
     if gateway is None and settings.qbo_configured:
-        qbo_client = build_qbo_client(settings, session_factory, transport=qbo_transport)
+        token_store = build_token_store(settings, session_factory)
+        qbo_client = build_qbo_client(settings, token_store, transport=qbo_transport)
         closers.append(qbo_client.close)
         gateway = QboLiveGateway(qbo_client)
 
@@ -132,7 +140,8 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
         collections=collections, balances=balances,
         runway=RunwayService(portfolio, bills, payments, collections, balances, clock),
         tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
-        console=AdvisorConsoleService(portfolio), gateway=gateway, qbo_client=qbo_client)
+        console=AdvisorConsoleService(portfolio), gateway=gateway, qbo_client=qbo_client,
+        token_store=token_store)
     container._closers.extend(closers)
     return container
 
@@ -148,3 +157,51 @@ def load_demo_data(container: Container, *, seed: int = 7, scale: str = "demo"):
 
     return seed_demo_portfolio(container.session_factory, seed=seed, today=container.clock.today(),
                                now=container.clock.now(), scale=scale)
+
+
+def run_sandbox(*, host: str, port: int, seed: int, size: int, realms: int | list[str], limits: bool) -> None:
+    """Serve the local QBO sandbox in the foreground (``runway sandbox``)."""
+    from infra.qbo_sandbox import LimitSettings, SandboxConfig, serve_forever
+
+    serve_forever(SandboxConfig(realms=realms, seed=seed, size=size, limits=LimitSettings(enabled=limits)),
+                  host, port)
+
+
+def generate_encryption_key() -> str:
+    """A new key for ``RUNWAY_TOKEN_ENCRYPTION_KEY``."""
+    from infra.db.token_store import generate_encryption_key as generate
+
+    return generate()
+
+
+def connect_company(container: Container, *, firm_name: str, business_name: str, realm_id: str,
+                    refresh_token: str | None = None, authorization_code: str | None = None,
+                    redirect_uri: str | None = None):
+    """Register a client business for a QBO company and store its tokens (encrypted).
+
+    Give either the ``refresh_token`` QBO issued (the local sandbox prints one per realm) or an OAuth
+    ``authorization_code`` with its ``redirect_uri`` (the real Intuit flow). Returns the business.
+    """
+    from infra.db.repositories.businesses import SqlBusinessDirectory
+    from infra.interfaces.errors import RecordNotFound
+    from infra.qbo import OAuthTokens
+
+    if container.qbo_client is None or container.token_store is None:
+        raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID, "
+                                 "RUNWAY_QBO_CLIENT_SECRET and RUNWAY_TOKEN_ENCRYPTION_KEY")
+    if (refresh_token is None) == (authorization_code is None):
+        raise ConfigurationError("give exactly one of a refresh token or an authorization code")
+    if authorization_code is not None:
+        if not redirect_uri:
+            raise ConfigurationError("an authorization code needs the redirect URI it was issued for")
+        container.qbo_client.exchange_authorization_code(realm_id, authorization_code, redirect_uri)
+    else:
+        container.token_store.save(OAuthTokens(realm_id=realm_id, refresh_token=refresh_token or ""))
+    directory = SqlBusinessDirectory(container.session_factory)
+    try:
+        return directory.get_business_by_realm(realm_id)
+    except RecordNotFound:
+        pass
+    firm = next((f for f in directory.list_firms() if f.name == firm_name), None)
+    firm = firm or container.writer.create_firm(firm_name)
+    return container.writer.create_business(firm.id, business_name, realm_id)

@@ -85,6 +85,11 @@ def _pick_client(rows, client: str | None) -> int:
     raise AssertionError  # unreachable: _fail exits
 
 
+@app.callback()
+def _configure() -> None:
+    """Runway: cash runway for the clients of an accounting firm, from QuickBooks Online."""
+
+
 @app.command()
 def console(firm: int | None = typer.Option(None, help="Firm id (default: every firm)."),
             now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time.")) -> None:
@@ -113,6 +118,49 @@ def migrate() -> None:
     with bootstrap.build_container() as c:
         bootstrap.prepare_database(c)
         out.print(f"mirror schema is current: {c.settings.database_url}")
+
+
+@app.command()
+def sandbox(
+    port: int = typer.Option(8765, help="Port to listen on (127.0.0.1)."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    seed: int = typer.Option(7, help="Seed of the generated companies."),
+    size: int = typer.Option(2000, min=10, help="Approximate number of entities per company."),
+    realms: str = typer.Option("3", help="How many companies, or a comma-separated list of realm ids."),
+    limits: bool = typer.Option(True, help="Enforce Intuit's 500/min and 10-in-flight limits."),
+) -> None:
+    """Serve the local QuickBooks Online v3 sandbox until Ctrl+C."""
+    realm_arg: int | list[str] = (int(realms) if realms.isdigit()
+                                  else [r.strip() for r in realms.split(",") if r.strip()])
+    if realm_arg in (0, []):
+        _fail("--realms must name at least one company", 2)
+    bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new key for RUNWAY_TOKEN_ENCRYPTION_KEY."""
+    out.print(bootstrap.generate_encryption_key(), soft_wrap=True)
+
+
+@app.command()
+def connect(
+    realm: str = typer.Option(..., help="The QBO company (realm) id."),
+    name: str = typer.Option(..., help="The client business's name."),
+    firm: str = typer.Option("My Firm", help="The advisor firm that looks after it."),
+    refresh_token: str | None = typer.Option(None, help="A refresh token QBO issued for the realm."),
+    code: str | None = typer.Option(None, help="An OAuth authorization code (with --redirect-uri)."),
+    redirect_uri: str | None = typer.Option(None, help="The redirect URI the code was issued for."),
+) -> None:
+    """Connect a QBO company as a client business; its tokens are stored encrypted in the mirror."""
+    try:
+        with bootstrap.build_container() as c:
+            business = bootstrap.connect_company(c, firm_name=firm, business_name=name, realm_id=realm,
+                                                 refresh_token=refresh_token, authorization_code=code,
+                                                 redirect_uri=redirect_uri)
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+    out.print(f"connected realm {realm} as business {business.id} ({business.name})")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     qbo_minorversion: int = Field(75, ge=75)
     qbo_read_timeout_seconds: float = Field(60.0, gt=0)
     qbo_throttle_wait_seconds: float = Field(60.0, gt=0, description="pause after a 429 without Retry-After")
+    qbo_max_attempts: int = Field(5, ge=1, description="tries per request, the first included")
+    qbo_backoff_base_seconds: float = Field(1.0, gt=0, description="backoff before retry n: up to base * 2^(n-1)")
     token_encryption_key: str | None = Field(
         None, repr=False, description="Fernet key(s), comma-separated, that encrypt QBO tokens at rest")
 
