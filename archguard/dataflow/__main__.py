@@ -1,0 +1,5 @@
+"""``python -m archguard.dataflow audit ...`` (see ``archguard.dataflow.cli``)."""
+
+from archguard.dataflow.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1484 @@
+"""What each domain operation reaches, found by reading the source.
+
+For every function the analysis reads, it lists the *edges* leaving it, in source order:
+
+- a call (or a reference passed on as a callback, or a property read) into other project code, which
+  is followed: ``self`` helpers, inherited methods, injected services, module functions, constructors;
+- a *reach*: a call on a port or class that is marked or configured as local, live or sync (or lies in
+  a package configured so), a call into or import of an HTTP/SDK module, a lazy import of a live, local
+  or jobs module, ``importlib.import_module``/``__import__`` with a literal name;
+- an unresolved call: a call on something whose type cannot be told (an untyped parameter, an
+  attribute never assigned, ``getattr`` with a computed name, a ``Callable``-typed value, ...).
+
+Types come from annotations (parameters, ``__init__`` parameters stored on ``self``, dataclass fields,
+return annotations), from what a constructor assigns (``self.sync = SyncService(...)``), from
+assignments to local variables, loops and ``with`` targets, and from the unannotated ``return``
+statements of project functions. Module attribute chains (``import infra; infra.qbo.client.get()``)
+resolve through the modules on disk, whatever the import statement made available at run time.
+
+The body of a function defined inside a function (and of a lambda) is read as part of the enclosing
+function: whatever it calls, the enclosing function may call.
+
+Limits, by design: code outside the root packages is not read; anything it returns is an opaque
+external value (calls on it are not followed), and only the configured HTTP/SDK modules are taken to
+reach the network. A Protocol defined outside the infra packages (a domain-side ``Clock``) is read like
+any class: its method bodies (``...``) reach nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections import deque
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+from archguard.dataflow.config import DataFlowConfig
+from archguard.dataflow.index import Binding, ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex, import_bindings
+from archguard.dataflow.model import Category, Hop, Reach
+from archguard.dataflow.names import expression_matches, in_packages, longest_match
+from archguard.dataflow.types import (
+    CONTAINER_NAMES,
+    MAPPING_NAMES,
+    NONE,
+    SEQUENCE_NAMES,
+    TUPLE_NAMES,
+    CallableT,
+    ClassRef,
+    Ext,
+    FuncRef,
+    Instance,
+    ModuleRef,
+    Neutral,
+    SuperRef,
+    Types,
+    Unknown,
+    builtin,
+    union,
+)
+from archguard.source_imports import resolve_relative
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_PROTOCOL_ORIGINS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+_NON_SERVICE_BASES = ("NamedTuple", "TypedDict", "Protocol")
+_IMPORT_MODULE_ORIGINS = frozenset({"importlib.import_module", "builtins.__import__"})
+_PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "Required", "NotRequired",
+                                 "ReadOnly", "TypeGuard"})
+
+
+# Edges -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallEdge:
+    line: int
+    col: int
+    end: int
+    callee: FunctionInfo
+    bound: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReachEdge:
+    line: int
+    col: int
+    end: int
+    category: Category
+    target: str
+    display: str
+    final: Hop
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedEdge:
+    line: int
+    col: int
+    end: int
+    text: str
+    reason: str
+
+
+Edge = CallEdge | ReachEdge | UnresolvedEdge
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedCall:
+    function: str  # qualname of the function holding the call
+    text: str
+    reason: str
+    chain: tuple[Hop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationReach:
+    reaches: tuple[Reach, ...]
+    unresolved: tuple[UnresolvedCall, ...]
+
+
+# Local scopes -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One way a local name gets a value: ``kind`` says how to read ``node``; ``path`` unpacks it
+    (``"iter"`` for a loop/comprehension element, an int for a tuple position)."""
+
+    kind: str  # value | annotation | enter | exception | binding | neutral | param | types
+    node: object
+    path: tuple[object, ...] = ()
+
+
+class Scope:
+    """The names visible in one function (flat: nested functions, lambdas and comprehensions share it)."""
+
+    def __init__(self, module: ModuleInfo, func: FunctionInfo | None, bound: str | None) -> None:
+        self.module = module
+        self.func = func
+        self.bound = bound
+        self.sources: dict[str, list[_Source]] = {}
+        self.cache: dict[str, Types] = {}
+        self.node_cache: dict[int, Types] = {}
+        self.in_progress: set[str] = set()
+
+    @property
+    def defining_class(self) -> str | None:
+        return self.func.class_qualname if self.func else None
+
+    def add(self, name: str, source: _Source) -> None:
+        self.sources.setdefault(name, []).append(source)
+
+
+# The analysis ------------------------------------------------------------------------------------------
+
+
+class Analyzer:
+    def __init__(self, index: ProjectIndex, config: DataFlowConfig) -> None:
+        self.index = index
+        self.config = config
+        self._functions: dict[str, FunctionInfo | None] = {}
+        self._mro: dict[str, tuple[tuple[ClassInfo, ...], tuple[str, ...]]] = {}
+        self._instance_attrs: dict[str, dict[str, list[tuple[FunctionInfo, _Source]]]] = {}
+        self._attr_cache: dict[tuple[str, str, str], Types] = {}
+        self._class_cats: dict[str, frozenset[Category]] = {}
+        self._edges: dict[tuple[str, str | None], list[Edge]] = {}
+        self._scopes: dict[tuple[str, str | None], Scope] = {}
+        self._module_scopes: dict[str, Scope] = {}
+        self._returns: dict[tuple[str, str | None], Types] = {}
+        self._returns_in_progress: set[tuple[str, str | None]] = set()
+        self._member_in_progress: set[tuple[str, str]] = set()
+        self._var_in_progress: set[tuple[str, str]] = set()
+        self._module_members: dict[tuple[str, str], Types] = {}
+        self._sources: dict[str, dict[str, list[_Source]]] = {}
+        self._nodes: dict[str, list[ast.AST]] = {}
+        self.reached_ports: dict[str, Hop] = {}
+
+    # Lookups -------------------------------------------------------------------------------------------
+
+    def class_info(self, qualname: str) -> ClassInfo | None:
+        module, _, name = qualname.rpartition(".")
+        info = self.index.module(module) if module else None
+        return info.classes.get(name) if info else None
+
+    def function_info(self, qualname: str) -> FunctionInfo | None:
+        if qualname in self._functions:
+            return self._functions[qualname]
+        owner, _, name = qualname.rpartition(".")
+        found: FunctionInfo | None = None
+        cls = self.class_info(owner)
+        if cls is not None:
+            found = cls.methods.get(name)
+        else:
+            info = self.index.module(owner)
+            if info is not None:
+                found = info.functions.get(name)
+        self._functions[qualname] = found
+        return found
+
+    def module_of(self, name: str) -> ModuleInfo | None:
+        return self.index.module(name)
+
+    # Classes -------------------------------------------------------------------------------------------
+
+    def mro(self, qualname: str) -> tuple[tuple[ClassInfo, ...], tuple[str, ...]]:
+        """The project classes of a class's MRO (itself first) and the external bases met on the way
+        (origins; ``"?"`` entries for bases that could not be resolved)."""
+        if qualname in self._mro:
+            return self._mro[qualname]
+        self._mro[qualname] = ((), ())  # cycle guard
+        cls = self.class_info(qualname)
+        if cls is None:
+            return (), ()
+        project: list[ClassInfo] = [cls]
+        external: list[str] = []
+        scope = self.module_scope(cls.module)
+        for base in cls.node.bases:
+            expr = base.value if isinstance(base, ast.Subscript) else base
+            for t in self.eval(expr, scope):
+                if isinstance(t, ClassRef):
+                    base_project, base_external = self.mro(t.cls)
+                    project.extend(c for c in base_project if c not in project)
+                    external.extend(e for e in base_external if e not in external)
+                elif isinstance(t, Ext):
+                    if t.origin not in external:
+                        external.append(t.origin)
+                else:
+                    external.append("?")
+        result = (tuple(project), tuple(external))
+        self._mro[qualname] = result
+        return result
+
+    def is_protocol(self, qualname: str) -> bool:
+        cls = self.class_info(qualname)
+        if cls is None:
+            return False
+        scope = self.module_scope(cls.module)
+        for base in cls.node.bases:
+            expr = base.value if isinstance(base, ast.Subscript) else base
+            if any(isinstance(t, Ext) and t.origin in _PROTOCOL_ORIGINS for t in self.eval(expr, scope)):
+                return True
+        return False
+
+    def is_service_class(self, cls: ClassInfo) -> bool:
+        if cls.name.startswith("_") or not any(fnmatch(cls.name, p) for p in self.config.service_classes):
+            return False
+        if not any(not m.name.startswith("_") and not m.is_property for m in cls.methods.values()):
+            return False  # a record: nothing to call
+        _, external = self.mro(cls.qualname)
+        for origin in external:
+            name = origin.rsplit(".", 1)[-1]
+            if origin.startswith("enum."):
+                return False
+            if origin.startswith("builtins.") and (name.endswith(("Exception", "Error", "Warning"))
+                                                    or name == "BaseException"):
+                return False
+            if name in _NON_SERVICE_BASES:
+                return False
+        return True
+
+    def class_categories(self, qualname: str) -> frozenset[Category]:
+        """How a class counts when an operation calls it: live, mirror, sync (several at once allowed),
+        an undeclared port, or nothing (ordinary code, which is followed)."""
+        if qualname in self._class_cats:
+            return self._class_cats[qualname]
+        config = self.config
+        project, _ = self.mro(qualname)
+        names = {c.qualname for c in project} or {qualname}
+        decorators = {d for c in project for d in c.decorators}
+        module = qualname.rpartition(".")[0]
+        cats: set[Category] = set()
+        if names & set(config.sync_classes) or decorators & set(config.sync_job_markers) \
+                or in_packages(module, config.jobs_packages):
+            cats.add(Category.SYNC)
+        if names & set(config.live_classes) or decorators & set(config.live_port_markers) \
+                or in_packages(module, config.live_packages):
+            cats.add(Category.LIVE)
+        if names & set(config.local_classes) or decorators & set(config.local_port_markers) \
+                or in_packages(module, config.local_packages):
+            cats.add(Category.MIRROR)
+        if not cats and self.is_protocol(qualname) and (
+                in_packages(module, config.infra_packages) or in_packages(module, config.port_modules)):
+            cats.add(Category.UNDECLARED_PORT)
+        result = frozenset(cats)
+        self._class_cats[qualname] = result
+        return result
+
+    def function_categories(self, func: FunctionInfo) -> frozenset[Category]:
+        config = self.config
+        cats: set[Category] = set()
+        if set(func.decorators) & set(config.sync_job_markers) or func.qualname in config.sync_classes \
+                or in_packages(func.module, config.jobs_packages):
+            cats.add(Category.SYNC)
+        if func.qualname in config.live_classes or in_packages(func.module, config.live_packages):
+            cats.add(Category.LIVE)
+        if func.qualname in config.local_classes or in_packages(func.module, config.local_packages):
+            cats.add(Category.MIRROR)
+        return frozenset(cats)
+
+    def module_categories(self, module: str) -> frozenset[Category]:
+        config = self.config
+        cats: set[Category] = set()
+        if in_packages(module, config.jobs_packages):
+            cats.add(Category.SYNC)
+        if in_packages(module, config.live_packages):
+            cats.add(Category.LIVE)
+        if in_packages(module, config.local_packages):
+            cats.add(Category.MIRROR)
+        return frozenset(cats)
+
+    def http_module(self, origin: str) -> str | None:
+        return longest_match(origin, self.config.http_modules)
+
+    # Members of classes and modules ----------------------------------------------------------------------
+
+    def instance_attrs(self, qualname: str) -> dict[str, list[tuple[FunctionInfo, _Source]]]:
+        """``self.X = ...`` / ``self.X: T = ...`` in every method of the class (not its bases)."""
+        if qualname in self._instance_attrs:
+            return self._instance_attrs[qualname]
+        result: dict[str, list[tuple[FunctionInfo, _Source]]] = {}
+        cls = self.class_info(qualname)
+        for method in (cls.methods.values() if cls else ()):
+            args = method.node.args.posonlyargs + method.node.args.args
+            if not args or method.is_staticmethod:
+                continue
+            self_name = args[0].arg
+            for node in _statements(method.node.body):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        for attr, path in _self_targets(target, self_name):
+                            result.setdefault(attr, []).append((method, _Source("value", node.value, path)))
+                elif isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, self_name):
+                    attr = node.target.attr  # type: ignore[union-attr]
+                    result.setdefault(attr, []).append((method, _Source("annotation", node.annotation)))
+        self._instance_attrs[qualname] = result
+        return result
+
+    def instance_member(self, bound: str, attr: str) -> Types:
+        """The type of ``obj.attr`` for an instance of project class ``bound``."""
+        key = ("i", bound, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        guard = (bound, "i." + attr)
+        if guard in self._member_in_progress:
+            return ()
+        self._member_in_progress.add(guard)
+        try:
+            result = self._instance_member(bound, attr)
+        finally:
+            self._member_in_progress.discard(guard)
+        self._attr_cache[key] = result
+        return result
+
+    def _instance_member(self, bound: str, attr: str) -> Types:
+        project, external = self.mro(bound)
+        if self.class_categories(bound):
+            # A port, or a live/local/sync class: every member is the boundary itself.
+            return (FuncRef(f"{bound}.{attr}", bound),)
+        for cls in project:
+            method = cls.methods.get(attr)
+            if method is not None:
+                if method.is_property:
+                    return self.returns(method, bound)
+                if method.is_staticmethod:
+                    return (FuncRef(method.qualname, None),)
+                return (FuncRef(method.qualname, bound),)
+            assigned = self.instance_attrs(cls.qualname).get(attr)
+            if assigned:
+                return union(*(self.source_types(source, self.scope(method, cls.qualname))
+                               for method, source in assigned))
+            if attr in cls.class_vars:
+                return self.class_var(cls, attr)
+        return self._missing_member(bound, attr, external)
+
+    def class_member(self, qualname: str, attr: str) -> Types:
+        """The type of ``Class.attr`` for project class ``qualname``."""
+        key = ("c", qualname, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        project, external = self.mro(qualname)
+        result: Types | None = None
+        if self.class_categories(qualname):
+            result = (FuncRef(f"{qualname}.{attr}", qualname),)
+        for cls in project:
+            if result is not None:
+                break
+            method = cls.methods.get(attr)
+            if method is not None:
+                result = (FuncRef(method.qualname, None if method.is_staticmethod else qualname),)
+            elif attr in cls.class_vars:
+                if any(e.startswith("enum.") for e in external) and any(v for _, v in cls.class_vars[attr]):
+                    result = (Instance(qualname),)  # an enum member
+                else:
+                    result = self.class_var(cls, attr)
+        if result is None:
+            result = self._missing_member(qualname, attr, external)
+        self._attr_cache[key] = result
+        return result
+
+    def _missing_member(self, qualname: str, attr: str, external: tuple[str, ...]) -> Types:
+        if "?" in external:
+            return (Unknown(f"{_short(qualname)} has a base class that cannot be resolved"),)
+        if external:
+            return (Ext(f"{external[0]}.{attr}", instance=True),)
+        if attr.startswith("__") and attr.endswith("__"):
+            return (Ext(f"builtins.object.{attr}", instance=True),)
+        return (Unknown(f"{_short(qualname)} has no attribute {attr}"),)
+
+    def class_var(self, cls: ClassInfo, attr: str) -> Types:
+        scope = self.module_scope(cls.module)
+        groups: list[Types] = []
+        for annotation, value in cls.class_vars[attr]:
+            if annotation is not None:
+                groups.append(self.annotation(annotation, scope))
+            elif value is not None:
+                groups.append(self.eval(value, scope))
+        return union(*groups)
+
+    def module_member(self, module: str, name: str) -> Types:
+        guard = (module, name)
+        cached = self._module_members.get(guard)
+        if cached is not None:
+            return cached
+        if guard in self._var_in_progress:
+            return ()
+        self._var_in_progress.add(guard)
+        try:
+            result = self._module_member(module, name)
+        finally:
+            self._var_in_progress.discard(guard)
+        self._module_members[guard] = result
+        return result
+
+    def _module_member(self, module: str, name: str) -> Types:
+        info = self.module_of(module)
+        submodule = f"{module}.{name}"
+        if info is None:
+            if self.index.has_module(submodule):
+                return (ModuleRef(submodule),)
+            return (Unknown(f"module {module} has no source in the project"),)
+        kind = info.last_kind.get(name)
+        if kind == "class":
+            return (ClassRef(f"{module}.{name}"),)
+        if kind == "function":
+            return (FuncRef(f"{module}.{name}", None),)
+        if kind == "import":
+            return self.binding_types(info.bindings[name])
+        if kind == "variable":
+            return self.module_variable(info, name)
+        if self.index.has_module(submodule):
+            return (ModuleRef(submodule),)
+        for star in info.star_imports:
+            if self.index.in_project(star):
+                found = self.module_member(star, name)
+                if found and not all(isinstance(t, Unknown) for t in found):
+                    return found
+            else:
+                return (Ext(f"{star}.{name}"),)
+        return (Unknown(f"module {module} has no name {name}"),)
+
+    def module_variable(self, info: ModuleInfo, name: str) -> Types:
+        scope = self.module_scope(info.name)
+        groups: list[Types] = []
+        for annotation, value, target in info.variables[name]:
+            if annotation is not None:
+                groups.append(self.annotation(annotation, scope))
+            elif value is not None:
+                if isinstance(value, ast.Call) and _terminal(value.func) in ("TypeVar", "ParamSpec", "NewType"):
+                    if _terminal(value.func) == "NewType" and len(value.args) > 1:
+                        groups.append(self.annotation(value.args[1], scope))
+                    else:
+                        groups.append((Unknown(f"{name} is a type variable"),))
+                    continue
+                path = _target_path(target, name)
+                groups.append(self.unpack(self.eval(value, scope), path or ()))
+        return union(*groups)
+
+    def binding_types(self, binding: Binding) -> Types:
+        if binding.name is None:
+            module = binding.module
+            if self.index.in_project(module):
+                if self.index.has_module(module):
+                    return (ModuleRef(module),)
+                return (Unknown(f"module {module} is not in the project"),)
+            return (Ext(module),)
+        if self.index.in_project(binding.module):
+            return self.module_member(binding.module, binding.name)
+        return (Ext(f"{binding.module}.{binding.name}"),)
+
+    # Scopes --------------------------------------------------------------------------------------------
+
+    def module_scope(self, module: str) -> Scope:
+        scope = self._module_scopes.get(module)
+        if scope is None:
+            info = self.module_of(module)
+            assert info is not None, module
+            scope = Scope(info, None, None)
+            self._module_scopes[module] = scope
+        return scope
+
+    def nodes(self, func: FunctionInfo) -> list[ast.AST]:
+        """Every node of the function's body in pre-order (nested functions and lambdas included,
+        nested class bodies not): read once, by the locals and by the edges."""
+        found = self._nodes.get(func.qualname)
+        if found is None:
+            found = list(_walk_body(func.node))
+            self._nodes[func.qualname] = found
+        return found
+
+    def scope(self, func: FunctionInfo, bound: str | None) -> Scope:
+        key = (func.qualname, bound)
+        scope = self._scopes.get(key)
+        if scope is None:
+            module = self.module_of(func.module)
+            assert module is not None
+            scope = Scope(module, func, bound)
+            sources = self._sources.get(func.qualname)
+            if sources is None:
+                _collect_locals(scope, func, self.nodes(func))  # the same whatever ``self`` is
+                self._sources[func.qualname] = scope.sources
+            else:
+                scope.sources = sources
+            self._scopes[key] = scope
+        return scope
+
+    def lookup(self, name: str, scope: Scope) -> Types:
+        if scope.func is not None and name in scope.sources:
+            if name in scope.cache:
+                return scope.cache[name]
+            if name in scope.in_progress:
+                return ()
+            scope.in_progress.add(name)
+            try:
+                result = union(*(self.source_types(s, scope) for s in scope.sources[name]))
+            finally:
+                scope.in_progress.discard(name)
+            if not result:
+                result = (Unknown(f"the type of {name} cannot be inferred"),)
+            scope.cache[name] = result
+            return result
+        info = scope.module
+        if name in info.last_kind or name in info.bindings:
+            return self.module_member(info.name, name)
+        for star in info.star_imports:
+            if self.index.in_project(star):
+                found = self.module_member(star, name)
+                if found and not any(isinstance(t, Unknown) for t in found):
+                    return found
+        if name in _BUILTIN_NAMES:
+            return (Ext(f"builtins.{name}"),)
+        if name == "__name__" or name == "__file__":
+            return (builtin("str"),)
+        return (Unknown(f"{name} is not defined"),)
+
+    def source_types(self, source: _Source, scope: Scope) -> Types:
+        kind = source.kind
+        if kind == "types":
+            return source.node  # type: ignore[return-value]
+        if kind == "neutral":
+            return (Neutral(),)
+        if kind == "annotation":
+            return self.annotation(source.node, self.module_scope(scope.module.name))  # type: ignore[arg-type]
+        if kind == "param":
+            return self.param_types(source.node, scope)  # type: ignore[arg-type]
+        if kind == "binding":
+            return self.binding_types(source.node)  # type: ignore[arg-type]
+        if kind == "exception":
+            node = source.node
+            if node is None:
+                return (builtin("BaseException"),)
+            return self.instances(self.eval(node, scope))  # type: ignore[arg-type]
+        value = self.eval(source.node, scope)  # type: ignore[arg-type]
+        if kind == "enter":
+            value = union(*(self._enter(t) for t in value))
+        return self.unpack(value, source.path)
+
+    def param_types(self, param: tuple[ast.arg, str], scope: Scope) -> Types:
+        arg, role = param
+        if role == "self":
+            return (Instance(scope.bound),) if scope.bound else (Unknown(f"{arg.arg} has no class"),)
+        if role == "cls":
+            return (ClassRef(scope.bound),) if scope.bound else (Unknown(f"{arg.arg} has no class"),)
+        if arg.annotation is None:
+            return (Unknown(f"{arg.arg} is an untyped parameter"),)
+        types = self.annotation(arg.annotation, self.module_scope(scope.module.name))
+        if role == "vararg":
+            return (builtin("tuple", types),)
+        if role == "kwarg":
+            return (builtin("dict", (builtin("str"),), types),)
+        return types
+
+    def _enter(self, t: object) -> Types:
+        if isinstance(t, Instance):
+            method = self._find_method(t.cls, "__enter__") or self._find_method(t.cls, "__aenter__")
+            if method is not None:
+                returned = self.returns(method, t.cls)
+                return returned if returned else (t,)
+            return (t,)
+        return (t,)  # type: ignore[return-value]
+
+    def _find_method(self, qualname: str, name: str) -> FunctionInfo | None:
+        for cls in self.mro(qualname)[0]:
+            if name in cls.methods:
+                return cls.methods[name]
+        return None
+
+    # Annotations ----------------------------------------------------------------------------------------
+
+    def annotation(self, node: ast.expr, scope: Scope) -> Types:
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return (NONE,)
+            if isinstance(node.value, str):
+                try:
+                    parsed = ast.parse(node.value, mode="eval").body
+                except SyntaxError:
+                    return (Unknown(f"annotation {node.value!r} cannot be read"),)
+                return self.annotation(parsed, scope)
+            return (Unknown("annotation is a constant"),)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return union(self.annotation(node.left, scope), self.annotation(node.right, scope))
+        if isinstance(node, ast.Subscript):
+            base = self.eval(node.value, scope)
+            elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            groups: list[Types] = []
+            for t in base:
+                if isinstance(t, Ext):
+                    name = t.origin.rsplit(".", 1)[-1]
+                    if name == "Union":
+                        groups.append(union(*(self.annotation(e, scope) for e in elements)))
+                    elif name in _PASSTHROUGH_TYPING:
+                        groups.append(self.annotation(elements[0], scope))
+                    elif name == "Literal":
+                        groups.append((Ext("typing.Literal", instance=True),))
+                    elif name in ("type", "Type"):
+                        groups.append(union(*(_class_of(x) for x in self.annotation(elements[0], scope))))
+                    elif name == "Callable":
+                        result = self.annotation(elements[-1], scope) if len(elements) == 2 else ()
+                        groups.append((CallableT(result),))
+                    elif name in CONTAINER_NAMES or t.origin.startswith(("typing.", "collections.")):
+                        if name in TUPLE_NAMES and len(elements) == 2 and _is_ellipsis(elements[1]):
+                            elements = elements[:1]  # tuple[X, ...]
+                        args = tuple(() if _is_ellipsis(e) else self.annotation(e, scope) for e in elements)
+                        groups.append((Ext(t.origin, args, instance=True),))
+                    else:
+                        groups.append((Ext(t.origin, instance=True),))
+                else:
+                    groups.append(self.instances((t,)))
+            return union(*groups)
+        types = self.eval(node, scope)
+        return self.instances(types, annotation=True)
+
+    def instances(self, types: Types, *, annotation: bool = False) -> Types:
+        """What a value annotated with (or an exception class raised as) these types is."""
+        result: list = []
+        for t in types:
+            if isinstance(t, ClassRef):
+                result.append(Instance(t.cls))
+            elif isinstance(t, Ext):
+                name = t.origin.rsplit(".", 1)[-1]
+                if annotation and name == "Any":
+                    result.append(Unknown("annotated Any"))
+                elif annotation and name in ("Self",):
+                    result.append(Unknown("annotated Self"))
+                elif annotation and t.origin == "builtins.None":
+                    result.append(NONE)
+                else:
+                    result.append(Ext(t.origin, t.args, instance=True))
+            elif isinstance(t, ModuleRef):
+                result.append(Unknown(f"module {t.module} used as a type"))
+            else:
+                result.append(t)
+        return tuple(result)
+
+    # Expressions ---------------------------------------------------------------------------------------
+
+    def eval(self, node: ast.expr, scope: Scope) -> Types:
+        key = id(node)
+        cached = scope.node_cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._eval(node, scope)
+        scope.node_cache[key] = result
+        return result
+
+    def _eval(self, node: ast.expr, scope: Scope) -> Types:
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, scope)
+        if isinstance(node, ast.Attribute):
+            return union(*(self.attribute(t, node.attr) for t in self.eval(node.value, scope)))
+        if isinstance(node, ast.Call):
+            return self.call_result(node, scope)
+        if isinstance(node, ast.Constant):
+            return (NONE,) if node.value is None else (builtin(type(node.value).__name__),)
+        if isinstance(node, ast.JoinedStr):
+            return (builtin("str"),)
+        if isinstance(node, ast.List | ast.Set):
+            elements = union(*(self.eval(e, scope) for e in node.elts))
+            return (builtin("list" if isinstance(node, ast.List) else "set", elements),)
+        if isinstance(node, ast.Tuple):
+            return (builtin("tuple", *(self.eval(e, scope) for e in node.elts)),)
+        if isinstance(node, ast.Dict):
+            keys = union(*(self.eval(k, scope) for k in node.keys if k is not None))
+            values = union(*(self.eval(v, scope) for v in node.values))
+            return (builtin("dict", keys, values),)
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            name = {ast.ListComp: "list", ast.SetComp: "set", ast.GeneratorExp: "generator"}[type(node)]
+            return (builtin(name, self.eval(node.elt, scope)),)
+        if isinstance(node, ast.DictComp):
+            return (builtin("dict", self.eval(node.key, scope), self.eval(node.value, scope)),)
+        if isinstance(node, ast.BinOp):
+            left = self.eval(node.left, scope)
+            if all(isinstance(t, Ext) for t in left):
+                return tuple(Ext(t.origin, t.args, instance=True) for t in left)  # type: ignore[union-attr]
+            return tuple(t if isinstance(t, Instance | Unknown) else Unknown("result of an operator")
+                         for t in left)
+        if isinstance(node, ast.BoolOp):
+            return union(*(self.eval(v, scope) for v in node.values))
+        if isinstance(node, ast.Compare):
+            return (builtin("bool"),)
+        if isinstance(node, ast.UnaryOp):
+            return (builtin("bool"),) if isinstance(node.op, ast.Not) else self.eval(node.operand, scope)
+        if isinstance(node, ast.IfExp):
+            return union(self.eval(node.body, scope), self.eval(node.orelse, scope))
+        if isinstance(node, ast.Lambda):
+            return (Neutral(),)
+        if isinstance(node, ast.Await | ast.NamedExpr | ast.Starred):
+            return self.eval(node.value, scope)
+        if isinstance(node, ast.Subscript):
+            return union(*(self.subscript(t) for t in self.eval(node.value, scope)))
+        if isinstance(node, ast.Slice):
+            return (builtin("slice"),)
+        return (Unknown(f"{type(node).__name__} expression"),)
+
+    def attribute(self, t: object, attr: str) -> Types:
+        if isinstance(t, Instance):
+            return self.instance_member(t.cls, attr)
+        if isinstance(t, ClassRef):
+            return self.class_member(t.cls, attr)
+        if isinstance(t, ModuleRef):
+            return self.module_member(t.module, attr)
+        if isinstance(t, Ext):
+            if not t.instance:
+                return (Ext(f"{t.origin}.{attr}"),)
+            return self._ext_instance_attribute(t, attr)
+        if isinstance(t, SuperRef):
+            project, external = self.mro(t.bound)
+            names = [c.qualname for c in project]
+            after = project[names.index(t.defining) + 1:] if t.defining in names else project[1:]
+            for cls in after:
+                method = cls.methods.get(attr)
+                if method is not None:
+                    return (FuncRef(method.qualname, t.bound),)
+            return (Ext(f"{external[0] if external else 'builtins.object'}.{attr}", instance=True),)
+        if isinstance(t, FuncRef) and t.bound is not None and t.func.startswith(t.bound + ".") \
+                and self.class_categories(t.bound) and self.function_info(t.func) is None:
+            return (FuncRef(f"{t.func}.{attr}", t.bound),)  # port.client.get: still the port
+        if isinstance(t, FuncRef | Neutral):
+            return (Ext(f"builtins.function.{attr}", instance=True),)
+        if isinstance(t, CallableT):
+            return (Ext(f"builtins.function.{attr}", instance=True),)
+        if isinstance(t, Unknown):
+            return (t,)
+        return (Unknown(f"attribute {attr} of an unknown value"),)
+
+    def _ext_instance_attribute(self, t: Ext, attr: str) -> Types:
+        name = t.origin.rsplit(".", 1)[-1]
+        if name in MAPPING_NAMES and len(t.args) == 2:
+            keys, values = t.args
+            if attr in ("get", "pop", "setdefault", "__getitem__"):
+                return (_Method(values),)  # type: ignore[return-value]
+            if attr == "values":
+                return (_Method((builtin("list", values),)),)  # type: ignore[return-value]
+            if attr == "keys":
+                return (_Method((builtin("list", keys),)),)  # type: ignore[return-value]
+            if attr == "items":
+                return (_Method((builtin("list", (builtin("tuple", keys, values),)),)),)  # type: ignore[return-value]
+            if attr == "copy":
+                return (_Method((t,)),)  # type: ignore[return-value]
+        if name in SEQUENCE_NAMES and t.args:
+            if attr in ("pop", "popleft", "__getitem__"):
+                return (_Method(t.args[0]),)  # type: ignore[return-value]
+            if attr == "copy":
+                return (_Method((t,)),)  # type: ignore[return-value]
+        return (Ext(f"{t.origin}.{attr}", instance=True),) if not t.origin.startswith("builtins.") else (
+            Ext(t.origin, instance=True),)
+
+    def subscript(self, t: object) -> Types:
+        if isinstance(t, Ext):
+            name = t.origin.rsplit(".", 1)[-1]
+            if not t.instance:
+                return (t,)  # a generic alias: list[int]
+            if name in MAPPING_NAMES:
+                return t.args[1] if len(t.args) == 2 else (Unknown("an item of a container of unknown type"),)
+            if name in SEQUENCE_NAMES or name in TUPLE_NAMES:
+                return union(*t.args) if t.args else (Unknown("an item of a container of unknown type"),)
+            return (Ext(t.origin, instance=True),)
+        if isinstance(t, ClassRef):
+            return (t,)  # Answer[int]
+        if isinstance(t, Instance):
+            method = self._find_method(t.cls, "__getitem__")
+            if method is not None:
+                return self.returns(method, t.cls) or (Unknown(f"{_short(t.cls)}[...] has no known type"),)
+            return (Unknown(f"{_short(t.cls)} has no __getitem__"),)
+        if isinstance(t, Unknown):
+            return (t,)
+        return (Unknown("an item of an unknown value"),)
+
+    def elements(self, types: Types) -> Types:
+        """What iterating over a value of these types yields."""
+        result: list[Types] = []
+        for t in types:
+            if isinstance(t, Ext):
+                name = t.origin.rsplit(".", 1)[-1]
+                if name in ("str", "bytes"):
+                    result.append((t,))
+                elif name in ("enumerate",) and t.args:
+                    result.append((builtin("tuple", (builtin("int"),), t.args[0]),))
+                elif name == "zip":
+                    result.append((builtin("tuple", *t.args),))
+                elif name in MAPPING_NAMES:
+                    result.append(t.args[0] if t.args else (Unknown("an item of a container of unknown type"),))
+                elif name in SEQUENCE_NAMES or name in TUPLE_NAMES:
+                    result.append(union(*t.args) if t.args else (Unknown("an item of a container of unknown type"),))
+                elif t.origin.startswith("builtins."):
+                    result.append((Ext("builtins.object", instance=True),))
+                else:
+                    result.append((Ext(t.origin, instance=True),))
+            elif isinstance(t, ClassRef):
+                result.append((Instance(t.cls),))  # iterating an enum class
+            elif isinstance(t, Instance):
+                method = self._find_method(t.cls, "__iter__")
+                returned = self.returns(method, t.cls) if method else ()
+                result.append(self.elements(returned) if returned else (Unknown(f"iterating {_short(t.cls)}"),))
+            elif isinstance(t, Unknown):
+                result.append((t,))
+            else:
+                result.append((Unknown("iterating an unknown value"),))
+        return union(*result)
+
+    def unpack(self, types: Types, path: tuple[object, ...]) -> Types:
+        for step in path:
+            if step == "iter":
+                types = self.elements(types)
+            elif step == "star":
+                types = (builtin("list", self.elements(types)),)
+            else:
+                index = step
+                picked: list[Types] = []
+                for t in types:
+                    if isinstance(t, Ext) and t.origin.rsplit(".", 1)[-1] in TUPLE_NAMES and t.args:
+                        picked.append(t.args[index] if len(t.args) > index else union(*t.args))  # type: ignore[operator, index]
+                    else:
+                        picked.append(self.elements((t,)))
+                types = union(*picked)
+        return types
+
+    def call_result(self, node: ast.Call, scope: Scope) -> Types:
+        special = self._special_call(node, scope)
+        if special is not None:
+            return special
+        groups: list[Types] = []
+        for t in self.eval(node.func, scope):
+            if isinstance(t, ClassRef):
+                groups.append((Instance(t.cls),))
+            elif isinstance(t, FuncRef):
+                func = self.function_info(t.func)
+                if func is None:
+                    groups.append((Unknown(f"what {_short(t.func)}() returns"),))
+                else:
+                    groups.append(self.returns(func, t.bound) or (Unknown(f"what {func.display}() returns"),))
+            elif isinstance(t, _Method):
+                groups.append(t.result)
+            elif isinstance(t, Ext):
+                groups.append((Ext(t.origin, t.args if t.instance else (), instance=True),))
+            elif isinstance(t, CallableT):
+                groups.append(t.result or (Unknown("what a Callable-typed value returns"),))
+            elif isinstance(t, Instance):
+                method = self._find_method(t.cls, "__call__")
+                groups.append(self.returns(method, t.cls) if method else (Unknown(f"{_short(t.cls)}()"),))
+            elif isinstance(t, Unknown):
+                groups.append((t,))
+            else:
+                groups.append((Unknown("what a local function returns"),))
+        return union(*groups)
+
+    def _special_call(self, node: ast.Call, scope: Scope) -> Types | None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else None
+        if name is not None and name in _BUILTIN_NAMES and not _shadowed(name, scope):
+            args = node.args
+            if name == "super":
+                if scope.defining_class and scope.bound:
+                    return (SuperRef(scope.defining_class, scope.bound),)
+                return (Unknown("super() outside a method"),)
+            if name == "getattr" and len(args) >= 2:
+                attr = args[1]
+                if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+                    found = union(*(self.attribute(t, attr.value) for t in self.eval(args[0], scope)))
+                    return union(found, self.eval(args[2], scope)) if len(args) > 2 else found
+                return (Unknown("getattr with a computed name"),)
+            if name in ("sorted", "list", "tuple", "set", "frozenset", "reversed", "iter") and args:
+                container = "list" if name in ("sorted", "reversed", "iter") else name
+                return (builtin(container, self.elements(self.eval(args[0], scope))),)
+            if name == "filter" and len(args) == 2:
+                return (builtin("list", self.elements(self.eval(args[1], scope))),)
+            if name in ("next", "min", "max") and args:
+                if len(args) == 1 or name == "next":
+                    found = self.elements(self.eval(args[0], scope))
+                    return union(found, self.eval(args[1], scope)) if name == "next" and len(args) > 1 else found
+                return union(*(self.eval(a, scope) for a in args))
+            if name == "enumerate" and args:
+                return (builtin("enumerate", self.elements(self.eval(args[0], scope))),)
+            if name == "zip":
+                return (builtin("zip", *(self.elements(self.eval(a, scope)) for a in args)),)
+            if name == "type" and len(args) == 1:
+                return tuple(ClassRef(t.cls) if isinstance(t, Instance) else Ext("builtins.type")
+                             for t in self.eval(args[0], scope))
+            if name == "__import__":
+                return self._import_module_result(node, scope)
+            if name in ("eval", "exec"):
+                return (Unknown(f"{name}() of a string"),)
+        func_types = self.eval(func, scope)
+        if any(isinstance(t, Ext) and t.origin == "importlib.import_module" for t in func_types):
+            return self._import_module_result(node, scope)
+        if any(isinstance(t, Ext) and t.origin in ("typing.cast", "typing_extensions.cast") for t in func_types) \
+                and node.args:
+            return self.annotation(node.args[0], scope)
+        return None
+
+    def _import_module_result(self, node: ast.Call, scope: Scope) -> Types:
+        target = _literal_import_target(node, scope)
+        if target is None:
+            return (Unknown("a module imported by a computed name"),)
+        if self.index.in_project(target):
+            return (ModuleRef(target),) if self.index.has_module(target) else (Unknown(f"module {target}"),)
+        return (Ext(target),)
+
+    def returns(self, func: FunctionInfo, bound: str | None) -> Types:
+        """What calling ``func`` (with ``self`` an instance of ``bound``) returns: its return annotation,
+        else the union of its ``return`` statements."""
+        key = (func.qualname, bound)
+        if key in self._returns:
+            return self._returns[key]
+        if key in self._returns_in_progress:
+            return ()
+        self._returns_in_progress.add(key)
+        try:
+            scope = self.scope(func, bound)
+            if func.node.returns is not None:
+                result = self.annotation(func.node.returns, self.module_scope(func.module))
+            else:
+                values = [n.value for n in _own_returns(func.node) if n.value is not None]
+                result = union(*(self.eval(v, scope) for v in values)) if values else (NONE,)
+        finally:
+            self._returns_in_progress.discard(key)
+        self._returns[key] = result
+        return result
+
+    # Edges -----------------------------------------------------------------------------------------------
+
+    def edges(self, func: FunctionInfo, bound: str | None) -> list[Edge]:
+        key = (func.qualname, bound)
+        found = self._edges.get(key)
+        if found is None:
+            found = _EdgeFinder(self, func, bound).run()
+            self._edges[key] = found
+        return found
+
+    def hop_for(self, func: FunctionInfo, line: int) -> Hop:
+        info = self.module_of(func.module)
+        return Hop(func.display, info.display_path if info else None, line)
+
+    def member_hop(self, cls_qualname: str, attr_path: str) -> Hop:
+        """``Class.attr (path:line)``: the member's definition (or the class's, if it has none)."""
+        attr = attr_path.split(".")[0]
+        for cls in self.mro(cls_qualname)[0]:
+            method = cls.methods.get(attr)
+            if method is not None:
+                return Hop(f"{_short(cls_qualname)}.{attr_path}", self._path(cls.module), method.lineno)
+        cls = self.class_info(cls_qualname)
+        if cls is None:
+            return Hop(f"{_short(cls_qualname)}.{attr_path}")
+        return Hop(f"{_short(cls_qualname)}.{attr_path}", self._path(cls.module), cls.lineno)
+
+    def class_hop(self, cls_qualname: str) -> Hop:
+        cls = self.class_info(cls_qualname)
+        if cls is None:
+            return Hop(_short(cls_qualname))
+        return Hop(_short(cls_qualname), self._path(cls.module), cls.lineno)
+
+    def _path(self, module: str) -> str | None:
+        info = self.module_of(module)
+        return info.display_path if info else None
+
+    def describe(self, category: Category, kind: str, name: str) -> str:
+        if category is Category.SYNC:
+            return f"sync job {name}" if kind in ("class", "port", "function") else f"sync {kind} {name}"
+        if category is Category.UNDECLARED_PORT:
+            return f"undeclared port {name}"
+        prefix = "live" if category is Category.LIVE else "local"
+        return f"{prefix} {kind} {name}"
+
+    # Operations -------------------------------------------------------------------------------------------
+
+    def operation_reach(self, op: FunctionInfo, bound: str) -> OperationReach:
+        """Everything the operation reaches, each with the shortest chain of calls (breadth first)."""
+        start = (op.qualname, bound)
+        parents: dict[tuple[str, str | None], tuple[tuple[str, str | None], int] | None] = {start: None}
+        infos: dict[tuple[str, str | None], FunctionInfo] = {start: op}
+        queue: deque[tuple[str, str | None]] = deque([start])
+        reaches: dict[tuple[Category, str], Reach] = {}
+        unresolved: dict[tuple[str, str], UnresolvedCall] = {}
+        while queue:
+            key = queue.popleft()
+            func = infos[key]
+            for edge in self.edges(func, key[1]):
+                if isinstance(edge, CallEdge):
+                    callee = (edge.callee.qualname, edge.bound)
+                    if callee not in parents:
+                        parents[callee] = (key, edge.line)
+                        infos[callee] = edge.callee
+                        queue.append(callee)
+                elif isinstance(edge, ReachEdge):
+                    reach_key = (edge.category, edge.target)
+                    if reach_key not in reaches:
+                        chain = (*self._chain(key, edge.line, parents, infos), edge.final)
+                        reaches[reach_key] = Reach(edge.category, edge.target, edge.display, chain)
+                        if edge.category is Category.UNDECLARED_PORT:
+                            self.reached_ports.setdefault(edge.target, self.class_hop(edge.target))
+                else:
+                    unresolved_key = (func.qualname, edge.text)
+                    if unresolved_key not in unresolved:
+                        chain = self._chain(key, edge.line, parents, infos)
+                        unresolved[unresolved_key] = UnresolvedCall(func.qualname, edge.text, edge.reason, chain)
+        return OperationReach(tuple(reaches.values()), tuple(unresolved.values()))
+
+    def _chain(self, key, line, parents, infos) -> tuple[Hop, ...]:
+        hops = [self.hop_for(infos[key], line)]
+        parent = parents[key]
+        while parent is not None:
+            key, line = parent
+            hops.append(self.hop_for(infos[key], line))
+            parent = parents[key]
+        return tuple(reversed(hops))
+
+    def service_modules(self) -> list[str]:
+        expressions = self.config.service_module_expressions
+        return [name for name in self.index.module_names
+                if in_packages(name, self.config.domain_packages)
+                and any(expression_matches(name, e) for e in expressions)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Method:
+    """A method of a builtin container whose result type is known (``dict.get`` -> the value type)."""
+
+    result: Types
+
+
+# Finding the edges of one function -------------------------------------------------------------------
+
+
+class _EdgeFinder:
+    def __init__(self, analyzer: Analyzer, func: FunctionInfo, bound: str | None) -> None:
+        self.a = analyzer
+        self.func = func
+        self.bound = bound
+        self.scope = analyzer.scope(func, bound)
+        self.edges: list[Edge] = []
+        self.call_funcs: set[int] = set()
+
+    def run(self) -> list[Edge]:
+        call_funcs = self.call_funcs
+        for node in self.a.nodes(self.func):  # pre-order: a call comes before the expression it calls
+            kind = type(node)
+            if kind is ast.Call:
+                call_funcs.add(id(node.func))  # type: ignore[attr-defined]
+                self.on_call(node)  # type: ignore[arg-type]
+            elif kind is ast.Attribute:
+                if type(node.ctx) is ast.Load and id(node) not in call_funcs:  # type: ignore[attr-defined]
+                    self.on_reference(node)  # type: ignore[arg-type]
+            elif kind is ast.Name:
+                if type(node.ctx) is ast.Load and id(node) not in call_funcs:  # type: ignore[attr-defined]
+                    self.on_name_reference(node)  # type: ignore[arg-type]
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self.on_import(node)  # type: ignore[arg-type]
+        # Source order; of calls starting at the same place (a(...).b()), the inner one first.
+        self.edges.sort(key=lambda e: (e.line, e.col, e.end))
+        return self.edges
+
+    # What is found ----------------------------------------------------------------------------------------
+
+    def on_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        info = self.scope.module
+        statement = Hop(ast.unparse(node))
+        if isinstance(node, ast.Import):
+            groups = [[alias.name] for alias in node.names]
+        else:
+            base = resolve_relative(node.module or "", node.level, info.name, info.is_package)
+            if base is None:
+                return
+            groups = [[alias.name] if not base else [base] if alias.name == "*" else [f"{base}.{alias.name}", base]
+                      for alias in node.names]
+        for candidates in groups:
+            for candidate in candidates:
+                if self.on_module(candidate, node, statement):
+                    break
+
+    def on_module(self, module: str, node: ast.AST, final: Hop) -> bool:
+        """Record a reach for importing ``module``; True if it was judged (HTTP or a project module)."""
+        http = self.a.http_module(module)
+        if http is not None:
+            self.reach(node, Category.LIVE, http, f"HTTP/SDK module {http}", final)
+            return True
+        if self.a.index.in_project(module) and self.a.index.has_module(module):
+            for category in sorted(self.a.module_categories(module)):
+                self.reach(node, category, module, self.a.describe(category, "module", module), final)
+            return True
+        return False
+
+    def on_call(self, node: ast.Call) -> None:
+        func_types = self.a.eval(node.func, self.scope)
+        text = _CallText(node)
+        if self._is_dynamic_import(node, func_types):
+            target = _literal_import_target(node, self.scope)
+            if target is None:
+                self.unresolved(node, text, "a module imported by a computed name")
+            else:
+                self.on_module(target, node, Hop(ast.unparse(node)))
+            return
+        for t in func_types:
+            self.on_callee(node, t, text)
+
+    def on_callee(self, node: ast.AST, t: object, text: str | _CallText, *, reference: bool = False) -> None:
+        a = self.a
+        if isinstance(t, FuncRef):
+            if t.bound is not None and a.class_categories(t.bound) and t.func.startswith(t.bound + "."):
+                self.reach_class(node, t.bound, a.member_hop(t.bound, t.func[len(t.bound) + 1:]))
+                return
+            func = a.function_info(t.func)
+            if func is None:
+                if not reference:
+                    self.unresolved(node, text, f"{_short(t.func)} cannot be found")
+                return
+            if func.class_qualname is None:
+                cats = a.function_categories(func)
+                if cats:
+                    hop = a.hop_for(func, func.lineno)
+                    for category in sorted(cats):
+                        self.reach(node, category, func.qualname, a.describe(category, "function", func.qualname), hop)
+                    return
+            bound = None if func.is_staticmethod else t.bound
+            self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), func, bound))  # type: ignore[attr-defined]
+        elif isinstance(t, ClassRef):
+            if reference:
+                return
+            if a.class_categories(t.cls):
+                self.reach_class(node, t.cls, a.class_hop(t.cls))
+                return
+            for name in ("__new__", "__init__", "__post_init__"):
+                method = a._find_method(t.cls, name)
+                if method is not None:
+                    self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, t.cls))  # type: ignore[attr-defined]
+        elif isinstance(t, Instance):
+            if reference:
+                return
+            if a.class_categories(t.cls):
+                self.reach_class(node, t.cls, a.member_hop(t.cls, "__call__"))
+                return
+            method = a._find_method(t.cls, "__call__")
+            if method is None:
+                self.unresolved(node, text, f"an instance of {_short(t.cls)} is not callable")
+            else:
+                self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, t.cls))  # type: ignore[attr-defined]
+        elif isinstance(t, Ext):
+            http = a.http_module(t.origin)
+            if http is not None and not reference:
+                self.reach(node, Category.LIVE, http, f"HTTP/SDK module {http}", Hop(str(text)))
+        elif isinstance(t, CallableT):
+            if not reference:
+                self.unresolved(node, text, "it is a Callable-typed value")
+        elif isinstance(t, Unknown):
+            if not reference:
+                self.unresolved(node, text, t.reason)
+        elif isinstance(t, ModuleRef) and not reference:
+            self.unresolved(node, text, f"module {t.module} is not callable")
+        # Neutral, SuperRef, _Method: nothing to follow.
+
+    def on_reference(self, node: ast.Attribute) -> None:
+        """``obj.attr`` not called here: a property read runs code; a method passed on may be called."""
+        a = self.a
+        for base in a.eval(node.value, self.scope):
+            if isinstance(base, Instance):
+                if a.class_categories(base.cls):
+                    method = a._find_method(base.cls, node.attr)
+                    if method is not None:
+                        self.reach_class(node, base.cls, a.member_hop(base.cls, node.attr))
+                    continue
+                method = a._find_method(base.cls, node.attr)
+                if method is not None:
+                    bound = None if method.is_staticmethod else base.cls
+                    self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, bound))
+            elif isinstance(base, ModuleRef | ClassRef):
+                for t in a.attribute(base, node.attr):
+                    if isinstance(t, FuncRef):
+                        self.on_callee(node, t, ast.unparse(node), reference=True)
+
+    def on_name_reference(self, node: ast.Name) -> None:
+        if node.id in self.scope.sources:
+            return
+        for t in self.a.lookup(node.id, self.scope):
+            if isinstance(t, FuncRef):
+                self.on_callee(node, t, node.id, reference=True)
+
+    # Recording ------------------------------------------------------------------------------------------
+
+    def reach_class(self, node: ast.AST, cls: str, final: Hop) -> None:
+        a = self.a
+        kind = "port" if a.is_protocol(cls) else "class"
+        for category in sorted(a.class_categories(cls)):
+            self.reach(node, category, cls, a.describe(category, kind, _short(cls)), final)
+
+    def reach(self, node: ast.AST, category: Category, target: str, display: str, final: Hop) -> None:
+        self.edges.append(ReachEdge(node.lineno, node.col_offset, _end(node), category, target, display, final))  # type: ignore[attr-defined]
+
+    def unresolved(self, node: ast.AST, text: str | _CallText, reason: str) -> None:
+        self.edges.append(UnresolvedEdge(node.lineno, node.col_offset, _end(node), str(text), reason))  # type: ignore[attr-defined]
+
+    def _is_dynamic_import(self, node: ast.Call, func_types: Types) -> bool:
+        if isinstance(node.func, ast.Name) and node.func.id == "__import__" and not _shadowed("__import__", self.scope):
+            return True
+        return any(isinstance(t, Ext) and t.origin in _IMPORT_MODULE_ORIGINS for t in func_types)
+
+
+# Helpers ------------------------------------------------------------------------------------------------
+
+
+class _CallText:
+    """``func()`` as written, made only when a message needs it (unparsing every call is costly)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: ast.Call) -> None:
+        self.node = node
+
+    def __str__(self) -> str:
+        return f"{ast.unparse(self.node.func)}()"
+
+
+_BINDING_NODES = frozenset({
+    ast.Global, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension,
+    ast.With, ast.AsyncWith, ast.ExceptHandler, ast.NamedExpr, ast.Import, ast.ImportFrom, ast.FunctionDef,
+    ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Call, ast.MatchAs, ast.MatchStar,
+})
+
+
+def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> None:
+    """Every name bound in the function (and in functions and lambdas nested in it), with how."""
+    _add_params(scope, func.node.args, method=func.class_qualname is not None,
+                staticmethod=func.is_staticmethod, classmethod=func.is_classmethod)
+    globals_: set[str] = set()
+    typed_lambdas: set[int] = set()  # lambdas whose parameter is typed by the call they are passed to
+    for child in nodes:
+        kind = type(child)
+        if kind not in _BINDING_NODES:
+            continue
+        if kind is ast.Call:
+            typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
+        elif isinstance(child, ast.Global):  # (nonlocal names are the enclosing function's: same flat scope)
+            globals_.update(child.names)
+        elif isinstance(child, ast.Assign):
+            for target in child.targets:
+                _bind_target(scope, target, "value", child.value, ())
+        elif isinstance(child, ast.AnnAssign):
+            if isinstance(child.target, ast.Name):
+                scope.add(child.target.id, _Source("annotation", child.annotation))
+        elif isinstance(child, ast.AugAssign):
+            if isinstance(child.target, ast.Name):
+                scope.add(child.target.id, _Source("value", child.value))
+        elif isinstance(child, ast.For | ast.AsyncFor | ast.comprehension):
+            _bind_target(scope, child.target, "value", child.iter, ("iter",))
+        elif isinstance(child, ast.With | ast.AsyncWith):
+            for item in child.items:
+                if item.optional_vars is not None:
+                    _bind_target(scope, item.optional_vars, "enter", item.context_expr, ())
+        elif isinstance(child, ast.ExceptHandler):
+            if child.name:
+                scope.add(child.name, _Source("exception", child.type))
+        elif isinstance(child, ast.NamedExpr):
+            if isinstance(child.target, ast.Name):
+                scope.add(child.target.id, _Source("value", child.value))
+        elif isinstance(child, ast.Import | ast.ImportFrom):
+            for bound_name, binding in import_bindings(child, scope.module.name, scope.module.is_package):
+                if bound_name != "*":
+                    scope.add(bound_name, _Source("binding", binding))
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            scope.add(child.name, _Source("neutral", None))
+            if not isinstance(child, ast.ClassDef):
+                _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
+        elif isinstance(child, ast.Lambda):
+            if id(child) not in typed_lambdas:
+                _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
+        elif isinstance(child, ast.MatchAs | ast.MatchStar) and child.name:
+            scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a match capture"),)))
+    for name in globals_:
+        scope.sources.pop(name, None)
+
+
+def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:
+    positional = args.posonlyargs + args.args
+    for i, arg in enumerate(positional):
+        role = "param"
+        if i == 0 and method and not staticmethod:
+            role = "cls" if classmethod else "self"
+        scope.add(arg.arg, _Source("param", (arg, role)))
+    for arg in args.kwonlyargs:
+        scope.add(arg.arg, _Source("param", (arg, "param")))
+    if args.vararg is not None:
+        scope.add(args.vararg.arg, _Source("param", (args.vararg, "vararg")))
+    if args.kwarg is not None:
+        scope.add(args.kwarg.arg, _Source("param", (args.kwarg, "kwarg")))
+
+
+def _bind_lambda_params(scope: Scope, call: ast.Call) -> set[int]:
+    """``sorted(xs, key=lambda x: ...)``, ``xs.sort(key=lambda x: ...)``, ``map(lambda x: ..., xs)``:
+    the lambda's parameter is an element of ``xs``."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    if name in ("sorted", "min", "max") and call.args:
+        pairs += [(kw.value, call.args[0]) for kw in call.keywords if kw.arg == "key"]
+    elif name == "sort" and isinstance(func, ast.Attribute):
+        pairs += [(kw.value, func.value) for kw in call.keywords if kw.arg == "key"]
+    elif name in ("map", "filter") and len(call.args) == 2:
+        pairs.append((call.args[0], call.args[1]))
+    bound: set[int] = set()
+    for lam, iterable in pairs:
+        if isinstance(lam, ast.Lambda) and len(lam.args.args) == 1:
+            scope.add(lam.args.args[0].arg, _Source("value", iterable, ("iter",)))
+            bound.add(id(lam))
+    return bound
+
+
+def _bind_target(scope: Scope, target: ast.expr, kind: str, value: ast.expr, path: tuple[object, ...]) -> None:
+    if isinstance(target, ast.Name):
+        scope.add(target.id, _Source(kind, value, path))
+    elif isinstance(target, ast.Tuple | ast.List):
+        for i, element in enumerate(target.elts):
+            if isinstance(element, ast.Starred):
+                _bind_target(scope, element.value, kind, value, (*path, "star"))
+            else:
+                _bind_target(scope, element, kind, value, (*path, i))
+
+
+def _walk_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """Every node in the function's body, each before its children (nested functions and lambdas
+    included, the bodies of nested classes not; expression contexts left out). Siblings come in no
+    particular order: edges are sorted by position afterwards."""
+    result: list[ast.AST] = []
+    stack: list[ast.AST] = list(node.body)
+    append, push = result.append, stack.append
+    node_type, context, class_def = ast.AST, ast.expr_context, ast.ClassDef
+    while stack:
+        child = stack.pop()
+        append(child)
+        if type(child) is class_def:
+            continue
+        for value in child.__dict__.values():
+            if isinstance(value, node_type):
+                if not isinstance(value, context):
+                    push(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push(item)
+    return result
+
+
+def _statements(body: list[ast.stmt]):
+    """Every statement of a body, nested blocks included (not nested functions and classes)."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if block:
+                stack.extend(reversed(block))
+        for handler in getattr(stmt, "handlers", ()):
+            stack.extend(reversed(handler.body))
+        for case in getattr(stmt, "cases", ()):
+            stack.extend(reversed(case.body))
+
+
+def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef):
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, ast.Return):
+            yield child
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        stack.extend(ast.iter_child_nodes(child))
+
+
+def _self_targets(target: ast.expr, self_name: str, path: tuple[object, ...] = ()):
+    if _is_self_attr(target, self_name):
+        yield target.attr, path  # type: ignore[attr-defined]
+    elif isinstance(target, ast.Tuple | ast.List):
+        for i, element in enumerate(target.elts):
+            yield from _self_targets(element, self_name, (*path, i))
+
+
+def _is_self_attr(target: ast.expr, self_name: str) -> bool:
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name
+
+
+def _target_path(target: ast.expr, name: str, path: tuple[object, ...] = ()) -> tuple[object, ...] | None:
+    if isinstance(target, ast.Name):
+        return path if target.id == name else None
+    if isinstance(target, ast.Tuple | ast.List):
+        for i, element in enumerate(target.elts):
+            found = _target_path(element, name, (*path, i))
+            if found is not None:
+                return found
+    return None
+
+
+def _terminal(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def _shadowed(name: str, scope: Scope) -> bool:
+    return name in scope.sources or name in scope.module.last_kind
+
+
+def _is_ellipsis(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+def _class_of(t: object) -> Types:
+    if isinstance(t, Instance):
+        return (ClassRef(t.cls),)
+    if isinstance(t, Ext):
+        return (Ext(t.origin),)
+    return (t,)  # type: ignore[return-value]
+
+
+def _literal_import_target(node: ast.Call, scope: Scope) -> str | None:
+    if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+        return None
+    name = node.args[0].value
+    if not name.startswith("."):
+        return name
+    package = None
+    if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+        package = node.args[1].value
+    for kw in node.keywords:
+        if kw.arg == "package" and isinstance(kw.value, ast.Constant):
+            package = kw.value.value
+    if package is None:
+        module = scope.module
+        package = module.name if module.is_package else module.name.rpartition(".")[0]
+    level = len(name) - len(name.lstrip("."))
+    parts = str(package).split(".")
+    if level - 1 >= len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    rest = name[level:]
+    return ".".join(base + ([rest] if rest else []))
+
+
+def _end(node: ast.AST) -> int:
+    line = getattr(node, "end_lineno", None) or 0
+    col = getattr(node, "end_col_offset", None) or 0
+    return line * 100_000 + col
+
+
+def _short(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[-1]

@@ -1,0 +1,256 @@
+"""What the data-flow checker is told about a codebase: all of it data, none of it code.
+
+Defaults describe Runway (``domains`` -> ``infra.interfaces.ports`` -> ``infra.qbo`` / ``infra.db``,
+jobs in ``infra.jobs``). Another codebase names its own packages, markers and known classes, either
+in a TOML file (``load_toml``) or as options of the ``data_flow`` import-linter contract
+(``from_options``)::
+
+    [dataflow]
+    domain_packages = ["app.domain"]
+    infra_packages = ["app.adapters"]
+    port_modules = ["app.adapters.ports"]
+    live_packages = ["app.adapters.api"]
+    local_packages = ["app.adapters.db"]
+    jobs_packages = ["app.jobs"]
+    live_classes = ["app.domain.sync.SyncService"]     # not a port, but talks to the API
+    sync_classes = ["app.domain.sync.SyncService"]     # ... and is a sync (both at once is allowed)
+    local_classes = ["app.adapters.ports.ReportStore"]
+    require_declarations = false
+    strict = false
+
+    [dataflow.expected]                                # for code that carries no markers
+    "app.domain.services.reports.ReportService.summary" = "local_read"
+
+Module expressions (``service_modules``, ``exclude_modules``) take ``*`` for one name component and
+``**`` for any number of them (zero included): ``app.domain.**.services.**``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+OPERATION_PATTERNS = ("local_read", "live")
+
+DEFAULT_HTTP_MODULES: tuple[str, ...] = (
+    "httpx",
+    "requests",
+    "urllib3",
+    "aiohttp",
+    "http.client",
+    "urllib.request",
+    "socket",
+    "quickbooks",
+    "intuitlib",
+)
+
+CONTRACT_TYPE_NAME = "data_flow"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which option and why."""
+
+
+@dataclass(frozen=True)
+class DataFlowConfig:
+    """Everything the checker needs to know. Every name is a dotted module or class name."""
+
+    #: Directory holding the root packages (the repository root); report paths are relative to it.
+    root: Path = Path(".")
+    #: Packages to read (default: the top-level packages of every package named below).
+    root_packages: tuple[str, ...] = ()
+    #: Packages whose service modules hold the domain operations.
+    domain_packages: tuple[str, ...] = ("domains",)
+    #: Module expressions of the service modules (default ``<domain>.**.services`` and ``.**`` below it).
+    service_modules: tuple[str, ...] = ()
+    #: fnmatch patterns of class names in service modules that are services (default: every public
+    #: class with a public method that is not a property, other than enums, exceptions, Protocols,
+    #: NamedTuples and TypedDicts; dataclasses included, so a service may take its ports as fields).
+    service_classes: tuple[str, ...] = ("*",)
+    #: Packages of the infrastructure layer (an unmarked Protocol in them is an undeclared port).
+    infra_packages: tuple[str, ...] = ("infra",)
+    #: Modules (or packages) holding the ports; every Protocol in them must be declared local or live.
+    port_modules: tuple[str, ...] = ("infra.interfaces",)
+    #: Packages whose every class and function counts as live (talks to the API).
+    live_packages: tuple[str, ...] = ("infra.qbo", "infra.qbo_sandbox")
+    #: Packages whose every class and function counts as local (the mirror database).
+    local_packages: tuple[str, ...] = ("infra.db",)
+    #: Packages of background sync jobs: reaching anything in them from a domain operation is a violation.
+    jobs_packages: tuple[str, ...] = ("infra.jobs",)
+    #: Modules that open network connections (importing or calling into them is a live reach).
+    http_modules: tuple[str, ...] = DEFAULT_HTTP_MODULES
+    #: Modules never read (tests, generated code), as module expressions.
+    exclude_modules: tuple[str, ...] = ()
+    #: Decorator names (the last component: ``@patterns.live`` is ``live``).
+    local_read_markers: tuple[str, ...] = ("local_read",)
+    live_markers: tuple[str, ...] = ("live",)
+    local_port_markers: tuple[str, ...] = ("local_port",)
+    live_port_markers: tuple[str, ...] = ("live_port",)
+    sync_job_markers: tuple[str, ...] = ("sync_job",)
+    #: Classes (dotted) known to be live / local / sync without a marker; a class may be live and sync.
+    live_classes: tuple[str, ...] = ()
+    local_classes: tuple[str, ...] = ()
+    sync_classes: tuple[str, ...] = ()
+    #: Expected pattern per operation (``module.Class.method`` -> ``local_read`` | ``live``).
+    expected: Mapping[str, str] = field(default_factory=dict)
+    #: An operation declared neither in code nor in ``expected`` is a violation.
+    require_declarations: bool = True
+    #: Unresolved calls fail the check too. Off by default, so a codebase without type annotations can
+    #: adopt the rules (its unresolved calls are reported, as warnings); Runway's .importlinter section
+    #: turns it on, since its services are annotated and every call resolves.
+    strict: bool = False
+    #: Worker processes: 0 = automatic (one per CPU, up to 8, once there are 1000 service modules or
+    #: more; a single process below that), 1 = never start workers.
+    jobs: int = 0
+
+    def __post_init__(self) -> None:
+        bad = {name: value for name, value in self.expected.items() if value not in OPERATION_PATTERNS}
+        if bad:
+            listed = ", ".join(f"{name} = {value!r}" for name, value in sorted(bad.items()))
+            raise ConfigError(f"expected patterns must be one of {', '.join(OPERATION_PATTERNS)}: {listed}")
+        for option in ("domain_packages", "infra_packages", "port_modules", "live_packages", "local_packages",
+                       "jobs_packages", "http_modules", "live_classes", "local_classes", "sync_classes",
+                       "root_packages"):
+            for name in getattr(self, option):
+                if not _DOTTED.match(name):
+                    raise ConfigError(f"{option}: {name!r} is not a dotted name")
+        if not self.domain_packages:
+            raise ConfigError("domain_packages: name at least one package")
+
+    # Derived values ------------------------------------------------------------------------------
+
+    @property
+    def packages_to_read(self) -> tuple[str, ...]:
+        if self.root_packages:
+            return self.root_packages
+        names = (*self.domain_packages, *self.infra_packages, *self.port_modules, *self.live_packages,
+                 *self.local_packages, *self.jobs_packages)
+        return tuple(dict.fromkeys(name.split(".")[0] for name in names))
+
+    @property
+    def service_module_expressions(self) -> tuple[str, ...]:
+        if self.service_modules:
+            return self.service_modules
+        return tuple(expr for pkg in self.domain_packages for expr in (f"{pkg}.**.services", f"{pkg}.**.services.**"))
+
+    def with_(self, **changes: Any) -> DataFlowConfig:
+        return replace(self, **changes)
+
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_TUPLE_FIELDS = {f.name for f in fields(DataFlowConfig) if f.type.startswith("tuple")}  # type: ignore[union-attr]
+_BOOL_FIELDS = {"require_declarations", "strict"}
+_INT_FIELDS = {"jobs"}
+
+
+def from_mapping(values: Mapping[str, Any], *, root: Path | None = None, base: DataFlowConfig | None = None
+                 ) -> DataFlowConfig:
+    """A config from plain values (lists of strings, booleans, a mapping for ``expected``)."""
+    known = {f.name for f in fields(DataFlowConfig)} - {"root"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown data-flow option(s): {', '.join(unknown)}")
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in _TUPLE_FIELDS:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{name}: expected a list of strings")
+            changes[name] = tuple(value)
+        elif name in _BOOL_FIELDS:
+            if isinstance(value, str):
+                value = _parse_bool(name, value)
+            if not isinstance(value, bool):
+                raise ConfigError(f"{name}: expected true or false")
+            changes[name] = value
+        elif name in _INT_FIELDS:
+            try:
+                changes[name] = int(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name}: expected a whole number, not {value!r}") from None
+            if changes[name] < 0:
+                raise ConfigError(f"{name}: expected 0 (automatic) or more")
+        elif name == "expected":
+            changes[name] = _parse_expected(value)
+    if root is not None:
+        changes["root"] = root
+    return replace(base or DataFlowConfig(), **changes)
+
+
+def load_toml(path: Path, *, root: Path | None = None, base: DataFlowConfig | None = None) -> DataFlowConfig:
+    """Read ``[dataflow]`` (or ``[tool.archguard.dataflow]`` in a pyproject.toml) from a TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    table = data.get("tool", {}).get("archguard", {}).get("dataflow") if "tool" in data else None
+    if table is None:
+        table = data.get("dataflow", data)
+    return from_mapping(table, root=root, base=base)
+
+
+def from_options(options: Mapping[str, Any], *, root: Path | None = None) -> DataFlowConfig:
+    """A config from import-linter contract options (strings and lists of strings, as parsed from INI).
+
+    ``config_file`` (a TOML file, relative to ``root``) is read first; the other options override it.
+    ``expected`` lines read ``module.Class.method = local_read`` (or ``:``).
+    """
+    base = DataFlowConfig(root=root or Path("."))
+    values = dict(options)
+    config_file = values.pop("config_file", None)
+    if config_file:
+        base = load_toml((root or Path(".")) / str(config_file), root=root, base=base)
+    return from_mapping(values, root=root, base=base)
+
+
+def from_importlinter(path: Path, *, root: Path | None = None) -> DataFlowConfig | None:
+    """The config of the first ``type = data_flow`` contract in an import-linter INI file, or None."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    for section in parser.sections():
+        if section.startswith("importlinter:contract:") and parser[section].get("type") == CONTRACT_TYPE_NAME:
+            options = {key: _ini_value(value) for key, value in parser[section].items()
+                       if key not in ("name", "type", "baseline", "broken_contract_guidance")}
+            return from_options(options, root=root)
+    return None
+
+
+def _ini_value(raw: str) -> str | list[str]:
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    return lines if "\n" in raw.strip() or len(lines) != 1 else lines[0]
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(f"{name}: expected true or false, not {value!r}")
+
+
+def _parse_expected(value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str):
+        value = [value]
+    result: dict[str, str] = {}
+    for line in _as_lines(value):
+        parts = re.split(r"\s*[=:]\s*", line.strip(), maxsplit=1)
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ConfigError(f"expected: {line!r} should read 'module.Class.method = local_read'")
+        result[parts[0]] = parts[1]
+    return result
+
+
+def _as_lines(value: Iterable[Any]) -> list[str]:
+    return [str(v) for v in value if str(v).strip()]

@@ -1,0 +1,331 @@
+"""The project's source as the checker sees it: modules, their names, classes and functions.
+
+Modules are found on disk (or given, e.g. from the grimp graph) by name, and parsed with ``ast`` only
+when the analysis first needs them, so a large tree costs only what the domain operations reach.
+Nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archguard.source_imports import resolve_relative
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What a module-level (or function-level) name was bound to by an import.
+
+    ``import a.b`` binds ``a`` to module ``a`` (``module="a"``, ``name=None``); ``import a.b as x``
+    binds ``x`` to module ``a.b``; ``from a import b`` binds ``b`` to ``name="b"`` of ``module="a"``
+    (a submodule or an attribute, decided when it is looked up).
+    """
+
+    module: str
+    name: str | None
+    lineno: int
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    qualname: str  # module.Class.method or module.function
+    name: str
+    module: str
+    class_qualname: str | None
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    decorators: tuple[str, ...]
+
+    @property
+    def lineno(self) -> int:
+        return self.node.lineno
+
+    @property
+    def display(self) -> str:
+        """``Class.method`` or ``function``: how a hop names it (the path tells the module)."""
+        if self.class_qualname:
+            return f"{self.class_qualname.rsplit('.', 1)[1]}.{self.name}"
+        return self.name
+
+    @property
+    def is_property(self) -> bool:
+        return any(d in ("property", "cached_property", "setter", "getter", "deleter") for d in self.decorators)
+
+    @property
+    def is_staticmethod(self) -> bool:
+        return "staticmethod" in self.decorators
+
+    @property
+    def is_classmethod(self) -> bool:
+        return "classmethod" in self.decorators
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    qualname: str
+    name: str
+    module: str
+    node: ast.ClassDef
+    decorators: tuple[str, ...]
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    # Class-level names: annotation (AnnAssign) and/or value (Assign), in source order.
+    class_vars: dict[str, list[tuple[ast.expr | None, ast.expr | None]]] = field(default_factory=dict)
+
+    @property
+    def lineno(self) -> int:
+        return self.node.lineno
+
+
+@dataclass(eq=False)
+class ModuleInfo:
+    name: str
+    path: Path
+    display_path: str
+    is_package: bool
+    tree: ast.Module
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    # Module-level variables: (annotation, value, target) per assignment, in source order.
+    variables: dict[str, list[tuple[ast.expr | None, ast.expr | None, ast.expr]]] = field(default_factory=dict)
+    # Which kind of definition a name had last: "import", "class", "function" or "variable".
+    last_kind: dict[str, str] = field(default_factory=dict)
+
+
+def decorator_name(node: ast.expr) -> str:
+    """The last name component of a decorator: ``@a.b.live`` and ``@live(x)`` are ``live``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+class ProjectIndex:
+    """The modules of the root packages under ``root``, parsed on demand."""
+
+    def __init__(self, root: Path, packages: Iterable[str], *, modules: Iterable[str] | None = None,
+                 package_dirs: dict[str, Path] | None = None, exclude: Iterable[str] = ()) -> None:
+        self.root = root.resolve()
+        self.packages = tuple(packages)
+        self._package_dirs = {pkg: (package_dirs or {}).get(pkg, self.root / pkg) for pkg in self.packages}
+        self._paths: dict[str, Path] = {}
+        self._parsed: dict[str, ModuleInfo | None] = {}
+        self._exclude = tuple(exclude)
+        if modules is None:
+            for pkg, directory in self._package_dirs.items():
+                self._discover(pkg, directory)
+        else:
+            for name in modules:
+                path = self._locate(name)
+                if path is not None:
+                    self._paths[name] = path
+        if self._exclude:
+            from archguard.dataflow.names import expression_matches
+
+            for name in [n for n in self._paths if any(expression_matches(n, e) for e in self._exclude)]:
+                del self._paths[name]
+
+    # Modules -------------------------------------------------------------------------------------
+
+    @property
+    def module_names(self) -> list[str]:
+        return sorted(self._paths)
+
+    def has_module(self, name: str) -> bool:
+        return name in self._paths
+
+    def in_project(self, dotted: str) -> bool:
+        """Whether a dotted name lies inside one of the root packages."""
+        return dotted.split(".")[0] in self._package_dirs
+
+    def module(self, name: str) -> ModuleInfo | None:
+        if name in self._parsed:
+            return self._parsed[name]
+        path = self._paths.get(name)
+        info = None
+        if path is not None:
+            info = self._parse(name, path)
+        self._parsed[name] = info
+        return info
+
+    @property
+    def parsed_count(self) -> int:
+        return sum(1 for info in self._parsed.values() if info is not None)
+
+    def display_path(self, path: Path) -> str:
+        try:
+            return Path(os.path.relpath(path, self.root)).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def _discover(self, package: str, directory: Path) -> None:
+        if not directory.is_dir():
+            single = directory.with_suffix(".py")
+            if single.is_file():
+                self._paths[package] = single
+            return
+        stack = [(package, directory)]
+        while stack:
+            name, folder = stack.pop()
+            if (folder / "__init__.py").is_file():
+                self._paths[name] = folder / "__init__.py"
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name.isidentifier():
+                            stack.append((f"{name}.{entry.name}", Path(entry.path)))
+                    elif entry.name.endswith(".py") and entry.name != "__init__.py":
+                        stem = entry.name[:-3]
+                        if stem.isidentifier():
+                            self._paths[f"{name}.{stem}"] = Path(entry.path)
+
+    def _locate(self, name: str) -> Path | None:
+        root, *rest = name.split(".")
+        base = self._package_dirs.get(root)
+        if base is None:
+            return None
+        target = base.joinpath(*rest)
+        if (target / "__init__.py").is_file():
+            return target / "__init__.py"
+        if rest and target.with_name(f"{target.name}.py").is_file():
+            return target.with_name(f"{target.name}.py")
+        return None
+
+    # Parsing -------------------------------------------------------------------------------------
+
+    def _parse(self, name: str, path: Path) -> ModuleInfo | None:
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source, filename=str(path))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        is_package = path.name == "__init__.py"
+        info = ModuleInfo(name=name, path=path, display_path=self.display_path(path), is_package=is_package,
+                          tree=tree)
+        self._collect(info, tree.body)
+        return info
+
+    def _collect(self, info: ModuleInfo, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                for bound, binding in import_bindings(stmt, info.name, info.is_package):
+                    if bound == "*":
+                        info.star_imports.append(binding.module)
+                    else:
+                        info.bindings[bound] = binding
+                        info.last_kind[bound] = "import"
+            elif isinstance(stmt, ast.ClassDef):
+                info.classes[stmt.name] = self._class(info, stmt)
+                info.last_kind[stmt.name] = "class"
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                info.functions[stmt.name] = FunctionInfo(
+                    qualname=f"{info.name}.{stmt.name}", name=stmt.name, module=info.name, class_qualname=None,
+                    node=stmt, decorators=tuple(decorator_name(d) for d in stmt.decorator_list))
+                info.last_kind[stmt.name] = "function"
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    for name in _target_names(target):
+                        info.variables.setdefault(name, []).append((None, stmt.value, target))
+                        info.last_kind[name] = "variable"
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                info.variables.setdefault(stmt.target.id, []).append((stmt.annotation, stmt.value, stmt.target))
+                info.last_kind[stmt.target.id] = "variable"
+            elif isinstance(stmt, ast.If | ast.Try | ast.With):
+                # TYPE_CHECKING blocks, optional imports: both branches may bind names.
+                for block in _blocks(stmt):
+                    self._collect(info, block)
+
+    def _class(self, info: ModuleInfo, node: ast.ClassDef) -> ClassInfo:
+        qualname = f"{info.name}.{node.name}"
+        cls = ClassInfo(qualname=qualname, name=node.name, module=info.name, node=node,
+                        decorators=tuple(decorator_name(d) for d in node.decorator_list))
+        for stmt in _flatten(node.body):
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                decorators = tuple(decorator_name(d) for d in stmt.decorator_list)
+                if stmt.name in cls.methods and any(d in ("setter", "deleter") for d in decorators):
+                    continue  # keep the property's getter
+                cls.methods[stmt.name] = FunctionInfo(
+                    qualname=f"{qualname}.{stmt.name}", name=stmt.name, module=info.name,
+                    class_qualname=qualname, node=stmt, decorators=decorators)
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                cls.class_vars.setdefault(stmt.target.id, []).append((stmt.annotation, stmt.value))
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        cls.class_vars.setdefault(target.id, []).append((None, stmt.value))
+        return cls
+
+
+def import_bindings(stmt: ast.Import | ast.ImportFrom, module_name: str, is_package: bool
+                    ) -> list[tuple[str, Binding]]:
+    """The names an import statement binds, and to what (``"*"`` for a star import)."""
+    result: list[tuple[str, Binding]] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                result.append((alias.asname, Binding(alias.name, None, stmt.lineno)))
+            else:
+                top = alias.name.split(".")[0]
+                result.append((top, Binding(top, None, stmt.lineno)))
+        return result
+    base = resolve_relative(stmt.module or "", stmt.level, module_name, is_package)
+    if base is None:
+        return result
+    for alias in stmt.names:
+        if alias.name == "*":
+            result.append(("*", Binding(base, None, stmt.lineno)))
+        elif not base:
+            result.append((alias.asname or alias.name, Binding(alias.name, None, stmt.lineno)))
+        else:
+            result.append((alias.asname or alias.name, Binding(base, alias.name, stmt.lineno)))
+    return result
+
+
+def imported_modules(stmt: ast.Import | ast.ImportFrom, module_name: str, is_package: bool) -> list[str]:
+    """The most specific module each name of an import statement may load (``a.b.c`` for
+    ``from a.b import c``; the caller decides whether ``c`` is a module)."""
+    if isinstance(stmt, ast.Import):
+        return [alias.name for alias in stmt.names]
+    base = resolve_relative(stmt.module or "", stmt.level, module_name, is_package)
+    if base is None:
+        return []
+    if not base:
+        return [alias.name for alias in stmt.names]
+    return [base if alias.name == "*" else f"{base}.{alias.name}" for alias in stmt.names]
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _blocks(stmt: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
+    if isinstance(stmt, ast.If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, ast.With):
+        return [stmt.body]
+    return [stmt.body, *(handler.body for handler in stmt.handlers), stmt.orelse, stmt.finalbody]
+
+
+def _flatten(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Class-body statements, looking into if/try blocks (conditional definitions)."""
+    result: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.If | ast.Try):
+            for block in _blocks(stmt):
+                result.extend(_flatten(block))
+        else:
+            result.append(stmt)
+    return result

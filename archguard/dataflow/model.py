@@ -1,0 +1,187 @@
+"""What the data-flow checker reports: findings with their call chains, and the pattern map.
+
+Finding text is stable (tests assert it exactly) and reads::
+
+    <subject> [<declared pattern>] <message>: <hop> -> <hop> -> ... -> <target hop>
+
+where each hop is ``Class.method (path/to/module.py:LINE)``: the function and the line in it where the
+next hop is called; the last hop is what was reached (a port method with the line of its definition, or
+an ``import httpx`` / ``httpx.get()`` written in the previous hop, which carries that line).
+
+A finding's fingerprint is its rule, subject and reached target, hashed: no line numbers, so moving
+code does not change it (the baseline keys on it).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+
+
+class Kind(enum.StrEnum):
+    VIOLATION = "violation"  # breaks a rule: always fails the check
+    UNRESOLVED = "unresolved"  # the checker cannot tell: fails only in strict mode
+
+
+class Category(enum.StrEnum):
+    """What an operation reaches."""
+
+    MIRROR = "mirror"
+    LIVE = "live API"
+    SYNC = "sync"
+    UNDECLARED_PORT = "undeclared port"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    kind: Kind
+    description: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule("local-read-reaches-live", "LocalReadReachesLive", Kind.VIOLATION,
+             "A local_read operation reaches no live port, live class or HTTP/SDK module, directly or "
+             "through any chain of calls."),
+        Rule("live-reaches-no-live-port", "LiveReachesNoLivePort", Kind.VIOLATION,
+             "A live operation reaches at least one live port (otherwise it is mis-declared)."),
+        Rule("domain-reaches-sync", "DomainReachesSync", Kind.VIOLATION,
+             "No domain operation reaches a background sync job (Pattern 3 runs only from infra jobs)."),
+        Rule("undeclared-operation", "UndeclaredOperation", Kind.VIOLATION,
+             "Every public domain operation is declared local_read or live, in the code or in the "
+             "configuration."),
+        Rule("undeclared-port", "UndeclaredPort", Kind.VIOLATION,
+             "Every port (a Protocol in the port modules, or one an operation reaches in infra) is "
+             "declared local_port or live_port."),
+        Rule("invalid-declaration", "InvalidDeclaration", Kind.VIOLATION,
+             "An operation has one pattern, local_read or live, and the code and the configuration agree "
+             "on it; a domain operation is never a sync job."),
+        Rule("unknown-expectation", "UnknownExpectation", Kind.VIOLATION,
+             "Every operation named in the configured expectations exists."),
+        Rule("unresolved-call", "UnresolvedCall", Kind.UNRESOLVED,
+             "Every call inside an operation's reach is on an object whose type the checker can resolve "
+             "(annotate the parameter or attribute)."),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One step of a chain: a function (or what was reached) and where."""
+
+    name: str
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.name
+        return f"{self.name} ({self.path}:{self.line})" if self.line else f"{self.name} ({self.path})"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    subject: str  # the operation (module.Class.method) or, for undeclared-port, the port class
+    declared: str  # the subject's declared pattern as shown in brackets: local_read, live, undeclared, port
+    message: str  # "reaches live port QboGateway"
+    target: str = ""  # what was reached, qualified (part of the fingerprint)
+    chain: tuple[Hop, ...] = ()
+    path: str | None = None  # the primary location: the subject's definition
+    line: int | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return RULES[self.rule].kind
+
+    @property
+    def text(self) -> str:
+        head = f"{self.subject} [{self.declared}] {self.message}"
+        return f"{head}: {' -> '.join(str(hop) for hop in self.chain)}" if self.chain else head
+
+    @property
+    def fingerprint(self) -> str:
+        key = f"{self.rule}|{self.subject}|{self.target}"
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.subject, self.rule, self.target, self.message)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Something an operation reaches, with the first (shortest) chain that gets there."""
+
+    category: Category
+    target: str  # qualified
+    display: str  # "live port QboGateway"
+    chain: tuple[Hop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationResult:
+    name: str  # module.Class.method
+    path: str
+    line: int
+    declared: str | None  # local_read | live | None
+    declared_by: str | None  # "code" | "config" | None
+    reaches: tuple[Reach, ...]
+    unresolved: int  # unresolved calls in its reach
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        present = {reach.category for reach in self.reaches}
+        return tuple(c for c in Category if c in present)
+
+    @property
+    def observed(self) -> str:
+        """What it reaches: ``mirror``, ``live API``, ``sync`` (joined with `` + ``) or ``nothing``."""
+        parts = [str(c) for c in self.categories]
+        if self.unresolved:
+            parts.append("unresolved")
+        return " + ".join(parts) if parts else "nothing"
+
+    @property
+    def verdict(self) -> str:
+        kinds = {finding.kind for finding in self.findings}
+        if Kind.VIOLATION in kinds:
+            return "violation"
+        if Kind.UNRESOLVED in kinds:
+            return "unresolved"
+        if self.declared is None:
+            return "not declared"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class Report:
+    operations: tuple[OperationResult, ...]
+    findings: tuple[Finding, ...]
+    strict: bool = False
+    modules_read: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def failing(self) -> tuple[Finding, ...]:
+        """The findings that fail the check: every violation, and unresolved calls in strict mode."""
+        return tuple(f for f in self.findings if f.kind is Kind.VIOLATION or self.strict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing()
+
+    def operation(self, name: str) -> OperationResult:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+    def texts(self) -> list[str]:
+        return [f.text for f in self.findings]

@@ -1,0 +1,65 @@
+"""pytest plugin: ``--dataflow-strict`` runs the whole session under the data-flow runtime guard.
+
+With the option set, for the whole session:
+
+- the guard mode of the project's pattern markers is ``"raise"``: a live adapter called while a
+  ``@local_read`` operation runs raises ``LiveCallInLocalRead`` (``infra.interfaces.patterns`` by
+  default; the ini option ``dataflow_patterns_module`` names another module with ``set_guard_mode``);
+- the network is blocked through an audit hook (``archguard.dataflow.network``): any ``socket.connect``
+  or ``getaddrinfo`` raises ``NetworkBlocked``, except to loopback addresses a fixture registers at
+  run time with ``allow_address(host, port)`` (an in-process sandbox server, a local database).
+
+Register it with ``pytest_plugins = ["archguard.dataflow.pytest_plugin"]`` in the root conftest, or
+``-p archguard.dataflow.pytest_plugin``. The patterns module is imported by name only when the option
+is given, so archguard itself imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from archguard.dataflow import network
+from archguard.dataflow.network import NetworkBlocked, allow_address, disallow_address
+
+__all__ = ["NetworkBlocked", "allow_address", "disallow_address"]
+
+DEFAULT_PATTERNS_MODULE = "infra.interfaces.patterns"
+_STATE = pytest.StashKey[tuple[object, str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dataflow", "data-flow pattern guard")
+    group.addoption(
+        "--dataflow-strict", action="store_true", default=False, dest="dataflow_strict",
+        help="guard mode 'raise' for the whole session, and no network except allow-listed loopback addresses",
+    )
+    parser.addini("dataflow_patterns_module", default=DEFAULT_PATTERNS_MODULE,
+                  help="module holding set_guard_mode (default infra.interfaces.patterns)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("dataflow_strict", default=False):
+        return
+    patterns = importlib.import_module(str(config.getini("dataflow_patterns_module")))
+    previous = patterns.set_guard_mode("raise")
+    config.stash[_STATE] = (patterns, previous)
+    network.block()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    patterns, previous = state
+    patterns.set_guard_mode(previous)  # type: ignore[attr-defined]
+    network.unblock()
+    del config.stash[_STATE]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.stash.get(_STATE, None) is None:
+        return None
+    return ("dataflow: strict (guard mode 'raise'; network blocked except loopback addresses registered "
+            "with archguard.dataflow.network.allow_address)")
