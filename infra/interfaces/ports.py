@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from infra.interfaces.patterns import live_port, local_port
 from infra.interfaces.records import (
     AccountRecord,
     AgingBucketTotal,
@@ -38,6 +39,7 @@ from infra.interfaces.records import (
 )
 
 
+@local_port
 @runtime_checkable
 class BusinessDirectory(Protocol):
     """Local: the firms and the client businesses (tenants) they look after."""
@@ -54,6 +56,7 @@ class BusinessDirectory(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class SyncStateReader(Protocol):
     """Local: how fresh the mirror is, per business and entity (written only by sync jobs)."""
@@ -63,6 +66,7 @@ class SyncStateReader(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class BillMirror(Protocol):
     """Local: the business's bills (AP) in the mirror."""
@@ -105,6 +109,7 @@ class BillMirror(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class InvoiceMirror(Protocol):
     """Local: the business's invoices, customers and customer payments (AR) in the mirror."""
@@ -139,6 +144,7 @@ class InvoiceMirror(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class PaymentMirror(Protocol):
     """Local: bill payments and the cash that moved, in the mirror; also the write-through of
@@ -172,6 +178,7 @@ class PaymentMirror(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class BankMirror(Protocol):
     """Local: the bank accounts and their balances as last synced."""
@@ -185,6 +192,7 @@ class BankMirror(Protocol):
         ...
 
 
+@local_port
 @runtime_checkable
 class PortfolioMirror(Protocol):
     """Local: one summary row per business of a firm, computed in one pass for the advisor console."""
@@ -194,6 +202,7 @@ class PortfolioMirror(Protocol):
         ...
 
 
+@live_port
 @runtime_checkable
 class QboGateway(Protocol):
     """Live: QuickBooks Online itself, for fresh reads and writes (Pattern 2). Raises ``QboError``s."""

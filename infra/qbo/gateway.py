@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from infra.interfaces.patterns import guard_live_call
 from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
@@ -54,6 +55,7 @@ class QboLiveGateway:
 
     def bank_accounts(self, business: BusinessRecord) -> list[AccountRecord]:
         """The company's active Bank accounts with their current balances, by name."""
+        guard_live_call("QboLiveGateway.bank_accounts")
         rows = self._client.query_all(business.qbo_realm_id, "Account", where=BANK_ACCOUNTS_WHERE,
                                       order_by="Name")
         records = [to_account_record(business.id, row) for row in rows]
@@ -61,11 +63,13 @@ class QboLiveGateway:
                       key=lambda r: (r.name.casefold(), r.qbo_id))
 
     def get_bill(self, business: BusinessRecord, qbo_id: str) -> BillRecord:
+        guard_live_call("QboLiveGateway.get_bill")
         return to_bill_record(business.id, self._client.read(business.qbo_realm_id, "Bill", qbo_id))
 
     def create_bill_payment(self, business: BusinessRecord, vendor_qbo_id: str, bank_account_qbo_id: str,
                             txn_date: date, lines: Sequence[PaymentLine], request_id: str) -> BillPaymentRecord:
         """Create a check BillPayment with ``requestid`` (so a retry never pays twice); returns it as mapped."""
+        guard_live_call("QboLiveGateway.create_bill_payment")
         if not request_id:
             raise ValueError("request_id is required: it is what keeps a retried payment from paying twice")
         body = bill_payment_body(vendor_qbo_id, bank_account_qbo_id, txn_date, lines)
@@ -74,6 +78,7 @@ class QboLiveGateway:
 
     def send_invoice(self, business: BusinessRecord, invoice_qbo_id: str, send_to: str | None) -> InvoiceRecord:
         """E-mail the invoice; a fresh ``requestid`` per call lets the client retry it without sending twice."""
+        guard_live_call("QboLiveGateway.send_invoice")
         sent = self._client.send_invoice(business.qbo_realm_id, invoice_qbo_id, send_to,
                                          request_id=uuid.uuid4().hex)
         return to_invoice_record(business.id, sent)

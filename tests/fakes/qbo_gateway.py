@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from infra.interfaces.errors import QboError, QboValidationError
+from infra.interfaces.patterns import guard_live_call
 from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
@@ -48,6 +49,8 @@ class FakeQboGateway:
         self._fail_after_write.append(error)
 
     def _maybe_fail(self, name: str) -> None:
+        # Like the real adapter, ask the runtime guard first: a live call inside a local read fails here.
+        guard_live_call(f"FakeQboGateway.{name}")
         self.calls.append(name)
         if self._failures:
             raise self._failures.pop(0)

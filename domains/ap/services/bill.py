@@ -15,6 +15,7 @@ from domains.core.errors import InvalidInput, NotFound
 from domains.core.freshness import Answer, FreshnessReader
 from domains.core.money import ZERO, to_money
 from infra.interfaces.errors import RecordNotFound
+from infra.interfaces.patterns import local_read
 from infra.interfaces.ports import BillMirror
 from infra.interfaces.records import BillRecord, Entity, OpenAmountSummary
 
@@ -47,11 +48,13 @@ class BillService:
         self._freshness = freshness
         self._clock = clock
 
+    @local_read
     def unpaid_bills(self, business_id: int, limit: int | None = None) -> Answer[list[BillRecord]]:
         """Bills with a balance still owed, earliest due first."""
         _check_limit(limit)
         return self._answer(business_id, self._bills.unpaid_bills(business_id, limit=limit))
 
+    @local_read
     def bills_due_within(self, business_id: int, days: int, limit: int | None = None
                          ) -> Answer[list[BillRecord]]:
         """Unpaid bills due from today through ``days`` days ahead (already overdue ones excluded),
@@ -63,12 +66,14 @@ class BillService:
         rows = self._bills.bills_due_between(business_id, today, today + timedelta(days=days), limit=limit)
         return self._answer(business_id, rows)
 
+    @local_read
     def overdue_bills(self, business_id: int, limit: int | None = None) -> Answer[list[BillRecord]]:
         """Unpaid bills whose due date has passed, most overdue first."""
         _check_limit(limit)
         return self._answer(business_id, self._bills.overdue_bills(business_id, self._clock.today(),
                                                                    limit=limit))
 
+    @local_read
     def payment_ready_bills(self, business_id: int, cash_cap: Decimal | str | int,
                             due_within_days: int | None = None) -> Answer[PaymentReadySelection]:
         """Unpaid bills to pay now without exceeding ``cash_cap``: smallest first, stopping at the first
@@ -85,6 +90,7 @@ class BillService:
         total = sum((b.balance for b in bills), ZERO)
         return self._answer(business_id, PaymentReadySelection(bills, total, cap))
 
+    @local_read
     def get_bill(self, business_id: int, bill_id: int) -> Answer[BillRecord]:
         try:
             bill = self._bills.get_bill(business_id, bill_id)
@@ -92,6 +98,7 @@ class BillService:
             raise NotFound("bill", bill_id, business_id) from exc
         return self._answer(business_id, bill)
 
+    @local_read
     def get_bill_by_qbo_id(self, business_id: int, qbo_id: str) -> Answer[BillRecord]:
         try:
             bill = self._bills.get_bill_by_qbo_id(business_id, qbo_id)
@@ -99,6 +106,7 @@ class BillService:
             raise NotFound("bill with QBO id", qbo_id, business_id) from exc
         return self._answer(business_id, bill)
 
+    @local_read
     def ap_summary(self, business_id: int, due_within_days: int = 7) -> Answer[OpenAmountSummary]:
         """What is owed: open, overdue and due within the next ``due_within_days`` days."""
         if due_within_days < 0:

@@ -31,6 +31,7 @@ from infra.interfaces.errors import (
     RecordNotFound,
     StorageError,
 )
+from infra.interfaces.patterns import live, local_read
 from infra.interfaces.ports import BillMirror, BusinessDirectory, PaymentMirror, QboGateway
 from infra.interfaces.records import (
     BillPaymentRecord,
@@ -70,6 +71,7 @@ class PaymentService:
         self._directory = directory
         self._gateway = gateway
 
+    @local_read
     def bill_payments(self, business_id: int, status: BillPaymentStatus | str | None = None,
                       start: date | None = None, end: date | None = None,
                       limit: int | None = None) -> Answer[list[BillPaymentRecord]]:
@@ -88,6 +90,7 @@ class PaymentService:
                                                  limit=limit)
         return Answer(rows, self._freshness.of(business_id, (Entity.BILL_PAYMENT,), self._clock.now()))
 
+    @local_read
     def cash_flow(self, business_id: int, days: int) -> Answer[CashFlowTotals]:
         """Money received from customers and paid to vendors over the last ``days`` days, today included."""
         if days <= 0:
@@ -97,6 +100,7 @@ class PaymentService:
         entities = (Entity.BILL_PAYMENT, Entity.PAYMENT)
         return Answer(totals, self._freshness.of(business_id, entities, self._clock.now()))
 
+    @live
     def record_bill_payment(self, business_id: int, bill_qbo_id: str, amount: Decimal | str,
                             bank_account_qbo_id: str, idempotency_key: str | None = None,
                             txn_date: date | None = None) -> BillPaymentResult:

@@ -19,6 +19,7 @@ from domains.core.errors import ActionRefused, InvalidInput, LiveDataUnavailable
 from domains.core.freshness import Answer, FreshnessReader
 from domains.core.money import ZERO
 from infra.interfaces.errors import QboError, QboReconnectRequired, QboValidationError, RecordNotFound
+from infra.interfaces.patterns import live, local_read
 from infra.interfaces.ports import BusinessDirectory, InvoiceMirror, QboGateway
 from infra.interfaces.records import (
     CustomerPaymentRecord,
@@ -87,6 +88,7 @@ class CollectionsService:
         self._directory = directory
         self._gateway = gateway
 
+    @local_read
     def overdue_invoices(self, business_id: int, limit: int | None = None) -> Answer[list[OverdueInvoice]]:
         """Open invoices past their due date, highest priority first, then largest balance."""
         if limit is not None and limit <= 0:
@@ -96,11 +98,13 @@ class CollectionsService:
         data = [OverdueInvoice(r.invoice, r.days_overdue, Priority(r.band)) for r in rows]
         return self._answer(business_id, data, (Entity.INVOICE,))
 
+    @local_read
     def aging_report(self, business_id: int) -> Answer[AgingReport]:
         """Open invoice balances in the buckets current / 1-30 / 31-60 / 61-90 / 90+ days past due."""
         rows = self._invoices.aging(business_id, self._clock.today(), AGING_BUCKETS)
         return self._answer(business_id, complete_buckets(rows), (Entity.INVOICE,))
 
+    @local_read
     def ar_summary(self, business_id: int, due_within_days: int = 7) -> Answer[OpenAmountSummary]:
         """What customers owe: open, overdue, and due within the next ``due_within_days`` days."""
         if due_within_days < 0:
@@ -108,6 +112,7 @@ class CollectionsService:
         summary = self._invoices.ar_summary(business_id, self._clock.today(), due_within_days)
         return self._answer(business_id, summary, (Entity.INVOICE,))
 
+    @local_read
     def customer_payment_history(self, business_id: int, customer_qbo_id: str
                                  ) -> Answer[CustomerPaymentHistory]:
         """The customer's payments, newest first, with the invoices each one paid."""
@@ -119,6 +124,7 @@ class CollectionsService:
         return self._answer(business_id, CustomerPaymentHistory(customer, payments),
                             (Entity.CUSTOMER, Entity.PAYMENT))
 
+    @live
     def send_reminder(self, business_id: int, invoice_qbo_id: str, send_to: str | None = None) -> InvoiceRecord:
         """E-mail an overdue invoice to its customer again through QBO's invoice send (Pattern 2).
 

@@ -20,6 +20,7 @@ from domains.core.errors import NotFound
 from domains.core.freshness import Answer, Freshness, FreshnessReader
 from domains.core.money import ZERO
 from infra.interfaces.errors import QboError, QboReconnectRequired, RecordNotFound, StorageError
+from infra.interfaces.patterns import live, local_read
 from infra.interfaces.ports import BankMirror, BusinessDirectory, QboGateway
 from infra.interfaces.records import AccountRecord, Entity
 
@@ -82,12 +83,14 @@ class BalanceService:
         """Whether this service was wired with a QBO gateway (``current_cash_position`` can go live)."""
         return self._directory is not None and self._gateway is not None
 
+    @local_read
     def mirrored_cash_position(self, business_id: int) -> Answer[CashPosition]:
         """Active bank accounts and their balances from the last Account sync."""
         accounts = self._bank.bank_accounts(business_id)
         return Answer(CashPosition(accounts),
                       self._freshness.of(business_id, (Entity.ACCOUNT,), self._clock.now()))
 
+    @live
     def current_cash_position(self, business_id: int) -> LiveCashPosition:
         """Bank balances from QuickBooks now, or the mirrored ones marked as a fallback."""
         if self._directory is None or self._gateway is None:

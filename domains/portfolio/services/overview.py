@@ -11,6 +11,7 @@ from domains.core.clock import Clock
 from domains.core.errors import InvalidInput, NotFound
 from domains.core.freshness import STALE_AFTER, Freshness
 from infra.interfaces.errors import RecordNotFound
+from infra.interfaces.patterns import local_read
 from infra.interfaces.ports import BusinessDirectory, PortfolioMirror
 from infra.interfaces.records import BusinessMirrorSummary, BusinessRecord, Entity
 
@@ -30,15 +31,18 @@ class PortfolioService:
         self._portfolio = portfolio
         self._clock = clock
 
+    @local_read
     def get_business(self, business_id: int) -> BusinessRecord:
         try:
             return self._directory.get_business(business_id)
         except RecordNotFound as exc:
             raise NotFound("business", business_id) from exc
 
+    @local_read
     def list_businesses(self, firm_id: int | None = None) -> list[BusinessRecord]:
         return self._directory.list_businesses(firm_id)
 
+    @local_read
     def business_summaries(self, firm_id: int | None, window_days: int
                            ) -> list[tuple[BusinessMirrorSummary, Freshness]]:
         """Cash, open AR/AP and the money moved over the last ``window_days`` days, per business."""
