@@ -6,6 +6,10 @@ import pytest
 
 from tests import network_guard
 
+# --dataflow-strict: the whole suite under the runtime guard in "raise" mode with sockets blocked,
+# except servers the tests start in-process (the QBO sandbox) and the dataflow_allow addresses.
+pytest_plugins = ["archguard.dataflow.pytest_plugin"]
+
 
 @pytest.fixture
 def no_network():

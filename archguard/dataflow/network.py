@@ -8,6 +8,10 @@ whatever library makes it, without patching any library. Blocking is off until s
 - ``block()`` / ``unblock()``: for a whole session (the ``--dataflow-strict`` pytest option);
 - ``allow_address(host, port)``: register, at run time, a loopback address that stays reachable while
   blocked (an in-process sandbox server started by a fixture). Only loopback hosts are accepted.
+- ``allow_in_process_servers()``: keep reachable every loopback server socket this process itself
+  binds (the in-process QBO sandbox, wherever it lands with port 0), for as long as it is open. The
+  hook sees each ``socket.bind`` to a loopback address and remembers the socket; a connection to a
+  loopback port is allowed while one of those sockets is open on that port.
 
 A blocked connection raises ``NetworkBlocked`` inside the code that tried it. AF_UNIX sockets are local
 and never blocked. The mechanism was first written in ``tests/network_guard.py``, which can re-export
@@ -20,11 +24,13 @@ import contextlib
 import ipaddress
 import sys
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 
 __all__ = [
     "NetworkBlocked",
     "allow_address",
+    "allow_in_process_servers",
     "allowed_addresses",
     "block",
     "disallow_address",
@@ -39,6 +45,8 @@ _blocked = False
 _allowed: set[tuple[str, int]] = set()  # allowed by the innermost network_blocked() block
 _registered: set[tuple[str, int]] = set()  # allowed by allow_address(), for as long as they stay registered
 _installed = False
+_own_servers_allowed = False
+_own_server_sockets: weakref.WeakSet = weakref.WeakSet()  # loopback sockets this process bound
 
 
 class NetworkBlocked(RuntimeError):
@@ -52,11 +60,23 @@ def _address_of(args) -> tuple[str, int] | None:
     return None
 
 
+def _is_own_server(host: str, port: int) -> bool:
+    if not (_own_servers_allowed and port and _is_loopback(host)):
+        return False
+    for sock in list(_own_server_sockets):
+        with contextlib.suppress(OSError):
+            if sock.fileno() != -1 and sock.getsockname()[1] == port:
+                return True
+    return False
+
+
 def _is_allowed(address: tuple[str, int]) -> bool:
     allowed = _allowed | _registered
     if address in allowed:
         return True
     host, port = address
+    if _is_own_server(host, port):
+        return True
     if host == "localhost":
         return ("127.0.0.1", port) in allowed or ("::1", port) in allowed
     if host in ("127.0.0.1", "::1"):
@@ -65,6 +85,12 @@ def _is_allowed(address: tuple[str, int]) -> bool:
 
 
 def _hook(event: str, args) -> None:
+    if event == "socket.bind":
+        if _own_servers_allowed:
+            address = _address_of(args)
+            if address is not None and _is_loopback(address[0]):
+                _own_server_sockets.add(args[0])
+        return
     if not _blocked or event not in ("socket.connect", "socket.getaddrinfo"):
         return
     if event == "socket.getaddrinfo":
@@ -109,6 +135,16 @@ def unblock() -> None:
     global _blocked
     with _state_lock:
         _blocked = False
+
+
+def allow_in_process_servers(enabled: bool = True) -> bool:
+    """Keep loopback servers this process binds from now on reachable while blocked (see the module doc).
+    Returns the previous setting, so a caller can restore it."""
+    global _own_servers_allowed
+    install()
+    with _state_lock:
+        previous, _own_servers_allowed = _own_servers_allowed, enabled
+    return previous
 
 
 def allow_address(host: str, port: int) -> None:

@@ -37,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("dataflow_patterns_module", default=DEFAULT_PATTERNS_MODULE,
                   help="module holding set_guard_mode (default infra.interfaces.patterns)")
+    parser.addini("dataflow_allow", type="linelist", default=[],
+                  help="loopback host:port addresses that stay reachable in strict mode (a test database)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +47,12 @@ def pytest_configure(config: pytest.Config) -> None:
     patterns = importlib.import_module(str(config.getini("dataflow_patterns_module")))
     previous = patterns.set_guard_mode("raise")
     config.stash[_STATE] = (patterns, previous)
+    for entry in config.getini("dataflow_allow"):
+        host, _, port = str(entry).rpartition(":")
+        if not host or not port.isdigit():
+            raise pytest.UsageError(f"dataflow_allow entries are host:port, not {entry!r}")
+        network.allow_address(host, int(port))
+    network.allow_in_process_servers()
     network.block()
 
 
@@ -54,6 +62,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     patterns, previous = state
     patterns.set_guard_mode(previous)  # type: ignore[attr-defined]
+    network.allow_in_process_servers(False)
     network.unblock()
     del config.stash[_STATE]
 
@@ -61,5 +70,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     if config.stash.get(_STATE, None) is None:
         return None
-    return ("dataflow: strict (guard mode 'raise'; network blocked except loopback addresses registered "
-            "with archguard.dataflow.network.allow_address)")
+    return ("dataflow: strict (guard mode 'raise'; network blocked except servers this process binds on "
+            "loopback and the dataflow_allow addresses)")

@@ -32,7 +32,16 @@ def _connect(address: tuple[str, int]) -> None:
         client.connect(address)
 
 
-def test_blocked_connections_raise_and_allowed_loopback_ones_do_not(listener) -> None:
+@pytest.fixture
+def in_process_servers_not_allowed():
+    """These tests bind their own listeners, which a --dataflow-strict session would let through."""
+    previous = network.allow_in_process_servers(False)
+    yield
+    network.allow_in_process_servers(previous)
+
+
+def test_blocked_connections_raise_and_allowed_loopback_ones_do_not(in_process_servers_not_allowed, listener) -> None:
+    blocked_before = network.is_blocked()  # a --dataflow-strict session is blocked throughout
     with network.network_blocked():
         with pytest.raises(network.NetworkBlocked, match="network blocked: connect to 203.0.113.7:9"):
             _connect(UNROUTABLE)
@@ -40,7 +49,18 @@ def test_blocked_connections_raise_and_allowed_loopback_ones_do_not(listener) ->
             _connect(listener)
     with network.network_blocked(allow={listener}):
         _connect(listener)
-    assert not network.is_blocked()
+    assert network.is_blocked() == blocked_before
+
+
+def test_servers_this_process_binds_stay_reachable_while_open(in_process_servers_not_allowed) -> None:
+    network.allow_in_process_servers(True)
+    server = socket.create_server(("127.0.0.1", 0))  # bound after the switch: remembered
+    address = server.getsockname()
+    with network.network_blocked():
+        _connect(address)
+        server.close()
+        with pytest.raises(network.NetworkBlocked):
+            _connect(address)  # closed: no longer an in-process server
 
 
 def test_addresses_registered_at_run_time_stay_reachable(listener) -> None:
@@ -62,13 +82,15 @@ def test_only_loopback_addresses_may_be_allowed() -> None:
 
 
 def test_block_and_unblock_for_a_whole_session() -> None:
+    blocked_before = network.is_blocked()
     network.block()
     try:
         with pytest.raises(network.NetworkBlocked):
             socket.getaddrinfo("example.com", 443)
     finally:
-        network.unblock()
-    assert not network.is_blocked()
+        if not blocked_before:  # leave a --dataflow-strict session blocked
+            network.unblock()
+    assert network.is_blocked() == blocked_before
 
 
 def test_dataflow_strict_plugin_raises_on_live_calls_and_blocks_the_network(tmp_path: Path) -> None:
@@ -95,15 +117,18 @@ def test_dataflow_strict_plugin_raises_on_live_calls_and_blocks_the_network(tmp_
                 read()
 
 
-        def test_sockets_are_blocked_except_allowed_loopback():
-            server = socket.socket()
-            server.bind(("127.0.0.1", 0))
-            server.listen(1)
-            with pytest.raises(NetworkBlocked):
-                socket.create_connection(server.getsockname(), timeout=1)
-            allow_address(*server.getsockname())
+        def test_sockets_are_blocked_except_in_process_servers_and_allowed_loopback():
+            server = socket.create_server(("127.0.0.1", 0))  # like the in-process QBO sandbox
             socket.create_connection(server.getsockname(), timeout=1).close()
             server.close()
+            probe = socket.create_server(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            probe.close()  # nothing of this process listens there any more
+            with pytest.raises(NetworkBlocked):
+                socket.create_connection(("127.0.0.1", port), timeout=1)
+            allow_address("127.0.0.1", port)
+            with pytest.raises(ConnectionRefusedError):  # let through, and refused by the empty port
+                socket.create_connection(("127.0.0.1", port), timeout=1)
     """))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     # Only the plugin under test (entry-point plugins such as hypothesis cost seconds of start-up).
@@ -123,4 +148,4 @@ def test_dataflow_strict_plugin_raises_on_live_calls_and_blocks_the_network(tmp_
     assert strict.returncode == 0, strict.stdout + strict.stderr
     assert "3 passed" in strict.stdout
     assert plain.returncode == 1, "without --dataflow-strict the network is open: the connect is not refused"
-    assert "DID NOT RAISE" in plain.stdout
+    assert "ConnectionRefusedError" in plain.stdout
