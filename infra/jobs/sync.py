@@ -1,0 +1,801 @@
+"""Pattern 3: copy QBO into the mirror, per business (QBO company) and entity.
+
+``SyncService.sync_business`` runs one business; ``sync_all`` runs many, a few at a time (a thread pool
+of ``max_parallel_businesses``). Each entity of a business is read one of three ways:
+
+- **full** (no cursor yet, or asked for): every row, ``Active IN (true, false)`` for the name lists so
+  inactive vendors, customers and accounts are mirrored too, in pages of ``MAXRESULTS 1000`` fetched
+  concurrently (the pages of all entities of the run go through one pipeline, so the realm's request
+  budget stays busy across entity boundaries); then a reconcile: mirror rows the read did not see are
+  looked up by id, and deleted if QBO no longer has them;
+- **cdc** (cursor younger than ``cdc_max_age``, 29 days): one change-data-capture call for all such
+  entities, hard deletes included. If the answer holds QBO's cap of 1000 objects it may be truncated: each
+  entity is asked again on its own, and an entity still at the cap falls back to the query path;
+- **query** (older cursor, or a CDC fallback): ``Metadata.LastUpdatedTime >= cursor``, paged, then a
+  reconcile of ids (every QBO Id listed and compared with the mirror) to find deletes, which plain
+  queries never return.
+
+Writes are page by page, each page in its own transaction (``SyncStore.apply``): idempotent upserts keyed
+by ``(business_id, qbo_id)`` that never move a row back to an older SyncToken and skip rows that did not
+change. An entity that cannot be mapped (``MalformedEntityError``) or stored is quarantined
+(``sync_quarantine``) and the sync goes on; quarantined ids are read again by id at the end of every run
+and leave the quarantine once they sync fine.
+
+Cursors (``sync_state.cursor``): the instant the run started minus ``cursor_overlap``, in the company's
+UTC offset (see ``cursors.py``), stored only after the entity's rows are committed. Rows changed while a
+run pages through QBO are therefore read again by the next run instead of being skipped; re-reading is
+harmless. A failed entity keeps its cursor and records the failure (``record_sync_failure``); the next
+run retries it. One failing entity or business never stops the others; an authentication failure (the
+company must reconnect) ends that business's run.
+
+Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
+without touching their SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
+them. When a run sees transactions change, it re-reads the accounts and the vendors and customers those
+transactions belong to (before and after the change). The transactions' cursors advance only once that
+refresh succeeded, so an interrupted refresh is redone by the next run.
+
+One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite);
+a second sync of a locked business returns at once with ``skipped``. The QBO client's per-realm limiter
+bounds every request made here (it is never bypassed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.db.sync_store import BusinessLocks, HeldLock, QuarantineItem, SyncStore
+from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
+from infra.interfaces.patterns import sync_job
+from infra.interfaces.records import Entity, SyncStateRecord
+from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
+from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode
+from infra.qbo import (
+    CDC_MAX_OBJECTS,
+    MAX_PAGE_SIZE,
+    MalformedEntityError,
+    QboClient,
+    is_deleted,
+    qbo_literal,
+    select_statement,
+    to_deleted,
+    to_record,
+)
+
+__all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService"]
+
+logger = logging.getLogger("infra.jobs.sync")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The order entities are synced in: name lists first, then documents, then the payments applied to them.
+ENTITY_ORDER: tuple[Entity, ...] = (Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER, Entity.BILL, Entity.INVOICE,
+                                    Entity.BILL_PAYMENT, Entity.PAYMENT)
+LIST_ENTITIES = frozenset({Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER})
+TRANSACTIONS = frozenset({Entity.BILL, Entity.INVOICE, Entity.BILL_PAYMENT, Entity.PAYMENT})
+#: The vendor or customer whose computed Balance a transaction moves.
+PARTY_OF = {Entity.BILL: Entity.VENDOR, Entity.BILL_PAYMENT: Entity.VENDOR, Entity.INVOICE: Entity.CUSTOMER,
+            Entity.PAYMENT: Entity.CUSTOMER}
+_PARTY_FIELD = {Entity.BILL: "vendor_qbo_id", Entity.BILL_PAYMENT: "vendor_qbo_id",
+                Entity.INVOICE: "customer_qbo_id", Entity.PAYMENT: "customer_qbo_id"}
+ALL_ACTIVE = "Active IN (true, false)"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """Tuning of the sync (defaults suit QBO production).
+
+    cdc_max_age:       a cursor younger than this uses CDC (QBO looks back 30 days at most).
+    cursor_overlap:    how far before the run's start the next run reads from (clock skew between this
+                       host and QBO, and QBO's commit lag, must be smaller).
+    page_size:         MAXRESULTS of each page (QBO's maximum is 1000).
+    page_workers:      pages fetched concurrently per business (default: the realm limiter's in-flight cap).
+    ids_per_query:     ids per ``Id IN (...)`` lookup (reconcile, quarantine retries, balance refresh).
+    quarantine_retry_limit: quarantined ids read again per entity per run.
+    lock_ttl:          expiry of a SQLite lock row (renewed every third of it while the sync runs).
+    refresh_balances:  re-read accounts and the touched vendors/customers when transactions changed.
+    """
+
+    cdc_max_age: timedelta = timedelta(days=29)
+    cursor_overlap: timedelta = timedelta(minutes=5)
+    page_size: int = MAX_PAGE_SIZE
+    page_workers: int | None = None
+    ids_per_query: int = 200
+    quarantine_retry_limit: int = 1000
+    lock_ttl: timedelta = timedelta(minutes=5)
+    refresh_balances: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        if self.ids_per_query < 1 or (self.page_workers is not None and self.page_workers < 1):
+            raise ValueError("ids_per_query and page_workers must be positive")
+        if self.cursor_overlap < timedelta(0) or self.cdc_max_age <= timedelta(0):
+            raise ValueError("cursor_overlap must not be negative and cdc_max_age must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncJob:
+    """One business to sync: which entities (None: all) and whether to read them in full."""
+
+    business_id: int
+    entities: frozenset[Entity] | None = None
+    full: bool = False
+
+
+def normalize_entities(entities: Iterable[Entity | str] | None) -> tuple[Entity, ...]:
+    """``entities`` (``Entity`` values or QBO names in any case) in sync order; all of them for None."""
+    if entities is None:
+        return ENTITY_ORDER
+    by_lower = {entity.value.lower(): entity for entity in Entity}
+    wanted = set()
+    for entity in entities:
+        name = entity.value if isinstance(entity, Entity) else str(entity)
+        found = by_lower.get(name.strip().lower())
+        if found is None:
+            raise ValueError(f"not a mirrored QBO entity: {entity!r} (one of {', '.join(e.value for e in Entity)})")
+        wanted.add(found)
+    return tuple(entity for entity in ENTITY_ORDER if entity in wanted)
+
+
+@sync_job
+class SyncService:
+    """Syncs businesses from QBO into the mirror (see the module docstring). Thread-safe.
+
+    ``clock`` gives the current instant (aware); it decides the cursors and the CDC window and should be
+    the clock QBO runs on (the wall clock in production; a sandbox's clock in tests).
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], client: QboClient, *,
+                 clock: Callable[[], datetime] = _utc_now, max_parallel_businesses: int = 4,
+                 config: SyncConfig | None = None, locks: BusinessLocks | None = None) -> None:
+        if max_parallel_businesses < 1:
+            raise ValueError("max_parallel_businesses must be at least 1")
+        self.config = config or SyncConfig()
+        self.session_factory = session_factory
+        self.client = client
+        self.clock = clock
+        self.max_parallel_businesses = max_parallel_businesses
+        self.store = SyncStore(session_factory)
+        self.locks = locks or BusinessLocks(session_factory, ttl=self.config.lock_ttl)
+
+    @sync_job
+    def sync_business(self, business_id: int, full: bool = False, entities: Iterable[Entity | str] | None = None,
+                      progress: Progress | None = None) -> BusinessSyncResult:
+        """Sync one business now (or report ``skipped`` if another sync holds its lock)."""
+        wanted = normalize_entities(entities)
+        result = BusinessSyncResult(business_id, started_at=self.clock())
+        try:
+            business = self.store.get_business(business_id)
+            result.realm_id = business.qbo_realm_id
+            held = self.locks.try_acquire(business_id)
+            if held is None:
+                logger.info("business %s is already being synced: skipped", business_id)
+                result.skipped = True
+            else:
+                try:
+                    run = _BusinessRun(self, business_id, business.qbo_realm_id, wanted, full, progress, held)
+                    result.entities = run.execute()
+                finally:
+                    held.release()
+        except RecordNotFound as exc:
+            result.error = str(exc)
+        except Exception as exc:  # a business must never take the others down with it
+            logger.exception("sync of business %s failed", business_id)
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.finished_at = self.clock()
+        return result
+
+    @sync_job
+    def sync_all(self, full: bool = False, business_ids: Iterable[int] | None = None,
+                 progress: Progress | None = None) -> list[BusinessSyncResult]:
+        """Sync every business (or those of ``business_ids``), ``max_parallel_businesses`` at a time."""
+        ids = list(business_ids) if business_ids is not None else [b.id for b in self.store.list_businesses()]
+        return self.sync_many([SyncJob(business_id, None, full) for business_id in ids], progress)
+
+    @sync_job
+    def sync_many(self, jobs: Sequence[SyncJob], progress: Progress | None = None) -> list[BusinessSyncResult]:
+        """Run ``jobs`` (each its own entities and mode), ``max_parallel_businesses`` at a time; results in
+        the order of ``jobs``."""
+        if not jobs:
+            return []
+        workers = min(self.max_parallel_businesses, len(jobs))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-business") as pool:
+            futures = [pool.submit(self.sync_business, job.business_id, job.full, job.entities, progress)
+                       for job in jobs]
+            return [future.result() for future in futures]
+
+
+#: A mapped page: records, ids QBO deleted, entities to quarantine.
+_Mapped = tuple[list[Any], list[str], list[QuarantineItem]]
+
+
+class _Fatal(Exception):
+    """The run of this business cannot go on (authentication, lost lock)."""
+
+
+class _BusinessRun:
+    """One run of one business (one thread, plus a pool fetching pages for it)."""
+
+    def __init__(self, service: SyncService, business_id: int, realm_id: str, entities: tuple[Entity, ...],
+                 full: bool, progress: Progress | None, held: HeldLock) -> None:
+        self.client = service.client
+        self.store = service.store
+        self.config = service.config
+        self.clock = service.clock
+        self.business_id = business_id
+        self.realm_id = realm_id
+        self.entities = entities
+        self.full = full
+        self.progress = progress
+        self.held = held
+        self.results: dict[Entity, EntitySyncResult] = {entity: EntitySyncResult(entity) for entity in entities}
+        self.failed: set[Entity] = set()
+        self.completed: set[Entity] = set()
+        self.fatal: Exception | None = None
+        self.tz: timezone | None = None
+        self.quarantined_keys: dict[Entity, set[str]] = {entity: set() for entity in Entity}
+        self.known: dict[Entity, set[str]] = {}
+        self.prefetched: dict[tuple[Entity, str], Future[list[dict]]] = {}
+        self.prefetched_ids: dict[Entity, set[str]] = {}
+        self.collect_parties = False
+        self.transactions_touched = False
+        self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
+        self.balances_ok = True
+        self.workers = self.config.page_workers or max(1, self.client.limiters.max_in_flight)
+        self.page_size = self.config.page_size
+        self.started = self.clock()
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    def execute(self) -> dict[Entity, EntitySyncResult]:
+        states = self.store.sync_states(self.business_id)
+        for state in states.values():
+            self.tz = self.tz or offset_of(state.cursor)
+        plan = {entity: self._mode(states.get(entity)) for entity in self.entities}
+        self.collect_parties = self.config.refresh_balances
+        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"sync-{self.realm_id}")
+        try:
+            full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
+            self._paged({entity: self._all_where(entity) for entity in full}, SyncMode.FULL)
+            fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
+            query = [entity for entity in self.entities
+                     if plan[entity] is SyncMode.QUERY or entity in fallback]
+            self._paged({entity: self._changed_where(entity, states[entity].cursor) for entity in query},
+                        SyncMode.QUERY)
+            self._retry_quarantine()
+            self._refresh_balances(plan, states)
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        self._record(states)
+        return dict(self.results)
+
+    def _mode(self, state: SyncStateRecord | None) -> SyncMode:
+        cursor = parse_qbo_time(state.cursor) if state is not None else None
+        if self.full or cursor is None:
+            return SyncMode.FULL
+        if self.started - cursor < self.config.cdc_max_age:
+            return SyncMode.CDC
+        return SyncMode.QUERY
+
+    def _new_cursor(self) -> str:
+        return format_cursor(self.started - self.config.cursor_overlap, self.tz)
+
+    def _record(self, states: dict[Entity, SyncStateRecord]) -> None:
+        at = self.clock()
+        cursor = self._new_cursor()
+        for entity, result in self.results.items():
+            if result.error is None and entity not in self.completed:
+                result.error = (f"not synced: {type(self.fatal).__name__}: {self.fatal}" if self.fatal
+                                else "not synced")
+            if result.error is not None:
+                self.store.record_failure(self.business_id, entity, result.error, at)
+                continue
+            if result.mode is SyncMode.REFRESH and entity not in self.entities:
+                continue  # only re-read for balances: its own cursor is not this run's business
+            new = cursor
+            old = states[entity].cursor if entity in states else None
+            if entity in TRANSACTIONS and not self.balances_ok and old is not None:
+                new = old  # the balances these changes moved were not re-read: read the changes again
+            self.store.record_success(self.business_id, entity, new, at)
+            result.cursor = new
+
+    # -- failures -----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, entity: Entity) -> Iterator[None]:
+        """Record an exception as the failure of ``entity``; authentication failures end the run."""
+        try:
+            yield
+        except _Fatal:
+            raise
+        except QboAuthError as exc:
+            self._fail(entity, exc)
+            self.fatal = exc
+            raise _Fatal(str(exc)) from exc
+        except Exception as exc:
+            if not isinstance(exc, StorageError | QboError):
+                logger.exception("unexpected error syncing %s of business %s", entity.value, self.business_id)
+            self._fail(entity, exc)
+
+    def _fail(self, entity: Entity, exc: BaseException) -> None:
+        result = self.results.setdefault(entity, EntitySyncResult(entity))
+        if result.error is None:
+            result.error = f"{type(exc).__name__}: {exc}"[:2000]
+        self.failed.add(entity)
+        logger.warning("sync of %s for business %s failed: %s", entity.value, self.business_id, result.error)
+
+    def _check(self) -> None:
+        if self.held.lost and self.fatal is None:
+            self.fatal = StorageError("the business's sync lock was lost")
+        if self.fatal is not None:
+            raise _Fatal(str(self.fatal))
+
+    def _live(self, entities: Iterable[Entity]) -> list[Entity]:
+        return [entity for entity in entities if entity not in self.failed]
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _all_where(self, entity: Entity) -> str | None:
+        return ALL_ACTIVE if entity in LIST_ENTITIES else None
+
+    def _changed_where(self, entity: Entity, cursor: str | None) -> str:
+        where = f"Metadata.LastUpdatedTime >= {qbo_literal(cursor or '')}"
+        return f"{where} AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else where
+
+    def _ordered(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
+                 ) -> Iterator[tuple[T, Future[R]]]:
+        """Run ``fn`` over ``tasks`` on the run's pool, at most ``2 * workers`` ahead of the consumer,
+        yielding each task with its future in task order (``started``: futures already submitted)."""
+        window = max(2, self.workers * 2)
+        pending: deque[tuple[T, Future[R]]] = deque()
+        started = started if started is not None else {}
+        for task in tasks:
+            future = started.pop(task, None)
+            pending.append((task, future if future is not None else self.executor.submit(fn, task)))
+            if len(pending) >= window:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+
+    def _as_completed(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
+                      ) -> Iterator[tuple[T, Future[R]]]:
+        """Like ``_ordered`` but yielding each task as soon as it is done (no head-of-line blocking)."""
+        window = max(2, self.workers * 2)
+        started = started if started is not None else {}
+        queue = deque(tasks)
+        running: dict[Future[R], T] = {}
+        while queue or running:
+            while queue and len(running) < window:
+                task = queue.popleft()
+                future = started.pop(task, None)
+                running[future if future is not None else self.executor.submit(fn, task)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield running.pop(future), future
+
+    def _paged(self, wheres: dict[Entity, str | None], mode: SyncMode) -> None:
+        """Read ``wheres`` (entity -> filter) page by page, concurrently across all of them, applying each
+        page as it arrives (in order); then reconcile each entity that was read completely."""
+        try:
+            self._check()
+            if not wheres:
+                return
+            for entity in wheres:
+                self.results[entity].mode = mode
+
+            def fetch(task: tuple[Entity, int]) -> list[dict] | None:
+                entity, start = task
+                if entity in self.failed or self.fatal is not None:
+                    return None
+                return self.client.query_page(self.realm_id, entity.value, start, wheres[entity], "Id",
+                                              self.page_size)
+
+            # The counts, and meanwhile (speculatively) every entity's first page.
+            totals: dict[Entity, int] = {}
+            counted = {entity: self.executor.submit(self.client.count, self.realm_id, entity.value, where)
+                       for entity, where in wheres.items()}
+            first = {(entity, 1): self.executor.submit(fetch, (entity, 1)) for entity in wheres}
+            for entity, future in counted.items():
+                with self._guard(entity):
+                    totals[entity] = future.result()
+            self._check()
+            tasks = [(entity, start) for entity in self._live(wheres) for start in
+                     range(1, totals[entity] + 1, self.page_size)]
+
+            seen: dict[Entity, set[str]] = {entity: set() for entity in wheres}
+            done = dict.fromkeys(wheres, 0)
+            last: dict[Entity, int] = {}  # the size of the page at the highest start position
+            for (entity, start), future in self._as_completed(tasks, fetch, first):
+                self._check()
+                if entity in self.failed:
+                    continue
+                with self._guard(entity):
+                    rows = future.result()
+                    if rows is None:
+                        continue
+                    self._apply(entity, rows, mode, seen[entity])
+                    done[entity] += len(rows)
+                    if start == _after_pages(totals[entity], self.page_size) - self.page_size:
+                        last[entity] = len(rows)
+                    self._report(entity, done[entity], max(totals[entity], done[entity]))
+            for entity in self._live(wheres):
+                self._check()
+                with self._guard(entity):
+                    if last.get(entity) == self.page_size:  # a full last page: there may be more rows
+                        start: int | None = _after_pages(totals[entity], self.page_size)
+                        while start is not None:
+                            rows = self.client.query_page(self.realm_id, entity.value, start, wheres[entity],
+                                                          "Id", self.page_size)
+                            self._apply(entity, rows, mode, seen[entity])
+                            done[entity] += len(rows)
+                            start = start + self.page_size if len(rows) == self.page_size else None
+                    if mode is SyncMode.FULL:
+                        self._reconcile_full(entity, seen[entity], totals[entity])
+                    else:
+                        self._reconcile_listing(entity, seen[entity])
+                    self.completed.add(entity)
+                    self._report(entity, done[entity], done[entity])
+        except _Fatal:
+            return
+
+    def _cdc(self, entities: list[Entity], states: dict[Entity, SyncStateRecord], plan: dict[Entity, SyncMode]
+             ) -> list[Entity]:
+        """Change data capture for ``entities``; returns those that must take the query path instead.
+
+        The accounts are read during the CDC call (their balances move with almost any transaction), and
+        the vendors and customers of the changed transactions as soon as the answer is in, while the
+        changes are being written (see ``_refresh_balances``)."""
+        try:
+            self._check()
+            if not entities:
+                return []
+            for entity in entities:
+                self.results[entity].mode = SyncMode.CDC
+            since = min((states[entity].cursor for entity in entities),
+                        key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
+            if Entity.ACCOUNT in self._refreshable(plan, states):
+                self._prefetch(Entity.ACCOUNT, None)
+            try:
+                answer = self.client.cdc(self.realm_id, [entity.value for entity in entities], since)
+            except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
+                logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
+                return list(entities)
+            except QboAuthError:
+                raise
+            except Exception as exc:
+                for entity in entities:
+                    self._fail(entity, exc)
+                return []
+            changes = {entity: answer.get(entity.value, []) for entity in entities}
+            fallback: list[Entity] = []
+            if sum(len(objects) for objects in changes.values()) >= CDC_MAX_OBJECTS:
+                if len(entities) == 1:
+                    return list(entities)
+                # The answer may be truncated: ask each entity on its own (concurrently).
+                alone = {entity: self.executor.submit(self.client.cdc, self.realm_id, [entity.value],
+                                                      states[entity].cursor) for entity in entities}
+                for entity, future in alone.items():
+                    with self._guard(entity):
+                        objects = future.result().get(entity.value, [])
+                        if len(objects) >= CDC_MAX_OBJECTS:
+                            fallback.append(entity)
+                        else:
+                            changes[entity] = objects
+            refreshable = self._refreshable(plan, states)
+            for entity in self._live(entities):
+                if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
+                        PARTY_OF[entity] in refreshable:
+                    with self._guard(entity):
+                        self._prefetch(PARTY_OF[entity], self._parties_of(entity, changes[entity]))
+            for entity in self._live(entities):
+                if entity in fallback:
+                    continue
+                self._check()
+                with self._guard(entity):
+                    objects = changes[entity]
+                    seen: set[str] = set()
+                    for start in range(0, len(objects), self.page_size):
+                        self._apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
+                    self.completed.add(entity)
+                    self._report(entity, len(objects), len(objects))
+            return fallback
+        except _Fatal:
+            return []
+
+    # -- reconciling --------------------------------------------------------------------------------
+
+    def _reconcile_full(self, entity: Entity, seen: set[str], total: int) -> None:
+        """After a complete read: mirror rows the read did not see are looked up by id (offset paging can
+        skip a row when another is deleted meanwhile); those QBO still has are applied, the rest deleted.
+        When fewer rows were seen than counted, every QBO Id is listed to find the skipped ones."""
+        mirror = self.store.mirror_ids(self.business_id, entity)
+        unseen = mirror - seen
+        check = set(unseen)
+        if len(seen) < total:
+            check |= self._list_ids(entity) - seen
+        self._look_up(entity, check, deletable=unseen)
+        self.store.clear_quarantine_except(self.business_id, entity, self.quarantined_keys[entity])
+
+    def _reconcile_listing(self, entity: Entity, seen: set[str]) -> None:
+        """After a query-path read: list every QBO Id; mirror rows QBO does not list are looked up and
+        deleted if really gone; Ids the mirror lacks are read."""
+        listed = self._list_ids(entity)
+        mirror = self.store.mirror_ids(self.business_id, entity)
+        gone = mirror - listed
+        self._look_up(entity, gone | (listed - mirror - seen), deletable=gone)
+
+    def _look_up(self, entity: Entity, ids: set[str], *, deletable: set[str]) -> None:
+        """Read ``ids`` by id and apply what QBO returns; delete the ``deletable`` ids it did not return
+        (unless an answer held an object without an Id: then nothing is deleted this run)."""
+        if not ids:
+            return
+        payloads = self._by_ids(entity, ids)
+        returned = {str(p["Id"]) for p in payloads if isinstance(p, dict) and p.get("Id") not in (None, "")}
+        anonymous = any(not isinstance(p, dict) or p.get("Id") in (None, "") for p in payloads)
+        self._apply(entity, payloads, SyncMode.QUERY, set())
+        missing = set() if anonymous else deletable - returned
+        if missing:
+            self._apply(entity, [], SyncMode.QUERY, set(), deleted=missing)
+
+    def _list_ids(self, entity: Entity) -> set[str]:
+        """Every Id QBO holds for ``entity`` (inactive name-list rows included), paged concurrently."""
+        where = self._all_where(entity)
+        total = self.client.count(self.realm_id, entity.value, where)
+        clause = f" WHERE {where}" if where else ""
+
+        def page(start: int) -> list[dict]:
+            statement = (f"SELECT Id FROM {entity.value}{clause} ORDERBY Id STARTPOSITION {start} "
+                         f"MAXRESULTS {self.page_size}")
+            return _rows(self.client.query(self.realm_id, statement), entity)
+
+        ids: set[str] = set()
+        last = 0
+        for _start, future in self._ordered(range(1, total + 1, self.page_size), page):
+            rows = future.result()
+            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
+            last = len(rows)
+        start = _after_pages(total, self.page_size)
+        while last == self.page_size:  # a full last page: there may be more rows
+            rows = page(start)
+            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
+            last = len(rows)
+            start += self.page_size
+        return ids
+
+    def _id_statements(self, entity: Entity, ids: Iterable[str]) -> list[str]:
+        """``SELECT * ... WHERE Id IN (...)`` statements covering ``ids`` (``ids_per_query`` at a time)."""
+        ordered = sorted(ids, key=lambda i: (len(i), i))
+        size = self.config.ids_per_query
+        extra = f" AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else ""
+        batches = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+        return [select_statement(entity.value, f"Id IN ({', '.join(qbo_literal(i) for i in batch)}){extra}", "Id",
+                                 None, MAX_PAGE_SIZE) for batch in batches]
+
+    def _query_rows(self, task: tuple[Entity, str]) -> list[dict]:
+        entity, statement = task
+        return _rows(self.client.query(self.realm_id, statement), entity)
+
+    def _by_ids(self, entity: Entity, ids: Iterable[str]) -> list[dict]:
+        """The objects of ``entity`` with those Ids that QBO still has (``Id IN (...)``, concurrently)."""
+        payloads: list[dict] = []
+        tasks = [(entity, statement) for statement in self._id_statements(entity, ids)]
+        for _task, future in self._ordered(tasks, self._query_rows):
+            payloads.extend(future.result())
+        return payloads
+
+    # -- balances and quarantine ------------------------------------------------------------------
+
+    def _refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
+        """The name lists whose computed balances this run should re-read when transactions changed: not
+        those read in full by this run, nor those never synced (their first full sync reads them)."""
+        if not self.collect_parties:
+            return set()
+        return {entity for entity in LIST_ENTITIES if plan.get(entity) is not SyncMode.FULL
+                and (entity in plan or (entity in states and states[entity].cursor is not None))}
+
+    def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> set[str]:
+        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror."""
+        key = "VendorRef" if PARTY_OF[entity] is Entity.VENDOR else "CustomerRef"
+        parties = {str(obj[key]["value"]) for obj in objects
+                   if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
+        ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
+        return parties | self.store.party_refs(self.business_id, entity, ids)
+
+    def _refresh_tasks(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
+        if ids is None:
+            return [(entity, select_statement(entity.value, ALL_ACTIVE, "Id", 1, self.page_size))]
+        return [(entity, statement) for statement in self._id_statements(entity, ids)]
+
+    def _prefetch(self, entity: Entity, ids: set[str] | None) -> None:
+        """Start reading a name list's balances now (all of it for None), to be written by ``_refresh_balances``."""
+        if ids is not None:
+            ids = ids - self.prefetched_ids.setdefault(entity, set())
+            if not ids:
+                return
+            self.prefetched_ids[entity].update(ids)
+            self.parties[entity].update(ids)
+        elif entity in self.prefetched_ids:
+            return
+        else:
+            self.prefetched_ids[entity] = set()
+        for task in self._refresh_tasks(entity, ids):
+            self.prefetched[task] = self.executor.submit(self._query_rows, task)
+
+    def _refresh_balances(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
+        """Re-read what QBO's computed balances may have moved (see the module docstring): every account and
+        the touched vendors and customers, all requests at once (some started earlier by ``_prefetch``)."""
+        refreshable = self._refreshable(plan, states)
+        touched = self.transactions_touched or any(entity in self.prefetched_ids for entity in refreshable)
+        if not refreshable or not touched or self.fatal is not None:
+            return
+        wanted: dict[Entity, set[str] | None] = {}
+        for entity in sorted(refreshable, key=ENTITY_ORDER.index):
+            if entity in self.failed:  # its balances stay unread: read the transactions' changes again
+                self.balances_ok = False
+                continue
+            ids = None if entity is Entity.ACCOUNT else self.parties[entity]
+            if ids is None or ids:
+                wanted[entity] = ids
+        tasks: list[tuple[Entity, str]] = [task for task in self.prefetched if task[0] in wanted]
+        for entity, ids in wanted.items():
+            result = self.results.setdefault(entity, EntitySyncResult(entity))
+            result.mode = result.mode or SyncMode.REFRESH
+            if ids is None and entity not in self.prefetched_ids:
+                tasks.extend(self._refresh_tasks(entity, None))
+            elif ids is not None:
+                rest = ids - self.prefetched_ids.get(entity, set())
+                if rest:
+                    tasks.extend(self._refresh_tasks(entity, rest))
+        payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
+        try:
+            self._check()
+            for (entity, _statement), future in self._ordered(tasks, self._query_rows, self.prefetched):
+                if entity not in self.failed:
+                    with self._guard(entity):
+                        payloads[entity].extend(future.result())
+            for entity, ids in wanted.items():
+                if entity in self.failed:
+                    continue
+                self._check()
+                with self._guard(entity):
+                    rows = payloads[entity]
+                    if ids is None and len(rows) == self.page_size:  # more than one page: read them all
+                        rows = list(self.client.query_all(self.realm_id, entity.value, ALL_ACTIVE,
+                                                          page_size=self.page_size))
+                    for start in range(0, len(rows), self.page_size):
+                        self._apply(entity, rows[start:start + self.page_size], SyncMode.REFRESH, set())
+                    if entity not in self.entities:
+                        self.completed.add(entity)
+        except _Fatal:
+            return
+        finally:
+            if any(entity in self.failed for entity in wanted):
+                self.balances_ok = False
+
+    def _retry_quarantine(self) -> None:
+        """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
+        for entity in self._live(self.entities):
+            if self.fatal is not None:
+                return
+            now_quarantined = self.quarantined_keys[entity]
+            ids = [qbo_id for qbo_id in self.store.quarantined_ids(
+                self.business_id, entity, limit=self.config.quarantine_retry_limit + len(now_quarantined))
+                if qbo_id not in now_quarantined][:self.config.quarantine_retry_limit]
+            if not ids:
+                continue
+            try:
+                with self._guard(entity):
+                    self._look_up(entity, set(ids), deletable=set(ids))
+            except _Fatal:
+                return
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def _apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
+               deleted: Iterable[str] = ()) -> None:
+        """Map one page of QBO objects and write it (one transaction)."""
+        records, removed, bad = self._map(entity, payloads)
+        removed = [*removed, *deleted]
+        ids = [r.qbo_id for r in records]
+        seen.update(ids)
+        seen.update(removed)
+        seen.update(item.qbo_id for item in bad if item.qbo_id)
+        known = self.known.get(entity)
+        if known is None and mode in (SyncMode.FULL, SyncMode.QUERY):
+            # Big reads: the ids the mirror holds, once, so that only those are read back before a write.
+            known = self.known[entity] = self.store.mirror_ids(self.business_id, entity)
+        old_parties: set[str] = set()
+        track = self.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
+        mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
+        if track and mirrored:
+            old_parties = self.store.party_refs(self.business_id, entity, mirrored)
+        outcome = self.store.apply(self.business_id, entity, records, deleted_ids=removed, quarantine=bad,
+                                   at=self.clock(), known_ids=known)
+        if known is not None:
+            known.update(outcome.written_ids)
+            known.difference_update(removed)
+        result = self.results.setdefault(entity, EntitySyncResult(entity, mode))
+        result.fetched += len(payloads)
+        result.upserted += outcome.upserted
+        result.deleted += outcome.deleted
+        result.quarantined += outcome.quarantined
+        result.unquarantined += outcome.unquarantined
+        self.quarantined_keys[entity].update(outcome.quarantined_keys)
+        if track:
+            if mode is SyncMode.FULL:  # a full read touched only what it wrote
+                touched = [r for r in records if r.qbo_id in outcome.written_ids]
+                changed = bool(touched or outcome.deleted)
+            else:  # a change feed: everything it reports changed in QBO
+                touched = records
+                changed = bool(payloads) or bool(removed)
+            if changed:
+                self.transactions_touched = True
+                party = PARTY_OF[entity]
+                self.parties[party].update(old_parties)
+                self.parties[party].update(getattr(r, _PARTY_FIELD[entity]) for r in touched)
+
+    def _map(self, entity: Entity, payloads: Sequence[Any]) -> _Mapped:
+        """Records, deleted ids and quarantine items of a page."""
+        records: list[Any] = []
+        removed: list[str] = []
+        bad: list[QuarantineItem] = []
+        for payload in payloads:
+            if not isinstance(payload, dict):
+                bad.append(QuarantineItem(None, f"not a JSON object: {type(payload).__name__}", payload))
+                continue
+            qbo_id = payload.get("Id")
+            qbo_id = None if qbo_id in (None, "") else str(qbo_id)
+            try:
+                if is_deleted(payload):
+                    removed.append(to_deleted(entity, payload).id)
+                    continue
+                if self.tz is None:
+                    self.tz = offset_of(_last_updated(payload))
+                records.append(to_record(entity, self.business_id, payload))
+            except MalformedEntityError as exc:
+                bad.append(QuarantineItem(exc.entity_id or qbo_id, exc.reason, payload))
+            except Exception as exc:  # a mapping bug must not stop the sync: quarantine and go on
+                logger.exception("mapping %s %s of business %s failed", entity.value, qbo_id, self.business_id)
+                bad.append(QuarantineItem(qbo_id, f"mapping failed: {type(exc).__name__}: {exc}", payload))
+        return records, removed, bad
+
+    def _report(self, entity: Entity, done: int, total: int | None) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress(self.business_id, entity, done, total)
+        except Exception:  # a progress display must not break a sync
+            logger.exception("sync progress callback failed")
+
+
+def _after_pages(total: int, page_size: int) -> int:
+    """The STARTPOSITION after the ``ceil(total / page_size)`` pages of a count of ``total``."""
+    return -(-total // page_size) * page_size + 1
+
+
+def _rows(response: dict, entity: Entity) -> list[dict]:
+    """The rows of ``entity`` in a QueryResponse (its key matched without regard to case)."""
+    for key, value in response.items():
+        if key.lower() == entity.value.lower() and isinstance(value, list):
+            return value
+    return []
+
+
+def _last_updated(payload: dict) -> str | None:
+    meta = payload.get("MetaData")
+    return meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+
