@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     token_encryption_key: str | None = Field(
         None, repr=False, description="Fernet key(s), comma-separated, that encrypt QBO tokens at rest")
 
+    qbo_webhook_verifier_token: str | None = Field(
+        None, repr=False, description="the app's webhook verifier token: checks QBO's intuit-signature header")
+
     guard_mode: Literal["raise", "log", "off"] = Field(
         "raise", description="what a live call inside a Pattern 1 operation does: raise (dev/tests) or log (prod)")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import infra.db.api_tables  # noqa: F401  (registers the HTTP API's access tables on metadata)
+import infra.db.sync_tables  # noqa: F401  (registers the sync machinery's tables on metadata)
 from infra.db.engine import create_engine_for
 from infra.db.tables import metadata
 

@@ -1,0 +1,11 @@
+"""Access to the product through the HTTP API: advisors, API tokens, tenancy, idempotent requests.
+
+``AccessService`` authenticates a bearer token and is the one place that decides whether an advisor may
+see a business (``business_for``); ``AdvisorAdminService`` creates advisors and tokens;
+``IdempotencyService`` remembers the first answer to a request carrying an idempotency key;
+``OperationsService`` queues sync requests, verifies QBO webhooks and answers readiness checks.
+
+Every operation here is declared ``@local_read``: it reaches the local database only, never QuickBooks.
+Some of them write bookkeeping rows there (advisors, token digests, idempotency keys, queued sync
+requests); none of them writes the mirror of QuickBooks data, and none of them reads QuickBooks.
+"""

@@ -1,0 +1,63 @@
+"""``create_app(container)``: the FastAPI application over a container built by ``runway.bootstrap``.
+
+No globals and no settings are read here: everything the routes use comes from the container handed in
+(kept in ``app.state.container``). The API layer imports domains and runway services only, never infra.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from runway.api import problems
+from runway.api.docs import use_problem_media_type
+from runway.api.routes import actions, ops, reads
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """Cash runway for the clients of an accounting firm, from QuickBooks Online.
+
+**Authentication.** Every `/v1` route except the QBO webhook takes `Authorization: Bearer rk_...`
+(`runway token create --advisor EMAIL`). You see only your firm's client businesses: any other business id
+answers 404, exactly like an id that does not exist.
+
+**Money** is a string with two decimals (`"1250.00"`), never a float.
+
+**Freshness.** Reads answer from the mirror of QuickBooks (they never wait for QuickBooks) and say how fresh
+it is in `freshness`; stale data is answered and flagged, never hidden. `/cash` reads QuickBooks live and
+says when it fell back to the mirror.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "console", "description": "All clients of your firm."},
+    {"name": "client", "description": "One client: digest, prep tray, runway, cash."},
+    {"name": "bills", "description": "Accounts payable (Pattern 1)."},
+    {"name": "invoices", "description": "Accounts receivable (Pattern 1)."},
+    {"name": "actions", "description": "Writes through QuickBooks (Pattern 2) and sync requests."},
+    {"name": "operations", "description": "Liveness, readiness, QBO webhooks."},
+]
+
+
+def create_app(container: Any) -> FastAPI:
+    """The API over ``container`` (a ``runway.bootstrap.Container`` with its access services wired)."""
+    if getattr(container, "access", None) is None:
+        raise ValueError("the container has no access services: build it with runway.bootstrap.build_container")
+    app = FastAPI(title="Runway API", version=API_VERSION, description=DESCRIPTION, openapi_tags=TAGS)
+    app.state.container = container
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(reads.router)
+    app.include_router(actions.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes, tags=app.openapi_tags)
+            app.openapi_schema = use_problem_media_type(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,101 @@
+"""Actions: pay a bill and send a reminder through QuickBooks (Pattern 2), and ask for a sync (queued).
+
+Paying is idempotent with an ``Idempotency-Key`` header: the key is bound (per firm) to the first request's
+method, path and normalised body; a repeat of that request answers the first answer again, byte for byte,
+with ``Idempotency-Replayed: true``; the same key with another body answers 422 ``idempotency_key_reused``.
+The domain gets the key too (it becomes QuickBooks' ``requestid``), so a retry after a lost answer or two
+racing requests never pay twice. Failed attempts store no answer, so a retry after ``qbo_unavailable``
+completes the payment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
+
+from domains.access.services.idempotency import StoredAnswer, fingerprint
+from runway.api.deps import Caller, ClientBusiness, container, live_qbo
+from runway.api.docs import errors
+from runway.api.problems import PROBLEM_MEDIA_TYPE
+from runway.api.schemas import (
+    BillOut,
+    BillPaymentOut,
+    InvoiceOut,
+    PaymentIn,
+    PaymentResultOut,
+    ReminderIn,
+    ReminderOut,
+    SyncIn,
+    SyncRequestOut,
+    money,
+)
+
+router = APIRouter(prefix="/v1", responses=errors(401, 422, 503))
+
+QboId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$", examples=["1042"])]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="makes the request safe to repeat: a repeat answers the first answer and never pays twice",
+    examples=["pay-2026-11-27-bill-1042"])]
+
+_REPLAYED = {"Idempotency-Replayed": {"description": "`true` when this is the stored answer of an earlier "
+                                                     "request with the same Idempotency-Key",
+                                      "schema": {"type": "string", "enum": ["true"]}}}
+
+
+def _answer(stored: StoredAnswer, replayed: bool) -> Response:
+    media_type = PROBLEM_MEDIA_TYPE if stored.status_code >= 400 else "application/json"
+    headers = {"Idempotency-Replayed": "true"} if replayed else {}
+    return Response(stored.body, status_code=stored.status_code, media_type=media_type, headers=headers)
+
+
+@router.post("/businesses/{business_id}/bills/{bill_qbo_id}/payments", status_code=201,
+             response_model=PaymentResultOut, tags=["actions"], summary="Pay a bill in QuickBooks",
+             responses={201: {"headers": _REPLAYED}, **errors(404, 409)})
+def pay_bill(request: Request, caller: Caller, business: ClientBusiness, bill_qbo_id: QboId,
+             _qbo: Annotated[None, Depends(live_qbo)], payment: PaymentIn,
+             idempotency_key: IdempotencyKey = None) -> Response:
+    """Record a check BillPayment for (part of) the bill in QuickBooks, then update the mirror so the
+    reads show it at once. Send an ``Idempotency-Key`` to make retries safe."""
+    c = container(request)
+    request_fingerprint = ""
+    if idempotency_key is not None:
+        normalized = {"amount": money(Decimal(payment.amount)), "bank_account_qbo_id": payment.bank_account_qbo_id,
+                      "txn_date": payment.txn_date.isoformat() if payment.txn_date else None}
+        path = f"/v1/businesses/{business.id}/bills/{bill_qbo_id}/payments"
+        request_fingerprint = fingerprint("POST", path, normalized)
+        stored = c.idempotency.begin(caller.firm.id, idempotency_key, request_fingerprint)
+        if stored is not None:
+            return _answer(stored, replayed=True)
+    result = c.payments.record_bill_payment(business.id, bill_qbo_id, payment.amount, payment.bank_account_qbo_id,
+                                            idempotency_key=idempotency_key, txn_date=payment.txn_date)
+    body = PaymentResultOut(payment=BillPaymentOut.of(result.payment), bill=BillOut.of(result.bill)).model_dump_json()
+    if idempotency_key is None:
+        return Response(body, status_code=201, media_type="application/json")
+    kept = c.idempotency.finish(caller.firm.id, idempotency_key, request_fingerprint, 201, body)
+    return _answer(kept, replayed=kept.body != body)
+
+
+@router.post("/businesses/{business_id}/invoices/{invoice_qbo_id}/reminders", response_model=ReminderOut,
+             tags=["actions"], summary="E-mail an overdue invoice again", responses=errors(404, 409))
+def send_reminder(request: Request, business: ClientBusiness, invoice_qbo_id: QboId,
+                  _qbo: Annotated[None, Depends(live_qbo)],
+                  reminder: Annotated[ReminderIn | None, Body()] = None) -> ReminderOut:
+    """Send the invoice to the customer again through QuickBooks (to ``send_to`` if given)."""
+    send_to = reminder.send_to if reminder is not None else None
+    sent = container(request).collections.send_reminder(business.id, invoice_qbo_id, send_to)
+    return ReminderOut(invoice=InvoiceOut.of(sent))
+
+
+@router.post("/businesses/{business_id}/sync", status_code=202, response_model=SyncRequestOut,
+             tags=["actions"], summary="Ask for a sync now (queued)", responses=errors(404, 501))
+def request_sync(request: Request, caller: Caller, business: ClientBusiness,
+                 sync: Annotated[SyncIn | None, Body()] = None) -> SyncRequestOut:
+    """Queue a background sync of this client's mirror. Nothing is synced on this request: the answer is
+    the queued request (merged into the client's pending one if there is one)."""
+    sync = sync or SyncIn()
+    reason = (f"api, advisor {caller.advisor.id}" + (f": {sync.reason}" if sync.reason else ""))[:200]
+    queued = container(request).operations.request_sync(business.id, sync.entities, reason, full=sync.full)
+    return SyncRequestOut.of(queued)
