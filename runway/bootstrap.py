@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from domains.access.services.access import AccessService
+from domains.access.services.admin import AdvisorAdminService
+from domains.access.services.idempotency import IdempotencyService
+from domains.access.services.operations import OperationsService
 from domains.ap.services.bill import BillService
 from domains.ap.services.payment import PaymentService
 from domains.ar.services.collections import CollectionsService
@@ -20,16 +24,34 @@ from domains.core.freshness import FreshnessReader
 from domains.portfolio.services.overview import PortfolioService
 from infra.db.engine import create_engine_for, create_session_factory
 from infra.db.migrate import upgrade_to_head
+from infra.db.repositories.advisors import SqlAdvisorDirectory, SqlApiTokenStore
 from infra.db.repositories.bank import SqlBankMirror
 from infra.db.repositories.bills import SqlBillMirror
 from infra.db.repositories.businesses import SqlBusinessDirectory
+from infra.db.repositories.health import SqlReadinessProbe
+from infra.db.repositories.idempotency import SqlIdempotencyStore
 from infra.db.repositories.invoices import SqlInvoiceMirror
 from infra.db.repositories.payments import SqlPaymentMirror
 from infra.db.repositories.portfolio import SqlPortfolioMirror
 from infra.db.repositories.sync_state import SqlSyncStateReader
+from infra.db.sync_store import SyncStore
 from infra.db.token_store import DbTokenStore
 from infra.db.writer import MirrorWriter
+from infra.interfaces.access import (
+    SyncRequestRecord,
+    WebhookPayloadInvalid,
+    WebhookReceipt,
+    WebhookSignatureInvalid,
+)
+from infra.interfaces.patterns import set_guard_mode
 from infra.interfaces.ports import QboGateway
+from infra.jobs import (
+    SyncRequest,
+    SyncRequestQueue,
+    WebhookHandler,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
 from infra.qbo import QboClient, QboClientConfig, QboLiveGateway, RealmLimiterRegistry
 from runway.services.console import AdvisorConsoleService
 from runway.services.digest import RunwayService
@@ -57,6 +79,11 @@ class Container:
     gateway: QboGateway | None = None
     qbo_client: QboClient | None = None
     token_store: DbTokenStore | None = None
+    # The HTTP API's services (runway.api); wired by wire_access.
+    access: AccessService | None = None
+    advisors: AdvisorAdminService | None = None
+    idempotency: IdempotencyService | None = None
+    operations: OperationsService | None = None
     _closers: list = field(default_factory=list)
 
     def close(self) -> None:
@@ -110,6 +137,7 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
     """
     settings = settings or Settings()
     clock = clock or SystemClock()
+    set_guard_mode(settings.guard_mode)
     engine = create_engine_for(settings.database_url)
     session_factory = create_session_factory(engine)
     closers: list = [engine.dispose]
@@ -142,8 +170,60 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
         tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
         console=AdvisorConsoleService(portfolio), gateway=gateway, qbo_client=qbo_client,
         token_store=token_store)
+    wire_access(container, directory)
     container._closers.extend(closers)
     return container
+
+
+def wire_access(container: Container, directory: SqlBusinessDirectory | None = None) -> None:
+    """Add the API's services to ``container``: authentication and tenancy, advisors and tokens,
+    idempotency records, sync requests (``infra.jobs``' ``SyncRequestQueue``), QBO webhooks (``infra.jobs``'
+    ``WebhookHandler``, wired when ``RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN`` is set) and readiness checks."""
+    sessions, clock, settings = container.session_factory, container.clock, container.settings
+    tokens = SqlApiTokenStore(sessions)
+    queue = SyncRequestQueue(sessions, clock=clock.now)
+    inbox = None
+    if settings.qbo_webhook_verifier_token:
+        handler = WebhookHandler(queue, SyncStore(sessions).business_id_for_realm,
+                                 settings.qbo_webhook_verifier_token)
+        inbox = _HandlerWebhookInbox(handler)
+    container.access = AccessService(tokens, directory or SqlBusinessDirectory(sessions), clock)
+    container.advisors = AdvisorAdminService(SqlAdvisorDirectory(sessions), tokens, clock)
+    container.idempotency = IdempotencyService(SqlIdempotencyStore(sessions), clock)
+    container.operations = OperationsService(
+        SqlReadinessProbe(sessions), clock, sync_requests=_QueueSyncRequests(queue), webhook_inbox=inbox,
+        stale_after=timedelta(hours=settings.stale_after_hours))
+
+
+class _QueueSyncRequests:
+    """``SyncRequests`` (infra.interfaces.access) over ``infra.jobs.SyncRequestQueue``."""
+
+    def __init__(self, queue: SyncRequestQueue) -> None:
+        self._queue = queue
+
+    def enqueue(self, business_id: int, entities, reason: str, *, full: bool) -> SyncRequestRecord:
+        queued: SyncRequest = self._queue.enqueue(business_id, entities, reason, full=full)
+        return SyncRequestRecord(
+            id=queued.id, business_id=queued.business_id, full=queued.full, reason=queued.reason,
+            entities=None if queued.entities is None else frozenset(e.value for e in queued.entities),
+            requested_at=queued.requested_at, request_count=queued.request_count)
+
+
+class _HandlerWebhookInbox:
+    """``WebhookInbox`` (infra.interfaces.access) over ``infra.jobs.WebhookHandler``."""
+
+    def __init__(self, handler: WebhookHandler) -> None:
+        self._handler = handler
+
+    def accept(self, body: bytes, signature: str | None) -> WebhookReceipt:
+        try:
+            outcome = self._handler.handle(body, signature)
+        except WebhookSignatureError as exc:
+            raise WebhookSignatureInvalid(str(exc)) from exc
+        except WebhookPayloadError as exc:
+            raise WebhookPayloadInvalid(str(exc)) from exc
+        return WebhookReceipt(notifications=outcome.notifications, queued=len(outcome.enqueued),
+                              unknown_realms=outcome.unknown_realms, ignored_entities=outcome.ignored_entities)
 
 
 def prepare_database(container: Container) -> None:
@@ -205,3 +285,81 @@ def connect_company(container: Container, *, firm_name: str, business_name: str,
     firm = next((f for f in directory.list_firms() if f.name == firm_name), None)
     firm = firm or container.writer.create_firm(firm_name)
     return container.writer.create_business(firm.id, business_name, realm_id)
+
+
+def create_api(container: Container):
+    """The HTTP API (FastAPI) over ``container``'s services."""
+    from runway.api import create_app
+
+    return create_app(container)
+
+
+def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:
+    """Serve the HTTP API in the foreground with uvicorn (``runway serve``) until interrupted."""
+    from runway.api.server import build_server
+
+    build_server(create_api(container), host=host, port=port, log_level=log_level).run()
+
+
+# -- Pattern 3: background sync ---------------------------------------------------------------------
+
+DEMO_FIRM = "Harbor & Pine Advisors"
+
+
+def build_sync_service(container: Container, *, max_parallel_businesses: int = 4, clock=None):
+    """The sync service over the container's mirror and QBO client (Pattern 3; never on a request path)."""
+    from infra.jobs.sync import SyncService
+
+    if container.qbo_client is None:
+        raise ConfigurationError("syncing needs QBO: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID, "
+                                 "RUNWAY_QBO_CLIENT_SECRET and RUNWAY_TOKEN_ENCRYPTION_KEY")
+    kwargs = {"clock": clock} if clock is not None else {}
+    return SyncService(container.session_factory, container.qbo_client,
+                       max_parallel_businesses=max_parallel_businesses, **kwargs)
+
+
+def sync_now(container: Container, *, business_ids: list[int] | None = None, full: bool = False, progress=None):
+    """One sync pass over the given businesses (all when None); returns the per-business results."""
+    return build_sync_service(container).sync_all(full=full, business_ids=business_ids, progress=progress)
+
+
+def run_worker(container: Container, *, interval_seconds: float, poll_seconds: float = 5.0, stop_event=None,
+               max_rounds: int | None = None) -> int:
+    """The worker process: a sync of every business each interval, queued requests in between, heartbeats."""
+    from infra.jobs.queue import SyncRequestQueue
+    from infra.jobs.scheduler import Scheduler
+
+    scheduler = Scheduler(build_sync_service(container), SyncRequestQueue(container.session_factory),
+                          interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop_event)
+    return scheduler.run(max_rounds=max_rounds)
+
+
+class DemoSandbox:
+    """The local QBO sandbox serving the demo companies in this process, for ``runway demo``."""
+
+    def __init__(self, *, seed: int, size: int, realms: int) -> None:
+        from infra.qbo_sandbox import SandboxConfig, SandboxServer
+
+        self.server = SandboxServer(SandboxConfig(realms=realms, seed=seed, size=size))
+
+    def __enter__(self) -> DemoSandbox:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    def settings(self, database_url: str) -> Settings:
+        """Settings that point the QBO client at this sandbox: the same client code as for Intuit."""
+        state = self.server.state
+        return Settings(database_url=database_url, qbo_api_base_url=self.server.api_base_url,
+                        qbo_token_url=self.server.token_url, qbo_client_id=state.config.client_id,
+                        qbo_client_secret=state.config.client_secret,
+                        token_encryption_key=generate_encryption_key())
+
+    def connect_all(self, container: Container, firm_name: str = DEMO_FIRM) -> list:
+        """Connect every sandbox company as a client of ``firm_name`` (the OAuth step the sandbox skips)."""
+        state = self.server.state
+        return [connect_company(container, firm_name=firm_name, business_name=state.realm(realm).company_name,
+                                realm_id=realm, refresh_token=state.connect_realm(realm))
+                for realm in state.realm_ids]

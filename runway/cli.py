@@ -13,7 +13,6 @@ from rich.console import Console
 from domains.core.clock import FixedClock
 from domains.core.errors import DomainError, NotFound
 from runway import bootstrap, render
-from runway.settings import Settings
 
 app = typer.Typer(help="Runway: cash runway for the clients of an accounting firm, from QuickBooks Online.",
                   no_args_is_help=True, add_completion=False)
@@ -43,35 +42,111 @@ def _parse_now(value: str | None) -> FixedClock | None:
 @app.command()
 def demo(
     db: Path = typer.Option(Path("runway-demo.db"), help="SQLite file to create (replaced if it exists)."),
-    seed: int = typer.Option(7, help="Seed of the deterministic demo portfolio."),
+    seed: int = typer.Option(7, help="Seed of the sandbox's generated companies."),
+    companies: int = typer.Option(6, min=1, max=50, help="How many client companies the sandbox serves."),
+    size: int = typer.Option(2500, min=50, help="Approximate number of QBO entities per company."),
     client: str | None = typer.Option(None, help="Client whose digest to show (name or id); default: most urgent."),
-    now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time (default: now)."),
 ) -> None:
-    """Build a demo mirror of a firm's clients and print the advisor console and one client's digest."""
-    clock = _parse_now(now)
-    if db.exists():
-        db.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    settings = Settings(database_url=f"sqlite:///{db}")
+    """Start the local QBO sandbox, connect its companies, sync them into a fresh SQLite mirror, and print
+    the advisor console, the most urgent client's digest and its prep tray."""
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        path.unlink(missing_ok=True)
     started = time.perf_counter()
-    with bootstrap.build_container(settings, clock=clock) as c:
-        with out.status("Creating the mirror schema..."):
+    with out.status("Starting the local QBO sandbox..."):
+        sandbox = bootstrap.DemoSandbox(seed=seed, size=size, realms=companies).__enter__()
+    try:
+        with bootstrap.build_container(sandbox.settings(f"sqlite:///{db}")) as c:
             bootstrap.prepare_database(c)
-        with out.status("Loading the demo portfolio..."):
-            summary = bootstrap.load_demo_data(c, seed=seed)
-        rows = sum(b.rows for b in summary.businesses) if hasattr(summary.businesses[0], "rows") else None
-        out.print(f"Demo mirror [bold]{db}[/]: {len(summary.businesses)} clients of "
-                  f"[bold]{summary.firm.name}[/]" + (f", {rows:,} rows" if rows else "")
-                  + f" in {time.perf_counter() - started:.1f} s\n")
-        rows_console = c.console.console(summary.firm.id)
-        out.print(render.console_table(rows_console, title=f"Advisor console: {summary.firm.name}"))
-        out.print()
-        target = _pick_client(rows_console, client)
-        out.print(render.digest_panel(c.runway.weekly_digest(target)))
-        out.print()
-        tray = c.tray.prep_tray(target)
-        out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
+            businesses = sandbox.connect_all(c)
+            out.print(f"Local QBO sandbox at {sandbox.server.base_url}: {len(businesses)} companies connected "
+                      f"to [bold]{bootstrap.DEMO_FIRM}[/]")
+            results = _sync_with_progress(c, {b.id: b.name for b in businesses})
+            rows = sum(r.upserted for r in results)
+            out.print(f"Synced {rows:,} rows into [bold]{db}[/] in {time.perf_counter() - started:.1f} s\n")
+            for result in results:
+                if not result.ok:
+                    err.print(f"[yellow]warning:[/] business {result.business_id}: sync incomplete "
+                              f"({result.error or ', '.join(e.value for e in result.failed_entities)})")
+            rows_console = c.console.console(businesses[0].firm_id)
+            out.print(render.console_table(rows_console, title=f"Advisor console: {bootstrap.DEMO_FIRM}"))
+            out.print()
+            target = _pick_client(rows_console, client)
+            out.print(render.digest_panel(c.runway.weekly_digest(target)))
+            out.print()
+            tray = c.tray.prep_tray(target)
+            out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
+    finally:
+        sandbox.__exit__(None, None, None)
+
+
+def _sync_with_progress(container, names: dict[int, str], *, full: bool = True,
+                        business_ids: list[int] | None = None):
+    """Run one sync pass with a Rich progress bar per business (rows fetched of rows known)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    seen: dict[int, dict] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=out, transient=not out.is_terminal) as bar:
+        tasks = {bid: bar.add_task(f"{name[:32]:<32} waiting", total=None) for bid, name in names.items()}
+
+        def progress(business_id: int, entity, done: int, total: int | None) -> None:
+            counts = seen.setdefault(business_id, {})
+            counts[entity] = (done, total if total is not None else done)
+            bar.update(tasks[business_id], completed=sum(d for d, _ in counts.values()),
+                       total=sum(t for _, t in counts.values()),
+                       description=f"{names[business_id][:32]:<32} {entity.value:<12}")
+
+        return bootstrap.sync_now(container, business_ids=business_ids or list(names), full=full, progress=progress)
+
+
+@app.command()
+def sync(
+    business: int | None = typer.Option(None, "--business", help="Only this business (default: all)."),
+    full: bool = typer.Option(False, "--full", help="Read everything again instead of the changes since the cursor."),
+) -> None:
+    """One sync pass from QBO into the mirror (RUNWAY_DATABASE_URL), with a progress bar."""
+    try:
+        with bootstrap.build_container() as c:
+            bootstrap.build_sync_service(c)  # fails first, and clearly, when QBO is not configured
+            businesses = c.portfolio.list_businesses()
+            if business is not None:
+                businesses = [b for b in businesses if b.id == business]
+                if not businesses:
+                    _fail(f"no business with id {business}", 2)
+            results = _sync_with_progress(c, {b.id: b.name for b in businesses}, full=full)
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        state = "skipped (another sync holds its lock)" if r.skipped else ("ok" if r.ok else f"FAILED: {r.error or ''}")
+        out.print(f"business {r.business_id}: {r.upserted:,} upserted, {r.deleted:,} deleted, "
+                  f"{r.quarantined:,} quarantined - {state}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    interval: float = typer.Option(900, min=1, help="Seconds between syncs of every business."),
+    poll: float = typer.Option(5, min=0.1, help="Seconds between checks of the sync request queue."),
+) -> None:
+    """Run the background sync worker until Ctrl+C: every business each interval, requests in between."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with bootstrap.build_container() as c:
+            out.print(f"worker: syncing every {interval:.0f} s, polling requests every {poll:.0f} s (Ctrl+C stops)")
+            try:
+                rounds = bootstrap.run_worker(c, interval_seconds=interval, poll_seconds=poll, stop_event=stop)
+            except KeyboardInterrupt:
+                stop.set()
+                rounds = None
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+    out.print(f"worker stopped{'' if rounds is None else f' after {rounds} rounds'}")
 
 
 def _pick_client(rows, client: str | None) -> int:
@@ -137,6 +212,18 @@ def sandbox(
     bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def audit(ctx: typer.Context) -> None:
+    """The data-flow pattern map: each domain operation, its declared pattern, what it reaches, the verdict.
+
+    Options: --format text|json|sarif|markdown, --output FILE, --check, --baseline FILE,
+    --update-baseline, --config FILE, --root DIR, --strict. Exit 1 when a finding fails.
+    """
+    from archguard.dataflow.cli import main as audit_main
+
+    raise typer.Exit(audit_main(["audit", *ctx.args]))
+
+
 @app.command()
 def keygen() -> None:
     """Print a new key for RUNWAY_TOKEN_ENCRYPTION_KEY."""
@@ -161,6 +248,64 @@ def connect(
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
     out.print(f"connected realm {realm} as business {business.id} ({business.name})")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    migrate_first: bool = typer.Option(False, "--migrate", help="Upgrade the mirror schema before serving."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Serve the HTTP API (FastAPI + uvicorn) over the mirror (RUNWAY_DATABASE_URL) until Ctrl+C."""
+    try:
+        with bootstrap.build_container() as c:
+            if migrate_first:
+                bootstrap.prepare_database(c)
+            err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}")
+            bootstrap.serve_api(c, host=host, port=port, log_level=log_level)
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+
+
+advisor_app = typer.Typer(help="Advisors: the people at a firm who use the API.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (Authorization: Bearer rk_...).", no_args_is_help=True)
+app.add_typer(advisor_app, name="advisor")
+app.add_typer(token_app, name="token")
+
+
+@advisor_app.command("create")
+def advisor_create(
+    firm: str = typer.Option(..., help="The advisor's firm, by name."),
+    email: str = typer.Option(..., help="The advisor's e-mail address (their login)."),
+    name: str | None = typer.Option(None, help="The advisor's name."),
+    create_firm: bool = typer.Option(False, "--create-firm", help="Create the firm if there is none by that name."),
+) -> None:
+    """Add an advisor to a firm (RUNWAY_DATABASE_URL). They see only that firm's client businesses."""
+    with bootstrap.build_container() as c:
+        try:
+            advisor, firm_record = c.advisors.create_advisor(firm, email, name, create_firm=create_firm)
+        except NotFound:
+            _fail(f"no firm named {firm!r} (pass --create-firm to create it)", 2)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+    out.print(f"advisor {advisor.id} <{advisor.email}> of firm {firm_record.id} ({firm_record.name})")
+
+
+@token_app.command("create")
+def token_create(
+    advisor: str = typer.Option(..., help="The advisor's e-mail address."),
+    label: str | None = typer.Option(None, help="A note to tell tokens apart (e.g. 'laptop')."),
+) -> None:
+    """Create an API token for an advisor and print it once: only its SHA-256 digest is stored."""
+    with bootstrap.build_container() as c:
+        try:
+            issued = c.advisors.create_token(advisor, label)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+    err.print(f"token {issued.record.id} ({issued.record.prefix}...) for {issued.advisor.email}; "
+              "it is shown only now - store it safely:")
+    print(issued.token)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,46 +1,82 @@
-"""The ``runway`` CLI end to end on a real SQLite mirror, with the network blocked throughout."""
+"""The ``runway`` CLI end to end: the demo syncs from the in-process sandbox; the Pattern 1 commands
+read a real SQLite mirror with every socket blocked."""
 
 import re
+from datetime import UTC, datetime
 
+import pytest
 from typer.testing import CliRunner
 
+from domains.core.clock import FixedClock
+from runway import bootstrap
 from runway.cli import app
+from runway.settings import Settings
 
 runner = CliRunner()
+SMALL = ["--companies", "3", "--size", "300"]
 
 
-def test_demo_prints_the_console_and_a_digest_from_thousands_of_seeded_rows(tmp_path, no_network):
+def test_demo_syncs_the_sandbox_companies_and_prints_the_console_a_digest_and_a_tray(tmp_path):
     db = tmp_path / "demo.db"
-    result = runner.invoke(app, ["demo", "--db", str(db), "--now", "2026-11-27T12:00:00+00:00"])
+    result = runner.invoke(app, ["demo", "--db", str(db), *SMALL])
     assert result.exit_code == 0, result.output
-    rows = int(re.search(r"([\d,]+) rows", result.output).group(1).replace(",", ""))
-    assert rows > 5_000
+    assert "3 companies connected to Harbor & Pine Advisors" in result.output
+    rows = int(re.search(r"Synced ([\d,]+) rows", result.output).group(1).replace(",", ""))
+    assert rows > 500
     assert "Advisor console: Harbor & Pine Advisors" in result.output
-    for status in ("critical", "warning", "healthy", "excellent"):
-        assert status in result.output
     assert "Weekly digest: " in result.output and "Invoices to chase" in result.output
-    assert "(stale)" in result.output  # the client whose data is three days old is flagged
+    assert "(live)" in result.output  # the digest read the bank balances live from the sandbox
+    assert "Prep tray: " in result.output
     assert db.exists()
 
 
-def test_demo_is_deterministic_for_a_seed_and_a_date(tmp_path):
-    args = ["--now", "2026-11-27T12:00:00+00:00", "--seed", "11"]
-    first = runner.invoke(app, ["demo", "--db", str(tmp_path / "a.db"), *args])
-    second = runner.invoke(app, ["demo", "--db", str(tmp_path / "b.db"), *args])
-    strip = re.compile(r"Demo mirror .*\n")
-    assert strip.sub("", first.output) == strip.sub("", second.output)
+def test_demo_is_deterministic_for_a_seed(tmp_path):
+    def run(name: str) -> str:
+        output = runner.invoke(app, ["demo", "--db", str(tmp_path / name), "--seed", "11", *SMALL]).output
+        return re.sub(r"(Local QBO sandbox at \S+|Synced .* s|\d+ more actions)", "", output)
+
+    assert run("a.db") == run("b.db")
 
 
-def test_demo_for_a_named_client_and_for_an_unknown_one(tmp_path):
-    db = str(tmp_path / "demo.db")
-    named = runner.invoke(app, ["demo", "--db", db, "--client", "dental", "--now", "2026-11-27"])
-    assert named.exit_code == 0 and "Weekly digest: Bright Smile Dental" in named.output
-    unknown = runner.invoke(app, ["demo", "--db", db, "--client", "nobody", "--now", "2026-11-27"])
-    assert unknown.exit_code == 2
-    assert "no client matches 'nobody'" in unknown.output
-
-
-def test_a_bad_date_is_refused_with_a_clear_message(tmp_path):
-    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "x.db"), "--now", "yesterday"])
+def test_demo_for_an_unknown_client_names_the_clients(tmp_path):
+    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "d.db"), "--client", "nobody", *SMALL])
     assert result.exit_code == 2
-    assert "--now must be an ISO-8601 date or date-time" in result.output
+    assert "no client matches 'nobody'; clients are:" in result.output
+
+
+@pytest.fixture
+def seeded_mirror(tmp_path):
+    url = f"sqlite:///{tmp_path / 'mirror.db'}"
+    with bootstrap.build_container(Settings(database_url=url),
+                                   clock=FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))) as c:
+        bootstrap.prepare_database(c)
+        summary = bootstrap.load_demo_data(c, scale="small")
+    return url, summary
+
+
+def test_console_and_digest_commands_answer_from_the_mirror_with_the_network_blocked(seeded_mirror, no_network):
+    url, summary = seeded_mirror
+    env = {"RUNWAY_DATABASE_URL": url}
+    console = runner.invoke(app, ["console", "--now", "2026-11-27T12:00:00+00:00"], env=env)
+    assert console.exit_code == 0, console.output
+    for seeded in summary.businesses:
+        assert seeded.business.name[:20] in console.output
+    digest = runner.invoke(app, ["digest", str(summary.businesses[0].business.id), "--now", "2026-11-27"], env=env)
+    assert digest.exit_code == 0, digest.output
+    assert "Weekly digest: " in digest.output and "(mirror)" in digest.output
+
+
+def test_digest_of_an_unknown_business_and_a_bad_date(seeded_mirror):
+    url, _ = seeded_mirror
+    env = {"RUNWAY_DATABASE_URL": url}
+    unknown = runner.invoke(app, ["digest", "999999"], env=env)
+    assert unknown.exit_code == 2 and "business 999999 not found" in unknown.output
+    bad = runner.invoke(app, ["console", "--now", "yesterday"], env=env)
+    assert bad.exit_code == 2 and "--now must be an ISO-8601 date or date-time" in bad.output
+
+
+def test_sync_without_qbo_configured_says_what_to_set(tmp_path):
+    result = runner.invoke(app, ["sync"], env={"RUNWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                                               "RUNWAY_QBO_API_BASE_URL": ""})
+    assert result.exit_code == 2
+    assert "RUNWAY_QBO_API_BASE_URL" in result.output
