@@ -15,6 +15,7 @@ from importlinter.contracts.protected import ProtectedContract
 
 from archguard.config_check import ignore_entries, uncommented_ignores
 from archguard.contracts import ForbiddenSourceImportsContract
+from archguard.dataflow.contract import DataFlowContract
 from tests.architecture.support import CONFIG, PLANTED, copy_without_violations, run_lint_imports
 
 CONTRACT_IDS = {
@@ -27,6 +28,7 @@ CONTRACT_IDS = {
     "infra-no-upward-imports",
     "domains-independent",
     "acyclic-siblings",
+    "data-flow",
 }
 CONTRACT_TYPES = {
     "layers": LayersContract,
@@ -36,6 +38,7 @@ CONTRACT_TYPES = {
     "private_modules": PrivateModulesContract,
     "acyclic_siblings": AcyclicSiblingsContract,
     "forbidden_source_imports": ForbiddenSourceImportsContract,
+    "data_flow": DataFlowContract,
 }
 
 

@@ -37,6 +37,13 @@ class Planted:
 
 
 CASES = [
+    # A local read that calls the live port: invisible to every import rule (the import is allowed).
+    Planted("data-flow", "data-flow", "", extra=(
+        "local-read-reaches-live: domains.ar.services.collections.CollectionsService.aging_report [local_read] "
+        "reaches live port QboGateway",
+        "CollectionsService.aging_report (domains/ar/services/collections.py:16)",
+        "-> QboGateway.send_invoice (infra/interfaces/ports.py:24)",
+    )),
     Planted("layers", "layers", "domains.ap.services.bill -> runway.services.forecast"),
     # `import httpx` inside a function: grimp 3.20 records function-level imports, so the built-in
     # forbidden contract catches it.

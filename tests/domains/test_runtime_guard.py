@@ -6,6 +6,7 @@ import pytest
 
 from domains.ar.services.collections import CollectionsService
 from domains.core.freshness import FreshnessReader
+from infra.interfaces.errors import QboValidationError
 from infra.interfaces.patterns import LiveCallInLocalRead, local_read, set_guard_mode
 from infra.qbo import QboLiveGateway
 from tests.fakes.mirror import InvoiceView
@@ -43,9 +44,10 @@ def test_in_production_mode_the_call_is_logged_with_the_operation(caplog):
     service, ids = drifted(FakeQboGateway())
     previous = set_guard_mode("log")
     try:
-        with caplog.at_level(logging.WARNING, logger="infra.interfaces.patterns"):
-            with pytest.raises(Exception):  # the fake then refuses the unknown invoice; the guard only logged
-                service.aging_report_with_live_refresh(ids["bakery"])
+        # The guard only logs, so the call reaches the fake, which knows no such invoice.
+        with caplog.at_level(logging.WARNING, logger="infra.interfaces.patterns"), \
+                pytest.raises(QboValidationError):
+            service.aging_report_with_live_refresh(ids["bakery"])
     finally:
         set_guard_mode(previous)
     assert any("DriftedCollections.aging_report_with_live_refresh" in r.getMessage() for r in caplog.records)
