@@ -111,8 +111,9 @@ def mirror_rows(session_factory: sessionmaker[Session], business_id: int, entity
         rows = [dict(r) for r in session.execute(select(table).where(
             table.c.business_id == business_id, table.c.qbo_id.is_not(None))).mappings()]
         if entity in ("BillPayment", "Payment"):
-            lines_table, parent, txn = ((bill_payment_lines, "bill_payment_id", "bill_qbo_id") if entity == "BillPayment"
-                                        else (customer_payment_lines, "customer_payment_id", "invoice_qbo_id"))
+            lines_table, parent, txn = (
+                (bill_payment_lines, "bill_payment_id", "bill_qbo_id") if entity == "BillPayment"
+                else (customer_payment_lines, "customer_payment_id", "invoice_qbo_id"))
             lines: dict[int, Counter] = {}
             for line in session.execute(select(lines_table).where(lines_table.c.business_id == business_id)
                                         ).mappings():
@@ -137,23 +138,21 @@ def mirror_differences(session_factory: sessionmaker[Session], business_id: int,
         for qbo_id in sorted(expected.keys() - actual.keys() - skip, key=_id_order):
             problems.append(f"{entity} {qbo_id}: missing from the mirror")
         for qbo_id in sorted(actual.keys() - expected.keys() - skip, key=_id_order):
-            problems.append(f"{entity} {qbo_id}: in the mirror but not in QBO (sync token {actual[qbo_id]['sync_token']})")
+            token = actual[qbo_id]["sync_token"]
+            problems.append(f"{entity} {qbo_id}: in the mirror but not in QBO (sync token {token})")
         for qbo_id in sorted(expected.keys() & actual.keys() - skip, key=_id_order):
             want = expected_fields(entity, expected[qbo_id])
             have = actual[qbo_id]
             for column, value in want.items():
                 got = have[column]
-                if isinstance(value, bool) or isinstance(got, bool):
-                    same = bool(got) == bool(value)
-                else:
-                    same = got == value
+                same = bool(got) == bool(value) if isinstance(value, bool) or isinstance(got, bool) else got == value
                 if not same:
                     problems.append(f"{entity} {qbo_id}.{column}: mirror {got!r} != sandbox {value!r}")
     return problems
 
 
-def assert_mirror_matches_sandbox(session_factory: sessionmaker[Session], business_id: int, sandbox_realm_store: RealmStore,
-                                  entities: tuple[str, ...] = ENTITIES) -> None:
+def assert_mirror_matches_sandbox(session_factory: sessionmaker[Session], business_id: int,
+                                  sandbox_realm_store: RealmStore, entities: tuple[str, ...] = ENTITIES) -> None:
     """Fail with a readable diff unless the mirror of ``business_id`` equals the sandbox company row by row
     and field by field, for every mirrored entity."""
     problems = mirror_differences(session_factory, business_id, sandbox_realm_store, entities)

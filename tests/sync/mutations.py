@@ -132,7 +132,8 @@ def random_changes(realm: RealmStore, rng: random.Random, count: int) -> int:
                     realm.void("Invoice", invoice["Id"])
             elif kind == "update_vendor":
                 vendor = rng.choice(realm.rows("Vendor"))
-                realm.update("Vendor", {"Id": vendor["Id"], "sparse": True, "CompanyName": f"Co {rng.randint(1, 10**6)}"})
+                name = f"Co {rng.randint(1, 10**6)}"
+                realm.update("Vendor", {"Id": vendor["Id"], "sparse": True, "CompanyName": name})
             elif kind == "update_customer":
                 customer = rng.choice(realm.rows("Customer"))
                 realm.update("Customer", {"Id": customer["Id"], "sparse": True, "Active": not customer["Active"]})

@@ -48,7 +48,8 @@ def test_a_killed_sync_resumes_without_losing_or_duplicating_rows(tmp_path, sync
             [sys.executable, "-m", "tests.sync.killable_sync", "--db", str(path), "--api-base", server.api_base_url,
              "--token-url", server.token_url, "--realm", realm_id, "--refresh-token", state.connect_realm(realm_id),
              "--business", str(business)],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
         try:
             deadline = time.monotonic() + 60
             while _mirrored_rows(engine) < 150:

@@ -220,7 +220,8 @@ def test_the_scheduler_syncs_every_interval_drains_the_queue_and_beats(world: Wo
     queue.enqueue(world.business(), ["Bill"], "webhook")
     round_two = scheduler.run_once()  # not due yet: only the queue is served
     assert round_two.scheduled == [] and round_two.error is None
-    assert [(req.business_id, set(req.entities)) for req, _ in round_two.requested] == [(world.business(), {Entity.BILL})]
+    served = [(req.business_id, set(req.entities)) for req, _ in round_two.requested]
+    assert served == [(world.business(), {Entity.BILL})]
     assert round_two.requested[0][1].ok and queue.all() == []
     assert bill["Id"] in {r["qbo_id"] for r in _bills(world)}
 
@@ -241,7 +242,8 @@ def test_the_scheduler_syncs_every_interval_drains_the_queue_and_beats(world: Wo
                         clock=world.clock.now, sleep=sleep_then_stop, stop_event=stop)
     assert looping.run() == 2 and sleeps == [5, 5]
     assert looping.run() == 0  # stopped: no further round
-    assert live_workers(world.db.session_factory, timedelta(minutes=5), now=world.clock.now() + timedelta(hours=1)) == []
+    later = world.clock.now() + timedelta(hours=1)
+    assert live_workers(world.db.session_factory, timedelta(minutes=5), now=later) == []
 
 
 def test_a_queued_request_for_a_business_being_synced_goes_back_to_the_queue(sqlite_world: World) -> None:
