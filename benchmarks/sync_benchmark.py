@@ -38,7 +38,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infra.db.engine import create_engine_for, create_session_factory, sqlite_url  # noqa: E402
 from infra.db.migrate import upgrade_to_head  # noqa: E402
 from infra.db.writer import MirrorWriter  # noqa: E402
-from infra.interfaces.records import Entity  # noqa: E402
 from infra.jobs import BusinessSyncResult, SyncService  # noqa: E402
 from infra.qbo import OAuthTokens, QboClient, QboClientConfig, RealmLimiterRegistry  # noqa: E402
 
@@ -121,6 +120,7 @@ class Measure:
     requests: int
     throttled: int
     latency_ms: float
+    cpu_seconds: float = 0.0  # this process (the sync), all threads
 
     @property
     def bound(self) -> float:
@@ -134,15 +134,16 @@ def _realm_counts(counters: dict) -> tuple[int, int]:
 
 def measure(sandbox: Sandbox, run) -> tuple[Any, Measure]:
     before = sandbox.counters()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     after = sandbox.counters()
     requests = _realm_counts(after)[0] - _realm_counts(before)[0]
     throttled = _realm_counts(after)[1] - _realm_counts(before)[1]
     results = result if isinstance(result, list) else [result]
     rows = sum(r.upserted + r.deleted for r in results)
-    return result, Measure(seconds, rows, requests, throttled, after["injected_latency_ms"] - before["injected_latency_ms"])
+    latency_ms = after["injected_latency_ms"] - before["injected_latency_ms"]
+    return result, Measure(seconds, rows, requests, throttled, latency_ms, cpu)
 
 
 def mirror(db_url: str | None, workdir: Path):
@@ -177,7 +178,8 @@ class Tokens:
     def status(self, realm_id):
         from infra.qbo import ConnectionStatus
 
-        return (ConnectionStatus.CONNECTED, None) if realm_id in self._tokens else (ConnectionStatus.NOT_CONNECTED, None)
+        connected = realm_id in self._tokens
+        return (ConnectionStatus.CONNECTED if connected else ConnectionStatus.NOT_CONNECTED, None)
 
 
 def change_entities(sandbox: Sandbox, realm_id: str, count: int, rng: random.Random) -> dict[str, int]:
@@ -197,7 +199,7 @@ def change_entities(sandbox: Sandbox, realm_id: str, count: int, rng: random.Ran
     rng.shuffle(open_invoices)
     done = {"updated": 0, "paid": 0, "voided": 0, "deleted": 0, "refused": 0}
     for index in range(count):
-        kind = ("update", "update", "update", "update", "update", "update", "pay", "void", "delete", "vendor")[index % 10]
+        kind = (("update",) * 6 + ("pay", "void", "delete", "vendor"))[index % 10]
         if kind == "update":
             row = rng.choice(bills if index % 2 else invoices)
             entity = "Bill" if index % 2 else "Invoice"
@@ -224,13 +226,17 @@ def change_entities(sandbox: Sandbox, realm_id: str, count: int, rng: random.Ran
 def _line(label: str, m: Measure) -> None:
     rate = m.rows / m.seconds if m.seconds else float("inf")
     print(f"  {label}: {m.seconds:8.2f} s   rows {m.rows:>8,}   {rate:>10,.0f} rows/s   requests {m.requests:>5}   "
-          f"429s {m.throttled}")
+          f"429s {m.throttled}   sync CPU {m.cpu_seconds:.1f} s")
 
 
 # -- the scenarios --------------------------------------------------------------------------------------
 
+THROTTLED: list[int] = []  # 429 answers seen by any scenario (the exit status is 1 if there were any)
+
+
 def single_company(args: argparse.Namespace, workdir: Path) -> None:
-    print(f"\n== one company of ~{args.entities:,} entities: latency {args.latency_ms:g} ms + {args.per_row_ms:g} ms/row, "
+    print(f"\n== one company of ~{args.entities:,} entities: "
+          f"latency {args.latency_ms:g} ms + {args.per_row_ms:g} ms/row, "
           f"limits {REQUESTS_PER_MINUTE}/min and {MAX_IN_FLIGHT} in flight ==")
     started = time.perf_counter()
     sandbox = Sandbox(1, args.entities, args.seed, args.latency_ms, args.per_row_ms)
@@ -253,9 +259,11 @@ def single_company(args: argparse.Namespace, workdir: Path) -> None:
             latency_bound = full.latency_ms / 1000 / MAX_IN_FLIGHT
             rate_bound = full.requests / (REQUESTS_PER_MINUTE / 60)
             print(f"  lower bound max(requests / (500/min) = {rate_bound:.2f} s, total latency / 10 in flight = "
-                  f"{latency_bound:.2f} s) = {full.bound:.2f} s  ->  ratio {full.seconds / full.bound:.2f} (target <= 1.3)")
+                  f"{latency_bound:.2f} s) = {full.bound:.2f} s  ->  "
+                  f"ratio {full.seconds / full.bound:.2f} (target <= 1.3)")
             print(f"  (the client's own 10 requests/s per realm alone needs {full.requests / 10:.2f} s)")
             print(f"  429 answers from the sandbox: {full.throttled}" + ("  OK" if full.throttled == 0 else "  FAILED"))
+            THROTTLED.append(full.throttled)
 
             changes = max(1, round(total * args.changed))
             rng = random.Random(args.seed)
@@ -263,6 +271,7 @@ def single_company(args: argparse.Namespace, workdir: Path) -> None:
             print(f"  changed {changes:,} entities ({args.changed:.0%}) through the mutation API: {done}")
             inc_result, incremental = measure(sandbox, lambda: service.sync_business(business))
             assert inc_result.ok, inc_result
+            THROTTLED.append(incremental.throttled)
             modes = {e.value: r.mode.value for e, r in inc_result.entities.items() if r.mode}
             print(f"  incremental sync (modes {sorted(set(modes.values()))})")
             _line("incremental", incremental)
@@ -299,9 +308,15 @@ def portfolio(args: argparse.Namespace, workdir: Path) -> None:
             service = SyncService(sessions, client, max_parallel_businesses=args.parallel)
             results, m = measure(sandbox, service.sync_all)
         failed: list[BusinessSyncResult] = [r for r in results if not r.ok]
+        THROTTLED.append(m.throttled)
         _line("all companies", m)
         print(f"  {len(results) - len(failed)}/{len(results)} companies synced; "
               f"{m.seconds / len(results):.2f} s per company on average; 429 answers: {m.throttled}")
+        per_company = max(m.requests / len(results) / (REQUESTS_PER_MINUTE / 60),
+                          m.latency_ms / len(results) / 1000 / MAX_IN_FLIGHT)
+        print(f"  request floor with {args.parallel} companies at a time: {len(results)} x {per_company:.2f} s / "
+              f"{args.parallel} = {len(results) * per_company / args.parallel:.1f} s; beyond that the sync is "
+              f"CPU-bound ({m.cpu_seconds:.0f} s of CPU in this process)")
         engine.dispose()
     finally:
         sandbox.stop()
@@ -331,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n(portfolio run skipped: it needs an empty mirror and --db was given)")
             else:
                 portfolio(args, workdir)
+    if any(THROTTLED):
+        print(f"\nFAILED: the sandbox answered {sum(THROTTLED)} requests with 429")
+        return 1
     return 0
 
 

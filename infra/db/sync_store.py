@@ -5,10 +5,11 @@ Every public method is one short transaction (``SessionScoped``), except the Pos
 holds a dedicated connection for as long as the lock is held.
 
 Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror rows of the page's ids,
-keep only the records that differ from them (so re-reading unchanged data writes nothing), upsert those
-(keyed by ``(business_id, qbo_id)``, never moving a row back to an older SyncToken: ``infra.db.upsert``),
-delete the ids QBO deleted, quarantine the entities that could not be mapped or stored, and clear the
-quarantine of every id that now synced fine (or was deleted).
+keep only the records that differ from them (so re-reading unchanged data writes nothing), insert the new
+ones (multi-row INSERTs) and upsert the changed ones (keyed by ``(business_id, qbo_id)``, never moving a
+row back to an older SyncToken: ``infra.db.upsert``), delete the ids QBO deleted, quarantine the entities
+that could not be mapped or stored, and clear the quarantine of every id that now synced fine (or was
+deleted).
 
 Importing this module registers the sync tables on ``infra.db.tables.metadata`` (``infra.db.sync_tables``).
 """
@@ -291,7 +292,7 @@ class SyncStore(SessionScoped):
         """Write one page of QBO data (see the module docstring), in one transaction.
 
         ``records`` must be records of ``entity`` for ``business_id``. Rows new to the mirror are inserted
-        with plain batched INSERTs (the fast path of a first sync), the others upserted. If the page cannot
+        with multi-row INSERTs (the fast path of a first sync), the others upserted. If the page cannot
         be written, every record is checked (``record_problem``): those that cannot be stored are
         quarantined and the rest written with upserts only (a unique violation from a row inserted
         meanwhile also ends up there); if that fails too, the rows are written one by one, so one row the
@@ -384,24 +385,18 @@ class SyncStore(SessionScoped):
             return set(session.execute(select(table.c.qbo_id).where(table.c.business_id == business_id,
                                                                     table.c.qbo_id.is_not(None))).scalars())
 
-    def mirror_tokens(self, business_id: int, entity: Entity) -> dict[str, str]:
-        """``{qbo_id: sync_token}`` of every mirrored row of ``entity``."""
-        table = ENTITY_TABLES[Entity(entity)]
-        with self.transaction(f"list mirrored {Entity(entity).value} tokens") as session:
-            return dict(session.execute(select(table.c.qbo_id, table.c.sync_token).where(
-                table.c.business_id == business_id, table.c.qbo_id.is_not(None))).all())
-
-    def party_refs(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> set[str]:
-        """The vendor/customer ids the mirrored transactions ``qbo_ids`` of ``entity`` belong to now."""
+    def party_map(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> dict[str, str]:
+        """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not
+        mirrored are absent)."""
         entity = Entity(entity)
         table = ENTITY_TABLES[entity]
         column = table.c[PARTY_COLUMNS[entity]]
         ids = list(dict.fromkeys(qbo_ids))
-        found: set[str] = set()
+        found: dict[str, str] = {}
         with self.transaction(f"read {entity.value} parties") as session:
             for batch in chunks(ids):
-                found.update(session.execute(select(column).where(table.c.business_id == business_id,
-                                                                  table.c.qbo_id.in_(batch))).scalars())
+                found.update(session.execute(select(table.c.qbo_id, column).where(
+                    table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
 
     # -- quarantine ----------------------------------------------------------------------------------
@@ -418,14 +413,11 @@ class SyncStore(SessionScoped):
                                  first_seen=row["first_seen"], last_seen=row["last_seen"],
                                  times_seen=row["times_seen"]) for row in rows]
 
-    def quarantined_ids(self, business_id: int, entity: Entity, *, seen_before: datetime | None = None,
-                        limit: int | None = None) -> list[str]:
+    def quarantined_ids(self, business_id: int, entity: Entity, *, limit: int | None = None) -> list[str]:
         """Quarantined QBO ids of ``entity`` (those keyed ``?<hash>``, without an id, left out)."""
         stmt = select(sync_quarantine.c.qbo_id).where(sync_quarantine.c.business_id == business_id,
                                                       sync_quarantine.c.entity == Entity(entity).value,
                                                       ~sync_quarantine.c.qbo_id.startswith("?"))
-        if seen_before is not None:
-            stmt = stmt.where(sync_quarantine.c.last_seen < seen_before)
         stmt = stmt.order_by(sync_quarantine.c.last_seen, sync_quarantine.c.qbo_id)
         if limit is not None:
             stmt = stmt.limit(limit)

@@ -5,9 +5,10 @@ of ``max_parallel_businesses``). Each entity of a business is read one of three 
 
 - **full** (no cursor yet, or asked for): every row, ``Active IN (true, false)`` for the name lists so
   inactive vendors, customers and accounts are mirrored too, in pages of ``MAXRESULTS 1000`` fetched
-  concurrently (the pages of all entities of the run go through one pipeline, so the realm's request
-  budget stays busy across entity boundaries); then a reconcile: mirror rows the read did not see are
-  looked up by id, and deleted if QBO no longer has them;
+  concurrently (the counts and every entity's first page at once, then the pages of all entities of the
+  run through one pipeline, each written as soon as it arrives, so the realm's request budget stays busy
+  across entity boundaries); then a reconcile: mirror rows the read did not see are looked up by id (offset
+  paging can skip a row when another is deleted meanwhile) and deleted if QBO no longer has them;
 - **cdc** (cursor younger than ``cdc_max_age``, 29 days): one change-data-capture call for all such
   entities, hard deletes included. If the answer holds QBO's cap of 1000 objects it may be truncated: each
   entity is asked again on its own, and an entity still at the cap falls back to the query path;
@@ -30,9 +31,12 @@ company must reconnect) ends that business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
 without touching their SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
-them. When a run sees transactions change, it re-reads the accounts and the vendors and customers those
-transactions belong to (before and after the change). The transactions' cursors advance only once that
-refresh succeeded, so an interrupted refresh is redone by the next run.
+them. When a run sees transactions change, it re-reads the accounts (requested together with the CDC call)
+and the vendors and customers those transactions belong to, before and after the change (requested as
+soon as the CDC answer is in, while it is being written). A deleted document the mirror never held
+(created and deleted between two runs), or a transaction read in full or by the query path, leaves the
+party unknown: that name list is re-read in full. The transactions' cursors advance only once the
+re-read succeeded, so an interrupted one is redone by the next run.
 
 One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite);
 a second sync of a locked business returns at once with ``skipped``. The QBO client's per-realm limiter
@@ -70,7 +74,7 @@ from infra.qbo import (
     to_record,
 )
 
-__all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService"]
+__all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_entities"]
 
 logger = logging.getLogger("infra.jobs.sync")
 
@@ -251,6 +255,10 @@ class _BusinessRun:
         self.known: dict[Entity, set[str]] = {}
         self.prefetched: dict[tuple[Entity, str], Future[list[dict]]] = {}
         self.prefetched_ids: dict[Entity, set[str]] = {}
+        self.prefetched_all: set[Entity] = set()
+        self.parties_all: set[Entity] = set()  # name lists to re-read in full (a change of unknown party)
+        self.tombstones: dict[tuple[Entity, str], str | None] = {}  # deletion times CDC reported
+        self.previous_start: dict[Entity, datetime | None] = {}
         self.collect_parties = False
         self.transactions_touched = False
         self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
@@ -267,6 +275,15 @@ class _BusinessRun:
             self.tz = self.tz or offset_of(state.cursor)
         plan = {entity: self._mode(states.get(entity)) for entity in self.entities}
         self.collect_parties = self.config.refresh_balances
+        for entity, state in states.items():
+            cursor = parse_qbo_time(state.cursor)
+            self.previous_start[entity] = None if cursor is None else cursor + self.config.cursor_overlap
+        refreshable = self._refreshable(plan, states)
+        for entity in TRANSACTIONS:
+            # Offset reads see no hard deletes: a document created and deleted since the last sync moved
+            # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
+            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and PARTY_OF[entity] in refreshable:
+                self.parties_all.add(PARTY_OF[entity])
         self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"sync-{self.realm_id}")
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
@@ -500,7 +517,10 @@ class _BusinessRun:
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
                         PARTY_OF[entity] in refreshable:
                     with self._guard(entity):
-                        self._prefetch(PARTY_OF[entity], self._parties_of(entity, changes[entity]))
+                        parties, unknown = self._parties_of(entity, changes[entity])
+                        if unknown:
+                            self.parties_all.add(PARTY_OF[entity])
+                        self._prefetch(PARTY_OF[entity], None if unknown else parties)
             for entity in self._live(entities):
                 if entity in fallback:
                     continue
@@ -607,13 +627,29 @@ class _BusinessRun:
         return {entity for entity in LIST_ENTITIES if plan.get(entity) is not SyncMode.FULL
                 and (entity in plan or (entity in states and states[entity].cursor is not None))}
 
-    def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> set[str]:
-        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror."""
+    def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> tuple[set[str], bool]:
+        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror;
+        and whether one of them is unknown (see ``_unknown_deletion``)."""
         key = "VendorRef" if PARTY_OF[entity] is Entity.VENDOR else "CustomerRef"
         parties = {str(obj[key]["value"]) for obj in objects
                    if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
         ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
-        return parties | self.store.party_refs(self.business_id, entity, ids)
+        mirrored = self.store.party_map(self.business_id, entity, ids)
+        deleted = [obj for obj in objects if isinstance(obj, dict) and is_deleted(obj)]
+        unknown = any(self._unknown_deletion(entity, str(obj.get("Id")), _last_updated(obj), mirrored)
+                      for obj in deleted)
+        return parties | set(mirrored.values()), unknown
+
+    def _unknown_deletion(self, entity: Entity, qbo_id: str, deleted_at: str | None, mirrored: dict[str, str]
+                          ) -> bool:
+        """A document deleted in QBO that the mirror never held (created and deleted between two syncs):
+        its party's balance moved and nothing says which party. Deletions from before the previous run
+        of the entity started were that run's to handle."""
+        if qbo_id in mirrored:
+            return False
+        previous = self.previous_start.get(entity)
+        when = parse_qbo_time(deleted_at)
+        return previous is None or when is None or when >= previous
 
     def _refresh_tasks(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
         if ids is None:
@@ -621,42 +657,67 @@ class _BusinessRun:
         return [(entity, statement) for statement in self._id_statements(entity, ids)]
 
     def _prefetch(self, entity: Entity, ids: set[str] | None) -> None:
-        """Start reading a name list's balances now (all of it for None), to be written by ``_refresh_balances``."""
-        if ids is not None:
+        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
+        if ids is None:
+            if entity in self.prefetched_all:
+                return
+            self.prefetched_all.add(entity)
+            tasks = self._refresh_tasks(entity, None)
+        else:
             ids = ids - self.prefetched_ids.setdefault(entity, set())
             if not ids:
                 return
             self.prefetched_ids[entity].update(ids)
             self.parties[entity].update(ids)
-        elif entity in self.prefetched_ids:
-            return
-        else:
-            self.prefetched_ids[entity] = set()
-        for task in self._refresh_tasks(entity, ids):
+            tasks = self._refresh_tasks(entity, ids)
+        for task in tasks:
             self.prefetched[task] = self.executor.submit(self._query_rows, task)
 
+    def _read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
+        """Every row of a name list, given its first page: the other pages are read concurrently."""
+        rows = list(first)
+        if len(first) < self.page_size:
+            return rows
+        total = self.client.count(self.realm_id, entity.value, ALL_ACTIVE)
+
+        def page(start: int) -> list[dict]:
+            return self.client.query_page(self.realm_id, entity.value, start, ALL_ACTIVE, "Id", self.page_size)
+
+        last = self.page_size
+        for _start, future in self._ordered(range(self.page_size + 1, total + 1, self.page_size), page):
+            last = len(result := future.result())
+            rows.extend(result)
+        start = _after_pages(max(total, self.page_size), self.page_size)
+        while last == self.page_size:  # a full last page: there may be more rows
+            last = len(result := page(start))
+            rows.extend(result)
+            start += self.page_size
+        return rows
+
     def _refresh_balances(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Re-read what QBO's computed balances may have moved (see the module docstring): every account and
-        the touched vendors and customers, all requests at once (some started earlier by ``_prefetch``)."""
+        """Re-read what QBO's computed balances may have moved (see the module docstring): every account,
+        the touched vendors and customers (all of them after a change whose party is unknown), all
+        requests at once (some started earlier by ``_prefetch``)."""
         refreshable = self._refreshable(plan, states)
-        touched = self.transactions_touched or any(entity in self.prefetched_ids for entity in refreshable)
-        if not refreshable or not touched or self.fatal is not None:
+        started = self.prefetched_all | set(self.prefetched_ids)
+        if not refreshable or self.fatal is not None or not (self.transactions_touched or started & refreshable):
             return
         wanted: dict[Entity, set[str] | None] = {}
         for entity in sorted(refreshable, key=ENTITY_ORDER.index):
             if entity in self.failed:  # its balances stay unread: read the transactions' changes again
                 self.balances_ok = False
                 continue
-            ids = None if entity is Entity.ACCOUNT else self.parties[entity]
+            ids = None if entity is Entity.ACCOUNT or entity in self.parties_all else self.parties[entity]
             if ids is None or ids:
                 wanted[entity] = ids
-        tasks: list[tuple[Entity, str]] = [task for task in self.prefetched if task[0] in wanted]
+        tasks: list[tuple[Entity, str]] = []
         for entity, ids in wanted.items():
             result = self.results.setdefault(entity, EntitySyncResult(entity))
             result.mode = result.mode or SyncMode.REFRESH
-            if ids is None and entity not in self.prefetched_ids:
+            if ids is None:
                 tasks.extend(self._refresh_tasks(entity, None))
-            elif ids is not None:
+            else:
+                tasks.extend(task for task in self.prefetched if task[0] is entity)
                 rest = ids - self.prefetched_ids.get(entity, set())
                 if rest:
                     tasks.extend(self._refresh_tasks(entity, rest))
@@ -672,10 +733,7 @@ class _BusinessRun:
                     continue
                 self._check()
                 with self._guard(entity):
-                    rows = payloads[entity]
-                    if ids is None and len(rows) == self.page_size:  # more than one page: read them all
-                        rows = list(self.client.query_all(self.realm_id, entity.value, ALL_ACTIVE,
-                                                          page_size=self.page_size))
+                    rows = self._read_list(entity, payloads[entity]) if ids is None else payloads[entity]
                     for start in range(0, len(rows), self.page_size):
                         self._apply(entity, rows[start:start + self.page_size], SyncMode.REFRESH, set())
                     if entity not in self.entities:
@@ -708,8 +766,8 @@ class _BusinessRun:
     def _apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
                deleted: Iterable[str] = ()) -> None:
         """Map one page of QBO objects and write it (one transaction)."""
-        records, removed, bad = self._map(entity, payloads)
-        removed = [*removed, *deleted]
+        records, tombstones, bad = self._map(entity, payloads)
+        removed = [*tombstones, *deleted]
         ids = [r.qbo_id for r in records]
         seen.update(ids)
         seen.update(removed)
@@ -721,8 +779,12 @@ class _BusinessRun:
         old_parties: set[str] = set()
         track = self.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
         mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
-        if track and mirrored:
-            old_parties = self.store.party_refs(self.business_id, entity, mirrored)
+        if track and (mirrored or tombstones):
+            party_map = self.store.party_map(self.business_id, entity, mirrored)
+            old_parties = set(party_map.values())
+            if any(self._unknown_deletion(entity, qbo_id, self.tombstones.get((entity, qbo_id)), party_map)
+                   for qbo_id in tombstones):
+                self.parties_all.add(PARTY_OF[entity])
         outcome = self.store.apply(self.business_id, entity, records, deleted_ids=removed, quarantine=bad,
                                    at=self.clock(), known_ids=known)
         if known is not None:
@@ -762,6 +824,7 @@ class _BusinessRun:
             try:
                 if is_deleted(payload):
                     removed.append(to_deleted(entity, payload).id)
+                    self.tombstones[(entity, removed[-1])] = _last_updated(payload)
                     continue
                 if self.tz is None:
                     self.tz = offset_of(_last_updated(payload))

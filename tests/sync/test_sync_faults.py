@@ -136,12 +136,15 @@ def test_random_fault_schedules_converge_once_the_faults_stop(make_world, new_sq
         random_changes(realm, rng, rng.randint(2, 8))
         world.clock.advance(rng.randint(1, 120))
         history.append(f"round {round_number}: " + ", ".join(
-            f"{e.value}={'ok' if r.ok else 'FAILED'}" for e, r in result.entities.items()))
+            f"{e.value}={'ok' if r.ok else 'FAILED'}:{r.mode}:{r.upserted}" for e, r in result.entities.items()))
 
     final = world.service.sync_business(business)
 
     assert final.ok, (history, final)
-    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    try:
+        assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nfaults and outcomes, round by round: {history}") from None
     assert _quarantined(world, business) == {}, history
     assert_no_cursor_ahead_of_the_data(world, business)
     assert all(state["last_error"] is None for state in _states(world, business).values())
