@@ -24,6 +24,7 @@ import platform
 import sqlite3
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,7 @@ __all__ = [
     "SyncStore",
     "WorkerBeat",
     "WorkerHeartbeats",
+    "advisory_key",
     "quarantine_key",
 ]
 
@@ -549,8 +551,16 @@ def _quarantine(session: Session, business_id: int, entity: Entity, items: Seque
 
 # -- one sync at a time per business ------------------------------------------------------------------
 
-#: First key of the PostgreSQL advisory locks taken here ("RUNW"); the second is the business id.
+#: PostgreSQL advisory locks are per database, not per schema: their first key is this namespace
+#: ("RUNW") mixed with a hash of the mirror's schema, so mirrors in several schemas of one database (tests,
+#: staging next to production) never lock each other's businesses; the second key is the business id.
 ADVISORY_NAMESPACE = 0x52554E57
+
+
+def advisory_key(schema: str) -> int:
+    """The first advisory-lock key for the mirror in ``schema``: a signed 32-bit integer."""
+    value = (ADVISORY_NAMESPACE ^ zlib.crc32(schema.encode())) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 class HeldLock:
@@ -600,7 +610,7 @@ class HeldLock:
 class BusinessLocks(SessionScoped):
     """One sync at a time per business, across threads and processes.
 
-    PostgreSQL: ``pg_try_advisory_lock(ADVISORY_NAMESPACE, business_id)`` on a dedicated connection in
+    PostgreSQL: ``pg_try_advisory_lock(advisory_key(schema), business_id)`` on a dedicated connection in
     autocommit mode (no transaction stays open), held until release; the server frees it if the process
     dies. SQLite: a ``sync_locks`` row naming its owner (``host:pid:uuid``) with an expiry, renewed by a
     background thread every ``ttl / 3``; an expired row, or one whose owner process on this host is gone
@@ -630,12 +640,13 @@ class BusinessLocks(SessionScoped):
         return self._acquire_row(business_id, owner)
 
     def _acquire_advisory(self, business_id: int, owner: str) -> HeldLock | None:
-        params = {"ns": ADVISORY_NAMESPACE, "id": int(business_id)}
         try:
             connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot open a connection for the sync lock: {exc}") from exc
         try:
+            schema = connection.execute(text("SELECT current_schema()")).scalar() or "public"
+            params = {"ns": advisory_key(schema), "id": int(business_id)}
             got = connection.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), params).scalar()
         except SQLAlchemyError as exc:
             connection.close()

@@ -9,12 +9,14 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+import pytest
+from sqlalchemy import insert, select, text
 
 from infra.db.engine import create_engine_for, create_session_factory
-from infra.db.sync_store import BusinessLocks
+from infra.db.sync_store import BusinessLocks, advisory_key
 from infra.db.sync_tables import sync_locks
 from infra.jobs import SyncService
+from tests.db.conftest import postgres_url, with_search_path
 from tests.sync.conftest import SYNC_CONFIG, Db, World
 from tests.sync.convergence import assert_mirror_matches_sandbox
 
@@ -77,6 +79,32 @@ def test_a_lock_is_held_across_engines_until_released(db: Db, make_world) -> Non
     assert taken is not None
     taken.release()
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_locks_of_mirrors_in_other_schemas_do_not_collide(sync_pg_url: str) -> None:
+    """Advisory locks are per database: the key includes the schema, so business 1 of this mirror and
+    business 1 of another schema's mirror are locked independently."""
+    admin = create_engine_for(postgres_url())
+    other = f"runway_sync_other_{os.getpid()}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{other}"'))
+    mine_engine = create_engine_for(sync_pg_url)
+    theirs_engine = create_engine_for(with_search_path(postgres_url(), other))
+    try:
+        mine = BusinessLocks(create_session_factory(mine_engine)).try_acquire(1)
+        theirs = BusinessLocks(create_session_factory(theirs_engine)).try_acquire(1)
+        assert mine is not None and theirs is not None
+        assert BusinessLocks(create_session_factory(mine_engine)).try_acquire(1) is None
+        mine.release()
+        theirs.release()
+        assert advisory_key("a") != advisory_key("b") and -(2**31) <= advisory_key("public") < 2**31
+    finally:
+        mine_engine.dispose()
+        theirs_engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{other}" CASCADE'))
+        admin.dispose()
 
 
 def test_sqlite_lock_rows_of_dead_processes_or_past_their_expiry_are_taken_over(sqlite_world: World) -> None:
