@@ -48,7 +48,7 @@ MAX_IN_FLIGHT = 10
 # -- the sandbox, in a process of its own -------------------------------------------------------------
 
 def _serve(conn, realms: int, size: int, seed: int, latency_ms: float, per_row_ms: float) -> None:
-    from infra.qbo_sandbox import LatencySettings, LimitSettings, SandboxConfig, SandboxServer, SandboxState
+    from qbo_sandbox import LatencySettings, LimitSettings, SandboxConfig, SandboxServer, SandboxState
 
     config = SandboxConfig(realms=realms, seed=seed, size=size,
                            latency=LatencySettings(fixed_ms=latency_ms, per_row_ms=per_row_ms),

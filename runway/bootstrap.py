@@ -241,7 +241,7 @@ def load_demo_data(container: Container, *, seed: int = 7, scale: str = "demo"):
 
 def run_sandbox(*, host: str, port: int, seed: int, size: int, realms: int | list[str], limits: bool) -> None:
     """Serve the local QBO sandbox in the foreground (``runway sandbox``)."""
-    from infra.qbo_sandbox import LimitSettings, SandboxConfig, serve_forever
+    from qbo_sandbox import LimitSettings, SandboxConfig, serve_forever
 
     serve_forever(SandboxConfig(realms=realms, seed=seed, size=size, limits=LimitSettings(enabled=limits)),
                   host, port)
@@ -338,7 +338,7 @@ class DemoSandbox:
     """The local QBO sandbox serving the demo companies in this process, for ``runway demo``."""
 
     def __init__(self, *, seed: int, size: int, realms: int) -> None:
-        from infra.qbo_sandbox import SandboxConfig, SandboxServer
+        from qbo_sandbox import SandboxConfig, SandboxServer
 
         self.server = SandboxServer(SandboxConfig(realms=realms, seed=seed, size=size))
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.qbo import to_record
-from infra.qbo_sandbox import SandboxConfig, SandboxServer
+from qbo_sandbox import SandboxConfig, SandboxServer
 from runway import bootstrap
 from runway.api import create_app
 from runway.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 from infra.db.sync_store import WorkerHeartbeats
 from infra.interfaces.errors import QboThrottledError, StorageError
 from infra.interfaces.records import BillRecord
-from infra.qbo_sandbox.webhooks import sign_webhook_body
+from qbo_sandbox.webhooks import sign_webhook_body
 from tests.api.conftest import NOW, TODAY, VERIFIER_TOKEN
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}

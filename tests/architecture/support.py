@@ -81,9 +81,9 @@ def copy_without_violations(tree: Path, destination: Path) -> Path:
 
 
 def copy_real_tree(destination: Path) -> Path:
-    """A copy of the project as lint-imports sees it: the root packages, archguard and .importlinter."""
+    """A copy of the project as lint-imports sees it: the root packages and .importlinter (archguard is installed)."""
     destination.mkdir(parents=True, exist_ok=True)
-    for name in (*ROOT_PACKAGES, "archguard"):
+    for name in ROOT_PACKAGES:
         shutil.copytree(REPO_ROOT / name, destination / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(CONFIG, destination / ".importlinter")

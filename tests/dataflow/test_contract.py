@@ -73,7 +73,7 @@ def test_the_section_configures_the_cli_the_same_way(tmp_path: Path) -> None:
 
     assert config is not None
     assert config.strict is True
-    assert config.live_packages == ("infra.qbo", "infra.qbo_sandbox")
+    assert config.live_packages == ("infra.qbo",)
     assert config.port_modules == ("infra.interfaces",)
 
 

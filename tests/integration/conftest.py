@@ -1,4 +1,4 @@
-"""The real QBO client (``infra.qbo``) against the real sandbox (``infra.qbo_sandbox``) over HTTP on loopback.
+"""The real QBO client (``infra.qbo``) against the real sandbox (``qbo_sandbox``) over HTTP on loopback.
 
 One sandbox server runs for the whole session; an autouse fixture re-seeds its data, clears its faults,
 limits and counters before every test, so each test sees the same company.
@@ -28,8 +28,8 @@ import pytest
 
 from infra.interfaces.records import BusinessRecord
 from infra.qbo import OAuthTokens, QboClient, QboClientConfig, QboLiveGateway, RealmLimiterRegistry
-from infra.qbo_sandbox import ManualClock, SandboxConfig, SandboxServer, SandboxState
-from infra.qbo_sandbox.store import RealmStore
+from qbo_sandbox import ManualClock, SandboxConfig, SandboxServer, SandboxState
+from qbo_sandbox.store import RealmStore
 from tests.fakes.qbo_tokens import InMemoryTokenStore
 
 #: The sandbox's "now" when the session starts (the clock only moves forward from there).

@@ -13,7 +13,7 @@ import pytest
 from domains.core.errors import LiveDataUnavailable
 from infra.interfaces.records import BillPaymentStatus
 from infra.qbo import to_record
-from infra.qbo_sandbox import SandboxConfig, SandboxServer
+from qbo_sandbox import SandboxConfig, SandboxServer
 from runway import bootstrap
 from runway.settings import Settings
 

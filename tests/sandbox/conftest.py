@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from infra.qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer, SandboxState
+from qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer, SandboxState
 
 #: The sandbox's "now" in every test: 2026-11-20 17:00 UTC (09:00 in the first realm's -08:00).
 START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from infra.qbo_sandbox.data_api import LATENCY_HEADER
+from qbo_sandbox.data_api import LATENCY_HEADER
 
 
 def _admin(sandbox, method: str, path: str, **kwargs) -> httpx.Response:

@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 
-from infra.qbo_sandbox import LimitSettings, ManualClock, SandboxCounters
-from infra.qbo_sandbox.limits import LimitEnforcer
+from qbo_sandbox import LimitSettings, ManualClock, SandboxCounters
+from qbo_sandbox.limits import LimitEnforcer
 
 
 def _assert_throttled(response: httpx.Response) -> None:

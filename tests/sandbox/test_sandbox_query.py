@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from infra.qbo_sandbox import QboFault, parse_query
+from qbo_sandbox import QboFault, parse_query
 
 
 def _ids(rows: list[dict]) -> list[str]:

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from infra.qbo_sandbox import ManualClock, seed_company
-from infra.qbo_sandbox.encoding import dumps
+from qbo_sandbox import ManualClock, seed_company
+from qbo_sandbox.encoding import dumps
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-08:00$")

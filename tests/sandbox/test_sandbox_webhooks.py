@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from quickbooks import QuickBooks
 
-from infra.qbo_sandbox import sign_webhook_body, verify_webhook_signature
+from qbo_sandbox import sign_webhook_body, verify_webhook_signature
 
 VERIFIER = "verifier-token-for-tests"
 

@@ -30,8 +30,8 @@ from infra.db.tables import metadata
 from infra.db.writer import MirrorWriter
 from infra.jobs import SyncConfig, SyncService
 from infra.qbo import OAuthTokens, QboClient, QboClientConfig, RealmLimiterRegistry
-from infra.qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer, SandboxState
-from infra.qbo_sandbox.store import RealmStore
+from qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer, SandboxState
+from qbo_sandbox.store import RealmStore
 from tests.db.conftest import _reachable, postgres_url, with_search_path
 from tests.fakes.qbo_tokens import InMemoryTokenStore
 

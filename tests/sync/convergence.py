@@ -28,7 +28,7 @@ from infra.db.tables import (
     invoices,
     vendors,
 )
-from infra.qbo_sandbox.store import RealmStore
+from qbo_sandbox.store import RealmStore
 
 ENTITIES = ("Account", "Vendor", "Customer", "Bill", "Invoice", "BillPayment", "Payment")
 TABLES = {"Vendor": vendors, "Customer": customers, "Account": accounts, "Bill": bills, "Invoice": invoices,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from infra.qbo_sandbox.store import RealmStore
+from qbo_sandbox.store import RealmStore
 
 PAYMENT_LINKS = ("BillPaymentCheck", "BillPaymentCreditCard", "Payment")
 

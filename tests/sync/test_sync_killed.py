@@ -18,7 +18,7 @@ from infra.db.writer import MirrorWriter
 from infra.interfaces.records import Entity
 from infra.jobs import SyncConfig, SyncService
 from infra.qbo import OAuthTokens, QboClient, QboClientConfig, RealmLimiterRegistry
-from infra.qbo_sandbox import LatencySettings, SandboxConfig, SandboxServer, SandboxState
+from qbo_sandbox import LatencySettings, SandboxConfig, SandboxServer, SandboxState
 from tests.fakes.qbo_tokens import InMemoryTokenStore
 from tests.sync.convergence import assert_mirror_matches_sandbox
 

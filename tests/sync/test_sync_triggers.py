@@ -22,8 +22,8 @@ from infra.jobs import (
     live_workers,
     verify_intuit_signature,
 )
-from infra.qbo_sandbox import ChangeEvent, sign_webhook_body
-from infra.qbo_sandbox.webhooks import notification_body
+from qbo_sandbox import ChangeEvent, sign_webhook_body
+from qbo_sandbox.webhooks import notification_body
 from tests.sync.conftest import Db, World, _pg_db
 from tests.sync.convergence import assert_mirror_matches_sandbox, mirror_rows
 from tests.sync.mutations import create_bill

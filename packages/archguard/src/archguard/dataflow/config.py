@@ -77,7 +77,7 @@ class DataFlowConfig:
     #: Modules (or packages) holding the ports; every Protocol in them must be declared local or live.
     port_modules: tuple[str, ...] = ("infra.interfaces",)
     #: Packages whose every class and function counts as live (talks to the API).
-    live_packages: tuple[str, ...] = ("infra.qbo", "infra.qbo_sandbox")
+    live_packages: tuple[str, ...] = ("infra.qbo",)
     #: Packages whose every class and function counts as local (the mirror database).
     local_packages: tuple[str, ...] = ("infra.db",)
     #: Packages of background sync jobs: reaching anything in them from a domain operation is a violation.

@@ -152,7 +152,7 @@ def serve_forever(config: SandboxConfig | None = None, host: str = "127.0.0.1", 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m infra.qbo_sandbox [--host H] [--port P] [--seed S] [--size N] [--realms R]``."""
+    """``python -m qbo_sandbox [--host H] [--port P] [--seed S] [--size N] [--realms R]``."""
     parser = argparse.ArgumentParser(prog="qbo-sandbox", description="Run a local QuickBooks Online sandbox.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
