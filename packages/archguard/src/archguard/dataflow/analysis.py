@@ -448,8 +448,14 @@ class Analyzer:
                 return (FuncRef(method.qualname, bound),)
             assigned = self.instance_attrs(cls.qualname).get(attr)
             if assigned:
-                return union(*(self.source_types(source, self.scope(method, cls.qualname))
-                               for method, source in assigned))
+                found = union(*(self.source_types(source, self.scope(method, cls.qualname))
+                                for method, source in assigned))
+                if cls.qualname != bound and any(isinstance(t, Unknown) for t in found):
+                    # Set in a base class from what a subclass passes it (super().__init__(db)): read the
+                    # base's method again with self an instance of the subclass.
+                    found = union(*(self.source_types(source, self.scope(method, bound))
+                                    for method, source in assigned))
+                return found
             if attr in cls.class_vars:
                 return self.class_var(cls, attr)
         return self._missing_member(bound, attr, external)

@@ -128,8 +128,7 @@ class _Checker:
                        "local_packages", "jobs_packages"):
             for name in getattr(config, option):
                 if not index.has_module(name):
-                    problems.append(f"{option}: {name} (no such package or module under "
-                                    f"{_where(config)})")
+                    problems.append(f"{option}: {name} (no such package or module in the project)")
         names = index.module_names
         for option in ("service_modules", "exclude_modules"):
             for expression in getattr(config, option):
@@ -150,7 +149,8 @@ class _Checker:
                 if problem:
                     problems.append(f"{option}: {name} ({problem})")
         if problems:
-            raise ConfigError("the configuration names what does not exist: " + "; ".join(problems))
+            raise ConfigError("the configuration names what does not exist:\n"
+                              + "\n".join(f"  - {problem}" for problem in problems))
         for entry in external.values():
             self.analyzer.add_external_class(entry.name, entry.aliases, entry.categories)
         return list(external.values())
@@ -233,8 +233,8 @@ class _Checker:
         categories = {r.category for r in reach.reaches}
         observed = _observed(reach, self.vocabulary)
         if declared is None and not invalid and config.require_declarations:
-            markers = " or ".join(f"@{m}" for m in (*config.local_read_markers[:1], *config.local_write_markers[:1],
-                                                    *config.live_markers[:1]))
+            markers = _either([f"@{m}" for m in (*config.local_read_markers[:1], *config.local_write_markers[:1],
+                                                 *config.live_markers[:1])])
             add("undeclared-operation",
                 f"is not declared local_read, local_write or live (observed: {observed}); mark it {markers}")
         for r in reach.reaches:
@@ -359,10 +359,13 @@ class _Checker:
         if module_name is None:
             return f"there is no module {'.'.join(parts[:-1]) or name}"
         rest = parts[len(module_name.split(".")):]
+        info = self.index.module(module_name)
+        if len(rest) > 1 and info is not None and not any(
+                rest[0] in names for names in (info.classes, info.functions, info.bindings, info.variables)):
+            return f"there is no module {module_name}.{rest[0]}"
         if not self._is_service_module(module_name):
             expressions = ", ".join(self.config.service_module_expressions)
             return f"{module_name} is not a service module (service modules match {expressions})"
-        info = self.index.module(module_name)
         if info is None:
             return f"{module_name} cannot be read"
         head = rest[0]
@@ -429,18 +432,13 @@ def _observed(reach: OperationReach, vocabulary: Vocabulary) -> str:
     return vocabulary.observed({r.category for r in reach.reaches}, bool(reach.unresolved))
 
 
+def _either(words: list[str]) -> str:
+    """``a, b or c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def _short(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
-
-
-def _where(config: DataFlowConfig) -> str:
-    dirs = []
-    for directory in config.source_directories:
-        try:
-            dirs.append(os.path.relpath(directory, config.root.resolve()))
-        except ValueError:
-            dirs.append(str(directory))
-    return " or ".join(dirs)
 
 
 # External classes named in the configuration ------------------------------------------------------------

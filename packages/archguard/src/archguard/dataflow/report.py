@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from archguard.dataflow.model import RULES, Finding, Hop, Kind, OperationResult, Report
 
