@@ -161,9 +161,7 @@ class DataFlowConfig:
         if self.root_packages:
             return self.root_packages
         names = (*self.domain_packages, *self.infra_packages, *self.port_modules, *self.live_packages,
-                 *self.local_packages, *self.jobs_packages,
-                 *(name.rpartition(".")[0] for name in (*self.live_classes, *self.local_classes,
-                                                        *self.sync_classes)))
+                 *self.local_packages, *self.jobs_packages)
         return tuple(dict.fromkeys(name.split(".")[0] for name in names if name))
 
     @property

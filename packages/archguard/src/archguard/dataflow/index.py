@@ -129,7 +129,9 @@ class ProjectIndex:
         given = package_dirs or {}
         self._package_dirs: dict[str, Path] = {}
         for pkg in self.packages:
-            self._package_dirs[pkg] = given.get(pkg) or self._find_top_level(pkg) or self.root / pkg
+            found = given.get(pkg) or self._find_top_level(pkg)
+            if found is not None:  # a root package that does not exist is reported by the checker
+                self._package_dirs[pkg] = found
         self._absent_tops: set[str] = set()
         self._paths: dict[str, Path] = {}
         self._parsed: dict[str, ModuleInfo | None] = {}
