@@ -88,3 +88,14 @@ def test_expectations_can_be_written_in_the_ini_section(tmp_path: Path) -> None:
     run = run_lint_imports(tree, "data-flow", config=_config(tmp_path, extra))
 
     assert run.returncode == 0, run.report
+
+
+def test_every_configuration_option_is_an_option_of_the_contract() -> None:
+    from dataclasses import fields
+
+    from archguard.dataflow import DataFlowConfig
+
+    options = {f.name for f in fields(DataFlowConfig)} - {"root"}
+    contract_fields = set(DataFlowContract._get_field_names())
+    assert options <= contract_fields
+    assert contract_fields - options == {"config_file", "baseline", "broken_contract_guidance"}

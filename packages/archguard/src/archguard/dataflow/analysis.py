@@ -282,7 +282,29 @@ class Analyzer:
     def is_service_class(self, cls: ClassInfo) -> bool:
         if cls.name.startswith("_") or not any(fnmatch(cls.name, p) for p in self.config.service_classes):
             return False
-        return self.class_kind(cls.qualname) == "behaviour"
+        return self.class_kind(cls.qualname) == "behaviour" and not self.is_base_class(cls)
+
+    def is_base_class(self, cls: ClassInfo) -> bool:
+        """A base of services (by name, or abstract): its methods are operations of its subclasses."""
+        if any(fnmatch(cls.name, p) for p in self.config.base_classes):
+            return True
+        _, external = self.mro(cls.qualname)
+        if any(origin in ("abc.ABC", "abc.ABCMeta") for origin in external):
+            return True
+        if any(isinstance(k, ast.keyword) and k.arg == "metaclass" and _terminal(k.value) == "ABCMeta"
+               for k in cls.node.keywords):
+            return True
+        return any("abstractmethod" in m.decorators for m in cls.methods.values())
+
+    def public_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The public, non-property methods of a class, its project base classes' included (the most
+        derived definition of each name), in definition order, the class's own first."""
+        found: dict[str, FunctionInfo] = {}
+        for klass in self.mro(cls.qualname)[0]:
+            for method in klass.methods.values():
+                if method.name not in found:
+                    found[method.name] = method
+        return [m for m in found.values() if not m.name.startswith("_") and not m.is_property]
 
     def class_kind(self, qualname: str) -> str:
         """``enum``, ``exception``, ``protocol`` (or a NamedTuple/TypedDict: ``record``), ``record`` (no
@@ -436,7 +458,12 @@ class Analyzer:
     def _instance_member(self, bound: str, attr: str) -> Types:
         project, external = self.mro(bound)
         if self.class_categories(bound):
-            # A port, or a live/local/sync class: every member is the boundary itself.
+            # A port, or a live/local/sync class: every member is the boundary itself, unless it is declared
+            # as another boundary (a unit of work's ``products: AbstractRepository``), whose type is then
+            # followed (what its methods return is known).
+            declared = self._declared_attribute(project, attr)
+            if declared and all(self._is_boundary(t) for t in declared):
+                return declared
             return (FuncRef(f"{bound}.{attr}", bound),)
         for cls in project:
             method = cls.methods.get(attr)
@@ -459,6 +486,26 @@ class Analyzer:
             if attr in cls.class_vars:
                 return self.class_var(cls, attr)
         return self._missing_member(bound, attr, external)
+
+    def _declared_attribute(self, project: tuple[ClassInfo, ...], attr: str) -> Types:
+        """The annotated type of a non-method attribute (class-level, or ``self.x: T`` in a method)."""
+        for cls in project:
+            if attr in cls.methods:
+                return ()
+            annotations = [annotation for annotation, _ in cls.class_vars.get(attr, ()) if annotation is not None]
+            annotations += [source.node for _, source in self.instance_attrs(cls.qualname).get(attr, ())
+                            if source.kind == "annotation"]
+            if annotations:
+                scope = self.module_scope(cls.module)
+                return union(*(self.annotation(a, scope) for a in annotations))  # type: ignore[arg-type]
+        return ()
+
+    def _is_boundary(self, t: object) -> bool:
+        if isinstance(t, Instance):
+            return bool(self.class_categories(t.cls))
+        if isinstance(t, Ext) and t.instance:
+            return self.http_module(t.origin) is not None or self.external_class(t.origin)[0] is not None
+        return False
 
     def class_member(self, qualname: str, attr: str) -> Types:
         """The type of ``Class.attr`` for project class ``qualname``."""

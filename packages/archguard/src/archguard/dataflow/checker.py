@@ -182,9 +182,8 @@ class _Checker:
                 if finding is not None:
                     domain_code.append(finding)
                 elif self.analyzer.is_service_class(cls):
-                    for method in cls.methods.values():
-                        if not method.name.startswith("_") and not method.is_property:
-                            operations.append(self._operation(method, cls.qualname))
+                    for method in self.analyzer.public_methods(cls):
+                        operations.append(self._operation(method, cls.qualname))
             for func in info.functions.values():
                 if func.name.startswith("_"):
                     continue
@@ -216,17 +215,20 @@ class _Checker:
         )
 
     def _operation(self, func: FunctionInfo, bound: str | None) -> OperationResult:
+        """One operation: ``func`` called on an instance of ``bound`` (its class, or a subclass that
+        inherits it: the operation is then named after the subclass)."""
         config = self.config
+        name = func.qualname if bound is None or func.class_qualname == bound else f"{bound}.{func.name}"
         info = self.index.module(func.module)
         path = info.display_path if info else ""
-        declared, declared_by, invalid = self._declaration(func)
+        declared, declared_by, invalid = self._declaration(func, name)
         reach = self.analyzer.operation_reach(func, bound)
         op_hop = Hop(func.display, path, func.lineno)
         shown = invalid or declared or "undeclared"
         findings: list[Finding] = []
 
         def add(rule: str, message: str, target: str = "", chain: tuple[Hop, ...] = (op_hop,)) -> None:
-            findings.append(Finding(rule, func.qualname, shown, message, target, chain, path, func.lineno))
+            findings.append(Finding(rule, name, shown, message, target, chain, path, func.lineno))
 
         if invalid:
             add("invalid-declaration", self._invalid_message(invalid), invalid)
@@ -242,25 +244,27 @@ class _Checker:
                 add("domain-reaches-sync", f"reaches {r.display}", r.target, r.chain)
             elif r.category is Category.LIVE and declared in LOCAL_PATTERNS:
                 add("local-reaches-live", f"reaches {r.display}", r.target, r.chain)
-        if declared == "live" and Category.LIVE not in categories:
+        if declared == "live" and Category.LIVE not in categories and not reach.unresolved:
+            # (With an unresolved call, that call may be the live one: it is the finding, not this.)
             add("live-reaches-no-live-port", f"reaches no live port (observed: {observed})")
         for u in reach.unresolved:
             add("unresolved-call", f"makes an unresolved call {u.text} ({u.reason})", f"{u.function}:{u.text}",
                 u.chain)
         return OperationResult(
-            name=func.qualname, path=path, line=func.lineno, declared=declared, declared_by=declared_by,
+            name=name, path=path, line=func.lineno, declared=declared, declared_by=declared_by,
             reaches=reach.reaches, unresolved=len(reach.unresolved), findings=tuple(findings), observed=observed,
         )
 
-    def _declaration(self, func: FunctionInfo) -> tuple[str | None, str | None, str | None]:
-        """(declared pattern, where it was declared, an invalid combination or None)."""
+    def _declaration(self, func: FunctionInfo, name: str) -> tuple[str | None, str | None, str | None]:
+        """(declared pattern, where it was declared, an invalid combination or None). ``name`` is the
+        operation's (the subclass's, for an inherited method); an expectation may name the definition."""
         config = self.config
         decorators = set(func.decorators)
         in_code = [pattern for pattern, markers in (("local_read", config.local_read_markers),
                                                     ("local_write", config.local_write_markers),
                                                     ("live", config.live_markers))
                    if decorators & set(markers)]
-        expected = config.expected.get(func.qualname)
+        expected = config.expected.get(name, config.expected.get(func.qualname))
         if len(in_code) > 1:
             return None, None, "+".join(in_code)
         if in_code:
@@ -373,7 +377,8 @@ class _Checker:
             cls = info.classes[head]
             if len(rest) == 1:
                 return f"{head} is a class, not a function or method (name one of its methods)"
-            method = cls.methods.get(rest[1])
+            method = next((k.methods[rest[1]] for k in self.analyzer.mro(cls.qualname)[0] if rest[1] in k.methods),
+                          None)
             if len(rest) > 2:
                 return f"{'.'.join(rest[:2])} is a method; operations are not nested deeper"
             if method is None:
@@ -384,6 +389,9 @@ class _Checker:
                 return f"{head}.{rest[1]} is a property"
             if self._domain_code_class(cls) is not None:
                 return f"{head} is live or sync code in the domain layer, not a service"
+            if self.analyzer.is_base_class(cls):
+                return (f"{head} is a base class (abstract, or named like one of base_classes): its methods are "
+                        "operations of the service classes that inherit them")
             return f"{head} is not a service class ({self._not_a_service(cls)})"
         if head in info.functions:
             if len(rest) > 1:

@@ -93,6 +93,11 @@ class DataFlowConfig:
     #: NamedTuples and TypedDicts; dataclasses included, so a service may take its ports as fields).
     #: Public module-level functions of service modules are operations too.
     service_classes: tuple[str, ...] = ("*",)
+    #: fnmatch patterns of class names that are base classes of services, not services: their public
+    #: methods are operations of each service class that inherits them (with ``self`` that class, so a
+    #: session the subclass passes to ``super().__init__`` is known). Abstract classes (an ``abc.ABC``
+    #: base or an ``@abstractmethod``) are bases whatever their name.
+    base_classes: tuple[str, ...] = ("Base*", "Abstract*", "*Base", "*Mixin")
     #: Packages of the infrastructure layer (an unmarked Protocol in them is an undeclared port).
     infra_packages: tuple[str, ...] = ()
     #: Modules (or packages) holding the ports; every Protocol in them must be declared local or live.

@@ -32,6 +32,7 @@ not exist stops the run with an error naming it.
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,12 @@ from archguard.dataflow.model import Finding, Kind, Report
 _LIST = "list"
 _BOOL = "bool"
 _STR = "str"
+_INT = "int"
+# Every option of DataFlowConfig is an option of the contract (a test checks the fields below match).
 _OPTIONS: dict[str, str] = {
-    "source_roots": _LIST, "root_packages": _LIST, "domain_packages": _LIST, "service_modules": _LIST,
-    "service_classes": _LIST, "infra_packages": _LIST, "port_modules": _LIST, "live_packages": _LIST,
-    "local_packages": _LIST, "jobs_packages": _LIST, "http_modules": _LIST, "exclude_modules": _LIST,
-    "local_read_markers": _LIST, "local_write_markers": _LIST, "live_markers": _LIST, "local_port_markers": _LIST,
-    "live_port_markers": _LIST, "sync_job_markers": _LIST, "live_classes": _LIST, "local_classes": _LIST,
-    "sync_classes": _LIST, "expected": _LIST, "require_declarations": _BOOL, "strict": _BOOL, "jobs": "int",
-    "local_label": _STR, "live_label": _STR, "sync_label": _STR,
+    f.name: (_BOOL if f.name in ("require_declarations", "strict") else _INT if f.name == "jobs"
+             else _STR if f.name.endswith("_label") else _LIST)
+    for f in dataclass_fields(DataFlowConfig) if f.name != "root"
 }
 
 
@@ -70,6 +69,7 @@ class DataFlowContract(Contract):
     domain_packages = fields.ListField(subfield=fields.StringField(), required=False)
     service_modules = fields.ListField(subfield=fields.StringField(), required=False)
     service_classes = fields.ListField(subfield=fields.StringField(), required=False)
+    base_classes = fields.ListField(subfield=fields.StringField(), required=False)
     infra_packages = fields.ListField(subfield=fields.StringField(), required=False)
     port_modules = fields.ListField(subfield=fields.StringField(), required=False)
     live_packages = fields.ListField(subfield=fields.StringField(), required=False)
