@@ -216,10 +216,10 @@ def sandbox(
 def audit(ctx: typer.Context) -> None:
     """The data-flow pattern map: each domain operation, its declared pattern, what it reaches, the verdict.
 
-    See `runway audit --help` (archguard's options). The console script hands `audit` to archguard before
-    importing this module (runway/__main__.py); this command does the same for callers of this app.
+    See `runway audit --help` (archguard's options). The console script hands `audit` to runway.audit before
+    importing this module (runway/__main__.py); this command runs the same audit for callers of this app.
     """
-    from runway.__main__ import audit as run_audit
+    from runway.audit import audit as run_audit
 
     raise typer.Exit(run_audit(ctx.args))
 
