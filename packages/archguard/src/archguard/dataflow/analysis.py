@@ -1,28 +1,38 @@
 """What each domain operation reaches, found by reading the source.
 
-For every function the analysis reads, it lists the *edges* leaving it, in source order:
+For every function the analysis reads, it lists the *edges* leaving it, in source order (computed once
+per function and ``self`` class, whatever operation reaches it):
 
 - a call (or a reference passed on as a callback, or a property read) into other project code, which
-  is followed: ``self`` helpers, inherited methods, injected services, module functions, constructors;
-- a *reach*: a call on a port or class that is marked or configured as local, live or sync (or lies in
-  a package configured so), a call into or import of an HTTP/SDK module, a lazy import of a live, local
-  or jobs module, ``importlib.import_module``/``__import__`` with a literal name;
-- an unresolved call: a call on something whose type cannot be told (an untyped parameter, an
-  attribute never assigned, ``getattr`` with a computed name, a ``Callable``-typed value, ...).
+  is followed: ``self`` helpers, inherited methods, injected services, module functions in any module of
+  the project (a top-level package nobody configured included), constructors, bound-method aliases,
+  ``functools.partial`` of a known function, lambdas and nested functions stored or passed around;
+- a *reach*: a call on a port or class that is marked or configured as local, live or sync (project or
+  external, ``sqlalchemy.orm.Session``; or a class with behaviour in a package configured so), a call
+  into or import of an HTTP/SDK module, a lazy import of a live or local module,
+  ``importlib.import_module``/``__import__`` with a literal name. Using an enum, constant, record or
+  exception of a jobs package reaches nothing: only calling or instantiating a job does;
+- an unresolved call: a call whose callee cannot be told, reported and never dropped (an untyped
+  parameter, an attribute never assigned, ``getattr`` with a computed name, a ``Callable``-typed value
+  or a container of them, a ``functools.partial`` of one, a dynamic import by a computed name, the
+  result of an abstract method without a return annotation, ...).
 
 Types come from annotations (parameters, ``__init__`` parameters stored on ``self``, dataclass fields,
-return annotations), from what a constructor assigns (``self.sync = SyncService(...)``), from
-assignments to local variables, loops and ``with`` targets, and from the unannotated ``return``
-statements of project functions. Module attribute chains (``import infra; infra.qbo.client.get()``)
-resolve through the modules on disk, whatever the import statement made available at run time.
+return annotations, found through the class's MRO), from what a constructor assigns
+(``self.sync = SyncService(...)``), from what a subclass passes to a base class's ``__init__``
+(``super().__init__(db)`` types the base's untyped ``db``), from assignments to local variables, loops
+and ``with`` targets, and from the unannotated ``return`` statements of project functions. Module
+attribute chains (``import infra; infra.qbo.client.get()``) resolve through the modules on disk,
+whatever the import statement made available at run time.
 
 The body of a function defined inside a function (and of a lambda) is read as part of the enclosing
-function: whatever it calls, the enclosing function may call.
+function; called from elsewhere (a lambda stored on ``self`` by ``__init__``), it is read as a function
+of its own, in the scope that defined it.
 
-Limits, by design: code outside the root packages is not read; anything it returns is an opaque
-external value (calls on it are not followed), and only the configured HTTP/SDK modules are taken to
-reach the network. A Protocol defined outside the infra packages (a domain-side ``Clock``) is read like
-any class: its method bodies (``...``) reach nothing.
+Limits, by design: code outside the project is not read; anything it returns is an opaque external
+value (calls on it are not followed unless its class is configured), and only the configured HTTP/SDK
+modules are taken to reach the network. A Protocol defined outside the infra packages (a domain-side
+``Clock``) is read like any class: its method bodies (``...``) reach nothing.
 """
 
 from __future__ import annotations
