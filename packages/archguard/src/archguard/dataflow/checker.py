@@ -307,6 +307,14 @@ class _Checker:
         config = self.config
         findings: list[Finding] = []
         candidates = {name.rpartition(".")[0] for name in (*config.live_classes, *config.sync_classes)}
+        # Marked ones: a module is parsed only if its text names a sync marker as a decorator.
+        decorators = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
+        for module_name in self.index.module_names:
+            if (module_name not in candidates and in_packages(module_name, config.domain_packages)
+                    and not self._is_service_module(module_name)):
+                text = self.index.source_text(module_name)
+                if text and any(marker in text for marker in decorators):
+                    candidates.add(module_name)
         for module_name in sorted(candidates):
             if not in_packages(module_name, config.domain_packages) or self._is_service_module(module_name):
                 continue
@@ -316,10 +324,9 @@ class _Checker:
                 if finding is not None:
                     findings.append(finding)
             for func in (info.functions.values() if info else ()):
-                if func.qualname in (*config.live_classes, *config.sync_classes):
-                    finding = self._domain_code_function(func)
-                    if finding is not None:
-                        findings.append(finding)
+                finding = self._domain_code_function(func)
+                if finding is not None:
+                    findings.append(finding)
         return findings
 
     def _domain_code_finding(self, qualname: str, kind: str, cats: set[Category] | frozenset[Category], line: int,

@@ -205,6 +205,16 @@ class ProjectIndex:
         self._parsed[name] = info
         return info
 
+    def source_text(self, name: str) -> str | None:
+        """A module's source as text (not parsed), or None if it has none that can be read."""
+        path = self._paths.get(name)
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+
     @property
     def parsed_count(self) -> int:
         return sum(1 for info in self._parsed.values() if info is not None)
