@@ -356,16 +356,17 @@ class Analyzer:
         names = {c.qualname for c in project} or {qualname}
         decorators = {d for c in project for d in c.decorators}
         module = qualname.rpartition(".")[0]
-        cats: set[Category] = set(self.external_categories(external))
-        by_package = self.class_kind(qualname) == "behaviour"
-        if names & set(config.sync_classes) or decorators & set(config.sync_job_markers) \
-                or (by_package and in_packages(module, config.jobs_packages)):
+        cats: set[Category] = set(self.external_categories(external)) if self._external_classes else set()
+        in_jobs = in_packages(module, config.jobs_packages)
+        in_live = in_packages(module, config.live_packages)
+        in_local = in_packages(module, config.local_packages)
+        by_package = (in_jobs or in_live or in_local) and self.class_kind(qualname) == "behaviour"
+        if names & set(config.sync_classes) or decorators & set(config.sync_job_markers) or (by_package and in_jobs):
             cats.add(Category.SYNC)
-        if names & set(config.live_classes) or decorators & set(config.live_port_markers) \
-                or (by_package and in_packages(module, config.live_packages)):
+        if names & set(config.live_classes) or decorators & set(config.live_port_markers) or (by_package and in_live):
             cats.add(Category.LIVE)
         if names & set(config.local_classes) or decorators & set(config.local_port_markers) \
-                or (by_package and in_packages(module, config.local_packages)):
+                or (by_package and in_local):
             cats.add(Category.LOCAL)
         if not cats and self.is_protocol(qualname) and (
                 in_packages(module, config.infra_packages) or in_packages(module, config.port_modules)):
