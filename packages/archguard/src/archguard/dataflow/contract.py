@@ -9,17 +9,17 @@ Register it in ``.importlinter`` and give it a section::
     [importlinter:contract:data-flow]
     name = Domain operations follow their declared data-flow pattern
     type = data_flow
-    domain_packages = domains
-    port_modules = infra.interfaces.ports
-    live_packages = infra.qbo
+    domain_packages = shop.domain
+    port_modules = shop.ports
+    live_packages = shop.adapters.payments
     ...
 
 Every option of ``archguard.dataflow.config.DataFlowConfig`` is an option here (lists one per line,
 booleans ``true``/``false``; ``expected`` lines read ``module.Class.method = local_read``), plus:
 
 - ``config_file``: a TOML file read first (the other options override it);
-- ``baseline``: a baseline JSON file (``python -m archguard.dataflow audit --baseline FILE
-  --update-baseline`` writes it): the contract then breaks only on findings not in it, and on entries
+- ``baseline``: a baseline JSON file (``archguard audit --baseline FILE --update-baseline`` writes
+  it): the contract then breaks only on findings not in it, and on entries
   of it that no longer match a finding.
 
 The contract reads the source of the modules in the grimp graph (it imports none of them), with
