@@ -37,7 +37,7 @@ def _mark(obj):
     return obj
 
 
-local_read = live = sync_job = local_port = live_port = _mark
+local_read = local_write = live = sync_job = local_port = live_port = _mark
 '''
 
 RECORDS = '''"""Records crossing the infra boundary."""
@@ -420,10 +420,29 @@ contract_types =
 [importlinter:contract:data-flow]
 name = Data-flow patterns
 type = data_flow
+domain_packages =
+    domains
+infra_packages =
+    infra
 port_modules =
     infra.interfaces.ports
 live_packages =
     infra.qbo
+local_packages =
+    infra.db
+jobs_packages =
+    infra.jobs
+strict = true
+"""
+
+DATA_FLOW_TOML = """\
+[dataflow]
+domain_packages = ["domains"]
+infra_packages = ["infra"]
+port_modules = ["infra.interfaces.ports"]
+live_packages = ["infra.qbo"]
+local_packages = ["infra.db"]
+jobs_packages = ["infra.jobs"]
 strict = true
 """
 
@@ -467,8 +486,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{layout.port_modules} port modules, {layout.runway_modules} runway modules.")
         (workdir / "standard.ini").write_text(STANDARD_CONTRACTS)
         (workdir / "dataflow.ini").write_text(DATA_FLOW_CONTRACT)
-        (workdir / "dataflow.toml").write_text(
-            '[dataflow]\nport_modules = ["infra.interfaces.ports"]\nlive_packages = ["infra.qbo"]\nstrict = true\n')
+        (workdir / "dataflow.toml").write_text(DATA_FLOW_TOML)
 
         plain, run = timed([*lint_imports(), "standard.ini", "--no-cache", "--no-logo"], workdir, args.repeat)
         if run.returncode != 0:

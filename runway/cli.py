@@ -212,16 +212,16 @@ def sandbox(
     bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 def audit(ctx: typer.Context) -> None:
     """The data-flow pattern map: each domain operation, its declared pattern, what it reaches, the verdict.
 
-    Options: --format text|json|sarif|markdown, --output FILE, --check, --baseline FILE,
-    --update-baseline, --config FILE, --root DIR, --strict. Exit 1 when a finding fails.
+    See `runway audit --help` (archguard's options). The console script hands `audit` to runway.audit before
+    importing this module (runway/__main__.py); this command runs the same audit for callers of this app.
     """
-    from archguard.dataflow.cli import main as audit_main
+    from runway.audit import audit as run_audit
 
-    raise typer.Exit(audit_main(["audit", *ctx.args]))
+    raise typer.Exit(run_audit(ctx.args))
 
 
 @app.command()
@@ -308,5 +308,5 @@ def token_create(
     print(issued.token)
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:  # pragma: no cover - the console script is runway.__main__:main
     sys.exit(app())

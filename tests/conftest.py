@@ -6,9 +6,9 @@ import pytest
 
 from tests import network_guard
 
-# --dataflow-strict: the whole suite under the runtime guard in "raise" mode with sockets blocked,
-# except servers the tests start in-process (the QBO sandbox) and the dataflow_allow addresses.
-pytest_plugins = ["archguard.dataflow.pytest_plugin"]
+# --dataflow-strict (archguard's pytest plugin, registered by its pytest11 entry point): the whole suite
+# under the runtime guard in "raise" mode with sockets blocked, except servers the tests start in-process
+# (the QBO sandbox) and the dataflow_allow addresses in pyproject.toml.
 
 
 @pytest.fixture

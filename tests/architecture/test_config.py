@@ -14,7 +14,7 @@ from importlinter.contracts.private_modules import PrivateModulesContract
 from importlinter.contracts.protected import ProtectedContract
 
 from archguard.config_check import ignore_entries, uncommented_ignores
-from archguard.contracts import ForbiddenSourceImportsContract
+from archguard.contracts import ForbiddenSourceImportsContract, IndependentChildrenContract
 from archguard.dataflow.contract import DataFlowContract
 from tests.architecture.support import CONFIG, PLANTED, copy_without_violations, run_lint_imports
 
@@ -38,6 +38,7 @@ CONTRACT_TYPES = {
     "private_modules": PrivateModulesContract,
     "acyclic_siblings": AcyclicSiblingsContract,
     "forbidden_source_imports": ForbiddenSourceImportsContract,
+    "independent_children": IndependentChildrenContract,
     "data_flow": DataFlowContract,
 }
 

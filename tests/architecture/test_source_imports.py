@@ -63,7 +63,15 @@ def test_finds_dynamic_imports_with_literal_names() -> None:
             importlib.import_module(name)          # not a literal: beyond static analysis
             importlib.import_module(f"x{name}")    # neither
     """
-    dynamic = [(name, kind) for name, kind, _ in _found(source) if kind.is_dynamic]
+    found = find_imports(textwrap.dedent(source), "pkg.sub.mod")
+    dynamic = [(f.candidate, f.kind) for f in found if f.kind.is_dynamic and not f.computed]
+    computed = [(f.lineno, f.candidate, f.where) for f in found if f.computed]
+    assert computed == [
+        (17, "importlib.import_module", "dynamic import via importlib.import_module of a computed name, "
+                                        "inside a function"),
+        (18, "importlib.import_module", "dynamic import via importlib.import_module of a computed name, "
+                                        "inside a function"),
+    ]
     assert dynamic == [
         ("httpx", ImportKind.IMPORT_MODULE),
         ("requests", ImportKind.IMPORT_MODULE),
@@ -74,6 +82,24 @@ def test_finds_dynamic_imports_with_literal_names() -> None:
         ("pkg.sub.sibling", ImportKind.IMPORT_MODULE),
         ("pkg.core.money", ImportKind.IMPORT_MODULE),
         ("pkg.sub.neighbour", ImportKind.DUNDER_IMPORT),
+    ]
+
+
+def test_imports_under_type_checking_are_marked() -> None:
+    source = """
+        import typing
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            import httpx
+        else:
+            import json
+        if typing.TYPE_CHECKING:
+            from infra.db import Session
+    """
+    assert [(f.candidate, f.type_checking) for f in find_imports(textwrap.dedent(source), "pkg.mod")] == [
+        ("typing", False), ("typing.TYPE_CHECKING", False), ("httpx", True), ("json", False),
+        ("infra.db.Session", True),
     ]
 
 
@@ -196,3 +222,154 @@ def test_options_are_validated() -> None:
         _contract(source_modules=["domains"], forbidden_modules=["infra", "not a name"],
                   allowed_modules=["runway.bootstrap"])
     assert set(error.value.errors) == {"forbidden_modules", "allowed_modules"}
+
+
+# Computed imports, TYPE_CHECKING, ignore_imports (item 4), on a second throwaway project.
+
+
+def _write_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], *roots: str):
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return grimp.build_graph(*roots, include_external_packages=True, cache_dir=None)
+
+
+@pytest.fixture()
+def dynamic_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    dom = f"agdyn{uuid.uuid4().hex[:8]}"
+    graph = _write_project(tmp_path, monkeypatch, {
+        f"{dom}/__init__.py": "",
+        f"{dom}/plugins.py": """
+            import importlib
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                import httpx
+
+
+            def load(name: str) -> object:
+                return importlib.import_module(name)
+
+
+            def load_old(name: str) -> object:
+                return __import__(name)
+        """,
+    }, dom)
+    return dom, graph
+
+
+def test_an_import_by_a_computed_name_is_a_violation_by_default(dynamic_project) -> None:
+    dom, graph = dynamic_project
+
+    assert _chains(_contract(source_modules=[dom]), graph) == [
+        (f"{dom}.plugins -> importlib.import_module", 9),
+        (f"{dom}.plugins -> __import__", 13),
+    ]
+    assert _chains(_contract(source_modules=[dom], forbidden_modules=["json"], computed_imports="allowed"),
+                   graph) == []
+
+
+def test_type_checking_imports_count_unless_excluded(dynamic_project) -> None:
+    dom, graph = dynamic_project
+    options = {"source_modules": [dom], "forbidden_modules": ["httpx"], "computed_imports": "allowed"}
+
+    assert _chains(_contract(**options), graph) == [(f"{dom}.plugins -> httpx", 5)]
+    assert _chains(_contract(**options, exclude_type_checking_imports="true"), graph) == []
+    # The [importlinter] session option of the same name is the default.
+    session = ForbiddenSourceImportsContract(name="test", contract_options=options,
+                                             session_options={"exclude_type_checking_imports": "True"})
+    assert _chains(session, graph) == []
+
+
+def test_ignore_imports_excuse_violations_and_a_stale_one_fails(dynamic_project) -> None:
+    from importlinter.domain.helpers import MissingImport
+
+    dom, graph = dynamic_project
+    contract = _contract(source_modules=[dom], ignore_imports=[f"{dom}.plugins -> importlib.import_module",
+                                                                 f"{dom}.* -> __import__"])
+    check = contract.check(graph, verbose=False)
+    assert check.kept
+    assert check.ignored_import_count == 2
+
+    stale = _contract(source_modules=[dom], ignore_imports=[f"{dom}.plugins -> importlib.import_module",
+                                                            f"{dom}.* -> __import__", f"{dom}.plugins -> socket"])
+    with pytest.raises(MissingImport, match=rf"No matches for ignored import {dom}\.plugins -> socket\."):
+        stale.check(graph, verbose=False)
+
+    warned = _contract(source_modules=[dom], ignore_imports=[f"{dom}.plugins -> socket"],
+                       unmatched_ignore_imports_alerting="warn", computed_imports="allowed",
+                       forbidden_modules=["httpx"])
+    check = warned.check(graph, verbose=False)
+    assert check.warnings == [f"No matches for ignored import {dom}.plugins -> socket."]
+    assert not check.kept  # the TYPE_CHECKING import of httpx is still there
+
+
+def test_forbidden_source_imports_options_are_validated() -> None:
+    with pytest.raises(InvalidContractOptions) as error:
+        _contract(source_modules=["domains"], computed_imports="sometimes")
+    assert error.value.errors == {"computed_imports": "Expected forbidden or allowed, not 'sometimes'."}
+    with pytest.raises(InvalidContractOptions) as error:
+        _contract(source_modules=["domains"], computed_imports="allowed")
+    assert set(error.value.errors) == {"forbidden_modules"}
+
+
+# independent_children (item 4): the children are read from the graph, so a new one is covered.
+
+
+@pytest.fixture()
+def bounded_contexts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    dom = f"agctx{uuid.uuid4().hex[:8]}"
+    files = {
+        f"{dom}/__init__.py": "",
+        f"{dom}/core/__init__.py": "",
+        f"{dom}/core/money.py": "ZERO = 0\n",
+        f"{dom}/ap/__init__.py": "",
+        f"{dom}/ap/bills.py": f"from {dom}.core.money import ZERO\n",
+        f"{dom}/ar/__init__.py": "",
+        f"{dom}/ar/invoices.py": f"from {dom}.core.money import ZERO\n",
+        f"{dom}/billing/__init__.py": "",
+        f"{dom}/billing/plans.py": f"from {dom}.ar.invoices import ZERO\n",
+    }
+    return dom, _write_project(tmp_path, monkeypatch, files, dom)
+
+
+def _children_contract(**options):
+    from archguard.contracts import IndependentChildrenContract
+
+    return IndependentChildrenContract(name="test", session_options={"root_packages": []}, contract_options=options)
+
+
+def test_every_child_but_the_shared_ones_is_independent(bounded_contexts) -> None:
+    dom, graph = bounded_contexts
+
+    check = _children_contract(parents=[dom], shared=[f"{dom}.core"]).check(graph, verbose=False)
+
+    assert not check.kept
+    assert [(c["downstream_module"], c["upstream_module"]) for c in check.metadata["invalid_chains"]] == [
+        (f"{dom}.billing", f"{dom}.ar")]
+
+
+def test_a_route_through_the_shared_kernel_is_a_violation_too(bounded_contexts) -> None:
+    dom, graph = bounded_contexts
+    graph.remove_import(importer=f"{dom}.billing.plans", imported=f"{dom}.ar.invoices")
+    graph.add_import(importer=f"{dom}.core.money", imported=f"{dom}.ar.invoices")  # the kernel imports a child
+
+    check = _children_contract(parents=[dom], shared=[f"{dom}.core"]).check(graph, verbose=False)
+
+    pairs = sorted((c["downstream_module"], c["upstream_module"]) for c in check.metadata["invalid_chains"])
+    assert pairs == [(f"{dom}.ap", f"{dom}.ar")]  # ap -> core -> ar
+
+
+def test_independent_children_options_are_checked(bounded_contexts) -> None:
+    dom, graph = bounded_contexts
+    with pytest.raises(InvalidContractOptions) as error:
+        _children_contract(parents=[dom], shared=["elsewhere.core"])
+    assert error.value.errors == {
+        "shared": "Each shared module must be a child of a parent; these are not: elsewhere.core."}
+    with pytest.raises(InvalidContractOptions) as error:
+        _children_contract(parents=[dom], modules=[f"{dom}.ap"])
+    assert "modules" in error.value.errors  # the children are never listed by hand
+    with pytest.raises(ValueError, match=f"Module '{dom}.nowhere' does not exist."):
+        _children_contract(parents=[f"{dom}.nowhere"]).check(graph, verbose=False)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from archguard.dataflow import DataFlowConfig, Report, check
+from archguard.dataflow import DataFlowConfig, Report, check, load_toml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLANTED = Path(__file__).resolve().parent / "planted"
 IMPORTLINTER = REPO_ROOT / ".importlinter"
-SECTION_MARKER = "# [importlinter:contract:data-flow]"
 # What a planted tree's service module is called, for the expected finding texts.
 OP = "domains.ar.services.collections.CollectionsService"
 COLLECTIONS = "domains/ar/services/collections.py"
@@ -26,27 +25,23 @@ def planted_tree(case: str, destination: Path) -> Path:
     return destination
 
 
+def planted_config(tree: Path, **options) -> DataFlowConfig:
+    """The planted project's configuration (its pyproject.toml), with ``options`` changed."""
+    return load_toml(tree / "pyproject.toml", root=tree).with_(**options)
+
+
 def check_planted(case: str, tmp_path: Path, **options) -> Report:
     tree = planted_tree(case, tmp_path / case)
-    return check(DataFlowConfig(root=tree, **options))
+    return check(planted_config(tree, **options))
 
 
 def data_flow_section() -> str:
-    """The data-flow contract section of the real .importlinter, uncommented (it is disabled there
-    until the real code is declared)."""
+    """The data-flow contract section of the real .importlinter."""
     text = IMPORTLINTER.read_text(encoding="utf-8")
-    if "\n[importlinter:contract:data-flow]" in text:  # enabled: take it as it is
-        start = text.index("\n[importlinter:contract:data-flow]") + 1
-        rest = text[start:]
-        end = rest.find("\n[", 1)
-        return rest if end == -1 else rest[: end + 1]
-    assert SECTION_MARKER in text, f"{IMPORTLINTER} has no data-flow section"
-    lines = text[text.index(SECTION_MARKER):].splitlines()
-    uncommented = []
-    for line in lines:
-        assert line == "#" or line.startswith("# "), f"not part of the commented-out section: {line!r}"
-        uncommented.append(line[2:])
-    return "\n".join(uncommented) + "\n"
+    start = text.index("\n[importlinter:contract:data-flow]") + 1
+    rest = text[start:]
+    end = rest.find("\n[", 1)
+    return rest if end == -1 else rest[: end + 1]
 
 
 def session_section() -> str:

@@ -24,9 +24,9 @@ def test_update_baseline_records_each_finding_by_fingerprint(tmp_path: Path, cap
     document = json.loads(baseline.read_text())
     assert document["version"] == 1
     assert [(e["rule"], e["subject"], e["target"]) for e in document["findings"]] == [
-        ("local-read-reaches-live", f"{OP}.aging_report", "httpx"),
-        ("local-read-reaches-live", f"{OP}.ar_summary", "infra.qbo.client"),
-        ("local-read-reaches-live", f"{OP}.ar_summary", "infra.qbo.client.get"),
+        ("local-reaches-live", f"{OP}.aging_report", "httpx"),
+        ("local-reaches-live", f"{OP}.ar_summary", "infra.qbo.client.get"),
+        ("local-reaches-live", f"{OP}.open_count", "infra.qbo.client"),
     ]
     assert all(e["text"].startswith(e["subject"]) and len(e["fingerprint"]) == 20 for e in document["findings"])
     assert "Wrote 3 finding(s) to the baseline" in capsys.readouterr().err

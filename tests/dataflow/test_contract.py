@@ -31,12 +31,12 @@ def test_contract_fails_the_run_with_the_chain(tmp_path: Path) -> None:
     assert run.returncode == 1, run.report
     assert "Contracts: 0 kept, 1 broken." in run.output, run.report
     for line in (
-        f"-   local-read-reaches-live: {OP}.aging_report [local_read] reaches live port QboGateway",
+        f"-   local-reaches-live: {OP}.aging_report [local_read] reaches live port QboGateway",
         f"         CollectionsService.aging_report ({COLLECTIONS}:17)",
         f"      -> CollectionsService._remind ({COLLECTIONS}:21)",
         f"      -> CollectionsService._send ({COLLECTIONS}:24)",
         "      -> QboGateway.send_invoice (infra/interfaces/ports.py:24)",
-        "A local_read answers from the mirror (local ports) only;",
+        "A local_read or local_write answers from the mirror (local ports) only;",
     ):
         assert line in run.output, run.report
 
@@ -58,7 +58,11 @@ def test_contract_options_are_validated() -> None:
     with pytest.raises(InvalidContractOptions) as raised:
         DataFlowContract("data-flow", {"root_packages": ["domains"]},
                          {"expected": ["domains.ar.X.op = sometimes"]})
-    assert "expected patterns must be one of local_read, live" in raised.value.errors["data_flow"]
+    assert "expected patterns must be one of local_read, local_write, live" in raised.value.errors["data_flow"]
+
+    with pytest.raises(InvalidContractOptions) as raised:
+        DataFlowContract("data-flow", {"root_packages": ["domains"]}, {"strict": "true"})
+    assert raised.value.errors["data_flow"].startswith("domain_packages: name at least one package")
 
     with pytest.raises(InvalidContractOptions) as raised:
         DataFlowContract("data-flow", {"root_packages": ["domains"]}, {"strickt": "true"})
@@ -84,3 +88,14 @@ def test_expectations_can_be_written_in_the_ini_section(tmp_path: Path) -> None:
     run = run_lint_imports(tree, "data-flow", config=_config(tmp_path, extra))
 
     assert run.returncode == 0, run.report
+
+
+def test_every_configuration_option_is_an_option_of_the_contract() -> None:
+    from dataclasses import fields
+
+    from archguard.dataflow import DataFlowConfig
+
+    options = {f.name for f in fields(DataFlowConfig)} - {"root"}
+    contract_fields = set(DataFlowContract._get_field_names())
+    assert options <= contract_fields
+    assert contract_fields - options == {"config_file", "baseline", "broken_contract_guidance"}

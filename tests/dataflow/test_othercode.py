@@ -23,14 +23,15 @@ def test_without_expectations_the_report_shows_what_each_operation_reaches() -> 
     report = check(config)
 
     assert {op.name: (op.declared, op.observed) for op in report.operations} == {
-        f"{BILLING}.charge": (None, "live API"),
-        f"{BILLING}.close_month": (None, "mirror + sync"),
+        f"{BILLING}.charge": (None, "live"),
+        f"{BILLING}.close_month": (None, "local + sync"),
         f"{REPORTS}.describe": (None, "nothing"),
-        f"{REPORTS}.refreshed_summary": (None, "mirror + live API + sync"),
-        f"{REPORTS}.summary": (None, "mirror"),
+        f"{REPORTS}.refreshed_summary": (None, "local + live + sync"),
+        f"{REPORTS}.summary": (None, "local"),
     }
-    # With nothing declared, only the rule that needs no declaration applies: no domain operation syncs.
-    assert {f.rule for f in report.findings} == {"domain-reaches-sync"}
+    # With nothing declared, only the rules that need no declaration apply: no domain operation syncs,
+    # and no sync code lives in the domain layer.
+    assert {f.rule for f in report.findings} == {"domain-reaches-sync", "sync-or-live-code-in-domain"}
 
 
 def test_expected_patterns_from_the_configuration_are_checked() -> None:
@@ -42,6 +43,9 @@ def test_expected_patterns_from_the_configuration_are_checked() -> None:
         # SyncService is named in the configuration as live and as a sync: both rules catch it.
         f"{REPORTS}.refreshed_summary [local_read] reaches sync job SyncService: " + REFRESHED_CHAIN,
         f"{REPORTS}.refreshed_summary [local_read] reaches live class SyncService: " + REFRESHED_CHAIN,
+        # ... and the class itself is one finding, wherever it lives in the domain packages.
+        "app.domain.sync.SyncService [class] is live and sync code in the domain layer (sync_classes, "
+        "live_classes); move it to app.jobs: SyncService (app/domain/sync.py:8)",
     ]
     assert report.operation(f"{REPORTS}.summary").verdict == "ok"
     assert report.operation(f"{BILLING}.charge").declared_by == "config"
@@ -62,4 +66,4 @@ def test_audit_runs_on_the_other_codebase(tmp_path: Path) -> None:
                    "--output", str(output)])
 
     assert status == 1
-    assert f"| `{REPORTS}.summary` | local_read | mirror | local port ReportStore | ok |" in output.read_text()
+    assert f"| `{REPORTS}.summary` | local_read | local | local port ReportStore | ok |" in output.read_text()

@@ -1,4 +1,5 @@
-"""infra.interfaces.patterns: the markers, the operation stack and the live-call guard."""
+"""archguard.patterns: the markers, the operation stack and the live-call guard (Runway's layers import
+them through infra.interfaces.patterns, a re-export of the same objects)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Protocol, runtime_checkable
 
 import pytest
 
-from infra.interfaces import patterns
-from infra.interfaces.patterns import (
+from archguard import patterns
+from archguard.patterns import (
     LiveCallInLocalRead,
     Operation,
     Pattern,
@@ -20,6 +21,7 @@ from infra.interfaces.patterns import (
     live_port,
     local_port,
     local_read,
+    local_write,
     operation_stack,
     pattern_of,
     port_pattern,
@@ -89,6 +91,11 @@ class Service:
     @live
     def send(self, invoice_id: str) -> str:
         return self._gateway.send(invoice_id)
+
+    @local_write
+    def forget(self) -> list[int]:
+        self._gateway.send("INV-W")
+        return self._mirror.rows()
 
     @live
     def observed_stack(self) -> tuple[Operation, ...]:
@@ -161,7 +168,7 @@ def test_guard_raises_in_raise_mode_naming_operation_and_adapter(service: Servic
     assert str(raised.value) == (
         f"live call to FakeGateway.send inside local_read operation {MODULE}.Service.report_that_sends "
         f"(operations running: {MODULE}.Service.report_that_sends [local_read]); "
-        "a local_read answers from the mirror only"
+        "a local_read uses the local store only"
     )
     assert current_operation() is None  # the stack unwound
 
@@ -178,7 +185,7 @@ def test_live_operation_inside_a_local_read_is_still_caught(service: Service) ->
 def test_guard_logs_in_log_mode_and_the_call_goes_on(service: Service, caplog: pytest.LogCaptureFixture) -> None:
     set_guard_mode("log")
 
-    with caplog.at_level(logging.WARNING, logger="infra.interfaces.patterns"):
+    with caplog.at_level(logging.WARNING, logger="archguard.patterns"):
         result = service.report_that_sends()
 
     assert result == [1, 2]
@@ -255,3 +262,29 @@ def test_markers_refuse_what_they_cannot_mark() -> None:
 
     with pytest.raises(TypeError, match="cannot mark the generator"):
         local_read(rows)
+
+
+def test_a_local_write_may_not_go_live_either(service: Service) -> None:
+    assert pattern_of(Service.forget) is Pattern.LOCAL_WRITE
+    assert Pattern.LOCAL_WRITE.is_local and Pattern.LOCAL_READ.is_local and not Pattern.LIVE.is_local
+
+    with pytest.raises(LiveCallInLocalRead) as raised:
+        service.forget()
+
+    assert raised.value.operation == Operation(f"{MODULE}.Service.forget", Pattern.LOCAL_WRITE)
+    assert str(raised.value).startswith(f"live call to FakeGateway.send inside local_write operation {MODULE}.")
+    assert str(raised.value).endswith("a local_write uses the local store only")
+
+
+def test_runways_patterns_module_re_exports_the_same_objects() -> None:
+    """One guard state, whichever name imports it: setting the mode through one is seen through the other."""
+    from infra.interfaces import patterns as runway_patterns
+
+    assert runway_patterns.local_write is local_write
+    assert runway_patterns.guard_live_call is guard_live_call
+    assert set(runway_patterns.__all__) == set(patterns.__all__)
+    previous = runway_patterns.set_guard_mode("log")
+    try:
+        assert patterns.guard_mode() == "log"
+    finally:
+        runway_patterns.set_guard_mode(previous)

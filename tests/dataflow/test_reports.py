@@ -31,11 +31,11 @@ def test_text_lists_each_operation_and_each_finding(report: Report) -> None:
     assert text.splitlines() == [
         "Data-flow patterns: 1 operations, 1 findings (1 failing).",
         "",
-        "OPERATION" + " " * 56 + "DECLARED    OBSERVED           VERDICT",
-        f"{OP}.aging_report  local_read  mirror + live API  violation",
+        "OPERATION" + " " * 56 + "DECLARED    OBSERVED      VERDICT",
+        f"{OP}.aging_report  local_read  local + live  violation",
         "",
         "Findings:",
-        f"  error local-read-reaches-live: {OP}.aging_report [local_read] reaches live port QboGateway: "
+        f"  error local-reaches-live: {OP}.aging_report [local_read] reaches live port QboGateway: "
         + HELPER_CHAIN,
     ]
 
@@ -46,9 +46,9 @@ def test_json_holds_the_map_the_findings_and_their_chains(report: Report) -> Non
     assert document["ok"] is False
     [operation] = document["operations"]
     assert (operation["name"], operation["declared"], operation["observed"], operation["verdict"]) == (
-        f"{OP}.aging_report", "local_read", "mirror + live API", "violation")
+        f"{OP}.aging_report", "local_read", "local + live", "violation")
     [finding] = document["findings"]
-    assert finding["rule"] == "local-read-reaches-live"
+    assert finding["rule"] == "local-reaches-live"
     assert finding["kind"] == "violation"
     assert finding["text"].endswith(HELPER_CHAIN)
     assert [hop["line"] for hop in finding["chain"]] == [17, 21, 24, 24]
@@ -89,14 +89,32 @@ def test_sarif_result_names_rule_message_location_and_chain(report: Report) -> N
 
     assert [rule["id"] for rule in rules] == list(RULES)
     assert all(rule["shortDescription"]["text"] and rule["fullDescription"]["text"] for rule in rules)
-    assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == "local-read-reaches-live"
+    assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == "local-reaches-live"
     assert result["level"] == "error"
     assert result["message"]["text"].endswith(HELPER_CHAIN)
     physical = result["locations"][0]["physicalLocation"]
-    assert physical == {"artifactLocation": {"uri": COLLECTIONS}, "region": {"startLine": 15}}
+    assert physical == {"artifactLocation": {"uri": COLLECTIONS, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 15}}
     flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [(step["location"]["physicalLocation"]["region"]["startLine"]) for step in flow] == [17, 21, 24, 24]
     assert result["partialFingerprints"]["archguardDataflow/v1"] == report.findings[0].fingerprint
+
+
+def test_sarif_locations_are_relative_to_the_root_named_by_a_base_id(tmp_path: Path) -> None:
+    """A code-scanning upload resolves %SRCROOT% to the repository root, wherever the audit ran."""
+    tree = planted_tree("private-helper", tmp_path / "repo")
+    elsewhere = tmp_path / "somewhere-else"
+    elsewhere.mkdir()
+    output = elsewhere / "dataflow.sarif"
+
+    status = main(["audit", "--root", str(tree), "--format", "sarif", "--output", str(output)])
+
+    run = json.loads(output.read_text())["runs"][0]
+    assert status == 1
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tree.resolve().as_uri() + "/"
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert locations == [{"uri": COLLECTIONS, "uriBaseId": "%SRCROOT%"}]
+    flow = run["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert {step["location"]["physicalLocation"]["artifactLocation"]["uriBaseId"] for step in flow} == {"%SRCROOT%"}
 
 
 def test_unresolved_calls_are_sarif_warnings_unless_strict(tmp_path: Path) -> None:
@@ -111,7 +129,7 @@ def test_markdown_is_the_pattern_map(report: Report) -> None:
     markdown = render(report, "markdown")
 
     assert markdown.startswith("# Data-flow pattern map\n")
-    assert (f"| `{OP}.aging_report` | local_read | mirror + live API | live port QboGateway, local port "
+    assert (f"| `{OP}.aging_report` | local_read | local + live | live port QboGateway, local port "
             "InvoiceMirror | violation |") in markdown
     assert "## Findings" in markdown
     assert render(report, "markdown") == markdown  # deterministic
@@ -151,13 +169,14 @@ def test_audit_writes_and_checks_the_markdown_map(tmp_path: Path, capsys: pytest
 
     err = capsys.readouterr().err
     assert f"{output} is out of date. Regenerate it with:" in err
-    assert f"+| `{OP}.send_invoice` | local_read | live API | live port QboGateway | violation |" in err
+    assert f"+| `{OP}.send_invoice` | local_read | live | live port QboGateway | violation |" in err
 
 
 def test_audit_reads_a_toml_configuration(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     tree = planted_tree("unresolved-call", tmp_path / "tree")
     config = tmp_path / "dataflow.toml"
-    config.write_text("[dataflow]\nstrict = true\n")
+    config.write_text((tree / "pyproject.toml").read_text().replace("[tool.archguard.dataflow]", "[dataflow]")
+                      + "strict = true\n")
 
     assert main(["audit", "--root", str(tree)]) == 0  # unresolved calls do not fail by default
     assert main(["audit", "--root", str(tree), "--config", str(config)]) == 1

@@ -45,7 +45,7 @@ def test_in_production_mode_the_call_is_logged_with_the_operation(caplog):
     previous = set_guard_mode("log")
     try:
         # The guard only logs, so the call reaches the fake, which knows no such invoice.
-        with caplog.at_level(logging.WARNING, logger="infra.interfaces.patterns"), \
+        with caplog.at_level(logging.WARNING, logger="archguard.patterns"), \
                 pytest.raises(QboValidationError):
             service.aging_report_with_live_refresh(ids["bakery"])
     finally:

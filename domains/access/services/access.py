@@ -22,7 +22,7 @@ from domains.core.clock import Clock
 from domains.core.errors import NotFound
 from infra.interfaces.access import AdvisorRecord, ApiTokenStore
 from infra.interfaces.errors import RecordNotFound, StorageError
-from infra.interfaces.patterns import local_read
+from infra.interfaces.patterns import local_read, local_write
 from infra.interfaces.ports import BusinessDirectory
 from infra.interfaces.records import BusinessRecord, FirmRecord
 
@@ -34,11 +34,13 @@ MAX_TOKEN_LENGTH = 200
 USED_AT_RESOLUTION = timedelta(hours=1)
 
 
+@local_read
 def new_token() -> str:
     """A new API token (shown once to its owner, then only its digest is kept)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
 
 
+@local_read
 def token_digest(token: str) -> str:
     """The SHA-256 hex digest a token is stored and looked up by."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -67,7 +69,7 @@ class AccessService:
         self._directory = directory
         self._clock = clock
 
-    @local_read
+    @local_write
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("an API token is required: send 'Authorization: Bearer rk_...'")

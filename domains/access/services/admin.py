@@ -9,7 +9,7 @@ from domains.access.services.access import DISPLAY_PREFIX_LENGTH, new_token, tok
 from domains.core.clock import Clock
 from domains.core.errors import InvalidInput, NotFound
 from infra.interfaces.access import AdvisorDirectory, AdvisorRecord, ApiTokenRecord, ApiTokenStore
-from infra.interfaces.patterns import local_read
+from infra.interfaces.patterns import local_read, local_write
 from infra.interfaces.records import FirmRecord
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,6 +24,7 @@ class IssuedToken:
     advisor: AdvisorRecord
 
 
+@local_read
 def normalize_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 320 or not _EMAIL.match(value):
@@ -44,7 +45,7 @@ class AdvisorAdminService:
         self._tokens = tokens
         self._clock = clock
 
-    @local_read
+    @local_write
     def create_advisor(self, firm_name: str, email: str, name: str | None = None, *,
                        create_firm: bool = False) -> tuple[AdvisorRecord, FirmRecord]:
         firm_name = (firm_name or "").strip()
@@ -62,7 +63,7 @@ class AdvisorAdminService:
             raise InvalidInput("email", f"an advisor with e-mail {address} already exists")
         return self._advisors.create_advisor(firm.id, address, name, self._clock.now()), firm
 
-    @local_read
+    @local_write
     def create_token(self, email: str, label: str | None = None) -> IssuedToken:
         advisor = self._advisors.find_advisor_by_email(normalize_email(email))
         if advisor is None:
@@ -74,7 +75,7 @@ class AdvisorAdminService:
                                         self._clock.now())
         return IssuedToken(token, record, advisor)
 
-    @local_read
+    @local_write
     def revoke_token(self, email: str, token_id: int) -> None:
         advisor = self._advisors.find_advisor_by_email(normalize_email(email))
         if advisor is None or all(t.id != token_id for t in self._tokens.list_tokens(advisor.id)):

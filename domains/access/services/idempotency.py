@@ -30,7 +30,7 @@ from domains.access.errors import IdempotencyKeyReused
 from domains.core.clock import Clock
 from domains.core.errors import InvalidInput
 from infra.interfaces.access import IDEMPOTENCY_PENDING, IdempotencyRecord, IdempotencyStore
-from infra.interfaces.patterns import local_read
+from infra.interfaces.patterns import local_read, local_write
 
 MAX_KEY_LENGTH = 200
 KEY_HEADER = "Idempotency-Key"
@@ -45,6 +45,7 @@ class StoredAnswer:
     created_at: datetime
 
 
+@local_read
 def fingerprint(method: str, path: str, body: Any) -> str:
     """A stable digest of a request: the same method, path and (JSON-able) body give the same digest."""
     canonical = json.dumps({"method": method.upper(), "path": path, "body": body}, sort_keys=True,
@@ -52,6 +53,7 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@local_read
 def check_key(key: str) -> str:
     """An idempotency key as given, or ``InvalidInput`` naming the header."""
     if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
@@ -69,7 +71,7 @@ class IdempotencyService:
         self._store = store
         self._clock = clock
 
-    @local_read
+    @local_write
     def begin(self, firm_id: int, key: str, request_fingerprint: str) -> StoredAnswer | None:
         check_key(key)
         stored = self._store.get(firm_id, key)
@@ -82,7 +84,7 @@ class IdempotencyService:
             return None
         return StoredAnswer(stored.status_code, stored.body, stored.created_at)
 
-    @local_read
+    @local_write
     def finish(self, firm_id: int, key: str, request_fingerprint: str, status_code: int, body: str
                ) -> StoredAnswer:
         if status_code == IDEMPOTENCY_PENDING:
@@ -92,7 +94,7 @@ class IdempotencyService:
             raise IdempotencyKeyReused(key)
         return StoredAnswer(kept.status_code, kept.body, kept.created_at)
 
-    @local_read
+    @local_write
     def forget_older_than(self, age: timedelta) -> int:
         """Housekeeping: drop keys older than ``age``. (A key reused after that is new again here; the
         payment's QBO ``requestid`` still refuses to pay twice for the same key and business.)"""

@@ -30,7 +30,7 @@ from infra.interfaces.access import (
     WorkerHeartbeatRecord,
 )
 from infra.interfaces.errors import StorageError
-from infra.interfaces.patterns import local_read
+from infra.interfaces.patterns import local_read, local_write
 from infra.interfaces.records import Entity
 
 MAX_REASON_LENGTH = 200
@@ -93,7 +93,7 @@ class OperationsService:
 
     # -- sync requests ---------------------------------------------------------------------------------
 
-    @local_read
+    @local_write
     def request_sync(self, business_id: int, entities: Sequence[str] | None = None, reason: str = "api",
                      full: bool = False) -> SyncRequestRecord:
         """Queue a sync of ``entities`` (all mirrored entities when None) of one business."""
@@ -113,7 +113,7 @@ class OperationsService:
 
     # -- webhooks --------------------------------------------------------------------------------------
 
-    @local_read
+    @local_write
     def receive_webhook(self, body: bytes, signature: str | None) -> WebhookReceipt:
         """Verify and read a QBO webhook delivery and queue the syncs it names."""
         if self._inbox is None:

@@ -46,6 +46,7 @@ PRIORITY_BANDS: tuple[DaysAmountBand, ...] = (
 )
 
 
+@local_read
 def priority_for(days_overdue: int, balance: Decimal) -> Priority:
     """The collection priority of one overdue invoice (the same rule the mirror evaluates in SQL)."""
     for band in PRIORITY_BANDS:

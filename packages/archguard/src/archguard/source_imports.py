@@ -6,7 +6,9 @@ graph sees are imports whose target is a string handed to a function at run time
 ``importlib.import_module("x")``, ``import_module("x")`` after ``from importlib import import_module``,
 and ``__import__("x")``. This module finds all of them, so a contract can hold the source to the
 same rules as the graph. Only literal names can be read; ``import_module(name)`` with a computed
-``name`` is beyond any static tool.
+``name`` is beyond any static tool, so it is reported as such (``computed=True``) for a contract to
+refuse. Imports inside ``if TYPE_CHECKING:`` (or ``if typing.TYPE_CHECKING:``) are marked
+``type_checking=True``: they never run.
 
 The module names it returns are as written in the source, resolved for relative imports; it never
 imports or executes the code it reads.
@@ -41,10 +43,12 @@ class SourceImport:
 
     lineno: int
     statement: str
-    module: str
+    module: str  # for a computed dynamic import: the function called (importlib.import_module, __import__)
     name: str | None
     kind: ImportKind
     in_function: bool
+    type_checking: bool = False  # inside ``if TYPE_CHECKING:``
+    computed: bool = False  # a dynamic import whose module name is not a literal
 
     @property
     def candidate(self) -> str:
@@ -55,10 +59,14 @@ class SourceImport:
     def where(self) -> str:
         """A short description of how the import is made, for messages."""
         parts = []
-        if self.kind.is_dynamic:
+        if self.computed:
+            parts.append(f"dynamic import via {self.kind.value} of a computed name")
+        elif self.kind.is_dynamic:
             parts.append(f"dynamic import via {self.kind.value}")
         if self.in_function:
             parts.append("inside a function")
+        if self.type_checking:
+            parts.append("under TYPE_CHECKING")
         return ", ".join(parts) if parts else "module level"
 
 
@@ -97,6 +105,7 @@ class _ImportFinder(ast.NodeVisitor):
         self.is_package = is_package
         self.found: list[SourceImport] = []
         self._function_depth = 0
+        self._type_checking_depth = 0
         # Local names bound to the importlib module and to its import_module function.
         self._importlib_names: set[str] = set()
         self._import_module_names: set[str] = set()
@@ -111,6 +120,18 @@ class _ImportFinder(ast.NodeVisitor):
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
     visit_Lambda = _visit_function
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            self.visit(node.test)
+            self._type_checking_depth += 1
+            for stmt in node.body:
+                self.visit(stmt)
+            self._type_checking_depth -= 1
+            for stmt in node.orelse:  # the else branch runs
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
 
     # Statements --------------------------------------------------------------------------------
 
@@ -139,6 +160,9 @@ class _ImportFinder(ast.NodeVisitor):
             target = self._dynamic_target(node, kind)
             if target:
                 self._add(node, target, None, kind)
+            else:  # a computed name (or a relative one whose anchor package is computed)
+                called = "__import__" if kind is ImportKind.DUNDER_IMPORT else "importlib.import_module"
+                self._add(node, called, None, kind, computed=True)
         self.generic_visit(node)
 
     # Helpers -----------------------------------------------------------------------------------
@@ -185,7 +209,8 @@ class _ImportFinder(ast.NodeVisitor):
             return self.module_name
         return None
 
-    def _add(self, node: ast.AST, module: str, name: str | None, kind: ImportKind) -> None:
+    def _add(self, node: ast.AST, module: str, name: str | None, kind: ImportKind, *, computed: bool = False
+             ) -> None:
         segment = ast.get_source_segment(self.source, node) or ""
         self.found.append(
             SourceImport(
@@ -195,8 +220,16 @@ class _ImportFinder(ast.NodeVisitor):
                 name=name,
                 kind=kind,
                 in_function=self._function_depth > 0,
+                type_checking=self._type_checking_depth > 0,
+                computed=computed,
             )
         )
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``<anything>.TYPE_CHECKING`` (``typing.TYPE_CHECKING``, ``t.TYPE_CHECKING``)."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _argument(node: ast.Call, position: int, keyword: str) -> ast.expr | None:

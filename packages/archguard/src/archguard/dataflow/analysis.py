@@ -1,28 +1,38 @@
 """What each domain operation reaches, found by reading the source.
 
-For every function the analysis reads, it lists the *edges* leaving it, in source order:
+For every function the analysis reads, it lists the *edges* leaving it, in source order (computed once
+per function and ``self`` class, whatever operation reaches it):
 
 - a call (or a reference passed on as a callback, or a property read) into other project code, which
-  is followed: ``self`` helpers, inherited methods, injected services, module functions, constructors;
-- a *reach*: a call on a port or class that is marked or configured as local, live or sync (or lies in
-  a package configured so), a call into or import of an HTTP/SDK module, a lazy import of a live, local
-  or jobs module, ``importlib.import_module``/``__import__`` with a literal name;
-- an unresolved call: a call on something whose type cannot be told (an untyped parameter, an
-  attribute never assigned, ``getattr`` with a computed name, a ``Callable``-typed value, ...).
+  is followed: ``self`` helpers, inherited methods, injected services, module functions in any module of
+  the project (a top-level package nobody configured included), constructors, bound-method aliases,
+  ``functools.partial`` of a known function, lambdas and nested functions stored or passed around;
+- a *reach*: a call on a port or class that is marked or configured as local, live or sync (project or
+  external, ``sqlalchemy.orm.Session``; or a class with behaviour in a package configured so), a call
+  into or import of an HTTP/SDK module, a lazy import of a live or local module,
+  ``importlib.import_module``/``__import__`` with a literal name. Using an enum, constant, record or
+  exception of a jobs package reaches nothing: only calling or instantiating a job does;
+- an unresolved call: a call whose callee cannot be told, reported and never dropped (an untyped
+  parameter, an attribute never assigned, ``getattr`` with a computed name, a ``Callable``-typed value
+  or a container of them, a ``functools.partial`` of one, a dynamic import by a computed name, the
+  result of an abstract method without a return annotation, ...).
 
 Types come from annotations (parameters, ``__init__`` parameters stored on ``self``, dataclass fields,
-return annotations), from what a constructor assigns (``self.sync = SyncService(...)``), from
-assignments to local variables, loops and ``with`` targets, and from the unannotated ``return``
-statements of project functions. Module attribute chains (``import infra; infra.qbo.client.get()``)
-resolve through the modules on disk, whatever the import statement made available at run time.
+return annotations, found through the class's MRO), from what a constructor assigns
+(``self.sync = SyncService(...)``), from what a subclass passes to a base class's ``__init__``
+(``super().__init__(db)`` types the base's untyped ``db``), from assignments to local variables, loops
+and ``with`` targets, and from the unannotated ``return`` statements of project functions. Module
+attribute chains (``import infra; infra.qbo.client.get()``) resolve through the modules on disk,
+whatever the import statement made available at run time.
 
 The body of a function defined inside a function (and of a lambda) is read as part of the enclosing
-function: whatever it calls, the enclosing function may call.
+function; called from elsewhere (a lambda stored on ``self`` by ``__init__``), it is read as a function
+of its own, in the scope that defined it.
 
-Limits, by design: code outside the root packages is not read; anything it returns is an opaque
-external value (calls on it are not followed), and only the configured HTTP/SDK modules are taken to
-reach the network. A Protocol defined outside the infra packages (a domain-side ``Clock``) is read like
-any class: its method bodies (``...``) reach nothing.
+Limits, by design: code outside the project is not read; anything it returns is an opaque external
+value (calls on it are not followed unless its class is configured), and only the configured HTTP/SDK
+modules are taken to reach the network. A Protocol defined outside the infra packages (a domain-side
+``Clock``) is read like any class: its method bodies (``...``) reach nothing.
 """
 
 from __future__ import annotations
@@ -30,11 +40,20 @@ from __future__ import annotations
 import ast
 import builtins
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
 from archguard.dataflow.config import DataFlowConfig
-from archguard.dataflow.index import Binding, ClassInfo, FunctionInfo, ModuleInfo, ProjectIndex, import_bindings
+from archguard.dataflow.index import (
+    Binding,
+    ClassInfo,
+    FunctionInfo,
+    ModuleInfo,
+    ProjectIndex,
+    decorator_name,
+    import_bindings,
+)
 from archguard.dataflow.model import Category, Hop, Reach
 from archguard.dataflow.names import expression_matches, in_packages, longest_match
 from archguard.dataflow.types import (
@@ -48,6 +67,7 @@ from archguard.dataflow.types import (
     Ext,
     FuncRef,
     Instance,
+    LocalFunc,
     ModuleRef,
     Neutral,
     SuperRef,
@@ -62,6 +82,21 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _PROTOCOL_ORIGINS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 _NON_SERVICE_BASES = ("NamedTuple", "TypedDict", "Protocol")
 _IMPORT_MODULE_ORIGINS = frozenset({"importlib.import_module", "builtins.__import__"})
+# External values that can be called but whose callee no one can tell from the source: calling one is an
+# unresolved call (the reason says what it is).
+_OPAQUE_CALLABLES = {
+    "collections.abc.Callable": "it is a Callable-typed value",
+    "typing.Callable": "it is a Callable-typed value",
+    "typing_extensions.Callable": "it is a Callable-typed value",
+    "builtins.callable": "it is a Callable-typed value",
+    "builtins.function": "it is a function value of unknown origin",
+    "types.FunctionType": "it is a function value of unknown origin",
+    "types.MethodType": "it is a function value of unknown origin",
+    "types.LambdaType": "it is a function value of unknown origin",
+    "functools.partial": "it is a functools.partial of something that cannot be followed",
+    "operator.methodcaller": "it is an operator.methodcaller (the method is named by a string)",
+    "builtins.object": "it is a value of unknown type",
+}
 _PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "Required", "NotRequired",
                                  "ReadOnly", "TypeGuard"})
 
@@ -87,6 +122,7 @@ class ReachEdge:
     target: str
     display: str
     final: Hop
+    module: bool = False  # an import of a live or local module (not a call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +207,21 @@ class Analyzer:
         self._sources: dict[str, dict[str, list[_Source]]] = {}
         self._nodes: dict[str, list[ast.AST]] = {}
         self.reached_ports: dict[str, Hop] = {}
+        # Configured external classes, under every name they are known by: alias -> (name, categories).
+        self._external_classes: dict[str, tuple[str, frozenset[Category]]] = {}
+        self._external_lookup: dict[str, tuple[str | None, frozenset[Category], str]] = {}
+        # Functions and lambdas defined inside functions (or at module level), by LocalFunc.key.
+        self._local_nodes: dict[int, tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, str]] = {}
+        self._local_functions: dict[tuple[str, str | None, int], FunctionInfo] = {}
+        self._local_owners: dict[str, tuple[FunctionInfo | None, str]] = {}
+        self._local_scope_of: dict[str, FunctionInfo | None] = {}
+
+    def add_external_class(self, name: str, aliases: Iterable[str], categories: frozenset[Category]) -> None:
+        """Declare a configured external class (``checker.validate`` finds its aliases: the names it is
+        re-exported under)."""
+        for alias in (name, *aliases):
+            known = self._external_classes.get(alias, (name, frozenset()))
+            self._external_classes[alias] = (known[0], known[1] | categories)
 
     # Lookups -------------------------------------------------------------------------------------------
 
@@ -241,46 +292,113 @@ class Analyzer:
     def is_service_class(self, cls: ClassInfo) -> bool:
         if cls.name.startswith("_") or not any(fnmatch(cls.name, p) for p in self.config.service_classes):
             return False
-        if not any(not m.name.startswith("_") and not m.is_property for m in cls.methods.values()):
-            return False  # a record: nothing to call
+        return self.class_kind(cls.qualname) == "behaviour" and not self.is_base_class(cls)
+
+    def is_base_class(self, cls: ClassInfo) -> bool:
+        """A base of services (by name, or abstract): its methods are operations of its subclasses."""
+        if any(fnmatch(cls.name, p) for p in self.config.base_classes):
+            return True
         _, external = self.mro(cls.qualname)
+        if any(origin in ("abc.ABC", "abc.ABCMeta") for origin in external):
+            return True
+        if any(isinstance(k, ast.keyword) and k.arg == "metaclass" and _terminal(k.value) == "ABCMeta"
+               for k in cls.node.keywords):
+            return True
+        return any("abstractmethod" in m.decorators for m in cls.methods.values())
+
+    def public_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The public, non-property methods of a class, its project base classes' included (the most
+        derived definition of each name), in definition order, the class's own first."""
+        found: dict[str, FunctionInfo] = {}
+        for klass in self.mro(cls.qualname)[0]:
+            for method in klass.methods.values():
+                if method.name not in found:
+                    found[method.name] = method
+        return [m for m in found.values() if not m.name.startswith("_") and not m.is_property]
+
+    def class_kind(self, qualname: str) -> str:
+        """``enum``, ``exception``, ``protocol`` (or a NamedTuple/TypedDict: ``record``), ``record`` (no
+        public method to call), or ``behaviour``: the only kind whose use can reach anything."""
+        cls = self.class_info(qualname)
+        if cls is None:
+            return "record"
+        _, external = self.mro(qualname)
         for origin in external:
             name = origin.rsplit(".", 1)[-1]
             if origin.startswith("enum."):
-                return False
+                return "enum"
             if origin.startswith("builtins.") and (name.endswith(("Exception", "Error", "Warning"))
                                                     or name == "BaseException"):
-                return False
+                return "exception"
+            if name == "Protocol":
+                return "protocol"
             if name in _NON_SERVICE_BASES:
-                return False
-        return True
+                return "record"
+        project, _ = self.mro(qualname)
+        if not any(not m.name.startswith("_") and not m.is_property or m.name == "__call__"
+                   for c in project for m in c.methods.values()):
+            return "record"  # a record: nothing to call
+        return "behaviour"
 
     def class_categories(self, qualname: str) -> frozenset[Category]:
-        """How a class counts when an operation calls it: live, mirror, sync (several at once allowed),
-        an undeclared port, or nothing (ordinary code, which is followed)."""
+        """How a class counts when an operation calls it: live, local, sync (several at once allowed),
+        an undeclared port, or nothing (ordinary code, which is followed).
+
+        A class counts by its markers, by the configuration naming it or one of its bases (project or
+        external: ``sqlalchemy.orm.Session``), or by lying in a live, local or jobs package; in the last
+        case only if it has behaviour: an enum, exception or record of a jobs package is data, and using
+        it reaches nothing."""
         if qualname in self._class_cats:
             return self._class_cats[qualname]
+        self._class_cats[qualname] = frozenset()  # cycle guard
         config = self.config
-        project, _ = self.mro(qualname)
+        project, external = self.mro(qualname)
         names = {c.qualname for c in project} or {qualname}
         decorators = {d for c in project for d in c.decorators}
         module = qualname.rpartition(".")[0]
-        cats: set[Category] = set()
-        if names & set(config.sync_classes) or decorators & set(config.sync_job_markers) \
-                or in_packages(module, config.jobs_packages):
+        cats: set[Category] = set(self.external_categories(external)) if self._external_classes else set()
+        in_jobs = in_packages(module, config.jobs_packages)
+        in_live = in_packages(module, config.live_packages)
+        in_local = in_packages(module, config.local_packages)
+        by_package = (in_jobs or in_live or in_local) and self.class_kind(qualname) == "behaviour"
+        if names & set(config.sync_classes) or decorators & set(config.sync_job_markers) or (by_package and in_jobs):
             cats.add(Category.SYNC)
-        if names & set(config.live_classes) or decorators & set(config.live_port_markers) \
-                or in_packages(module, config.live_packages):
+        if names & set(config.live_classes) or decorators & set(config.live_port_markers) or (by_package and in_live):
             cats.add(Category.LIVE)
         if names & set(config.local_classes) or decorators & set(config.local_port_markers) \
-                or in_packages(module, config.local_packages):
-            cats.add(Category.MIRROR)
+                or (by_package and in_local):
+            cats.add(Category.LOCAL)
         if not cats and self.is_protocol(qualname) and (
                 in_packages(module, config.infra_packages) or in_packages(module, config.port_modules)):
             cats.add(Category.UNDECLARED_PORT)
         result = frozenset(cats)
         self._class_cats[qualname] = result
         return result
+
+    def external_categories(self, origins: Iterable[str]) -> frozenset[Category]:
+        """The categories of configured external classes among ``origins`` (dotted names as imported)."""
+        cats: set[Category] = set()
+        for origin in origins:
+            cats |= self.external_class(origin)[1]
+        return frozenset(cats)
+
+    def external_class(self, origin: str) -> tuple[str | None, frozenset[Category], str]:
+        """For an external dotted name (``sqlalchemy.orm.Session``, ``sqlalchemy.orm.Session.query``):
+        the configured external class it is or lies in (as configured), its categories, and the member
+        path below the class (``query``; empty for the class itself)."""
+        if not self._external_classes:
+            return None, frozenset(), ""
+        found = self._external_lookup.get(origin)
+        if found is None:
+            found = (None, frozenset(), "")
+            parts = origin.split(".")
+            for i in range(len(parts), 0, -1):
+                entry = self._external_classes.get(".".join(parts[:i]))
+                if entry is not None:
+                    found = (entry[0], entry[1], ".".join(parts[i:]))
+                    break
+            self._external_lookup[origin] = found
+        return found
 
     def function_categories(self, func: FunctionInfo) -> frozenset[Category]:
         config = self.config
@@ -291,18 +409,18 @@ class Analyzer:
         if func.qualname in config.live_classes or in_packages(func.module, config.live_packages):
             cats.add(Category.LIVE)
         if func.qualname in config.local_classes or in_packages(func.module, config.local_packages):
-            cats.add(Category.MIRROR)
+            cats.add(Category.LOCAL)
         return frozenset(cats)
 
     def module_categories(self, module: str) -> frozenset[Category]:
+        """What importing a module inside a function reaches: a live or local package. Importing a module
+        of a jobs package runs no job (only calling one does), so it reaches nothing by itself."""
         config = self.config
         cats: set[Category] = set()
-        if in_packages(module, config.jobs_packages):
-            cats.add(Category.SYNC)
         if in_packages(module, config.live_packages):
             cats.add(Category.LIVE)
         if in_packages(module, config.local_packages):
-            cats.add(Category.MIRROR)
+            cats.add(Category.LOCAL)
         return frozenset(cats)
 
     def http_module(self, origin: str) -> str | None:
@@ -351,7 +469,12 @@ class Analyzer:
     def _instance_member(self, bound: str, attr: str) -> Types:
         project, external = self.mro(bound)
         if self.class_categories(bound):
-            # A port, or a live/local/sync class: every member is the boundary itself.
+            # A port, or a live/local/sync class: every member is the boundary itself, unless it is declared
+            # as another boundary (a unit of work's ``products: AbstractRepository``), whose type is then
+            # followed (what its methods return is known).
+            declared = self._declared_attribute(project, attr)
+            if declared and all(self._is_boundary(t) for t in declared):
+                return declared
             return (FuncRef(f"{bound}.{attr}", bound),)
         for cls in project:
             method = cls.methods.get(attr)
@@ -363,11 +486,37 @@ class Analyzer:
                 return (FuncRef(method.qualname, bound),)
             assigned = self.instance_attrs(cls.qualname).get(attr)
             if assigned:
-                return union(*(self.source_types(source, self.scope(method, cls.qualname))
-                               for method, source in assigned))
+                found = union(*(self.source_types(source, self.scope(method, cls.qualname))
+                                for method, source in assigned))
+                if cls.qualname != bound and any(isinstance(t, Unknown) for t in found):
+                    # Set in a base class from what a subclass passes it (super().__init__(db)): read the
+                    # base's method again with self an instance of the subclass.
+                    found = union(*(self.source_types(source, self.scope(method, bound))
+                                    for method, source in assigned))
+                return found
             if attr in cls.class_vars:
                 return self.class_var(cls, attr)
         return self._missing_member(bound, attr, external)
+
+    def _declared_attribute(self, project: tuple[ClassInfo, ...], attr: str) -> Types:
+        """The annotated type of a non-method attribute (class-level, or ``self.x: T`` in a method)."""
+        for cls in project:
+            if attr in cls.methods:
+                return ()
+            annotations = [annotation for annotation, _ in cls.class_vars.get(attr, ()) if annotation is not None]
+            annotations += [source.node for _, source in self.instance_attrs(cls.qualname).get(attr, ())
+                            if source.kind == "annotation"]
+            if annotations:
+                scope = self.module_scope(cls.module)
+                return union(*(self.annotation(a, scope) for a in annotations))  # type: ignore[arg-type]
+        return ()
+
+    def _is_boundary(self, t: object) -> bool:
+        if isinstance(t, Instance):
+            return bool(self.class_categories(t.cls))
+        if isinstance(t, Ext) and t.instance:
+            return self.http_module(t.origin) is not None or self.external_class(t.origin)[0] is not None
+        return False
 
     def class_member(self, qualname: str, attr: str) -> Types:
         """The type of ``Class.attr`` for project class ``qualname``."""
@@ -495,6 +644,35 @@ class Analyzer:
             self._module_scopes[module] = scope
         return scope
 
+    def local_function_ref(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: Scope
+                           ) -> LocalFunc:
+        """The value of a function or lambda defined in ``scope`` (a function's, or a module's)."""
+        owner = scope.func.qualname if scope.func is not None else scope.module.name
+        key = id(node)
+        self._local_nodes[key] = (node, owner)
+        self._local_owners.setdefault(owner, (scope.func, scope.module.name))
+        return LocalFunc(owner, scope.bound, key)
+
+    def local_function(self, ref: LocalFunc) -> FunctionInfo:
+        """A function or lambda defined inside another one, as a function of its own: its body is read in
+        the scope of the function that defines it (so it sees that function's names, ``self`` included)."""
+        cache_key = (ref.owner, ref.bound, ref.key)
+        found = self._local_functions.get(cache_key)
+        if found is not None:
+            return found
+        node, owner = self._local_nodes[ref.key]
+        owner_func, module = self._local_owners[owner]
+        name = "<lambda>" if isinstance(node, ast.Lambda) else node.name
+        qualname = f"{owner}.<locals>.{name}:{node.lineno}:{node.col_offset}"
+        decorators = () if isinstance(node, ast.Lambda) else tuple(decorator_name(d) for d in node.decorator_list)
+        found = FunctionInfo(qualname=qualname, name=name, module=module,
+                             class_qualname=owner_func.class_qualname if owner_func else None, node=node,
+                             decorators=decorators, label=f"{owner_func.display if owner_func else module}.{name}")
+        self._local_owners.setdefault(qualname, (owner_func, module))
+        self._local_scope_of[qualname] = owner_func
+        self._local_functions[cache_key] = found
+        return found
+
     def nodes(self, func: FunctionInfo) -> list[ast.AST]:
         """Every node of the function's body in pre-order (nested functions and lambdas included,
         nested class bodies not): read once, by the locals and by the edges."""
@@ -507,6 +685,10 @@ class Analyzer:
     def scope(self, func: FunctionInfo, bound: str | None) -> Scope:
         key = (func.qualname, bound)
         scope = self._scopes.get(key)
+        if scope is None and func.qualname in self._local_scope_of:
+            owner = self._local_scope_of[func.qualname]  # a nested function shares its definer's names
+            scope = self.scope(owner, bound) if owner is not None else self.module_scope(func.module)
+            self._scopes[key] = scope
         if scope is None:
             module = self.module_of(func.module)
             assert module is not None
@@ -554,7 +736,7 @@ class Analyzer:
         if kind == "types":
             return source.node  # type: ignore[return-value]
         if kind == "neutral":
-            return (Neutral(),)
+            return (self.local_function_ref(source.node, scope),)  # type: ignore[arg-type]
         if kind == "annotation":
             return self.annotation(source.node, self.module_scope(scope.module.name))  # type: ignore[arg-type]
         if kind == "param":
@@ -578,13 +760,44 @@ class Analyzer:
         if role == "cls":
             return (ClassRef(scope.bound),) if scope.bound else (Unknown(f"{arg.arg} has no class"),)
         if arg.annotation is None:
-            return (Unknown(f"{arg.arg} is an untyped parameter"),)
+            passed = self._argument_from_subclass(scope, arg.arg) if role == "param" else None
+            return passed or (Unknown(f"{arg.arg} is an untyped parameter"),)
         types = self.annotation(arg.annotation, self.module_scope(scope.module.name))
         if role == "vararg":
             return (builtin("tuple", types),)
         if role == "kwarg":
             return (builtin("dict", (builtin("str"),), types),)
         return types
+
+    def _argument_from_subclass(self, scope: Scope, name: str) -> Types | None:
+        """The type of untyped parameter ``name`` of a base class's method, when the method is called on a
+        subclass instance and the subclass's override passes it on: ``super().__init__(db)`` or
+        ``Base.__init__(self, db)`` in ``Sub.__init__(self, db: Session)``. None if nothing says."""
+        func, bound = scope.func, scope.bound
+        if func is None or bound is None or func.class_qualname is None or func.class_qualname == bound:
+            return None
+        params = [a.arg for a in func.node.args.posonlyargs + func.node.args.args]  # type: ignore[union-attr]
+        kwonly = {a.arg for a in func.node.args.kwonlyargs}  # type: ignore[union-attr]
+        if name not in params and name not in kwonly:
+            return None
+        for cls in self.mro(bound)[0]:
+            if cls.qualname == func.class_qualname:
+                break
+            override = cls.methods.get(func.name)
+            if override is None:
+                continue
+            caller = self.scope(override, bound)
+            for node in self.nodes(override):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == func.name):
+                    continue
+                if not any(isinstance(t, FuncRef) and t.func == func.qualname for t in self.eval(node.func, caller)):
+                    continue
+                explicit_self = not isinstance(node.func.value, ast.Call)  # Base.m(self, ...), not super().m(...)
+                value = _argument_for(node, params, name, explicit_self)
+                if value is not None:
+                    return self.eval(value, caller)
+        return None
 
     def _enter(self, t: object) -> Types:
         if isinstance(t, Instance):
@@ -720,7 +933,7 @@ class Analyzer:
         if isinstance(node, ast.IfExp):
             return union(self.eval(node.body, scope), self.eval(node.orelse, scope))
         if isinstance(node, ast.Lambda):
-            return (Neutral(),)
+            return (self.local_function_ref(node, scope),)
         if isinstance(node, ast.Await | ast.NamedExpr | ast.Starred):
             return self.eval(node.value, scope)
         if isinstance(node, ast.Subscript):
@@ -861,11 +1074,14 @@ class Analyzer:
             if isinstance(t, ClassRef):
                 groups.append((Instance(t.cls),))
             elif isinstance(t, FuncRef):
-                func = self.function_info(t.func)
+                func = self.function_info(t.func) or self._bound_member_function(t)
                 if func is None:
                     groups.append((Unknown(f"what {_short(t.func)}() returns"),))
                 else:
                     groups.append(self.returns(func, t.bound) or (Unknown(f"what {func.display}() returns"),))
+            elif isinstance(t, LocalFunc):
+                func = self.local_function(t)
+                groups.append(self.returns(func, t.bound) or (Unknown(f"what {func.display}() returns"),))
             elif isinstance(t, _Method):
                 groups.append(t.result)
             elif isinstance(t, Ext):
@@ -878,8 +1094,19 @@ class Analyzer:
             elif isinstance(t, Unknown):
                 groups.append((t,))
             else:
-                groups.append((Unknown("what a local function returns"),))
+                groups.append((Unknown("what a local class or value returns"),))
         return union(*groups)
+
+    def _bound_member_function(self, t: FuncRef) -> FunctionInfo | None:
+        """The method a port-style reference ``Class.attr`` (the class holding it or a subclass) names,
+        found through the class's MRO: a port's method may be declared on a base Protocol, and its
+        return annotation is what the caller gets."""
+        if t.bound is None or not t.func.startswith(t.bound + "."):
+            return None
+        attr = t.func[len(t.bound) + 1:]
+        if "." in attr:
+            return None
+        return self._find_method(t.bound, attr)
 
     def _special_call(self, node: ast.Call, scope: Scope) -> Types | None:
         func = node.func
@@ -920,6 +1147,12 @@ class Analyzer:
         func_types = self.eval(func, scope)
         if any(isinstance(t, Ext) and t.origin == "importlib.import_module" for t in func_types):
             return self._import_module_result(node, scope)
+        if node.args and any(isinstance(t, Ext) and not t.instance and t.origin == "functools.partial"
+                             for t in func_types):
+            # partial(f, ...) calls f when called: the value is f itself, followed like f.
+            wrapped = self.eval(node.args[0], scope)
+            return tuple(t if not isinstance(t, Unknown) else Ext("functools.partial", instance=True)
+                         for t in wrapped)
         if any(isinstance(t, Ext) and t.origin in ("typing.cast", "typing_extensions.cast") for t in func_types) \
                 and node.args:
             return self.annotation(node.args[0], scope)
@@ -944,11 +1177,21 @@ class Analyzer:
         self._returns_in_progress.add(key)
         try:
             scope = self.scope(func, bound)
-            if func.node.returns is not None:
-                result = self.annotation(func.node.returns, self.module_scope(func.module))
+            node = func.node
+            if isinstance(node, ast.Lambda):
+                result = self.eval(node.body, scope)
+            elif node.returns is not None:
+                result = self.annotation(node.returns, self.module_scope(func.module))
             else:
-                values = [n.value for n in _own_returns(func.node) if n.value is not None]
-                result = union(*(self.eval(v, scope) for v in values)) if values else (NONE,)
+                values = [n.value for n in _own_returns(node) if n.value is not None]
+                if values:
+                    result = union(*(self.eval(v, scope) for v in values))
+                elif _is_abstract_body(func):
+                    # An abstract method or a stub without a return annotation: what the implementation
+                    # returns is unknown (calls on it are unresolved, not dropped as calls on None).
+                    result = (Unknown(f"{func.display}() has no return annotation"),)
+                else:
+                    result = (NONE,)
         finally:
             self._returns_in_progress.discard(key)
         self._returns[key] = result
@@ -1000,13 +1243,14 @@ class Analyzer:
 
     # Operations -------------------------------------------------------------------------------------------
 
-    def operation_reach(self, op: FunctionInfo, bound: str) -> OperationReach:
+    def operation_reach(self, op: FunctionInfo, bound: str | None) -> OperationReach:
         """Everything the operation reaches, each with the shortest chain of calls (breadth first)."""
         start = (op.qualname, bound)
         parents: dict[tuple[str, str | None], tuple[tuple[str, str | None], int] | None] = {start: None}
         infos: dict[tuple[str, str | None], FunctionInfo] = {start: op}
         queue: deque[tuple[str, str | None]] = deque([start])
         reaches: dict[tuple[Category, str], Reach] = {}
+        imported_modules: set[tuple[Category, str]] = set()
         unresolved: dict[tuple[str, str], UnresolvedCall] = {}
         while queue:
             key = queue.popleft()
@@ -1023,6 +1267,8 @@ class Analyzer:
                     if reach_key not in reaches:
                         chain = (*self._chain(key, edge.line, parents, infos), edge.final)
                         reaches[reach_key] = Reach(edge.category, edge.target, edge.display, chain)
+                        if edge.module:
+                            imported_modules.add(reach_key)
                         if edge.category is Category.UNDECLARED_PORT:
                             self.reached_ports.setdefault(edge.target, self.class_hop(edge.target))
                 else:
@@ -1030,6 +1276,10 @@ class Analyzer:
                     if unresolved_key not in unresolved:
                         chain = self._chain(key, edge.line, parents, infos)
                         unresolved[unresolved_key] = UnresolvedCall(func.qualname, edge.text, edge.reason, chain)
+        # One root cause, one reach: importing a live module and calling into it is the call.
+        for category, module in imported_modules:
+            if any(c is category and target.startswith(module + ".") for c, target in reaches):
+                del reaches[(category, module)]
         return OperationReach(tuple(reaches.values()), tuple(unresolved.values()))
 
     def _chain(self, key, line, parents, infos) -> tuple[Hop, ...]:
@@ -1112,7 +1362,7 @@ class _EdgeFinder:
             return True
         if self.a.index.in_project(module) and self.a.index.has_module(module):
             for category in sorted(self.a.module_categories(module)):
-                self.reach(node, category, module, self.a.describe(category, "module", module), final)
+                self.reach(node, category, module, self.a.describe(category, "module", module), final, module=True)
             return True
         return False
 
@@ -1171,12 +1421,29 @@ class _EdgeFinder:
             else:
                 self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, t.cls))  # type: ignore[attr-defined]
         elif isinstance(t, Ext):
+            if reference:
+                return
             http = a.http_module(t.origin)
-            if http is not None and not reference:
+            if http is not None:
                 self.reach(node, Category.LIVE, http, f"HTTP/SDK module {http}", Hop(str(text)))
+                return
+            configured, cats, member = a.external_class(t.origin)
+            if configured is not None:
+                hop = Hop(f"{_short(configured)}.{member.split('.')[0]}" if member else _short(configured))
+                for category in sorted(cats):
+                    self.reach(node, category, configured, a.describe(category, "class", _short(configured)), hop)
+                return
+            opaque = _OPAQUE_CALLABLES.get(t.origin) if t.instance else None
+            if opaque is not None:
+                self.unresolved(node, text, opaque)
         elif isinstance(t, CallableT):
             if not reference:
                 self.unresolved(node, text, "it is a Callable-typed value")
+        elif isinstance(t, LocalFunc):
+            if t.owner == self.func.qualname and t.bound == self.bound:
+                return  # defined in this very function: its body is read as part of it
+            func = a.local_function(t)
+            self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), func, t.bound))  # type: ignore[attr-defined]
         elif isinstance(t, Unknown):
             if not reference:
                 self.unresolved(node, text, t.reason)
@@ -1199,6 +1466,12 @@ class _EdgeFinder:
                     bound = None if method.is_staticmethod else base.cls
                     self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, bound))
             elif isinstance(base, ModuleRef | ClassRef):
+                if isinstance(base, ClassRef) and a.class_categories(base.cls):
+                    # Class.method passed on may be called; Class.CONSTANT (an enum member, a setting) is data.
+                    method = a._find_method(base.cls, node.attr)
+                    if method is not None and not method.is_property:
+                        self.reach_class(node, base.cls, a.member_hop(base.cls, node.attr))
+                    continue
                 for t in a.attribute(base, node.attr):
                     if isinstance(t, FuncRef):
                         self.on_callee(node, t, ast.unparse(node), reference=True)
@@ -1218,8 +1491,10 @@ class _EdgeFinder:
         for category in sorted(a.class_categories(cls)):
             self.reach(node, category, cls, a.describe(category, kind, _short(cls)), final)
 
-    def reach(self, node: ast.AST, category: Category, target: str, display: str, final: Hop) -> None:
-        self.edges.append(ReachEdge(node.lineno, node.col_offset, _end(node), category, target, display, final))  # type: ignore[attr-defined]
+    def reach(self, node: ast.AST, category: Category, target: str, display: str, final: Hop, *,
+              module: bool = False) -> None:
+        self.edges.append(ReachEdge(node.lineno, node.col_offset, _end(node), category, target, display, final,  # type: ignore[attr-defined]
+                                    module))
 
     def unresolved(self, node: ast.AST, text: str | _CallText, reason: str) -> None:
         self.edges.append(UnresolvedEdge(node.lineno, node.col_offset, _end(node), str(text), reason))  # type: ignore[attr-defined]
@@ -1291,10 +1566,12 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
             for bound_name, binding in import_bindings(child, scope.module.name, scope.module.is_package):
                 if bound_name != "*":
                     scope.add(bound_name, _Source("binding", binding))
-        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            scope.add(child.name, _Source("neutral", None))
-            if not isinstance(child, ast.ClassDef):
-                _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            scope.add(child.name, _Source("neutral", child))
+            _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
+        elif isinstance(child, ast.ClassDef):
+            # Its methods' bodies are not read: calls through it cannot be followed.
+            scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a class defined inside a function"),)))
         elif isinstance(child, ast.Lambda):
             if id(child) not in typed_lambdas:
                 _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
@@ -1350,12 +1627,41 @@ def _bind_target(scope: Scope, target: ast.expr, kind: str, value: ast.expr, pat
                 _bind_target(scope, element, kind, value, (*path, i))
 
 
-def _walk_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+def _argument_for(call: ast.Call, params: list[str], name: str, explicit_self: bool) -> ast.expr | None:
+    """The expression a call passes for parameter ``name`` (``params`` counts ``self`` first)."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    if name not in params:
+        return None
+    position = params.index(name) - (0 if explicit_self else 1)
+    args = call.args
+    if position < 0 or any(isinstance(a, ast.Starred) for a in args[: position + 1]) or position >= len(args):
+        return None
+    return args[position]
+
+
+def _is_abstract_body(func: FunctionInfo) -> bool:
+    """An abstract method, or a body that only documents and raises/ends (``...``, ``pass``, ``raise``)."""
+    if "abstractmethod" in func.decorators:
+        return True
+    body = func.node.body
+    if not isinstance(body, list):
+        return False
+    statements = [stmt for stmt in body
+                  if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                          and isinstance(stmt.value.value, str))]
+    return bool(statements) and all(
+        isinstance(stmt, ast.Pass | ast.Raise) or (isinstance(stmt, ast.Expr) and _is_ellipsis(stmt.value))
+        for stmt in statements)
+
+
+def _walk_body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
     """Every node in the function's body, each before its children (nested functions and lambdas
     included, the bodies of nested classes not; expression contexts left out). Siblings come in no
     particular order: edges are sorted by position afterwards."""
     result: list[ast.AST] = []
-    stack: list[ast.AST] = list(node.body)
+    stack: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
     append, push = result.append, stack.append
     node_type, context, class_def = ast.AST, ast.expr_context, ast.ClassDef
     while stack:

@@ -1,15 +1,20 @@
-"""``audit``: the data-flow pattern map and its findings, from the command line.
+"""``archguard audit``: the data-flow pattern map and its findings, from the command line.
 
-    python -m archguard.dataflow audit [--format text|json|sarif|markdown] [--output FILE] [--check]
-                                       [--baseline FILE] [--update-baseline] [--config FILE]
-                                       [--root DIR] [--strict] [--jobs N]
+    archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check]
+                    [--baseline FILE] [--update-baseline] [--config FILE]
+                    [--root DIR] [--strict] [--jobs N]
 
-- ``--config FILE``: a TOML file (``[dataflow]`` table, or ``[tool.archguard.dataflow]`` in a
-  pyproject.toml) or an import-linter INI file (its ``type = data_flow`` contract). Without it, the
-  ``data_flow`` contract of ``<root>/.importlinter`` is used if there is one, else the defaults
-  (Runway's layout).
+(also ``python -m archguard.dataflow audit ...``).
+
+- ``--root DIR``: the repository root (default: the current directory). Report paths are relative to
+  it; the root packages are looked for in it and in ``DIR/src``.
+- ``--config FILE``: an import-linter INI file (its ``type = data_flow`` contract) or a TOML file
+  (``[dataflow]``, ``[tool.archguard.dataflow]``, or a ``data_flow`` contract under
+  ``[tool.importlinter]``). Without it, the first of ``.importlinter``, ``setup.cfg`` and
+  ``pyproject.toml`` in the root that holds one is used; with none, the audit stops with exit status 2
+  (it never checks a default layout against a codebase it does not describe).
 - ``--output FILE`` writes the rendering there instead of stdout; with ``--check`` it writes nothing
-  and fails if FILE differs from what it would write (``docs/architecture/PATTERN_MAP.md`` in CI).
+  and fails if FILE differs from what it would write (a committed ``PATTERN_MAP.md`` in CI).
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 
@@ -28,62 +33,74 @@ from pathlib import Path
 
 from archguard.dataflow import baseline as baseline_file
 from archguard.dataflow.checker import check
-from archguard.dataflow.config import ConfigError, DataFlowConfig, from_importlinter, load_toml
+from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
-from archguard.dataflow.report import FORMATS, REGENERATE_COMMAND, render
+from archguard.dataflow.report import FORMATS, regenerate_command, render
+
+AUDIT_HELP = "report each domain operation's declared and observed data-flow pattern, and the findings"
+AUDIT_DESCRIPTION = (
+    "The data-flow pattern map: each operation of the domain's service modules, the pattern it declares "
+    "(local_read, local_write, live), what the source shows it reaching (local, live, sync) and the "
+    "verdict; exit 1 when a finding fails, 2 on a configuration error."
+)
 
 
-def build_parser(prog: str = "python -m archguard.dataflow") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Data-flow pattern rules of the domain operations.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    audit = commands.add_parser("audit", help="report each domain operation's declared and observed pattern")
-    audit.add_argument("--format", choices=FORMATS, default="text")
+def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    audit.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     audit.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     audit.add_argument("--check", action="store_true",
                        help="with --output: write nothing, fail if the file is not what would be written")
     audit.add_argument("--baseline", type=Path, help="JSON baseline of known findings")
     audit.add_argument("--update-baseline", action="store_true", help="rewrite --baseline with the current findings")
-    audit.add_argument("--config", type=Path, help="TOML or import-linter INI configuration")
-    audit.add_argument("--root", type=Path, default=Path("."), help="directory holding the root packages")
+    audit.add_argument("--config", type=Path,
+                       help="import-linter INI or TOML configuration (default: the data_flow contract of "
+                            ".importlinter, setup.cfg or pyproject.toml in the root)")
+    audit.add_argument("--root", type=Path, default=Path("."),
+                       help="the repository root: report paths are relative to it (default: .)")
     audit.add_argument("--strict", action="store_true", default=None,
                        help="unresolved calls fail too (overrides the configuration)")
     audit.add_argument("--jobs", type=int, help="worker processes (0: automatic, 1: none)")
+    return audit
+
+
+def build_parser(prog: str = "python -m archguard.dataflow") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Data-flow pattern rules of the domain operations.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_audit_arguments(commands.add_parser("audit", help=AUDIT_HELP, description=AUDIT_DESCRIPTION))
     return parser
 
 
 def load_config(config_path: Path | None, root: Path) -> DataFlowConfig:
+    """The configuration ``audit`` runs with (``ConfigError`` when there is none)."""
     if config_path is not None:
-        if config_path.suffix == ".toml":
-            return load_toml(config_path, root=root)
-        config = from_importlinter(config_path, root=root)
-        if config is None:
-            raise ConfigError(f"{config_path} has no contract of type data_flow")
-        return config
-    default_ini = root / ".importlinter"
-    if default_ini.is_file():
-        config = from_importlinter(default_ini, root=root)
-        if config is not None:
-            return config
-    return DataFlowConfig(root=root)
+        return load(config_path, root=root)
+    return discover(root)[0]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m archguard.dataflow") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
+    return run_audit(args, parser)
+
+
+def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.check and args.output is None:
         parser.error("--check needs --output")
     if args.update_baseline and args.baseline is None:
         parser.error("--update-baseline needs --baseline")
+    if not args.root.is_dir():
+        print(f"configuration error: --root {args.root} is not a directory", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config, args.root)
+        if args.strict is not None:
+            config = config.with_(strict=True)
+        if args.jobs is not None:
+            config = config.with_(jobs=max(0, args.jobs))
+        report = check(config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.strict is not None:
-        config = config.with_(strict=True)
-    if args.jobs is not None:
-        config = config.with_(jobs=max(0, args.jobs))
-    report = check(config)
     status = 0 if report.ok else 1
 
     if args.baseline is not None:
@@ -103,11 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(comparison.summary(args.baseline), file=sys.stderr)
             status = 0 if comparison.ok else 1
 
-    text = render(report, args.format)
+    output = args.output.as_posix() if args.output is not None else None
+    text = render(report, args.format, output=output)
     if args.output is None:
         sys.stdout.write(text)
     elif args.check:
-        message = check_file(args.output, text)
+        message = check_file(args.output, text, regenerate_command(output))
         if message:
             print(message, file=sys.stderr)
             return 1
@@ -121,14 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def check_file(path: Path, expected: str) -> str | None:
+def check_file(path: Path, expected: str, command: str | None = None) -> str | None:
     """None if ``path`` holds ``expected``, else a message with a diff and the command to regenerate."""
     actual = path.read_text(encoding="utf-8") if path.is_file() else ""
     if actual == expected:
         return None
     diff = "".join(difflib.unified_diff(actual.splitlines(keepends=True), expected.splitlines(keepends=True),
                                         fromfile=f"{path} (committed)", tofile=f"{path} (from the source)"))
-    return f"{path} is out of date. Regenerate it with:\n\n    {REGENERATE_COMMAND}\n\n{diff}"
+    command = command or regenerate_command(path.as_posix())
+    return f"{path} is out of date. Regenerate it with:\n\n    {command}\n\n{diff}"
 
 
 def _failing_summary(report: Report) -> str:

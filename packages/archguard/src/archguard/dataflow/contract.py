@@ -9,27 +9,30 @@ Register it in ``.importlinter`` and give it a section::
     [importlinter:contract:data-flow]
     name = Domain operations follow their declared data-flow pattern
     type = data_flow
-    domain_packages = domains
-    port_modules = infra.interfaces.ports
-    live_packages = infra.qbo
+    domain_packages = shop.domain
+    port_modules = shop.ports
+    live_packages = shop.adapters.payments
     ...
 
 Every option of ``archguard.dataflow.config.DataFlowConfig`` is an option here (lists one per line,
 booleans ``true``/``false``; ``expected`` lines read ``module.Class.method = local_read``), plus:
 
 - ``config_file``: a TOML file read first (the other options override it);
-- ``baseline``: a baseline JSON file (``python -m archguard.dataflow audit --baseline FILE
-  --update-baseline`` writes it): the contract then breaks only on findings not in it, and on entries
+- ``baseline``: a baseline JSON file (``archguard audit --baseline FILE --update-baseline`` writes
+  it): the contract then breaks only on findings not in it, and on entries
   of it that no longer match a finding.
 
-The contract reads the source of the modules in the grimp graph (it imports none of them). It breaks
-on every violation, and on unresolved calls when ``strict = true``; otherwise unresolved calls are
-shown as warnings.
+The contract reads the source of the modules in the grimp graph (it imports none of them), with
+paths relative to the directory lint-imports runs in (the repository root), as ``archguard audit``
+shows them. It breaks on every violation, and on unresolved calls when ``strict = true``; otherwise
+unresolved calls are shown as warnings. A configuration naming a package, module or class that does
+not exist stops the run with an error naming it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +49,13 @@ from archguard.dataflow.model import Finding, Kind, Report
 
 _LIST = "list"
 _BOOL = "bool"
+_STR = "str"
+_INT = "int"
+# Every option of DataFlowConfig is an option of the contract (a test checks the fields below match).
 _OPTIONS: dict[str, str] = {
-    "root_packages": _LIST, "domain_packages": _LIST, "service_modules": _LIST, "service_classes": _LIST,
-    "infra_packages": _LIST, "port_modules": _LIST, "live_packages": _LIST, "local_packages": _LIST,
-    "jobs_packages": _LIST, "http_modules": _LIST, "exclude_modules": _LIST, "local_read_markers": _LIST,
-    "live_markers": _LIST, "local_port_markers": _LIST, "live_port_markers": _LIST, "sync_job_markers": _LIST,
-    "live_classes": _LIST, "local_classes": _LIST, "sync_classes": _LIST, "expected": _LIST,
-    "require_declarations": _BOOL, "strict": _BOOL, "jobs": "int",
+    f.name: (_BOOL if f.name in ("require_declarations", "strict") else _INT if f.name == "jobs"
+             else _STR if f.name.endswith("_label") else _LIST)
+    for f in dataclass_fields(DataFlowConfig) if f.name != "root"
 }
 
 
@@ -61,10 +64,12 @@ class DataFlowContract(Contract):
 
     type_name = "data_flow"
 
+    source_roots = fields.ListField(subfield=fields.StringField(), required=False)
     root_packages = fields.ListField(subfield=fields.StringField(), required=False)
     domain_packages = fields.ListField(subfield=fields.StringField(), required=False)
     service_modules = fields.ListField(subfield=fields.StringField(), required=False)
     service_classes = fields.ListField(subfield=fields.StringField(), required=False)
+    base_classes = fields.ListField(subfield=fields.StringField(), required=False)
     infra_packages = fields.ListField(subfield=fields.StringField(), required=False)
     port_modules = fields.ListField(subfield=fields.StringField(), required=False)
     live_packages = fields.ListField(subfield=fields.StringField(), required=False)
@@ -73,6 +78,7 @@ class DataFlowContract(Contract):
     http_modules = fields.ListField(subfield=fields.StringField(), required=False)
     exclude_modules = fields.ListField(subfield=fields.StringField(), required=False)
     local_read_markers = fields.ListField(subfield=fields.StringField(), required=False)
+    local_write_markers = fields.ListField(subfield=fields.StringField(), required=False)
     live_markers = fields.ListField(subfield=fields.StringField(), required=False)
     local_port_markers = fields.ListField(subfield=fields.StringField(), required=False)
     live_port_markers = fields.ListField(subfield=fields.StringField(), required=False)
@@ -84,6 +90,9 @@ class DataFlowContract(Contract):
     require_declarations = fields.BooleanField(required=False)
     strict = fields.BooleanField(required=False)
     jobs = fields.IntegerField(required=False, minimum=0)
+    local_label = fields.StringField(required=False)
+    live_label = fields.StringField(required=False)
+    sync_label = fields.StringField(required=False)
     config_file = fields.StringField(required=False)
     baseline = fields.StringField(required=False)
     broken_contract_guidance = fields.TextField(required=False)
@@ -108,7 +117,8 @@ class DataFlowContract(Contract):
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
         config = self._config()
         roots = config.root_packages or tuple(self.session_options.get("root_packages") or config.packages_to_read)
-        config = config.with_(root_packages=tuple(r for r in roots if _package_dir(r) is not None))
+        config = config.with_(root_packages=tuple(roots))
+        # Where lint-imports found the packages (on sys.path), so paths agree with what it checked.
         package_dirs = {root: path for root in config.root_packages if (path := _package_dir(root)) is not None}
         report = check(config, modules=graph.modules, package_dirs=package_dirs)
         output.verbose_print(verbose, f"Read the source of {report.modules_read} modules for "

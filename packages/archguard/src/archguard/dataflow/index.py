@@ -36,8 +36,10 @@ class FunctionInfo:
     name: str
     module: str
     class_qualname: str | None
-    node: ast.FunctionDef | ast.AsyncFunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
     decorators: tuple[str, ...]
+    #: For a function or lambda defined inside another one: how a hop names it (``Class.method.<lambda>``).
+    label: str | None = None
 
     @property
     def lineno(self) -> int:
@@ -46,6 +48,8 @@ class FunctionInfo:
     @property
     def display(self) -> str:
         """``Class.method`` or ``function``: how a hop names it (the path tells the module)."""
+        if self.label:
+            return self.label
         if self.class_qualname:
             return f"{self.class_qualname.rsplit('.', 1)[1]}.{self.name}"
         return self.name
@@ -108,13 +112,27 @@ def decorator_name(node: ast.expr) -> str:
 
 
 class ProjectIndex:
-    """The modules of the root packages under ``root``, parsed on demand."""
+    """The modules of the root packages, parsed on demand.
+
+    Root packages are looked for in ``source_dirs`` (the repository root and ``src`` by default), unless
+    ``package_dirs`` says where they are. Any other top-level package or module found in a source
+    directory is project code too: it is discovered (and read) the first time an operation reaches it,
+    so a helper in a package nobody configured is followed rather than taken for a library.
+    """
 
     def __init__(self, root: Path, packages: Iterable[str], *, modules: Iterable[str] | None = None,
-                 package_dirs: dict[str, Path] | None = None, exclude: Iterable[str] = ()) -> None:
+                 package_dirs: dict[str, Path] | None = None, exclude: Iterable[str] = (),
+                 source_dirs: Iterable[Path] = ()) -> None:
         self.root = root.resolve()
         self.packages = tuple(packages)
-        self._package_dirs = {pkg: (package_dirs or {}).get(pkg, self.root / pkg) for pkg in self.packages}
+        self._source_dirs = tuple(source_dirs) or (self.root,)
+        given = package_dirs or {}
+        self._package_dirs: dict[str, Path] = {}
+        for pkg in self.packages:
+            found = given.get(pkg) or self._find_top_level(pkg)
+            if found is not None:  # a root package that does not exist is reported by the checker
+                self._package_dirs[pkg] = found
+        self._absent_tops: set[str] = set()
         self._paths: dict[str, Path] = {}
         self._parsed: dict[str, ModuleInfo | None] = {}
         self._exclude = tuple(exclude)
@@ -126,11 +144,25 @@ class ProjectIndex:
                 path = self._locate(name)
                 if path is not None:
                     self._paths[name] = path
+        self._apply_exclude()
+
+    def _apply_exclude(self) -> None:
         if self._exclude:
             from archguard.dataflow.names import expression_matches
 
             for name in [n for n in self._paths if any(expression_matches(n, e) for e in self._exclude)]:
                 del self._paths[name]
+
+    def _find_top_level(self, name: str) -> Path | None:
+        """Where a top-level package (a directory with ``__init__.py``) or module lives in the source
+        directories, as the path the package would be at (``src/app``; ``app`` for ``app.py``)."""
+        if not name.isidentifier():
+            return None
+        for directory in self._source_dirs:
+            candidate = directory / name
+            if (candidate / "__init__.py").is_file() or candidate.with_suffix(".py").is_file():
+                return candidate
+        return None
 
     # Modules -------------------------------------------------------------------------------------
 
@@ -139,11 +171,29 @@ class ProjectIndex:
         return sorted(self._paths)
 
     def has_module(self, name: str) -> bool:
+        if name not in self._paths:
+            self.in_project(name)  # a top-level package found only now
         return name in self._paths
 
     def in_project(self, dotted: str) -> bool:
-        """Whether a dotted name lies inside one of the root packages."""
-        return dotted.split(".")[0] in self._package_dirs
+        """Whether a dotted name lies inside one of the root packages, or inside another top-level
+        package of the source directories (discovered now, the first time it is asked about)."""
+        top = dotted.split(".")[0]
+        if top in self._package_dirs:
+            return True
+        if top in self._absent_tops:
+            return False
+        directory = self._find_top_level(top)
+        if directory is None:
+            self._absent_tops.add(top)
+            return False
+        self._package_dirs[top] = directory
+        self._discover(top, directory)
+        self._apply_exclude()
+        return True
+
+    def package_dir(self, top: str) -> Path | None:
+        return self._package_dirs.get(top) if self.in_project(top) else None
 
     def module(self, name: str) -> ModuleInfo | None:
         if name in self._parsed:
@@ -154,6 +204,16 @@ class ProjectIndex:
             info = self._parse(name, path)
         self._parsed[name] = info
         return info
+
+    def source_text(self, name: str) -> str | None:
+        """A module's source as text (not parsed), or None if it has none that can be read."""
+        path = self._paths.get(name)
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
 
     @property
     def parsed_count(self) -> int:
@@ -194,7 +254,7 @@ class ProjectIndex:
         target = base.joinpath(*rest)
         if (target / "__init__.py").is_file():
             return target / "__init__.py"
-        if rest and target.with_name(f"{target.name}.py").is_file():
+        if target.with_name(f"{target.name}.py").is_file():
             return target.with_name(f"{target.name}.py")
         return None
 

@@ -27,8 +27,8 @@ class Kind(enum.StrEnum):
 class Category(enum.StrEnum):
     """What an operation reaches."""
 
-    MIRROR = "mirror"
-    LIVE = "live API"
+    LOCAL = "local"
+    LIVE = "live"
     SYNC = "sync"
     UNDECLARED_PORT = "undeclared port"
 
@@ -44,27 +44,35 @@ class Rule:
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (
-        Rule("local-read-reaches-live", "LocalReadReachesLive", Kind.VIOLATION,
-             "A local_read operation reaches no live port, live class or HTTP/SDK module, directly or "
-             "through any chain of calls."),
+        Rule("local-reaches-live", "LocalReachesLive", Kind.VIOLATION,
+             "A local operation (local_read or local_write) reaches no live port, live class or HTTP/SDK "
+             "module, directly or through any chain of calls."),
         Rule("live-reaches-no-live-port", "LiveReachesNoLivePort", Kind.VIOLATION,
              "A live operation reaches at least one live port (otherwise it is mis-declared)."),
         Rule("domain-reaches-sync", "DomainReachesSync", Kind.VIOLATION,
-             "No domain operation reaches a background sync job (Pattern 3 runs only from infra jobs)."),
+             "No domain operation calls or instantiates a background sync job, or a function of a jobs "
+             "package (Pattern 3 runs only from the jobs packages)."),
+        Rule("sync-or-live-code-in-domain", "SyncOrLiveCodeInDomain", Kind.VIOLATION,
+             "No class or function of the domain packages is itself live or sync code (marked or "
+             "configured so): it belongs in the infrastructure, behind a port or in a jobs package. One "
+             "finding per class, not one per method."),
         Rule("undeclared-operation", "UndeclaredOperation", Kind.VIOLATION,
-             "Every public domain operation is declared local_read or live, in the code or in the "
+             "Every public domain operation (a public method of a service class, or a public function of "
+             "a service module) is declared local_read, local_write or live, in the code or in the "
              "configuration."),
         Rule("undeclared-port", "UndeclaredPort", Kind.VIOLATION,
              "Every port (a Protocol in the port modules, or one an operation reaches in infra) is "
              "declared local_port or live_port."),
         Rule("invalid-declaration", "InvalidDeclaration", Kind.VIOLATION,
-             "An operation has one pattern, local_read or live, and the code and the configuration agree "
-             "on it; a domain operation is never a sync job."),
+             "An operation has one pattern, local_read, local_write or live, and the code and the "
+             "configuration agree on it."),
         Rule("unknown-expectation", "UnknownExpectation", Kind.VIOLATION,
-             "Every operation named in the configured expectations exists."),
+             "Every operation named in the configured expectations exists; the finding says why a name "
+             "matches none."),
         Rule("unresolved-call", "UnresolvedCall", Kind.UNRESOLVED,
-             "Every call inside an operation's reach is on an object whose type the checker can resolve "
-             "(annotate the parameter or attribute)."),
+             "Every call inside an operation's reach is one the checker can follow: on an object whose "
+             "type it can resolve (annotate the parameter or attribute), not through a Callable, a "
+             "functools.partial, getattr with a computed name, or a dynamic import."),
     )
 }
 
@@ -86,8 +94,8 @@ class Hop:
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
-    subject: str  # the operation (module.Class.method) or, for undeclared-port, the port class
-    declared: str  # the subject's declared pattern as shown in brackets: local_read, live, undeclared, port
+    subject: str  # the operation (module.Class.method or module.function), a port class, a domain class
+    declared: str  # shown in brackets: local_read, local_write, live, undeclared, port, class, function
     message: str  # "reaches live port QboGateway"
     target: str = ""  # what was reached, qualified (part of the fingerprint)
     chain: tuple[Hop, ...] = ()
@@ -126,28 +134,42 @@ class Reach:
 
 
 @dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """How reports name what an operation reaches (from the configuration: ``local_label`` ...)."""
+
+    local: str = "local"
+    live: str = "live"
+    sync: str = "sync"
+
+    def name(self, category: Category) -> str:
+        return {Category.LOCAL: self.local, Category.LIVE: self.live, Category.SYNC: self.sync}.get(
+            category, str(category))
+
+    def observed(self, categories: set[Category] | frozenset[Category], unresolved: bool) -> str:
+        """``local``, ``live``, ``sync`` (in these words of the vocabulary, joined with `` + ``), plus
+        ``unresolved``, or ``nothing``."""
+        parts = [self.name(c) for c in Category if c in categories]
+        if unresolved:
+            parts.append("unresolved")
+        return " + ".join(parts) if parts else "nothing"
+
+
+@dataclass(frozen=True, slots=True)
 class OperationResult:
-    name: str  # module.Class.method
+    name: str  # module.Class.method or module.function
     path: str
     line: int
-    declared: str | None  # local_read | live | None
+    declared: str | None  # local_read | local_write | live | None
     declared_by: str | None  # "code" | "config" | None
     reaches: tuple[Reach, ...]
     unresolved: int  # unresolved calls in its reach
     findings: tuple[Finding, ...] = ()
+    observed: str = "nothing"  # what it reaches, in the configured vocabulary (``Vocabulary.observed``)
 
     @property
     def categories(self) -> tuple[Category, ...]:
         present = {reach.category for reach in self.reaches}
         return tuple(c for c in Category if c in present)
-
-    @property
-    def observed(self) -> str:
-        """What it reaches: ``mirror``, ``live API``, ``sync`` (joined with `` + ``) or ``nothing``."""
-        parts = [str(c) for c in self.categories]
-        if self.unresolved:
-            parts.append("unresolved")
-        return " + ".join(parts) if parts else "nothing"
 
     @property
     def verdict(self) -> str:
@@ -168,6 +190,9 @@ class Report:
     strict: bool = False
     modules_read: int = 0
     notes: tuple[str, ...] = field(default=())
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    #: The directory report paths are relative to (the repository root), absolute.
+    root: str = ""
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the check: every violation, and unresolved calls in strict mode."""

@@ -1,17 +1,18 @@
 """pytest plugin: ``--dataflow-strict`` runs the whole session under the data-flow runtime guard.
 
-With the option set, for the whole session:
+Installed with archguard (a ``pytest11`` entry point), so every pytest run in an environment holding
+archguard has the option; nothing changes until it is given. With the option set, for the whole session:
 
-- the guard mode of the project's pattern markers is ``"raise"``: a live adapter called while a
-  ``@local_read`` operation runs raises ``LiveCallInLocalRead`` (``infra.interfaces.patterns`` by
-  default; the ini option ``dataflow_patterns_module`` names another module with ``set_guard_mode``);
+- the guard mode of the pattern markers (``archguard.patterns``) is ``"raise"``: a live adapter that
+  calls ``guard_live_call`` while a local operation (``@local_read``/``@local_write``) runs raises
+  ``LiveCallInLocalRead``. The ini option ``dataflow_patterns_module`` names another module with a
+  ``set_guard_mode`` function, for a project with markers of its own;
 - the network is blocked through an audit hook (``archguard.dataflow.network``): any ``socket.connect``
-  or ``getaddrinfo`` raises ``NetworkBlocked``, except to loopback addresses a fixture registers at
-  run time with ``allow_address(host, port)`` (an in-process sandbox server, a local database).
+  or ``getaddrinfo`` raises ``NetworkBlocked``, except to loopback servers this process binds itself
+  (an in-process test server), to the ``dataflow_allow`` ini addresses (a test database), and to
+  loopback addresses a fixture registers at run time with ``allow_address(host, port)``.
 
-Register it with ``pytest_plugins = ["archguard.dataflow.pytest_plugin"]`` in the root conftest, or
-``-p archguard.dataflow.pytest_plugin``. The patterns module is imported by name only when the option
-is given, so archguard itself imports nothing from the project.
+archguard itself imports nothing from the project under test.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from archguard.dataflow.network import NetworkBlocked, allow_address, disallow_a
 
 __all__ = ["NetworkBlocked", "allow_address", "disallow_address"]
 
-DEFAULT_PATTERNS_MODULE = "infra.interfaces.patterns"
+DEFAULT_PATTERNS_MODULE = "archguard.patterns"
 _STATE = pytest.StashKey[tuple[object, str]]()
 
 
@@ -36,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="guard mode 'raise' for the whole session, and no network except allow-listed loopback addresses",
     )
     parser.addini("dataflow_patterns_module", default=DEFAULT_PATTERNS_MODULE,
-                  help="module holding set_guard_mode (default infra.interfaces.patterns)")
+                  help="module holding set_guard_mode (default archguard.patterns)")
     parser.addini("dataflow_allow", type="linelist", default=[],
                   help="loopback host:port addresses that stay reachable in strict mode (a test database)")
 

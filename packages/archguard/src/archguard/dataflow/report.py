@@ -1,28 +1,41 @@
 """The pattern map and the findings, rendered as text, JSON, SARIF 2.1.0 or Markdown.
 
-Every renderer is deterministic (no times, no absolute paths), so the Markdown can be committed as
-``docs/architecture/PATTERN_MAP.md`` and checked for being up to date.
+Every path is relative to the repository root (the audit's ``--root``, or the directory lint-imports
+runs in), src layouts included (``src/app/domain/services.py``). Text, JSON and Markdown are
+deterministic (no times, no absolute paths), so the Markdown can be committed as a pattern map and
+checked for being up to date. SARIF names each file relative to the base id ``%SRCROOT%``, which its
+``originalUriBaseIds`` resolves to the root's absolute ``file:`` URI: a code-scanning upload then
+points at the right files whatever directory the run was made from.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from archguard.dataflow.model import RULES, Finding, Hop, Kind, OperationResult, Report
 
 TOOL_NAME = "archguard-dataflow"
-TOOL_VERSION = "1.0.0"
+TOOL_VERSION = "2.0.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
 FORMATS = ("text", "json", "sarif", "markdown")
-REGENERATE_COMMAND = ("uv run python -m archguard.dataflow audit --format markdown "
-                      "--output docs/architecture/PATTERN_MAP.md")
+DEFAULT_MAP_PATH = "PATTERN_MAP.md"
 
 
-def render(report: Report, fmt: str) -> str:
+def regenerate_command(output: str | None = None) -> str:
+    """The command that writes the Markdown pattern map to ``output``."""
+    return f"archguard audit --format markdown --output {output or DEFAULT_MAP_PATH}"
+
+
+def render(report: Report, fmt: str, *, output: str | None = None) -> str:
+    """The report in ``fmt``; ``output`` (the file it is written to) is named in the Markdown's header."""
     renderers: dict[str, Callable[[Report], str]] = {
-        "text": render_text, "json": render_json, "sarif": render_sarif, "markdown": render_markdown,
+        "text": render_text, "json": render_json, "sarif": render_sarif,
+        "markdown": lambda r: render_markdown(r, output=output),
     }
     try:
         return renderers[fmt](report)
@@ -166,11 +179,17 @@ def to_sarif(report: Report) -> dict[str, Any]:
                 }],
             }]
         results.append(result)
+    run: dict[str, Any] = {"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION, "rules": rules}}}
+    if report.root:
+        run["originalUriBaseIds"] = {SRCROOT: {
+            "uri": Path(report.root).as_uri().rstrip("/") + "/",
+            "description": {"text": "The repository root: every artifact location is relative to it."},
+        }}
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION, "rules": rules}},
+            **run,
             "columnKind": "unicodeCodePoints",
             "results": results,
             "properties": {
@@ -188,7 +207,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
 def _sarif_location(hop: Hop) -> dict[str, Any]:
     location: dict[str, Any] = {"message": {"text": hop.name}}
     if hop.path:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": hop.path}}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(hop.path), "uriBaseId": SRCROOT}}
         if hop.line:
             physical["region"] = {"startLine": hop.line}
         location["physicalLocation"] = physical
@@ -198,17 +217,20 @@ def _sarif_location(hop: Hop) -> dict[str, Any]:
 # Markdown ------------------------------------------------------------------------------------------------
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, *, output: str | None = None) -> str:
+    words = report.vocabulary
     lines = [
         "# Data-flow pattern map",
         "",
-        f"<!-- Generated from the source by `{REGENERATE_COMMAND}`. Do not edit by hand. -->",
+        f"<!-- Generated from the source by `{regenerate_command(output)}`. Do not edit by hand. -->",
         "",
-        "Each public operation of a domain service, the pattern it declares (`@local_read`: Pattern 1, "
-        "answers from the mirror; `@live`: Pattern 2, reaches QuickBooks through a live port) and what "
-        "the source shows it reaching (`mirror`, `live API`, `sync`, or `nothing`), following calls through "
-        "private helpers, injected services and ports. Checked by `archguard.dataflow` "
-        "(rules in `archguard/dataflow/model.py`).",
+        "Each public operation of a domain service module (a method of a service class or a module-level "
+        f"function), the pattern it declares (`local_read`: Pattern 1, reads the {words.local} store; "
+        f"`local_write`: Pattern 1, writes the {words.local} store's own records; `live`: Pattern 2, reaches "
+        f"the {words.live} system through a live port) and what the source shows it reaching "
+        f"(`{words.local}`, `{words.live}`, `{words.sync}`, `unresolved`, or `nothing`), following calls "
+        "through private helpers, injected services, callbacks and ports. Checked by `archguard audit` "
+        "(the rules: `archguard.dataflow.model.RULES`).",
         "",
         f"{len(report.operations)} operations; {len(report.findings)} findings.",
         "",
@@ -229,3 +251,8 @@ def render_markdown(report: Report) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _uri(path: str) -> str:
+    """A relative path as a URI reference (percent-encoded; SARIF locations are URIs, not paths)."""
+    return quote(path, safe="/")

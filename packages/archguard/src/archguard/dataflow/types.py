@@ -71,7 +71,18 @@ class CallableT:
 
 @dataclass(frozen=True, slots=True)
 class Neutral:
-    """A function or lambda defined inside the function being read (its body is read as part of it)."""
+    """A value with nothing to follow (a class defined inside a function, read only as a value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunc:
+    """A function or lambda defined inside another function (``owner``, read with ``self`` an instance
+    of ``bound``) or at module level (``owner`` is then the module). ``key`` identifies its node (see
+    ``Analyzer.local_function``): calling it runs its body, read in the scope it was defined in."""
+
+    owner: str
+    bound: str | None
+    key: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +92,7 @@ class Unknown:
     reason: str
 
 
-T = Instance | ClassRef | FuncRef | ModuleRef | Ext | SuperRef | CallableT | Neutral | Unknown
+T = Instance | ClassRef | FuncRef | ModuleRef | Ext | SuperRef | CallableT | Neutral | LocalFunc | Unknown
 
 NONE = Ext("builtins.NoneType", instance=True)
 

@@ -6,3 +6,7 @@ def _mark(obj):
 
 
 local_read = live = sync_job = local_port = live_port = _mark
+
+
+def local_read(func):
+    return func

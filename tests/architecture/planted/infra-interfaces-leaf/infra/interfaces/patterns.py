@@ -7,3 +7,7 @@ def local_port(cls):
 
 def live_port(cls):
     return cls
+
+
+def local_read(func):
+    return func

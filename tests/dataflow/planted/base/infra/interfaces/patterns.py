@@ -5,4 +5,4 @@ def _mark(obj):
     return obj
 
 
-local_read = live = sync_job = local_port = live_port = _mark
+local_read = local_write = live = sync_job = local_port = live_port = _mark

@@ -1,11 +1,14 @@
 from domains.core.money import ZERO
+from infra.interfaces.patterns import local_read
 from infra.interfaces.ports import BillMirror
 
 
+@local_read
 def open_total(bills: BillMirror) -> object:
     return ZERO
 
 
+@local_read
 def pay_all(bills: BillMirror) -> object:
     from domains.ap.services.payment import pay  # planted-violation
 

@@ -1,7 +1,9 @@
 from domains.core.money import ZERO
 from infra.db.session import SqlBillMirror  # planted-violation
+from infra.interfaces.patterns import local_read
 from infra.interfaces.ports import BillMirror
 
 
+@local_read
 def open_total(bills: BillMirror) -> object:
     return ZERO

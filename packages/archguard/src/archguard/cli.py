@@ -1,0 +1,40 @@
+"""The ``archguard`` command.
+
+    archguard audit [options]     the data-flow pattern map and its findings (``archguard audit --help``)
+    archguard diagram [options]   the layer diagram drawn from the import graph (needs grimp)
+
+``audit`` needs only the standard library; ``diagram`` needs the ``importlinter`` extra
+(``pip install 'archguard[importlinter]'``) and says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from archguard.dataflow.cli import AUDIT_DESCRIPTION, AUDIT_HELP, add_audit_arguments, run_audit
+from archguard.diagram import add_diagram_arguments
+from archguard.diagram import run as run_diagram
+
+DIAGRAM_HELP = "draw the layer diagram (Mermaid, in Markdown) from the real import graph"
+
+
+def build_parser(prog: str = "archguard") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Architecture rules for Python codebases: data-flow patterns and layers.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{audit,diagram}")
+    add_audit_arguments(commands.add_parser("audit", help=AUDIT_HELP, description=AUDIT_DESCRIPTION))
+    add_diagram_arguments(commands.add_parser("diagram", help=DIAGRAM_HELP, description=DIAGRAM_HELP + "."))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "archguard") -> int:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.command == "audit":
+        return run_audit(args, parser)
+    return run_diagram(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,17 @@
+import importlib
+
+from domains.core.money import ZERO
+from infra.interfaces.patterns import local_read
+from infra.interfaces.ports import BillMirror
+
+
+@local_read
+def open_total(bills: BillMirror) -> object:
+    return ZERO
+
+
+@local_read
+def transport(name: str) -> object:
+    module = importlib
+    module = importlib.import_module(name)  # planted-violation
+    return module

@@ -1,0 +1,3 @@
+from decimal import Decimal
+
+ZERO = Decimal("0.00")

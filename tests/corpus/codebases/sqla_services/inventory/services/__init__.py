@@ -1,0 +1,1 @@
+"""Services over one SQLAlchemy session each, held by a common base class."""

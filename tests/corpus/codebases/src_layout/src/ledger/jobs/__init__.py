@@ -1,0 +1,1 @@
+"""Background jobs (Pattern 3)."""

@@ -1,0 +1,1 @@
+"""The planted project's local store (a local package, empty: nothing here is reached)."""

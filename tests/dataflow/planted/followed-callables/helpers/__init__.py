@@ -1,0 +1,1 @@
+"""Helpers in a top-level package no configuration names: project code all the same."""
