@@ -2,7 +2,7 @@
 
     archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check]
                     [--baseline FILE] [--update-baseline] [--config FILE]
-                    [--root DIR] [--strict] [--jobs N]
+                    [--root DIR] [--strict] [--jobs N] [--no-cache] [--cache-dir DIR]
 
 (also ``python -m archguard.dataflow audit ...``).
 
@@ -15,6 +15,9 @@
   (it never checks a default layout against a codebase it does not describe).
 - ``--output FILE`` writes the rendering there instead of stdout; with ``--check`` it writes nothing
   and fails if FILE differs from what it would write (a committed ``PATTERN_MAP.md`` in CI).
+- ``--no-cache``: read every module afresh; without it, the summaries of the previous run are reused
+  where nothing they were read from changed (``archguard.dataflow.cache``: ``.archguard_cache`` in the
+  root, or ``--cache-dir DIR``). The report is the same either way.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 
@@ -32,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archguard.dataflow import baseline as baseline_file
+from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.checker import check
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
@@ -60,6 +64,11 @@ def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentPars
     audit.add_argument("--strict", action="store_true", default=None,
                        help="unresolved calls fail too (overrides the configuration)")
     audit.add_argument("--jobs", type=int, help="worker processes (0: automatic, 1: none)")
+    audit.add_argument("--no-cache", action="store_true",
+                       help=f"read every module afresh, and neither read nor write the cache ({DEFAULT_DIRECTORY} "
+                            "in the root)")
+    audit.add_argument("--cache-dir", type=Path,
+                       help=f"where the cache lives (default: {DEFAULT_DIRECTORY} in the root)")
     return audit
 
 
@@ -97,7 +106,8 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             config = config.with_(strict=True)
         if args.jobs is not None:
             config = config.with_(jobs=max(0, args.jobs))
-        report = check(config)
+        cache_dir = None if args.no_cache else (args.cache_dir or args.root / DEFAULT_DIRECTORY)
+        report = check(config, cache_dir=cache_dir)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class ModuleInfo:
     display_path: str
     is_package: bool
     tree: ast.Module
+    size: int = 0  # characters of source
     bindings: dict[str, Binding] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
@@ -98,6 +100,11 @@ class ModuleInfo:
     variables: dict[str, list[tuple[ast.expr | None, ast.expr | None, ast.expr]]] = field(default_factory=dict)
     # Which kind of definition a name had last: "import", "class", "function" or "variable".
     last_kind: dict[str, str] = field(default_factory=dict)
+
+
+def file_digest(content: bytes) -> bytes:
+    """The hash a module's content is known by (the cache keys on it)."""
+    return hashlib.blake2b(content, digest_size=16).digest()
 
 
 def decorator_name(node: ast.expr) -> str:
@@ -136,6 +143,17 @@ class ProjectIndex:
         self._paths: dict[str, Path] = {}
         self._parsed: dict[str, ModuleInfo | None] = {}
         self._exclude = tuple(exclude)
+        #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
+        #: analysis points it at the read set of whatever it is computing, so a cached result knows the
+        #: modules it was computed from (see ``archguard.dataflow.cache``).
+        self.reading: set[str] = set()
+        #: A module's last use, in units of work (``tick``): modules idle for long are evicted.
+        self.tick = 0
+        self._last_use: dict[str, int] = {}
+        self._ever_parsed: set[str] = set()
+        #: Content hashes of the module files read (or known unchanged from the cache), by module.
+        self.digests: dict[str, bytes] = {}
+        self.parses = 0  # parse operations, re-parses after an eviction included
         if modules is None:
             for pkg, directory in self._package_dirs.items():
                 self._discover(pkg, directory)
@@ -171,6 +189,7 @@ class ProjectIndex:
         return sorted(self._paths)
 
     def has_module(self, name: str) -> bool:
+        self.reading.add(name)
         if name not in self._paths:
             self.in_project(name)  # a top-level package found only now
         return name in self._paths
@@ -179,6 +198,7 @@ class ProjectIndex:
         """Whether a dotted name lies inside one of the root packages, or inside another top-level
         package of the source directories (discovered now, the first time it is asked about)."""
         top = dotted.split(".")[0]
+        self.reading.add(top)
         if top in self._package_dirs:
             return True
         if top in self._absent_tops:
@@ -196,14 +216,52 @@ class ProjectIndex:
         return self._package_dirs.get(top) if self.in_project(top) else None
 
     def module(self, name: str) -> ModuleInfo | None:
-        if name in self._parsed:
+        self.reading.add(name)
+        self._last_use[name] = self.tick
+        try:
             return self._parsed[name]
+        except KeyError:
+            pass
         path = self._paths.get(name)
         info = None
         if path is not None:
             info = self._parse(name, path)
+            if info is not None:
+                self.parses += 1
+                self._ever_parsed.add(name)
         self._parsed[name] = info
         return info
+
+    def is_parsed(self, name: str) -> bool:
+        return self._parsed.get(name) is not None
+
+    def evict(self, name: str) -> None:
+        """Forget a module's syntax tree (it is parsed again if it is needed again)."""
+        self._parsed.pop(name, None)
+        self._last_use.pop(name, None)
+
+    def idle_modules(self, idle_ticks: int) -> list[str]:
+        """Parsed modules not used in the last ``idle_ticks`` ticks."""
+        limit = self.tick - idle_ticks
+        return [name for name, info in self._parsed.items()
+                if info is not None and self._last_use.get(name, -1) < limit]
+
+    def parsed_sizes(self) -> int:
+        """The size in characters of the source of every module whose tree is held."""
+        return sum(info.size for info in self._parsed.values() if info is not None)
+
+    @property
+    def package_dirs_found(self) -> dict[str, Path]:
+        """Where each top-level package read so far lives."""
+        return dict(self._package_dirs)
+
+    def path_of(self, name: str) -> Path | None:
+        return self._paths.get(name)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Every module of the project found so far, and its file."""
+        return self._paths
 
     def source_text(self, name: str) -> str | None:
         """A module's source as text (not parsed), or None if it has none that can be read."""
@@ -217,7 +275,8 @@ class ProjectIndex:
 
     @property
     def parsed_count(self) -> int:
-        return sum(1 for info in self._parsed.values() if info is not None)
+        """How many distinct modules were parsed (whether their trees are still held or not)."""
+        return len(self._ever_parsed)
 
     def display_path(self, path: Path) -> str:
         try:
@@ -260,15 +319,30 @@ class ProjectIndex:
 
     # Parsing -------------------------------------------------------------------------------------
 
+    def content_digest(self, name: str) -> bytes | None:
+        """The hash of a module's file content (None if it has no readable file), read once a run."""
+        digest = self.digests.get(name)
+        if digest is None and name in self._paths:
+            try:
+                digest = file_digest(self._paths[name].read_bytes())
+            except OSError:
+                return None
+            self.digests[name] = digest
+        return digest
+
     def _parse(self, name: str, path: Path) -> ModuleInfo | None:
         try:
-            source = path.read_text(encoding="utf-8")
-            tree = ast.parse(source, filename=str(path))
-        except (OSError, SyntaxError, ValueError):
+            source = path.read_bytes()
+        except OSError:
+            return None
+        self.digests[name] = file_digest(source)
+        try:
+            tree = ast.parse(source, filename=str(path))  # bytes: a PEP 263 coding line is honoured
+        except (SyntaxError, ValueError):
             return None
         is_package = path.name == "__init__.py"
         info = ModuleInfo(name=name, path=path, display_path=self.display_path(path), is_package=is_package,
-                          tree=tree)
+                          tree=tree, size=len(source))
         self._collect(info, tree.body)
         return info
 

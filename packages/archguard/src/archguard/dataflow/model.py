@@ -99,8 +99,12 @@ class Finding:
     message: str  # "reaches live port QboGateway"
     target: str = ""  # what was reached, qualified (part of the fingerprint)
     chain: tuple[Hop, ...] = ()
-    path: str | None = None  # the primary location: the subject's definition
+    path: str | None = None  # the primary location: the subject's definition (an unresolved call: itself)
     line: int | None = None
+    #: An unresolved call site: the operations whose reach holds it (the first ones by name, up to
+    #: ``summaries.NAMED_OPERATIONS``) and how many there are.
+    operations: tuple[str, ...] = ()
+    operation_count: int = 0
 
     @property
     def kind(self) -> Kind:
@@ -162,8 +166,8 @@ class OperationResult:
     declared: str | None  # local_read | local_write | live | None
     declared_by: str | None  # "code" | "config" | None
     reaches: tuple[Reach, ...]
-    unresolved: int  # unresolved calls in its reach
-    findings: tuple[Finding, ...] = ()
+    unresolved: int  # distinct unresolved call sites in its reach (each is one finding of its own)
+    findings: tuple[Finding, ...] = ()  # the findings about this operation (not the unresolved sites)
     observed: str = "nothing"  # what it reaches, in the configured vocabulary (``Vocabulary.observed``)
 
     @property
@@ -173,10 +177,9 @@ class OperationResult:
 
     @property
     def verdict(self) -> str:
-        kinds = {finding.kind for finding in self.findings}
-        if Kind.VIOLATION in kinds:
+        if any(finding.kind is Kind.VIOLATION for finding in self.findings):
             return "violation"
-        if Kind.UNRESOLVED in kinds:
+        if self.unresolved:
             return "unresolved"
         if self.declared is None:
             return "not declared"

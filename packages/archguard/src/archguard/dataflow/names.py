@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -21,20 +22,17 @@ def longest_match(dotted: str, packages: Iterable[str]) -> str | None:
 
 def expression_matches(module: str, expression: str) -> bool:
     """``*`` matches one name component, ``**`` any number of them (zero included)."""
-    return _match(tuple(module.split(".")), _parts(expression))
+    return _compiled(expression).fullmatch("." + module) is not None
+
+
+@lru_cache(maxsize=256)
+def _compiled(expression: str) -> re.Pattern[str]:
+    """The expression as a regular expression over ``"." + module``: each component is ``\\.name``."""
+    pieces = [r"(?:\.[^.]+)*" if part == "**" else r"\.[^.]+" if part == "*" else r"\." + re.escape(part)
+              for part in _parts(expression)]
+    return re.compile("".join(pieces))
 
 
 @lru_cache(maxsize=256)
 def _parts(expression: str) -> tuple[str, ...]:
     return tuple(expression.split("."))
-
-
-def _match(names: tuple[str, ...], parts: tuple[str, ...]) -> bool:
-    if not parts:
-        return not names
-    head, rest = parts[0], parts[1:]
-    if head == "**":
-        return any(_match(names[i:], rest) for i in range(len(names) + 1))
-    if not names:
-        return False
-    return (head == "*" or head == names[0]) and _match(names[1:], rest)

@@ -124,6 +124,8 @@ def _finding_json(finding: Finding, report: Report) -> dict[str, Any]:
         "path": finding.path,
         "line": finding.line,
         "chain": [_hop_json(h) for h in finding.chain],
+        **({"operation_count": finding.operation_count, "operations": list(finding.operations)}
+           if finding.rule == "unresolved-call" else {}),
     }
 
 

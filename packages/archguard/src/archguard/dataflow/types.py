@@ -103,6 +103,9 @@ def builtin(name: str, *args: Types) -> Ext:
 
 def union(*groups: Types) -> Types:
     """The union of several type tuples, without duplicates, in first-seen order."""
+    if len(groups) == 1:
+        group = groups[0]
+        return group if len(group) < 2 else tuple(dict.fromkeys(group))
     seen: dict[T, None] = {}
     for group in groups:
         for item in group:
