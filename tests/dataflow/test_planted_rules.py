@@ -172,6 +172,30 @@ CASES: dict[str, list[str]] = {
         f"{OP}.send_invoice [live] reaches sync job infra.jobs.status.run_now: CollectionsService.send_invoice "
         f"({COLLECTIONS}:34) -> run_now (infra/jobs/status.py:26)",
     ],
+    # Issue 10, item 1: one unresolved call site in a helper both operations call is one finding, naming both.
+    "shared-unresolved-site": [
+        site("_record", "self._audit.write()", "audit is an untyped parameter", 29,
+             (f"{OP}.aging_report", f"{OP}.send_invoice")).replace(
+            f": CollectionsService._record ({COLLECTIONS}:29)",
+            f": CollectionsService.aging_report ({COLLECTIONS}:20) -> CollectionsService._record ({COLLECTIONS}:29)"),
+    ],
+    # Issue 10, item 1: recursion in the type inference ends. An iterator whose __iter__ returns itself
+    # yields what __next__ returns; two iterators iterating each other are unresolved.
+    "recursive-iterator": [
+        f"{OP}.aging_report [local_read] reaches live port QboGateway: CollectionsService.aging_report "
+        f"({COLLECTIONS}:42) -> {SEND}",
+        site("page_count", "page.close()", "iterating Pages iterates it again", 48),
+    ],
+    # ... names defined only in terms of each other (class attributes, module variables, self attributes).
+    "recursive-aliases": [
+        site("aging_report", "EmailChannel.send()", "SmsChannel.send is defined only in terms of itself", 36),
+        site("aging_report", "notify()", "remind is defined only in terms of itself", 37),
+        site("aging_report", "self._primary.flush()", "self._backup is defined only in terms of itself", 38),
+    ],
+    # ... and classes that are each other's base: what the class defines resolves, what it inherits cannot.
+    "cyclic-bases": [
+        site("aging_report", "self._helper.archive()", "First has a base class that cannot be resolved", 22),
+    ],
 }
 
 RULE_OF = {
@@ -186,6 +210,10 @@ RULE_OF = {
     "module-function-operation": {"local-reaches-live", "undeclared-operation"},
     "return-annotation": {"local-reaches-live", "unresolved-call"},
     "sync-class-in-domain": "sync-or-live-code-in-domain",
+    "shared-unresolved-site": "unresolved-call",
+    "recursive-iterator": {"local-reaches-live", "unresolved-call"},
+    "recursive-aliases": "unresolved-call",
+    "cyclic-bases": "unresolved-call",
 }
 
 

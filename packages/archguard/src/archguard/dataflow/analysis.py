@@ -42,6 +42,8 @@ import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from operator import itemgetter
+from typing import Any
 
 from archguard.dataflow.config import DataFlowConfig
 from archguard.dataflow.index import (
@@ -149,13 +151,15 @@ MAX_INFERENCE_DEPTH = 48
 class Analyzer:
     """The type inference and the edges of each function, computed on demand and remembered.
 
-    Results are remembered only when they do not depend on the order of the questions asked: a query met
-    again while it is still being answered (recursion: a function returning its own result, a class
-    whose ``__iter__`` returns ``self``, an alias of itself, cyclic bases) gets a conservative answer,
-    and every answer that saw such a conservative answer is *tainted*: it is not remembered, so it is
-    computed again, the same way, next time. Everything remembered is then a function of the code alone,
+    Results are remembered for good only when they do not depend on the order of the questions asked: a
+    query met again while it is still being answered (recursion: a function returning its own result, a
+    class whose ``__iter__`` returns ``self``, an alias of itself, cyclic bases, ``x = x + 1`` in a
+    loop) gets a conservative answer, and every answer that saw such a conservative answer is
+    *provisional*: it is reused only until the end of the current top-level computation (one function's
+    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is a
+    function of the code alone, and each summary a function of the code and of the function summarised,
     whatever the order the operations are analysed in (one process or several, a cold run or a warm one
-    reusing part of the cache) and the report is the same.
+    reusing part of the cache): the report is the same.
 
     Each query also says which module it is about (its *owner*); the modules read while answering it are
     recorded as that owner's reads (``reads``), which is how a cached summary knows what it depends on.
@@ -181,6 +185,7 @@ class Analyzer:
         self._module_members: dict[tuple[str, str], Types] = {}
         self._sources: dict[str, dict[str, list[_Source]]] = {}
         self._nodes: dict[str, list[ast.AST]] = {}
+        self._return_nodes: dict[str, list[ast.Return]] = {}
         # Configured external classes, under every name they are known by: alias -> (name, categories).
         self._external_classes: dict[str, tuple[str, frozenset[Category]]] = {}
         self._external_lookup: dict[str, tuple[str | None, frozenset[Category], str]] = {}
@@ -193,6 +198,9 @@ class Analyzer:
         # Query frames: depth, and the shallowest in-progress query met below the current frame.
         self._depth = 0
         self._taint = _NOT_YET
+        # Answers that depended on a query still in progress (recursion), kept for the current top-level
+        # computation only: within it they are reused (as any answer would be), across computations not.
+        self._provisional: dict[tuple, Any] = {}
         self.depth_limit_hits = 0
         # Read tracking: the owner module of the current query, and what each owner read.
         self.reads: dict[str, set[str]] = {}
@@ -229,6 +237,19 @@ class Analyzer:
     def _touch(self, owner: str) -> None:
         """A remembered answer about ``owner`` was used: the current owner depends on it."""
         self.index.reading.add(owner)
+
+    def begin(self) -> None:
+        """Start a top-level computation (a summary, a module's declarations): provisional answers, those
+        that depended on a query still in progress, are forgotten, so the computation gives the same
+        result whatever was computed before it."""
+        self._provisional.clear()
+
+    def _recalled(self, key: tuple) -> Any:
+        """A provisional answer given earlier in this computation; whatever uses it is provisional too."""
+        found = self._provisional.get(key)
+        if found is not None:
+            self._taint = 0
+        return found
 
     def _hit_in_progress(self, depth: int) -> None:
         if depth < self._taint:
@@ -282,6 +303,9 @@ class Analyzer:
         if found is not None:
             self.index.reading.add(qualname.rpartition(".")[0])
             return found
+        found = self._recalled(("mro", qualname))
+        if found is not None:
+            return found
         depth = self._mro_in_progress.get(qualname)
         if depth is not None:  # a cyclic base: a class cannot be its own base
             self._hit_in_progress(depth)
@@ -321,6 +345,8 @@ class Analyzer:
             self._mro[qualname] = result
             for module in {c.module for c in result[0]}:
                 self._remember_tree_entry(module, self._mro, qualname)
+        else:
+            self._provisional[("mro", qualname)] = result
         return result
 
     def is_protocol(self, qualname: str) -> bool:
@@ -397,6 +423,9 @@ class Analyzer:
         if found is not None:
             self.index.reading.add(qualname.rpartition(".")[0])
             return found
+        found = self._recalled(("cats", qualname))
+        if found is not None:
+            return found
         depth = self._class_cats_in_progress.get(qualname)
         if depth is not None:
             self._hit_in_progress(depth)
@@ -417,6 +446,8 @@ class Analyzer:
             self.leave(previous)
         if taint > depth:
             self._class_cats[qualname] = result
+        else:
+            self._provisional[("cats", qualname)] = result
         return result
 
     def _class_categories(self, qualname: str, module: str) -> frozenset[Category]:
@@ -527,6 +558,9 @@ class Analyzer:
         if found is not None:
             self.index.reading.add(bound.rpartition(".")[0])
             return found
+        found = self._recalled(key)
+        if found is not None:
+            return found
         guard = (bound, attr)
         depth = self._member_in_progress.get(guard)
         if depth is not None:
@@ -549,6 +583,8 @@ class Analyzer:
             self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
+        else:
+            self._provisional[key] = result
         return result
 
     def _instance_member(self, bound: str, attr: str) -> Types:
@@ -578,7 +614,7 @@ class Analyzer:
                     # base's method again with self an instance of the subclass.
                     found = union(*(self.source_types(source, self.scope(method, bound))
                                     for method, source in assigned))
-                return found
+                return found or (Unknown(f"self.{attr} is defined only in terms of itself"),)
             if attr in cls.class_vars:
                 return self.class_var(cls, attr)
         return self._missing_member(bound, attr, external)
@@ -610,6 +646,9 @@ class Analyzer:
         if found is not None:
             self.index.reading.add(qualname.rpartition(".")[0])
             return found
+        found = self._recalled(key)
+        if found is not None:
+            return found
         guard = (qualname, attr)
         depth = self._class_member_in_progress.get(guard)
         if depth is not None:  # an alias of itself: ``class A: x = B.x`` / ``class B: x = A.x``
@@ -632,6 +671,8 @@ class Analyzer:
             self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
+        else:
+            self._provisional[key] = result
         return result
 
     def _class_member(self, qualname: str, attr: str) -> Types:
@@ -671,13 +712,16 @@ class Analyzer:
                 groups.append(self.annotation(annotation, scope))
             elif value is not None:
                 groups.append(self.eval(value, scope))
-        return union(*groups)
+        return union(*groups) or (Unknown(f"{cls.name}.{attr} is defined only in terms of itself"),)
 
     def module_member(self, module: str, name: str) -> Types:
         guard = (module, name)
         found = self._module_members.get(guard)
         if found is not None:
             self.index.reading.add(module)
+            return found
+        found = self._recalled(("m", module, name))
+        if found is not None:
             return found
         depth = self._var_in_progress.get(guard)
         if depth is not None:
@@ -700,6 +744,8 @@ class Analyzer:
             self.leave(previous)
         if taint > depth:
             self._module_members[guard] = result
+        else:
+            self._provisional[("m", module, name)] = result
         return result
 
     def _module_member(self, module: str, name: str) -> Types:
@@ -744,7 +790,7 @@ class Analyzer:
                     continue
                 path = _target_path(target, name)
                 groups.append(self.unpack(self.eval(value, scope), path or ()))
-        return union(*groups)
+        return union(*groups) or (Unknown(f"{name} is defined only in terms of itself"),)
 
     def binding_types(self, binding: Binding) -> Types:
         if binding.name is None:
@@ -829,6 +875,13 @@ class Analyzer:
                 return node
         return None
 
+    def _own_returns(self, func: FunctionInfo) -> list[ast.Return]:
+        found = self._return_nodes.get(func.qualname)
+        if found is None:
+            found = self._return_nodes[func.qualname] = _own_returns(func.node)  # type: ignore[arg-type]
+            self._remember_tree_entry(func.module, self._return_nodes, func.qualname)
+        return found
+
     def nodes(self, func: FunctionInfo) -> list[ast.AST]:
         """Every node of the function's body in pre-order (nested functions and lambdas included,
         nested class bodies not): read once, by the locals and by the edges."""
@@ -869,6 +922,9 @@ class Analyzer:
             if found is not None:
                 self.index.reading.add(scope.owner)
                 return found
+            found = self._recalled(("l", id(scope), name))
+            if found is not None:
+                return found
             depth = scope.in_progress.get(name)
             if depth is not None:  # x = x + 1 in a loop, a, b = b, a: the other sources tell
                 self._hit_in_progress(depth)
@@ -892,6 +948,8 @@ class Analyzer:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
             if taint > depth:
                 scope.cache[name] = result
+            else:
+                self._provisional[("l", id(scope), name)] = result
             return result
         info = scope.module
         if name in info.last_kind or name in info.bindings:
@@ -1066,6 +1124,10 @@ class Analyzer:
         if cached is not None:
             self.index.reading.add(scope.owner)
             return cached
+        if self._provisional:
+            cached = self._recalled(("e", id(scope), key))
+            if cached is not None:
+                return cached
         owner = scope.owner
         previous = self.enter(owner) if owner != self._owner else None
         outer, self._taint = self._taint, _NOT_YET
@@ -1079,6 +1141,8 @@ class Analyzer:
                 self.leave(previous)
         if taint > self._depth:
             scope.node_cache[key] = result
+        else:
+            self._provisional[("e", id(scope), key)] = result
         return result
 
     def _eval(self, node: ast.expr, scope: Scope) -> Types:
@@ -1417,6 +1481,9 @@ class Analyzer:
         if found is not None:
             self.index.reading.add(owner)
             return found
+        found = self._recalled(("r", key))
+        if found is not None:
+            return found
         depth = self._returns_in_progress.get(key)
         if depth is not None:  # recursion: the other return statements tell
             self._hit_in_progress(depth)
@@ -1436,7 +1503,7 @@ class Analyzer:
             elif node.returns is not None:
                 result = self.annotation(node.returns, self.module_scope(func.module))
             else:
-                values = [n.value for n in _own_returns(node) if n.value is not None]
+                values = [n.value for n in self._own_returns(func) if n.value is not None]
                 if values:
                     result = union(*(self.eval(v, scope) for v in values))
                 elif _is_abstract_body(func):
@@ -1453,6 +1520,8 @@ class Analyzer:
             self.leave(previous)
         if taint > depth:
             self._returns[key] = result
+        else:
+            self._provisional[("r", key)] = result
         return result
 
     # Edges -----------------------------------------------------------------------------------------------
@@ -1460,6 +1529,7 @@ class Analyzer:
     def summary(self, func: FunctionInfo, bound: str | None) -> Summary:
         """The function's summary, read with ``self`` an instance of ``bound``: how it is shown in a
         chain and every edge leaving it, in source order (see ``archguard.dataflow.summaries``)."""
+        self.begin()
         previous = self.enter(bound.rpartition(".")[0] if bound else func.module)
         try:
             edges = _EdgeFinder(self, func, bound).run()
@@ -1541,11 +1611,14 @@ _EVALUATORS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Method:
+class _Method(tuple):
     """A method of a builtin container whose result type is known (``dict.get`` -> the value type)."""
 
-    result: Types
+    __slots__ = ()
+    result: Types = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, result: Types) -> _Method:
+        return tuple.__new__(cls, (10, result))
 
 
 # Finding the edges of one function -------------------------------------------------------------------
@@ -1946,15 +2019,36 @@ def _statements(body: list[ast.stmt]):
             stack.extend(reversed(case.body))
 
 
-def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef):
+_BLOCK_NAMES = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_NO_RETURNS_INSIDE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _block_fields(kind: type) -> tuple[str, ...]:
+    """A node type's fields holding statements (or handlers, cases), in the order of its fields."""
+    found = _BLOCK_FIELDS.get(kind)
+    if found is None:
+        found = _BLOCK_FIELDS[kind] = tuple(f for f in kind._fields if f in _BLOCK_NAMES)  # type: ignore[attr-defined]
+    return found
+
+
+def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The function's own ``return`` statements (not those of functions or classes nested in it), last
+    first: only statement blocks are walked, expressions cannot hold one."""
+    found: list[ast.Return] = []
     stack: list[ast.AST] = list(node.body)
     while stack:
         child = stack.pop()
-        if isinstance(child, ast.Return):
-            yield child
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        if type(child) is ast.Return:
+            found.append(child)  # type: ignore[arg-type]
             continue
-        stack.extend(ast.iter_child_nodes(child))
+        if isinstance(child, _NO_RETURNS_INSIDE):
+            continue
+        for field in _block_fields(type(child)):
+            block = getattr(child, field)
+            if block:
+                stack.extend(block)
+    return found
 
 
 def _self_targets(target: ast.expr, self_name: str, path: tuple[object, ...] = ()):

@@ -13,6 +13,7 @@ import gc
 import importlib.util
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -53,8 +54,12 @@ def check(config: DataFlowConfig, *, modules: Iterable[str] | None = None,
 
 
 PARALLEL_THRESHOLD = 1000  # service modules; below this one process is about as fast as starting workers
-#: Syntax trees unused for this many service modules are dropped (their summaries are kept).
+#: Syntax trees unused for this many service modules are dropped (their summaries are kept), unless a
+#: module had to be parsed again once already; and the least recently used are dropped while the
+#: source of the trees held exceeds TREE_BUDGET bytes (a tree takes some 20-40 times its source).
 IDLE_MODULES = 24
+TREE_BUDGET = 12_000_000
+EVICT_EVERY = 8  # service modules between two looks at what to drop
 
 
 def _index(config: DataFlowConfig, modules: list[str] | None, package_dirs: dict[str, Path] | None
@@ -136,17 +141,33 @@ class _Run:
         self.summaries: dict[Key, Summary] = {}
         self.owners: dict[Key, str] = {}  # the module each summary is about
         self.computed_owners: set[str] = set()  # owners something was read for in this run
+        self.summaries_computed = 0
+        self.declarations_computed = 0
+        self.extra_parses = 0  # in worker processes
 
     def report(self) -> Report:
+        started = time.perf_counter()
         service_modules = self.analyzer.service_modules()
         jobs = _jobs(self.config.jobs, len(service_modules))
         if jobs > 1:
             self._in_workers(service_modules, jobs)
         else:
             self.read(service_modules)
+        read = time.perf_counter()
         report = self.checker.finish(self.declarations, self.summaries, service_modules)
+        derived = time.perf_counter()
         if self.cache is not None:
             self.cache.save(self)
+        saved = time.perf_counter()
+        report.statistics.update(
+            read_ms=round((read - started) * 1000), derive_ms=round((derived - read) * 1000),
+            save_ms=round((saved - derived) * 1000))
+        report.statistics.update(
+            service_modules=len(service_modules), operations=len(report.operations),
+            modules_parsed=self.index.parsed_count + self.checker.extra_parsed,
+            parses=self.index.parses + self.extra_parses, summaries=len(self.summaries),
+            summaries_computed=self.summaries_computed, declarations_computed=self.declarations_computed,
+            cache_used=int(self.cache is not None and self.cache.loaded), workers=jobs)
         return report
 
     @property
@@ -164,16 +185,19 @@ class _Run:
                 if declarations is None:
                     declarations = self.checker.declare(module)
                     self.computed_owners.add(module)
+                    self.declarations_computed += 1
                 self.declarations[module] = declarations
             self._summarise(declarations.operations)
             index.tick += 1
-            for idle in index.idle_modules(IDLE_MODULES):
-                analyzer.drop_trees(idle)
+            if index.tick % EVICT_EVERY == 0:
+                for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
+                    analyzer.drop_trees(idle)
 
     def fact(self, owner: str, name: str, compute: Callable[[], Iterable[Finding]]) -> tuple[Finding, ...]:
         """Findings about one module (``compute``d as that module's, or taken from the cache)."""
         found = self.cache.fact(owner, name) if self.cache is not None else None
         if found is None:
+            self.analyzer.begin()
             previous = self.analyzer.enter(owner)
             try:
                 found = tuple(compute())
@@ -196,6 +220,7 @@ class _Run:
                 assert func is not None, key
                 summary = self.analyzer.summary(func, key[1])
                 self.computed_owners.add(owner)
+                self.summaries_computed += 1
             summaries[key] = summary
             owners[key] = owner
             for edge in summary[2]:
@@ -217,7 +242,7 @@ class _Run:
                 results = list(pool.map(_read_part, parts))
         finally:
             _WORKER_RUN = None
-        for declarations, summaries, owners, computed, reads, parsed in results:
+        for declarations, summaries, owners, computed, reads, facts, counts in results:
             self.declarations.update(declarations)
             for key, summary in summaries.items():
                 self.summaries.setdefault(key, summary)
@@ -225,7 +250,12 @@ class _Run:
             self.computed_owners |= computed
             for owner, read in reads.items():
                 self.analyzer.reads.setdefault(owner, set()).update(read)
+            self.facts.update(facts)
+            parsed, parses, summaries_computed, declarations_computed = counts
             self.checker.extra_parsed += parsed
+            self.extra_parses += parses
+            self.summaries_computed += summaries_computed
+            self.declarations_computed += declarations_computed
 
 
 _WORKER_RUN: _Run | None = None
@@ -239,8 +269,8 @@ def _read_part(service_modules: list[str]):
     gc.disable()  # as in the parent (see check); the worker ends with the task
     run.read(service_modules)
     declarations = {m: run.declarations[m] for m in service_modules}
-    return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads,
-            run.index.parsed_count)
+    counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
+    return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts, counts)
 
 
 @dataclass(frozen=True)
@@ -320,6 +350,7 @@ class _Checker:
         """The operations a service module defines, and its live or sync code (read as ``module_name``'s
         own: what it depends on is recorded as that module's reads)."""
         analyzer = self.analyzer
+        analyzer.begin()
         previous = analyzer.enter(module_name)
         try:
             operations: list[OperationDeclaration] = []

@@ -1,6 +1,6 @@
 """``archguard audit``: the data-flow pattern map and its findings, from the command line.
 
-    archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check]
+    archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check] [--pretty]
                     [--baseline FILE] [--update-baseline] [--config FILE]
                     [--root DIR] [--strict] [--jobs N] [--no-cache] [--cache-dir DIR]
 
@@ -13,6 +13,8 @@
   ``[tool.importlinter]``). Without it, the first of ``.importlinter``, ``setup.cfg`` and
   ``pyproject.toml`` in the root that holds one is used; with none, the audit stops with exit status 2
   (it never checks a default layout against a codebase it does not describe).
+- ``--pretty``: indent JSON and SARIF (by default they are compact: one line, written as it is
+  rendered).
 - ``--output FILE`` writes the rendering there instead of stdout; with ``--check`` it writes nothing
   and fails if FILE differs from what it would write (a committed ``PATTERN_MAP.md`` in CI).
 - ``--no-cache``: read every module afresh; without it, the summaries of the previous run are reused
@@ -39,7 +41,7 @@ from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.checker import check
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
-from archguard.dataflow.report import FORMATS, regenerate_command, render
+from archguard.dataflow.report import FORMATS, regenerate_command, render, write
 
 AUDIT_HELP = "report each domain operation's declared and observed data-flow pattern, and the findings"
 AUDIT_DESCRIPTION = (
@@ -52,6 +54,7 @@ AUDIT_DESCRIPTION = (
 def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     audit.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    audit.add_argument("--pretty", action="store_true", help="indent JSON and SARIF (compact by default)")
     audit.add_argument("--check", action="store_true",
                        help="with --output: write nothing, fail if the file is not what would be written")
     audit.add_argument("--baseline", type=Path, help="JSON baseline of known findings")
@@ -64,6 +67,8 @@ def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentPars
     audit.add_argument("--strict", action="store_true", default=None,
                        help="unresolved calls fail too (overrides the configuration)")
     audit.add_argument("--jobs", type=int, help="worker processes (0: automatic, 1: none)")
+    audit.add_argument("--statistics", action="store_true",
+                       help="print how the run went to stderr (modules parsed, summaries computed or reused, times)")
     audit.add_argument("--no-cache", action="store_true",
                        help=f"read every module afresh, and neither read nor write the cache ({DEFAULT_DIRECTORY} "
                             "in the root)")
@@ -112,6 +117,8 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     status = 0 if report.ok else 1
+    if args.statistics:
+        print("statistics: " + " ".join(f"{k}={v}" for k, v in report.statistics.items()), file=sys.stderr)
 
     if args.baseline is not None:
         if args.update_baseline:
@@ -131,10 +138,10 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             status = 0 if comparison.ok else 1
 
     output = args.output.as_posix() if args.output is not None else None
-    text = render(report, args.format, output=output)
     if args.output is None:
-        sys.stdout.write(text)
+        write(report, args.format, sys.stdout, pretty=args.pretty)
     elif args.check:
+        text = render(report, args.format, output=output, pretty=args.pretty)
         message = check_file(args.output, text, regenerate_command(output))
         if message:
             print(message, file=sys.stderr)
@@ -142,7 +149,8 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{args.output} is up to date.", file=sys.stderr)
     else:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        with args.output.open("w", encoding="utf-8", newline="\n") as out:
+            write(report, args.format, out, output=output, pretty=args.pretty)
         print(f"Wrote {args.output}.", file=sys.stderr)
     if status and args.baseline is None:
         print(_failing_summary(report), file=sys.stderr)

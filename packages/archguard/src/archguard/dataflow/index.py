@@ -151,6 +151,8 @@ class ProjectIndex:
         self.tick = 0
         self._last_use: dict[str, int] = {}
         self._ever_parsed: set[str] = set()
+        self.hot: set[str] = set()
+        self.held_size = 0  # bytes of source whose trees are held
         #: Content hashes of the module files read (or known unchanged from the cache), by module.
         self.digests: dict[str, bytes] = {}
         self.parses = 0  # parse operations, re-parses after an eviction included
@@ -228,7 +230,10 @@ class ProjectIndex:
             info = self._parse(name, path)
             if info is not None:
                 self.parses += 1
+                if name in self._ever_parsed:
+                    self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
                 self._ever_parsed.add(name)
+                self.held_size += info.size
         self._parsed[name] = info
         return info
 
@@ -237,18 +242,29 @@ class ProjectIndex:
 
     def evict(self, name: str) -> None:
         """Forget a module's syntax tree (it is parsed again if it is needed again)."""
-        self._parsed.pop(name, None)
+        info = self._parsed.pop(name, None)
+        if info is not None:
+            self.held_size -= info.size
         self._last_use.pop(name, None)
 
-    def idle_modules(self, idle_ticks: int) -> list[str]:
-        """Parsed modules not used in the last ``idle_ticks`` ticks."""
+    def to_evict(self, idle_ticks: int, budget: int) -> list[str]:
+        """Parsed modules to forget: those unused in the last ``idle_ticks`` ticks (except the ones
+        parsed again after being forgotten once), and the least recently used while the source of those
+        held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
-        return [name for name, info in self._parsed.items()
-                if info is not None and self._last_use.get(name, -1) < limit]
-
-    def parsed_sizes(self) -> int:
-        """The size in characters of the source of every module whose tree is held."""
-        return sum(info.size for info in self._parsed.values() if info is not None)
+        last_use, hot = self._last_use, self.hot
+        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items() if info is not None]
+        chosen = [name for used, name, _ in held if used < limit and name not in hot]
+        size = self.held_size - sum(self._parsed[name].size for name in chosen)  # type: ignore[union-attr]
+        if size > budget:
+            dropped = set(chosen)
+            for _, name, module_size in sorted(held):
+                if size <= budget:
+                    break
+                if name not in dropped:
+                    chosen.append(name)
+                    size -= module_size
+        return chosen
 
     @property
     def package_dirs_found(self) -> dict[str, Path]:

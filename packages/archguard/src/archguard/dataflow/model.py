@@ -191,11 +191,14 @@ class Report:
     operations: tuple[OperationResult, ...]
     findings: tuple[Finding, ...]
     strict: bool = False
-    modules_read: int = 0
+    modules_read: int = field(default=0, compare=False)  # a statistic, as statistics below
     notes: tuple[str, ...] = field(default=())
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     #: The directory report paths are relative to (the repository root), absolute.
     root: str = ""
+    #: How the run went (modules parsed, summaries computed or taken from the cache, ...): not part of
+    #: any rendering, so a cached run renders exactly as a cold one.
+    statistics: dict[str, int] = field(default_factory=dict, compare=False)
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the check: every violation, and unresolved calls in strict mode."""

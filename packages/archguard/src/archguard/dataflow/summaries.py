@@ -43,7 +43,7 @@ Edge = tuple
 Summary = tuple[str, "str | None", tuple[Edge, ...]]
 
 #: How many of the operations reaching an unresolved call site are named with it (all are counted).
-NAMED_OPERATIONS = 100
+NAMED_OPERATIONS = 20
 
 
 def hop_tuple(hop: Hop) -> HopTuple:
