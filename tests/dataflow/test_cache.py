@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from archguard.cachefile import MAGIC
 from archguard.dataflow import check
-from archguard.dataflow.cache import DEFAULT_DIRECTORY, MAGIC
+from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.cli import main
 from tests.dataflow.support import PLANTED, REPO_ROOT, planted_config
 
@@ -176,7 +177,7 @@ def test_an_unreadable_cache_file_is_ignored_said_at_debug_level_and_rebuilt(
     }[damage]
     path.write_bytes(damaged)
 
-    with caplog.at_level(logging.DEBUG, logger="archguard.dataflow.cache"):
+    with caplog.at_level(logging.DEBUG, logger="archguard"):
         report = check(config, cache_dir=cache)
 
     assert report == cold

@@ -56,7 +56,12 @@ from archguard.dataflow.index import (
     import_bindings,
 )
 from archguard.dataflow.model import Category, Hop
-from archguard.dataflow.names import expression_matches, in_packages, longest_match
+from archguard.dataflow.names import (
+    expressions_matcher,
+    in_packages,
+    longest_match,
+    packages_matcher,
+)
 from archguard.dataflow.summaries import CALL, REACH, UNRESOLVED, Edge, Summary, hop_tuple
 from archguard.dataflow.types import (
     CONTAINER_NAMES,
@@ -130,6 +135,9 @@ class Scope:
         self.cache: dict[str, Types] = {}
         self.node_cache: dict[int, Types] = {}
         self.in_progress: dict[str, int] = {}
+        #: Names defined in terms of each other (strongly connected through their sources), by name.
+        self.cycles: dict[str, tuple[str, ...]] | None = None
+        self.solving: dict[str, tuple[dict[str, Types], int]] = {}
 
     @property
     def defining_class(self) -> str | None:
@@ -143,6 +151,9 @@ class Scope:
 
 
 _NOT_YET = 1 << 30  # taint: no in-progress query has been met
+#: Rounds a cycle of local names is solved in: the first from nothing, the second from what the first
+#: found (``a, b = b, a``: each gets the other's first value); more rarely adds anything.
+CYCLE_ROUNDS = 1
 #: How deeply queries of the type inference may nest (a return type needing a return type needing ...)
 #: before the answer is "unknown": bounds the work and the stack on any code, recursive or not.
 MAX_INFERENCE_DEPTH = 48
@@ -200,7 +211,8 @@ class Analyzer:
         self._taint = _NOT_YET
         # Answers that depended on a query still in progress (recursion), kept for the current top-level
         # computation only: within it they are reused (as any answer would be), across computations not.
-        self._provisional: dict[tuple, Any] = {}
+        self._provisional: dict[tuple, tuple[Any, int]] = {}
+        self._provisional_at: dict[int, list[tuple]] = {}
         self.depth_limit_hits = 0
         # Read tracking: the owner module of the current query, and what each owner read.
         self.reads: dict[str, set[str]] = {}
@@ -243,13 +255,38 @@ class Analyzer:
         that depended on a query still in progress, are forgotten, so the computation gives the same
         result whatever was computed before it."""
         self._provisional.clear()
+        self._provisional_at.clear()
 
     def _recalled(self, key: tuple) -> Any:
-        """A provisional answer given earlier in this computation; whatever uses it is provisional too."""
-        found = self._provisional.get(key)
-        if found is not None:
-            self._taint = 0
-        return found
+        """A provisional answer given earlier in this computation (and still valid: what it depended on is
+        still in progress); whatever uses it depends on the same."""
+        entry = self._provisional.get(key)
+        if entry is None:
+            return None
+        value, depth = entry
+        if depth < self._taint:
+            self._taint = depth
+        return value
+
+    def _store_provisional(self, key: tuple, value: Types, taint: int, depth: int) -> None:
+        """Keep an answer that saw a query in progress while that query is (``taint``: the depth of its
+        frame); the answer of the query that was met again itself (``taint == depth``) until the end of
+        the top-level computation (depth 0)."""
+        at = taint if taint < depth else 0
+        self._provisional[key] = (value, at)
+        keys = self._provisional_at.get(at)
+        if keys is None:
+            self._provisional_at[at] = [key]
+        else:
+            keys.append(key)
+
+    def _drop_provisional(self, depth: int) -> None:
+        """The frame at ``depth`` is done: what was provisional on it is stale."""
+        keys = self._provisional_at.pop(depth, None)
+        if keys:
+            provisional = self._provisional
+            for key in keys:
+                provisional.pop(key, None)
 
     def _hit_in_progress(self, depth: int) -> None:
         if depth < self._taint:
@@ -340,13 +377,15 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._mro[qualname] = result
             for module in {c.module for c in result[0]}:
                 self._remember_tree_entry(module, self._mro, qualname)
         else:
-            self._provisional[("mro", qualname)] = result
+            self._store_provisional(("mro", qualname), result, taint, depth)
         return result
 
     def is_protocol(self, qualname: str) -> bool:
@@ -443,11 +482,13 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._class_cats[qualname] = result
         else:
-            self._provisional[("cats", qualname)] = result
+            self._store_provisional(("cats", qualname), result, taint, depth)
         return result
 
     def _class_categories(self, qualname: str, module: str) -> frozenset[Category]:
@@ -580,11 +621,13 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
-            self._provisional[key] = result
+            self._store_provisional(key, result, taint, depth)
         return result
 
     def _instance_member(self, bound: str, attr: str) -> Types:
@@ -668,11 +711,13 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
-            self._provisional[key] = result
+            self._store_provisional(key, result, taint, depth)
         return result
 
     def _class_member(self, qualname: str, attr: str) -> Types:
@@ -741,11 +786,13 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._module_members[guard] = result
         else:
-            self._provisional[("m", module, name)] = result
+            self._store_provisional(("m", module, name), result, taint, depth)
         return result
 
     def _module_member(self, module: str, name: str) -> Types:
@@ -922,9 +969,18 @@ class Analyzer:
             if found is not None:
                 self.index.reading.add(scope.owner)
                 return found
+            solving = scope.solving.get(name)
+            if solving is not None:  # a name of the cycle being solved: its current approximation
+                self._hit_in_progress(solving[1])
+                return solving[0][name]
             found = self._recalled(("l", id(scope), name))
             if found is not None:
                 return found
+            if scope.cycles is None:
+                scope.cycles = _local_cycles(scope.sources)
+            members = scope.cycles.get(name)
+            if members is not None:
+                return self._solve_cycle(scope, members)[name]
             depth = scope.in_progress.get(name)
             if depth is not None:  # x = x + 1 in a loop, a, b = b, a: the other sources tell
                 self._hit_in_progress(depth)
@@ -943,13 +999,15 @@ class Analyzer:
                 self._depth -= 1
                 taint = self._taint
                 self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
                 self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
             if taint > depth:
                 scope.cache[name] = result
             else:
-                self._provisional[("l", id(scope), name)] = result
+                self._store_provisional(("l", id(scope), name), result, taint, depth)
             return result
         info = scope.module
         if name in info.last_kind or name in info.bindings:
@@ -964,6 +1022,46 @@ class Analyzer:
         if name == "__name__" or name == "__file__":
             return (builtin("str"),)
         return (Unknown(f"{name} is not defined"),)
+
+    def _solve_cycle(self, scope: Scope, members: tuple[str, ...]) -> dict[str, Types]:
+        """Local names defined in terms of each other (``total = total + x`` in a loop, ``a, b = b, a``):
+        solved together, by rounds from nothing, in a fixed order, so the answer does not depend on which
+        of them was asked first."""
+        if self._too_deep():
+            return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
+        previous = self.enter(scope.owner)
+        self._depth += 1
+        depth = self._depth
+        values: dict[str, Types] = dict.fromkeys(members, ())
+        for member in members:
+            scope.solving[member] = (values, depth)
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            for _ in range(CYCLE_ROUNDS):
+                # Each round sees only the previous round's values (not the ones it is computing), so the
+                # order the names are computed in does not matter.
+                found = {member: union(*(self.source_types(s, scope) for s in scope.sources[member]))
+                         for member in members}
+                self._drop_provisional(depth)  # what the previous approximations gave is stale now
+                if found == values:
+                    break
+                values.update(found)
+        finally:
+            for member in members:
+                del scope.solving[member]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        results = {m: values[m] or (Unknown(f"the type of {m} cannot be inferred"),) for m in members}
+        for member, value in results.items():
+            if taint >= depth:  # solved: it depends on nothing still in progress
+                scope.cache[member] = value
+            else:
+                self._store_provisional(("l", id(scope), member), value, taint, depth)
+        return results
 
     def source_types(self, source: _Source, scope: Scope) -> Types:
         kind = source.kind
@@ -1142,7 +1240,7 @@ class Analyzer:
         if taint > self._depth:
             scope.node_cache[key] = result
         else:
-            self._provisional[("e", id(scope), key)] = result
+            self._store_provisional(("e", id(scope), key), result, taint, self._depth + 1)
         return result
 
     def _eval(self, node: ast.expr, scope: Scope) -> Types:
@@ -1352,6 +1450,8 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
         return found
 
     def unpack(self, types: Types, path: tuple[object, ...]) -> Types:
@@ -1517,11 +1617,13 @@ class Analyzer:
             self._depth -= 1
             taint = self._taint
             self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
             self.leave(previous)
         if taint > depth:
             self._returns[key] = result
         else:
-            self._provisional[("r", key)] = result
+            self._store_provisional(("r", key), result, taint, depth)
         return result
 
     # Edges -----------------------------------------------------------------------------------------------
@@ -1575,10 +1677,9 @@ class Analyzer:
     # Operations -------------------------------------------------------------------------------------------
 
     def service_modules(self) -> list[str]:
-        expressions = self.config.service_module_expressions
-        return [name for name in self.index.module_names
-                if in_packages(name, self.config.domain_packages)
-                and any(expression_matches(name, e) for e in expressions)]
+        in_domain = packages_matcher(self.config.domain_packages)
+        is_service = expressions_matcher(self.config.service_module_expressions)
+        return [name for name in self.index.module_names if in_domain(name) and is_service(name)]
 
 
 _STR = (builtin("str"),)
@@ -1900,6 +2001,60 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
             scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a match capture"),)))
     for name in globals_:
         scope.sources.pop(name, None)
+
+
+def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...]]:
+    """The local names whose sources refer, directly or not, to themselves: each with its strongly
+    connected group of names (sorted)."""
+    uses: dict[str, set[str]] = {}
+    for name, found in sources.items():
+        used: set[str] = set()
+        for source in found:
+            if source.kind in ("value", "enter", "exception") and isinstance(source.node, ast.AST):
+                for node in ast.walk(source.node):
+                    if type(node) is ast.Name and node.id in sources:  # type: ignore[attr-defined]
+                        used.add(node.id)  # type: ignore[attr-defined]
+        uses[name] = used
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: dict[str, tuple[str, ...]] = {}
+    for root in uses:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(sorted(uses[root])))]
+        while work:
+            name, successors = work[-1]
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(sorted(uses[successor]))))
+                    break
+                if successor in on_stack and index[successor] < low[name]:
+                    low[name] = index[successor]
+            else:
+                work.pop()
+                if work and low[name] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[name]
+                if low[name] == index[name]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == name:
+                            break
+                    if len(group) > 1 or name in uses[name]:
+                        members = tuple(sorted(group))
+                        for member in group:
+                            result[member] = members
+    return result
 
 
 def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:

@@ -23,11 +23,11 @@ less than two seconds before the cache was written is read again whatever its ti
 one file re-reads only what depends on it, and a cached run gives the same report, byte for byte, as
 a cold one (``tests/dataflow/test_cache.py``).
 
-The file is written whole, to a temporary file renamed over the old one: runs at the same time each
-read a complete file and the last to finish wins. A file that cannot be read (truncated, from another
-version, tampered with: it carries a hash of its content) is ignored and rebuilt, which is logged at
-debug level on the ``archguard.dataflow.cache`` logger; an unusable cache directory only disables the
-cache.
+The file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
+runs at the same time each read a complete file and the last to finish wins. A file that cannot be read
+(truncated, from another version, altered: it carries a hash of its content) is ignored and rebuilt,
+which is logged at debug level (loggers ``archguard.cache`` and ``archguard.dataflow.cache``); an
+unusable cache directory only disables the cache.
 """
 
 from __future__ import annotations
@@ -37,13 +37,14 @@ import logging
 import marshal
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archguard.dataflow.index import ProjectIndex, file_digest
+from archguard import cachefile
+from archguard.cachefile import DEFAULT_DIRECTORY, RACY_SECONDS
+from archguard.dataflow.index import ProjectIndex
 from archguard.dataflow.model import Finding, Hop
 
 if TYPE_CHECKING:
@@ -53,13 +54,8 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_DIRECTORY = ".archguard_cache"
-FORMAT = 1
-MAGIC = b"archguard-dataflow-cache\n"
+FORMAT = 2
 KEEP_FILES = 4  # cache files (configurations) kept in the directory, the most recently used
-#: A file modified this close to the time its hash was taken may have changed again within the same
-#: modification time: its content is read again rather than trusted.
-RACY_SECONDS = 2.0
 _ABSENT = b""
 _SOURCES = ("analysis.py", "cache.py", "checker.py", "config.py", "index.py", "model.py", "names.py",
             "summaries.py", "types.py")
@@ -84,9 +80,14 @@ class Cache:
         self.started = time.time()
         self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
         self._written = 0.0
-        self._owners: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        # Per owner: its dependencies, and each of its records as marshal data (read only when used, and
+        # written back as they were when they are kept).
+        self._owners: dict[str, tuple[tuple[str, ...], dict[str, bytes]]] = {}
+        self._records: dict[tuple[str, str], Any] = {}
         self._states: dict[str, bytes] = {}
-        self._valid: dict[str, bool] = {}
+        self._changed: set[str] | None = None
+        self._invalid: set[str] | None = None
+        self._stats: dict[str, os.stat_result] = {}
         self.loaded = False
 
     # Opening and validating ---------------------------------------------------------------------------
@@ -100,26 +101,16 @@ class Cache:
         return cache
 
     def _load(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            LOG.debug("archguard cache %s cannot be read (%s): starting afresh", self.path, exc)
+        document = cachefile.read(self.path)
+        if document is None:
             return
         try:
-            if not data.startswith(MAGIC):
-                raise ValueError("not an archguard cache file")
-            digest, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
-            if hashlib.blake2b(payload, digest_size=32).digest() != digest:
-                raise ValueError("its content does not match its hash (truncated or altered)")
-            document = marshal.loads(payload)
             if not isinstance(document, dict) or document.get("format") != FORMAT:
                 raise ValueError("another format")
             files, owners, written = document["files"], document["owners"], document["written"]
             if not isinstance(files, dict) or not isinstance(owners, dict) or not isinstance(written, float):
                 raise ValueError("malformed")
-        except (ValueError, EOFError, TypeError, KeyError) as exc:
+        except (ValueError, KeyError) as exc:
             LOG.debug("archguard cache %s is unusable (%s): ignoring it, it will be rebuilt", self.path, exc)
             return
         self._files = files
@@ -149,7 +140,7 @@ class Cache:
         known = self._files.get(name)
         if path is not None and known is not None and known[0] == str(path):
             try:
-                stat = os.stat(path)
+                stat = self._stats[name] = os.stat(path)
             except OSError:
                 return None
             _, mtime, size, digest = known
@@ -159,72 +150,117 @@ class Cache:
                 return digest
         return self.index.content_digest(name)
 
+    @property
+    def changed(self) -> set[str]:
+        """The modules recorded in the cache that changed since (content, existence or place)."""
+        if self._changed is None:
+            changed = set()
+            for name, (path, _, _, digest) in self._files.items():
+                state = self.state(name)
+                if state != digest:
+                    changed.add(name)
+                elif digest:  # moved, same content: the paths shown would be wrong
+                    now = self.index.path_of(name)
+                    if now is None or str(now) != path:
+                        changed.add(name)
+            self._changed = changed
+        return self._changed
 
     def valid(self, owner: str) -> bool:
         """Whether the records of ``owner`` can be used: none of their dependencies changed."""
-        found = self._valid.get(owner)
-        if found is None:
-            record = self._owners.get(owner)
-            found = record is not None and all(self._unchanged(name) for name in record[0])
-            self._valid[owner] = found
-        return found
+        return owner in self._owners and owner not in self.invalid
 
-    def _unchanged(self, name: str) -> bool:
-        known = self._files.get(name)
-        if known is None or known[3] != self.state(name):
-            return False
-        path = self.index.path_of(name)  # moved, same content: the paths shown would be wrong
-        return known[0] == (str(path) if path is not None and known[3] else None)
+    @property
+    def invalid(self) -> set[str]:
+        """The owners some of whose dependencies changed."""
+        if self._invalid is None:
+            changed = self.changed
+            self._invalid = {owner for owner, (dependencies, _) in self._owners.items()
+                             if not changed.isdisjoint(dependencies)} if changed else set()
+        return self._invalid
 
     # Reading records ----------------------------------------------------------------------------------
 
-    def _record(self, owner: str) -> dict[str, Any] | None:
-        if not self.loaded or not self.valid(owner):
+    def _record(self, owner: str, name: str) -> Any | None:
+        """One record of ``owner`` (``summaries``, ``declarations``, ``derived``, a fact), if it holds."""
+        if name == "summaries":
+            return self._part(owner, "summaries")
+        rest = self._part(owner, "rest")  # all but the summaries are read together
+        return None if rest is None else rest.get(name)
+
+    def _part(self, owner: str, part: str) -> dict[str, Any] | None:
+        if not self.loaded:
             return None
-        return self._owners[owner][1]
+        key = (owner, part)
+        found = self._records.get(key)
+        if found is None:
+            if not self.valid(owner):
+                return None
+            data = self._owners[owner][1].get(part)
+            if data is None:
+                return None
+            found = self._records[key] = marshal.loads(data)
+        return found
 
     def summary(self, owner: str, key: Key) -> Summary | None:
-        record = self._record(owner)
-        if record is None:
-            return None
-        return record.get("summaries", {}).get(_key_text(key))
+        summaries = self._record(owner, "summaries")
+        return None if summaries is None else summaries.get(_key_text(key))
 
     def declarations(self, module: str) -> ModuleDeclarations | None:
-        record = self._record(module)
-        if record is None or "declarations" not in record:
-            return None
-        return _declarations_from(record["declarations"])
+        record = self._record(module, "declarations")
+        return None if record is None else _declarations_from(record)
 
     def fact(self, owner: str, name: str) -> Any | None:
         """A finding list (``ports``, ``outside``) recorded for ``owner``, or None."""
-        record = self._record(owner)
-        if record is None or name not in record:
+        record = self._record(owner, name)
+        return None if record is None else tuple(_finding_from(f) for f in record)
+
+    def derived(self, module: str) -> tuple | None:
+        """What the operations of a service module were found to reach, if that still holds: every module
+        of a summary they reach (which it records) is unchanged."""
+        record = self._record(module, "derived")
+        if record is None or record[0] is None or not self.invalid.isdisjoint(record[0]) \
+                or not all(owner in self._owners for owner in record[0]):
             return None
-        return tuple(_finding_from(f) for f in record[name])
+        return record
 
     # Writing ------------------------------------------------------------------------------------------
 
     def save(self, run: _Run) -> None:
-        """Write what the run used: the records it reused, and what it computed with its dependencies."""
+        """Write what the run used: the records it reused as they were, and what it computed with its
+        dependencies."""
+        computed = run.computed_owners | set(run.derived)
+        if self.loaded and not computed and all(owner in self._owners for owner in run.used_owners()):
+            return  # nothing new: the file on disk says it all
         records: dict[str, dict[str, Any]] = {}
         for key, owner in run.owners.items():
-            records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
+            if owner in computed:
+                records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
         for module, declarations in run.declarations.items():
-            records.setdefault(module, {})["declarations"] = _declarations_to(declarations)
+            if module in computed:
+                records.setdefault(module, {})["declarations"] = _declarations_to(declarations)
         for (owner, name), findings in run.facts.items():
-            records.setdefault(owner, {})[name] = tuple(_finding_to(f) for f in findings)
+            if owner in computed:
+                records.setdefault(owner, {})[name] = tuple(_finding_to(f) for f in findings)
+        for module, derived in run.derived.items():
+            records.setdefault(module, {})["derived"] = derived
         closure = _closures(run.analyzer.reads, run.computed_owners)
-        owners: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
-        for owner, record in records.items():
-            if owner in run.computed_owners:
-                dependencies = set(closure[owner])
-                if self.valid(owner):  # partly reused: what the reused part depended on still holds
-                    dependencies.update(self._owners[owner][0])
-                owners[owner] = (tuple(sorted(dependencies)), record)
-            else:
-                owners[owner] = (self._owners[owner][0], record)
-        if self.loaded and not run.computed_owners and owners.keys() == self._owners.keys():
-            return  # nothing new: the file on disk says it all
+        owners: dict[str, tuple[tuple[str, ...], dict[str, bytes]]] = {}
+        for owner in run.used_owners():
+            if owner not in computed:
+                owners[owner] = self._owners[owner]  # as it was
+                continue
+            fields = records.get(owner, {})
+            summaries = fields.pop("summaries", None)
+            dependencies = set(closure.get(owner, (owner,)))
+            if self.valid(owner):  # partly reused: what the reused part depended on still holds
+                dependencies.update(self._owners[owner][0])
+                fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
+                summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
+            record = {"rest": marshal.dumps(fields)}
+            if summaries:
+                record["summaries"] = marshal.dumps(summaries)
+            owners[owner] = (tuple(sorted(map(sys.intern, dependencies))), record)
         names = {name for dependencies, _ in owners.values() for name in dependencies}
         files: dict[str, tuple[str | None, int, int, bytes]] = {}
         for name in sorted(names):
@@ -234,32 +270,16 @@ class Cache:
                 files[name] = (None, 0, 0, _ABSENT)
                 continue
             try:
-                stat = os.stat(path)
+                stat = self._stats.get(name) or os.stat(path)
             except OSError:
                 continue  # gone since it was read: no record depending on it will be taken
             files[name] = (str(path), stat.st_mtime_ns, stat.st_size, state)
         document = {"format": FORMAT, "written": self.started, "files": files, "owners": owners}
-        self._write(marshal.dumps(document))
+        self._write(document)
 
-    def _write(self, payload: bytes) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by archguard: its cache, never committed.\n*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(prefix=".dataflow-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(MAGIC)
-                    out.write(hashlib.blake2b(payload, digest_size=32).digest())
-                    out.write(payload)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+    def _write(self, document: dict[str, Any]) -> None:
+        if cachefile.write(self.path, document):
             _prune(self.directory, self.path)
-        except OSError as exc:
-            LOG.debug("archguard cache %s cannot be written (%s): running without it", self.path, exc)
 
 
 def _key(config: DataFlowConfig, index: ProjectIndex, external: Iterable[_External]) -> str:
@@ -371,4 +391,4 @@ def _declarations_from(data: tuple) -> ModuleDeclarations:
                               tuple(_finding_from(f) for f in domain_code))
 
 
-__all__ = ["DEFAULT_DIRECTORY", "Cache", "checker_version", "file_digest"]
+__all__ = ["DEFAULT_DIRECTORY", "Cache", "checker_version"]

@@ -23,8 +23,8 @@ from archguard.dataflow.analysis import Analyzer
 from archguard.dataflow.config import LOCAL_PATTERNS, ConfigError, DataFlowConfig
 from archguard.dataflow.index import ClassInfo, FunctionInfo, ProjectIndex, import_bindings
 from archguard.dataflow.model import Category, Finding, Hop, OperationResult, Reach, Report, Vocabulary
-from archguard.dataflow.names import expression_matches, in_packages
-from archguard.dataflow.summaries import CALL, Key, Summary, UnresolvedSite, derive
+from archguard.dataflow.names import expression_matches, expressions_matcher, in_packages, packages_matcher
+from archguard.dataflow.summaries import CALL, Derived, Key, Summary, UnresolvedSite, derive
 
 #: How many of the operations reaching an unresolved call site its finding's text names (JSON and SARIF
 #: list up to ``summaries.NAMED_OPERATIONS``; every one is counted).
@@ -142,6 +142,11 @@ class _Run:
         self.owners: dict[Key, str] = {}  # the module each summary is about
         self.computed_owners: set[str] = set()  # owners something was read for in this run
         self.summaries_computed = 0
+        #: What the operations of each service module reach, in plain data, for the cache (only for the
+        #: modules it was worked out for in this run).
+        self.derived: dict[str, tuple] = {}
+        #: The service modules whose results the cache holds, still true (``read``).
+        self.reused_derived: dict[str, tuple] = {}
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
 
@@ -154,7 +159,8 @@ class _Run:
         else:
             self.read(service_modules)
         read = time.perf_counter()
-        report = self.checker.finish(self.declarations, self.summaries, service_modules)
+        ops, results, sites, ports = self._derive(service_modules)
+        report = self.checker.finish(self.declarations, ops, results, sites, ports, service_modules)
         derived = time.perf_counter()
         if self.cache is not None:
             self.cache.save(self)
@@ -170,9 +176,10 @@ class _Run:
             cache_used=int(self.cache is not None and self.cache.loaded), workers=jobs)
         return report
 
-    @property
-    def computed(self) -> int:
-        return len(self.computed_owners)
+    def used_owners(self) -> set[str]:
+        """Every module something of this run's result is about."""
+        return (set(self.owners.values()) | set(self.declarations) | {owner for owner, _ in self.facts}
+                | set(self.derived) | {owner for found in self.reused_derived.values() for owner in found[0]})
 
     def read(self, service_modules: Iterable[str]) -> None:
         """The declarations of ``service_modules`` and the summary of everything their operations reach,
@@ -187,11 +194,74 @@ class _Run:
                     self.computed_owners.add(module)
                     self.declarations_computed += 1
                 self.declarations[module] = declarations
+            derived = self.cache.derived(module) if self.cache is not None else None
+            if derived is not None and not derived[3] and len(derived[1]) == len(declarations.operations):
+                # Nothing its operations reach changed, and they reach no unresolved call site: their
+                # results stand, and none of their summaries is needed.
+                self.reused_derived[module] = derived
+                continue
             self._summarise(declarations.operations)
             index.tick += 1
             if index.tick % EVICT_EVERY == 0:
                 for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
                     analyzer.drop_trees(idle)
+
+    def _derive(self, service_modules: list[str]
+                ) -> tuple[list[OperationDeclaration], list[tuple[tuple[Reach, ...], int]], list[UnresolvedSite],
+                           dict[str, Hop]]:
+        """What every operation reaches, derived from the summaries; for a service module whose results
+        the cache holds (``read``), taken from there. Unresolved call sites are counted over all
+        operations at once: when the modules derived afresh reach one, every module is."""
+        owners = self.owners if self.cache is not None else None
+        fresh = [module for module in service_modules if module not in self.reused_derived]
+        ops = _sorted_operations(self.declarations, fresh)
+        derived = derive([op.key for op in ops], self.summaries, owners)
+        if self.reused_derived and any(derived.unresolved):
+            self._summarise(op for module in self.reused_derived for op in self.declarations[module].operations)
+            self.reused_derived.clear()
+            fresh = list(service_modules)
+            ops = _sorted_operations(self.declarations, fresh)
+            derived = derive([op.key for op in ops], self.summaries, owners)
+        results: dict[str, tuple[tuple[Reach, ...], int]] = {
+            op.name: (reaches, unresolved) for op, reaches, unresolved in zip(
+                ops, derived.reaches, derived.unresolved, strict=True)}
+        ports = dict(derived.ports)
+        if self.cache is not None:
+            self._keep_derived(fresh, ops, derived)
+        new, categories = tuple.__new__, {c.value: c for c in Category}
+        for module, (_, per_op, module_ports, _) in self.reused_derived.items():
+            for op, (reaches, unresolved) in zip(self.declarations[module].operations, per_op, strict=True):
+                results[op.name] = (tuple(
+                    new(Reach, (categories[c], target, display, tuple(new(Hop, h) for h in chain)))
+                    for c, target, display, chain in reaches), unresolved)
+            for target, hop in module_ports:
+                ports.setdefault(target, Hop(*hop))
+        everything = _sorted_operations(self.declarations, service_modules)
+        return everything, [results[op.name] for op in everything], derived.sites, ports
+
+    def _keep_derived(self, modules: list[str], ops: list[OperationDeclaration], derived: Derived) -> None:
+        """For the cache: per service module, its operations' results in plain data, the modules they
+        reach into (None if too many to keep), the undeclared ports reached, and whether any
+        unresolved call site is reached."""
+        position = {op.name: i for i, op in enumerate(ops)}
+        spans = derived.owners or []
+        for module in modules:
+            indexes = [position[op.name] for op in self.declarations[module].operations]
+            owners: set[str] | None = {module}
+            for i in indexes:
+                span = spans[i] if spans else None
+                if span is None or owners is None:
+                    owners = None
+                    break
+                owners |= span
+            per_op = tuple((tuple((r.category.value, r.target, r.display,
+                                   tuple((h.name, h.path, h.line) for h in r.chain)) for r in derived.reaches[i]),
+                            derived.unresolved[i]) for i in indexes)
+            ports = tuple(sorted((r.target, (p.name, p.path, p.line)) for i in indexes for r in derived.reaches[i]
+                                 if r.category is Category.UNDECLARED_PORT
+                                 for p in (derived.ports.get(r.target, Hop(_short(r.target))),)))
+            self.derived[module] = (None if owners is None else tuple(sorted(owners)), per_op, ports,
+                                    any(derived.unresolved[i] for i in indexes))
 
     def fact(self, owner: str, name: str, compute: Callable[[], Iterable[Finding]]) -> tuple[Finding, ...]:
         """Findings about one module (``compute``d as that module's, or taken from the cache)."""
@@ -242,8 +312,9 @@ class _Run:
                 results = list(pool.map(_read_part, parts))
         finally:
             _WORKER_RUN = None
-        for declarations, summaries, owners, computed, reads, facts, counts in results:
+        for declarations, summaries, owners, computed, reads, facts, reused, counts in results:
             self.declarations.update(declarations)
+            self.reused_derived.update(reused)
             for key, summary in summaries.items():
                 self.summaries.setdefault(key, summary)
                 self.owners.setdefault(key, owners[key])
@@ -261,6 +332,11 @@ class _Run:
 _WORKER_RUN: _Run | None = None
 
 
+def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Iterable[str]
+                       ) -> list[OperationDeclaration]:
+    return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
+
+
 def _read_part(service_modules: list[str]):
     """A worker process (forked from the run, so it starts with what the run knows): the declarations
     and summaries for some service modules."""
@@ -270,7 +346,8 @@ def _read_part(service_modules: list[str]):
     run.read(service_modules)
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
-    return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts, counts)
+    return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
+            run.reused_derived, counts)
 
 
 @dataclass(frozen=True)
@@ -387,19 +464,19 @@ class _Checker:
         return OperationDeclaration(name, func.qualname, func.module, None if func.is_staticmethod else bound,
                                     path, func.lineno, func.display, declared, declared_by, invalid)
 
-    def finish(self, declarations: dict[str, ModuleDeclarations], summaries: dict[Key, Summary],
-               service_modules: list[str]) -> Report:
-        ops = sorted((op for module in service_modules for op in declarations[module].operations),
-                     key=lambda op: op.name)
-        derived = derive([op.key for op in ops], summaries)
+    def finish(self, declarations: dict[str, ModuleDeclarations], ops: list[OperationDeclaration],
+               results: list[tuple[tuple[Reach, ...], int]], sites: list[UnresolvedSite],
+               ports: dict[str, Hop], service_modules: list[str]) -> Report:
+        """The report: ``ops`` (sorted by name) with what each reaches (``results``), the unresolved call
+        sites and the undeclared ports reached."""
         names = [op.name for op in ops]
         operations = [self._operation(op, reaches, unresolved)
-                      for op, reaches, unresolved in zip(ops, derived.reaches, derived.unresolved, strict=True)]
+                      for op, (reaches, unresolved) in zip(ops, results, strict=True)]
         findings: list[Finding] = [f for op in operations for f in op.findings]
         findings.extend(f for module in service_modules for f in declarations[module].domain_code)
-        findings.extend(self._unresolved_site(site, names) for site in derived.sites)
+        findings.extend(self._unresolved_site(site, names) for site in sites)
         findings.extend(self._domain_code_outside_services())
-        for target, hop in derived.ports.items():
+        for target, hop in ports.items():
             self.reached_ports.setdefault(target, hop)
         findings.extend(self._undeclared_ports())
         seen_operations = set(names)
@@ -419,9 +496,17 @@ class _Checker:
 
     def _operation(self, op: OperationDeclaration, reaches: tuple[Reach, ...], unresolved: int) -> OperationResult:
         config = self.config
-        op_hop = Hop(op.display, op.path, op.line)
-        shown = op.invalid or op.declared or "undeclared"
         declared = op.declared
+        categories = {r.category for r in reaches}
+        observed = self.vocabulary.observed(categories, bool(unresolved))
+        live = Category.LIVE in categories
+        if not (op.invalid or (declared is None and config.require_declarations) or Category.SYNC in categories
+                or (live and declared in LOCAL_PATTERNS) or (declared == "live" and not live and not unresolved)):
+            return OperationResult(name=op.name, path=op.path, line=op.line, declared=declared,
+                                   declared_by=op.declared_by, reaches=reaches, unresolved=unresolved,
+                                   observed=observed)
+        op_hop = Hop(op.display, op.path, op.line)
+        shown = op.invalid or declared or "undeclared"
         findings: list[Finding] = []
 
         def add(rule: str, message: str, target: str = "", chain: tuple[Hop, ...] = (op_hop,)) -> None:
@@ -429,8 +514,6 @@ class _Checker:
 
         if op.invalid:
             add("invalid-declaration", self._invalid_message(op.invalid), op.invalid)
-        categories = {r.category for r in reaches}
-        observed = self.vocabulary.observed(categories, bool(unresolved))
         if declared is None and not op.invalid and config.require_declarations:
             markers = _either([f"@{m}" for m in (*config.local_read_markers[:1], *config.local_write_markers[:1],
                                                  *config.live_markers[:1])])
@@ -441,7 +524,7 @@ class _Checker:
                 add("domain-reaches-sync", f"reaches {r.display}", r.target, r.chain)
             elif r.category is Category.LIVE and declared in LOCAL_PATTERNS:
                 add("local-reaches-live", f"reaches {r.display}", r.target, r.chain)
-        if declared == "live" and Category.LIVE not in categories and not unresolved:
+        if declared == "live" and not live and not unresolved:
             # (With an unresolved call, that call may be the live one: it is the finding, not this.)
             add("live-reaches-no-live-port", f"reaches no live port (observed: {observed})")
         return OperationResult(
@@ -515,8 +598,10 @@ class _Checker:
         # Marked ones: a module is parsed only if its text names a sync marker as a decorator.
         markers = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
         findings: list[Finding] = []
+        in_domain = packages_matcher(config.domain_packages)
+        is_service = expressions_matcher(config.service_module_expressions)
         for module_name in self.index.module_names:
-            if in_packages(module_name, config.domain_packages) and not self._is_service_module(module_name):
+            if in_domain(module_name) and not is_service(module_name):
                 findings.extend(self.fact(module_name, "outside", lambda m=module_name: self._outside(
                     m, m in configured, markers)))
         return findings
@@ -633,8 +718,9 @@ class _Checker:
     def _undeclared_ports(self) -> list[Finding]:
         """Every port reached or defined in the port modules that is declared neither local nor live."""
         found = {f.subject: f for f in self._port_findings(self.reached_ports.items())}
+        in_ports = packages_matcher(self.config.port_modules)
         for module_name in self.index.module_names:
-            if in_packages(module_name, self.config.port_modules):
+            if in_ports(module_name):
                 for finding in self.fact(module_name, "ports", lambda m=module_name: self._ports_in(m)):
                     found.setdefault(finding.subject, finding)
         return [found[name] for name in sorted(found)]

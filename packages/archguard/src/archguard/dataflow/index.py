@@ -140,7 +140,8 @@ class ProjectIndex:
             if found is not None:  # a root package that does not exist is reported by the checker
                 self._package_dirs[pkg] = found
         self._absent_tops: set[str] = set()
-        self._paths: dict[str, Path] = {}
+        self._paths: dict[str, str] = {}  # module -> its file (strings: a large tree has many)
+        self._sorted_names: list[str] | None = None
         self._parsed: dict[str, ModuleInfo | None] = {}
         self._exclude = tuple(exclude)
         #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
@@ -163,7 +164,7 @@ class ProjectIndex:
             for name in modules:
                 path = self._locate(name)
                 if path is not None:
-                    self._paths[name] = path
+                    self._paths[name] = str(path)
         self._apply_exclude()
 
     def _apply_exclude(self) -> None:
@@ -172,6 +173,7 @@ class ProjectIndex:
 
             for name in [n for n in self._paths if any(expression_matches(n, e) for e in self._exclude)]:
                 del self._paths[name]
+            self._sorted_names = None
 
     def _find_top_level(self, name: str) -> Path | None:
         """Where a top-level package (a directory with ``__init__.py``) or module lives in the source
@@ -188,7 +190,10 @@ class ProjectIndex:
 
     @property
     def module_names(self) -> list[str]:
-        return sorted(self._paths)
+        """Every module found so far, sorted."""
+        if self._sorted_names is None or len(self._sorted_names) != len(self._paths):
+            self._sorted_names = sorted(self._paths)
+        return self._sorted_names
 
     def has_module(self, name: str) -> bool:
         self.reading.add(name)
@@ -227,7 +232,7 @@ class ProjectIndex:
         path = self._paths.get(name)
         info = None
         if path is not None:
-            info = self._parse(name, path)
+            info = self._parse(name, Path(path))
             if info is not None:
                 self.parses += 1
                 if name in self._ever_parsed:
@@ -271,13 +276,8 @@ class ProjectIndex:
         """Where each top-level package read so far lives."""
         return dict(self._package_dirs)
 
-    def path_of(self, name: str) -> Path | None:
+    def path_of(self, name: str) -> str | None:
         return self._paths.get(name)
-
-    @property
-    def paths(self) -> dict[str, Path]:
-        """Every module of the project found so far, and its file."""
-        return self._paths
 
     def source_text(self, name: str) -> str | None:
         """A module's source as text (not parsed), or None if it has none that can be read."""
@@ -285,7 +285,7 @@ class ProjectIndex:
         if path is None:
             return None
         try:
-            return path.read_text(encoding="utf-8")
+            return Path(path).read_text(encoding="utf-8")
         except (OSError, ValueError):
             return None
 
@@ -304,22 +304,22 @@ class ProjectIndex:
         if not directory.is_dir():
             single = directory.with_suffix(".py")
             if single.is_file():
-                self._paths[package] = single
+                self._paths[package] = str(single)
             return
-        stack = [(package, directory)]
+        stack = [(package, str(directory))]
+        paths = self._paths
         while stack:
             name, folder = stack.pop()
-            if (folder / "__init__.py").is_file():
-                self._paths[name] = folder / "__init__.py"
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name.isidentifier():
-                            stack.append((f"{name}.{entry.name}", Path(entry.path)))
-                    elif entry.name.endswith(".py") and entry.name != "__init__.py":
-                        stem = entry.name[:-3]
-                        if stem.isidentifier():
-                            self._paths[f"{name}.{stem}"] = Path(entry.path)
+                    entry_name = entry.name
+                    if entry_name.endswith(".py"):
+                        if entry_name == "__init__.py":
+                            paths[name] = entry.path
+                        elif entry_name[:-3].isidentifier() and not entry.is_dir(follow_symlinks=False):
+                            paths[f"{name}.{entry_name[:-3]}"] = entry.path
+                    elif entry_name.isidentifier() and entry.is_dir(follow_symlinks=False):
+                        stack.append((f"{name}.{entry_name}", entry.path))
 
     def _locate(self, name: str) -> Path | None:
         root, *rest = name.split(".")
@@ -340,7 +340,8 @@ class ProjectIndex:
         digest = self.digests.get(name)
         if digest is None and name in self._paths:
             try:
-                digest = file_digest(self._paths[name].read_bytes())
+                with open(self._paths[name], "rb") as file:
+                    digest = file_digest(file.read())
             except OSError:
                 return None
             self.digests[name] = digest

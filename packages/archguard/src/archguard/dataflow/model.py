@@ -17,6 +17,8 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 
 class Kind(enum.StrEnum):
@@ -77,18 +79,29 @@ RULES: dict[str, Rule] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One step of a chain: a function (or what was reached) and where."""
+class Hop(tuple):
+    """One step of a chain: a function (or what was reached) and where. (A tuple: a report holds
+    hundreds of thousands of them.)"""
 
-    name: str
-    path: str | None = None
-    line: int | None = None
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]
+    path: str | None = property(itemgetter(1))  # type: ignore[assignment]
+    line: int | None = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, path: str | None = None, line: int | None = None) -> Hop:
+        return tuple.__new__(cls, (name, path, line))
+
+    def __getnewargs__(self) -> tuple[str, str | None, int | None]:
+        return tuple(self)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Hop({self[0]!r}, {self[1]!r}, {self[2]!r})"
 
     def __str__(self) -> str:
-        if self.path is None:
-            return self.name
-        return f"{self.name} ({self.path}:{self.line})" if self.line else f"{self.name} ({self.path})"
+        name, path, line = self
+        if path is None:
+            return name
+        return f"{name} ({path}:{line})" if line else f"{name} ({path})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +140,23 @@ class Finding:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(tuple):
     """Something an operation reaches, with the first (shortest) chain that gets there."""
 
-    category: Category
-    target: str  # qualified
-    display: str  # "live port QboGateway"
-    chain: tuple[Hop, ...]
+    __slots__ = ()
+    category: Category = property(itemgetter(0))  # type: ignore[assignment]
+    target: str = property(itemgetter(1))  # type: ignore[assignment]  # qualified
+    display: str = property(itemgetter(2))  # type: ignore[assignment]  # "live port QboGateway"
+    chain: tuple[Hop, ...] = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __new__(cls, category: Category, target: str, display: str, chain: tuple[Hop, ...]) -> Reach:
+        return tuple.__new__(cls, (category, target, display, chain))
+
+    def __getnewargs__(self) -> tuple[Category, str, str, tuple[Hop, ...]]:
+        return tuple(self)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Reach({self[0]!r}, {self[1]!r}, {self[2]!r}, {self[3]!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +174,15 @@ class Vocabulary:
     def observed(self, categories: set[Category] | frozenset[Category], unresolved: bool) -> str:
         """``local``, ``live``, ``sync`` (in these words of the vocabulary, joined with `` + ``), plus
         ``unresolved``, or ``nothing``."""
-        parts = [self.name(c) for c in Category if c in categories]
-        if unresolved:
-            parts.append("unresolved")
-        return " + ".join(parts) if parts else "nothing"
+        return _observed(self, frozenset(categories), unresolved)
+
+
+@lru_cache(maxsize=256)
+def _observed(vocabulary: Vocabulary, categories: frozenset[Category], unresolved: bool) -> str:
+    parts = [vocabulary.name(c) for c in Category if c in categories]
+    if unresolved:
+        parts.append("unresolved")
+    return " + ".join(parts) if parts else "nothing"
 
 
 @dataclass(frozen=True, slots=True)

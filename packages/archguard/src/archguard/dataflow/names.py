@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from archguard.source_imports import module_matches
@@ -18,6 +18,26 @@ def longest_match(dotted: str, packages: Iterable[str]) -> str | None:
     """The most specific of ``packages`` that contains ``dotted``, or None."""
     matches = [package for package in packages if module_matches(dotted, package)]
     return max(matches, key=len) if matches else None
+
+
+@lru_cache(maxsize=64)
+def packages_matcher(packages: tuple[str, ...]) -> Callable[[str], bool]:
+    """``in_packages`` for many names: one regular expression for all the packages."""
+    if not packages:
+        return lambda dotted: False
+    pattern = re.compile("(?:" + "|".join(re.escape(p) for p in packages) + r")(?:\.|$)")
+    match = pattern.match
+    return lambda dotted: match(dotted) is not None
+
+
+@lru_cache(maxsize=64)
+def expressions_matcher(expressions: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a module matches any of the expressions: one regular expression for all of them."""
+    if not expressions:
+        return lambda module: False
+    pattern = re.compile("|".join(f"(?:{_compiled(e).pattern})" for e in expressions))
+    full = pattern.fullmatch
+    return lambda module: full("." + module) is not None
 
 
 def expression_matches(module: str, expression: str) -> bool:

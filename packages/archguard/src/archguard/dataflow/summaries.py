@@ -74,6 +74,13 @@ class Derived:
     unresolved: list[int]  # per operation: how many distinct unresolved call sites it reaches
     sites: list[UnresolvedSite]
     ports: dict[str, Hop]  # undeclared ports reached, and where each is defined
+    #: Per operation (when asked for): the modules of every summary it reaches, or None when there are
+    #: more than OWNERS_KEPT (what the cache keeps to know when an operation's results still hold).
+    owners: list[frozenset[str] | None] | None = None
+
+
+#: How many modules an operation's reach may span for its results to be kept in the cache.
+OWNERS_KEPT = 64
 
 
 def reachable(roots: Iterable[Key], summaries: Mapping[Key, Summary]) -> list[Key]:
@@ -93,13 +100,16 @@ def reachable(roots: Iterable[Key], summaries: Mapping[Key, Summary]) -> list[Ke
     return list(seen)
 
 
-def derive(operations: Sequence[Key], summaries: Mapping[Key, Summary]) -> Derived:
+def derive(operations: Sequence[Key], summaries: Mapping[Key, Summary], owners: Mapping[Key, str] | None = None
+           ) -> Derived:
     """What each of ``operations`` (keys, in the order of the report: sorted by name) reaches, and every
-    unresolved call site in their reach; ``summaries`` holds every key reachable from them."""
+    unresolved call site in their reach; ``summaries`` holds every key reachable from them. With
+    ``owners`` (the module each summary is about), also the modules each operation's reach spans."""
     graph = _Graph(operations, summaries)
     reaches = graph.reaches()
     unresolved, sites = graph.unresolved()
-    return Derived(reaches, unresolved, sites, graph.ports)
+    spans = graph.owner_sets([owners[key] for key in graph.keys]) if owners is not None else None
+    return Derived(reaches, unresolved, sites, graph.ports, spans)
 
 
 class _Graph:
@@ -125,6 +135,7 @@ class _Graph:
         self.calls = calls
         self.preds = preds
         self.ports: dict[str, Hop] = {}
+        self._components: tuple[list[int], list[list[int]]] | None = None
 
     # Reaches ------------------------------------------------------------------------------------------
 
@@ -225,7 +236,9 @@ class _Graph:
         op_count = len(self.op_nodes)
         if not holders:
             return [0] * op_count, []
-        components, members = _strongly_connected(len(self.keys), self.calls)
+        if self._components is None:
+            self._components = _strongly_connected(len(self.keys), self.calls)
+        components, members = self._components
         counts = self._site_counts(components, members, own)
         reach_counts = self._operations_per_site(components, members, holders)
         chains = self._nearest_chains(holders)
@@ -237,6 +250,27 @@ class _Graph:
             sites.append(UnresolvedSite(qualname, text, edge[3], self.summaries[node][1], edge[1], chain, count,
                                         first))
         return counts, sites
+
+    def owner_sets(self, owner_of: list[str]) -> list[frozenset[str] | None]:
+        """Per operation: the modules of everything it reaches (None past OWNERS_KEPT), by components."""
+        if self._components is None:
+            self._components = _strongly_connected(len(self.keys), self.calls)
+        components, members = self._components
+        successors = _component_edges(components, members, self.calls)
+        sets: list[frozenset[str] | None] = []
+        for c, nodes in enumerate(members):  # reverse topological order: every successor is done
+            found: set[str] | None = {owner_of[node] for node in nodes}
+            for s in successors[c]:
+                other = sets[s]
+                if other is None or found is None:
+                    found = None
+                    break
+                found |= other
+                if len(found) > OWNERS_KEPT:
+                    found = None
+                    break
+            sets.append(None if found is None else frozenset(found))
+        return [sets[components[node]] for node in self.op_nodes]
 
     def _site_counts(self, components: list[int], members: list[list[int]], own: dict[int, int]) -> list[int]:
         """Per operation: how many distinct sites its reach holds (bit sets, sinks first)."""
