@@ -160,6 +160,16 @@ def test_a_change_re_reads_only_what_depends_on_it(tree: Path) -> None:
     assert (last.statistics["summaries_computed"], last.statistics["declarations_computed"]) == (3, 1)
 
 
+def test_workers_with_a_cache_give_the_same_report(tree: Path) -> None:
+    config = planted_config(tree)
+    cold = check(config.with_(jobs=1))
+    cache = tree / DEFAULT_DIRECTORY
+
+    assert check(config.with_(jobs=2), cache_dir=cache) == cold  # one service module per worker
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # edited")
+    assert check(config.with_(jobs=2), cache_dir=cache) == check(config.with_(jobs=1)) == cold
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty", "other magic"])
 def test_an_unreadable_cache_file_is_ignored_said_at_debug_level_and_rebuilt(
         damage: str, tree: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 4
 KEEP_FILES = 4  # cache files (configurations) kept in the directory, the most recently used
 _ABSENT = b""
 _SOURCES = ("analysis.py", "cache.py", "checker.py", "config.py", "index.py", "model.py", "names.py",
@@ -80,10 +80,10 @@ class Cache:
         self.started = time.time()
         self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
         self._written = 0.0
-        # Per owner: its dependencies, and each of its records as marshal data (read only when used, and
-        # written back as they were when they are kept).
-        self._owners: dict[str, tuple[tuple[str, ...], dict[str, bytes]]] = {}
-        self._records: dict[tuple[str, str], Any] = {}
+        # Per owner: its dependencies, and its records as marshal data in two parts, the summaries and the
+        # rest (each read only when used, and written back as it was when it is kept).
+        self._owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}  # dependencies, rest, summaries
+        self._parts: dict[tuple[str, int], dict[str, Any]] = {}
         self._states: dict[str, bytes] = {}
         self._changed: set[str] | None = None
         self._invalid: set[str] | None = None
@@ -175,7 +175,7 @@ class Cache:
         """The owners some of whose dependencies changed."""
         if self._invalid is None:
             changed = self.changed
-            self._invalid = {owner for owner, (dependencies, _) in self._owners.items()
+            self._invalid = {owner for owner, (dependencies, *_) in self._owners.items()
                              if not changed.isdisjoint(dependencies)} if changed else set()
         return self._invalid
 
@@ -185,21 +185,19 @@ class Cache:
         """One record of ``owner`` (``summaries``, ``declarations``, ``derived``, a fact), if it holds."""
         if name == "summaries":
             return self._part(owner, "summaries")
-        rest = self._part(owner, "rest")  # all but the summaries are read together
+        rest = self._part(owner, "rest")
         return None if rest is None else rest.get(name)
 
     def _part(self, owner: str, part: str) -> dict[str, Any] | None:
-        if not self.loaded:
+        if not self.loaded or not self.valid(owner):
             return None
-        key = (owner, part)
-        found = self._records.get(key)
+        position = 2 if part == "summaries" else 1
+        found = self._parts.get((owner, position))
         if found is None:
-            if not self.valid(owner):
-                return None
-            data = self._owners[owner][1].get(part)
+            data = self._owners[owner][position]
             if data is None:
                 return None
-            found = self._records[key] = marshal.loads(data)
+            found = self._parts[(owner, position)] = marshal.loads(data)
         return found
 
     def summary(self, owner: str, key: Key) -> Summary | None:
@@ -245,7 +243,7 @@ class Cache:
         for module, derived in run.derived.items():
             records.setdefault(module, {})["derived"] = derived
         closure = _closures(run.analyzer.reads, run.computed_owners)
-        owners: dict[str, tuple[tuple[str, ...], dict[str, bytes]]] = {}
+        owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
         for owner in run.used_owners():
             if owner not in computed:
                 owners[owner] = self._owners[owner]  # as it was
@@ -257,11 +255,9 @@ class Cache:
                 dependencies.update(self._owners[owner][0])
                 fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
                 summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
-            record = {"rest": marshal.dumps(fields)}
-            if summaries:
-                record["summaries"] = marshal.dumps(summaries)
-            owners[owner] = (tuple(sorted(map(sys.intern, dependencies))), record)
-        names = {name for dependencies, _ in owners.values() for name in dependencies}
+            owners[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
+                             marshal.dumps(summaries) if summaries else None)
+        names = {name for dependencies, *_ in owners.values() for name in dependencies}
         files: dict[str, tuple[str | None, int, int, bytes]] = {}
         for name in sorted(names):
             state = self.state(name)
@@ -378,8 +374,7 @@ def _finding_from(data: tuple) -> Finding:
 
 
 def _declarations_to(declarations: ModuleDeclarations) -> tuple:
-    return (tuple((op.name, op.function, op.module, op.bound, op.path, op.line, op.display, op.declared,
-                   op.declared_by, op.invalid) for op in declarations.operations),
+    return (tuple(tuple(op) for op in declarations.operations),
             tuple(_finding_to(f) for f in declarations.domain_code))
 
 
@@ -387,7 +382,8 @@ def _declarations_from(data: tuple) -> ModuleDeclarations:
     from archguard.dataflow.checker import ModuleDeclarations, OperationDeclaration
 
     operations, domain_code = data
-    return ModuleDeclarations(tuple(OperationDeclaration(*op) for op in operations),
+    new = tuple.__new__
+    return ModuleDeclarations(tuple(new(OperationDeclaration, op) for op in operations),
                               tuple(_finding_from(f) for f in domain_code))
 
 

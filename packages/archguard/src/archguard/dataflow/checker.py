@@ -11,12 +11,11 @@ from __future__ import annotations
 import ast
 import gc
 import importlib.util
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from archguard.dataflow.analysis import Analyzer
@@ -53,7 +52,7 @@ def check(config: DataFlowConfig, *, modules: Iterable[str] | None = None,
             gc.enable()
 
 
-PARALLEL_THRESHOLD = 1000  # service modules; below this one process is about as fast as starting workers
+PARALLEL_THRESHOLD = 400  # service modules to read; below this one process is about as fast as starting workers
 #: Syntax trees unused for this many service modules are dropped (their summaries are kept), unless a
 #: module had to be parsed again once already; and the least recently used are dropped while the
 #: source of the trees held exceeds TREE_BUDGET bytes (a tree takes some 20-40 times its source).
@@ -69,7 +68,11 @@ def _index(config: DataFlowConfig, modules: list[str] | None, package_dirs: dict
 
 
 def _jobs(requested: int, service_modules: int) -> int:
-    if requested == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if requested == 1 or service_modules < 2:
+        return 1
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if requested == 0:  # automatic
         if service_modules < PARALLEL_THRESHOLD:
@@ -78,28 +81,37 @@ def _jobs(requested: int, service_modules: int) -> int:
     return max(1, min(requested, service_modules))
 
 
-@dataclass(frozen=True, slots=True)
-class OperationDeclaration:
-    """An operation as its service module defines it (plain data: what the cache keeps of it)."""
+class OperationDeclaration(tuple):
+    """An operation as its service module defines it (plain data, as the cache keeps it)."""
 
-    name: str  # module.Class.method or module.function
-    function: str  # the qualname of the function run
-    module: str  # the module defining that function
-    bound: str | None  # the class ``self`` is an instance of
-    path: str
-    line: int
-    display: str
-    declared: str | None
-    declared_by: str | None
-    invalid: str | None
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]  # module.Class.method or module.function
+    function: str = property(itemgetter(1))  # type: ignore[assignment]  # the qualname of the function run
+    module: str = property(itemgetter(2))  # type: ignore[assignment]  # the module defining that function
+    bound: str | None = property(itemgetter(3))  # type: ignore[assignment]  # the class of ``self``
+    path: str = property(itemgetter(4))  # type: ignore[assignment]
+    line: int = property(itemgetter(5))  # type: ignore[assignment]
+    display: str = property(itemgetter(6))  # type: ignore[assignment]
+    declared: str | None = property(itemgetter(7))  # type: ignore[assignment]
+    declared_by: str | None = property(itemgetter(8))  # type: ignore[assignment]
+    invalid: str | None = property(itemgetter(9))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, function: str, module: str, bound: str | None, path: str, line: int,
+                display: str, declared: str | None, declared_by: str | None, invalid: str | None
+                ) -> OperationDeclaration:
+        return tuple.__new__(cls, (name, function, module, bound, path, line, display, declared, declared_by,
+                                   invalid))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
 
     @property
     def key(self) -> Key:
-        return (self.function, self.bound)
+        return (self[1], self[3])
 
     @property
     def owner(self) -> str:
-        return owner_of(self.bound, self.module)
+        return owner_of(self[3], self[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,17 +159,20 @@ class _Run:
         self.derived: dict[str, tuple] = {}
         #: The service modules whose results the cache holds, still true (``read``).
         self.reused_derived: dict[str, tuple] = {}
+        self.done: set[str] = set()  # service modules read (here or by a worker)
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
 
     def report(self) -> Report:
         started = time.perf_counter()
         service_modules = self.analyzer.service_modules()
-        jobs = _jobs(self.config.jobs, len(service_modules))
+        pending = service_modules
+        if self.cache is not None and self.cache.loaded:  # work for workers: what the cache does not hold
+            pending = [module for module in service_modules if not self._held(module)]
+        jobs = _jobs(self.config.jobs, len(pending))
         if jobs > 1:
-            self._in_workers(service_modules, jobs)
-        else:
-            self.read(service_modules)
+            self._in_workers(pending, jobs)
+        self.read(service_modules)
         read = time.perf_counter()
         ops, results, sites, ports = self._derive(service_modules)
         report = self.checker.finish(self.declarations, ops, results, sites, ports, service_modules)
@@ -186,6 +201,9 @@ class _Run:
         dropping the syntax trees no longer in use as it goes."""
         index, analyzer = self.index, self.analyzer
         for module in service_modules:
+            if module in self.done:
+                continue
+            self.done.add(module)
             declarations = self.declarations.get(module)
             if declarations is None:
                 declarations = self.cache.declarations(module) if self.cache is not None else None
@@ -205,6 +223,14 @@ class _Run:
             if index.tick % EVICT_EVERY == 0:
                 for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
                     analyzer.drop_trees(idle)
+
+    def _held(self, module: str) -> bool:
+        """Whether the cache holds all a service module needs (its declarations and results)."""
+        assert self.cache is not None
+        declarations = self.cache.declarations(module)
+        derived = self.cache.derived(module)
+        return declarations is not None and derived is not None and not derived[3] \
+            and len(derived[1]) == len(declarations.operations)
 
     def _derive(self, service_modules: list[str]
                 ) -> tuple[list[OperationDeclaration], list[tuple[tuple[Reach, ...], int]], list[UnresolvedSite],
@@ -302,8 +328,12 @@ class _Run:
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
         # their helpers) stay in one worker, so a module is seldom read by two.
+        from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
+
         size = -(-len(service_modules) // jobs)
         parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         global _WORKER_RUN
         _WORKER_RUN = self
@@ -313,6 +343,7 @@ class _Run:
         finally:
             _WORKER_RUN = None
         for declarations, summaries, owners, computed, reads, facts, reused, counts in results:
+            self.done.update(declarations)
             self.declarations.update(declarations)
             self.reused_derived.update(reused)
             for key, summary in summaries.items():
@@ -502,9 +533,8 @@ class _Checker:
         live = Category.LIVE in categories
         if not (op.invalid or (declared is None and config.require_declarations) or Category.SYNC in categories
                 or (live and declared in LOCAL_PATTERNS) or (declared == "live" and not live and not unresolved)):
-            return OperationResult(name=op.name, path=op.path, line=op.line, declared=declared,
-                                   declared_by=op.declared_by, reaches=reaches, unresolved=unresolved,
-                                   observed=observed)
+            return tuple.__new__(OperationResult, (op.name, op.path, op.line, declared, op.declared_by, reaches,
+                                                   unresolved, (), observed))
         op_hop = Hop(op.display, op.path, op.line)
         shown = op.invalid or declared or "undeclared"
         findings: list[Finding] = []

@@ -185,17 +185,35 @@ def _observed(vocabulary: Vocabulary, categories: frozenset[Category], unresolve
     return " + ".join(parts) if parts else "nothing"
 
 
-@dataclass(frozen=True, slots=True)
-class OperationResult:
-    name: str  # module.Class.method or module.function
-    path: str
-    line: int
-    declared: str | None  # local_read | local_write | live | None
-    declared_by: str | None  # "code" | "config" | None
-    reaches: tuple[Reach, ...]
-    unresolved: int  # distinct unresolved call sites in its reach (each is one finding of its own)
-    findings: tuple[Finding, ...] = ()  # the findings about this operation (not the unresolved sites)
-    observed: str = "nothing"  # what it reaches, in the configured vocabulary (``Vocabulary.observed``)
+class OperationResult(tuple):
+    """One operation: what it declares, what it reaches, its findings. (A tuple: a report may hold a
+    hundred thousand of them.)"""
+
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]  # module.Class.method or module.function
+    path: str = property(itemgetter(1))  # type: ignore[assignment]
+    line: int = property(itemgetter(2))  # type: ignore[assignment]
+    declared: str | None = property(itemgetter(3))  # type: ignore[assignment]  # local_read | local_write | live
+    declared_by: str | None = property(itemgetter(4))  # type: ignore[assignment]  # "code" | "config" | None
+    reaches: tuple[Reach, ...] = property(itemgetter(5))  # type: ignore[assignment]
+    #: distinct unresolved call sites in its reach (each is one finding of its own)
+    unresolved: int = property(itemgetter(6))  # type: ignore[assignment]
+    #: the findings about this operation (not the unresolved sites)
+    findings: tuple[Finding, ...] = property(itemgetter(7))  # type: ignore[assignment]
+    #: what it reaches, in the configured vocabulary (``Vocabulary.observed``)
+    observed: str = property(itemgetter(8))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, path: str, line: int, declared: str | None, declared_by: str | None,
+                reaches: tuple[Reach, ...], unresolved: int, findings: tuple[Finding, ...] = (),
+                observed: str = "nothing") -> OperationResult:
+        return tuple.__new__(cls, (name, path, line, declared, declared_by, reaches, unresolved, findings,
+                                   observed))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return f"OperationResult({self[0]!r}, declared={self[3]!r}, observed={self[8]!r})"
 
     @property
     def categories(self) -> tuple[Category, ...]:
