@@ -999,8 +999,8 @@ class Analyzer:
                 self._depth -= 1
                 taint = self._taint
                 self._taint = outer if taint >= depth else min(outer, taint)
-            if self._provisional_at:
-                self._drop_provisional(depth)
+                if self._provisional_at:
+                    self._drop_provisional(depth)
                 self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
@@ -2007,13 +2007,16 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
     """The local names whose sources refer, directly or not, to themselves: each with its strongly
     connected group of names (sorted)."""
     uses: dict[str, set[str]] = {}
+    names_in: dict[int, set[str]] = {}  # one expression is often the source of several names (a, b = ...)
     for name, found in sources.items():
         used: set[str] = set()
         for source in found:
-            if source.kind in ("value", "enter", "exception") and isinstance(source.node, ast.AST):
-                for node in ast.walk(source.node):
-                    if type(node) is ast.Name and node.id in sources:  # type: ignore[attr-defined]
-                        used.add(node.id)  # type: ignore[attr-defined]
+            node = source.node
+            if source.kind in ("value", "enter", "exception") and isinstance(node, ast.AST):
+                names = names_in.get(id(node))
+                if names is None:
+                    names = names_in[id(node)] = _names_used(node, sources)
+                used |= names
         uses[name] = used
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -2055,6 +2058,29 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
                         for member in group:
                             result[member] = members
     return result
+
+
+def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:
+    """The local names an expression reads."""
+    if type(node) is ast.Name:
+        return {node.id} if node.id in local else set()  # type: ignore[attr-defined]
+    if type(node) is ast.Constant:
+        return set()
+    found: set[str] = set()
+    stack = [node]
+    node_type, name_type = ast.AST, ast.Name
+    while stack:
+        child = stack.pop()
+        if type(child) is name_type:
+            if child.id in local:  # type: ignore[attr-defined]
+                found.add(child.id)  # type: ignore[attr-defined]
+            continue
+        for value in child.__dict__.values():
+            if isinstance(value, node_type):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(item for item in value if isinstance(item, node_type))
+    return found
 
 
 def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:
