@@ -141,6 +141,7 @@ def test_the_contract_keeps_what_it_read_until_the_file_changes(tmp_path: Path,
     old = module.stat()
     os.utime(module, ns=(old.st_atime_ns, old.st_mtime_ns - 10_000_000_000))  # written well before the cache
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ARCHGUARD_CACHE")  # (off for the other tests of this directory: see conftest)
     monkeypatch.setattr(contracts, "_IMPORTS", None)
 
     assert [f.module for f in contracts._imports_of(module, "pkg.service")] == ["httpx"]

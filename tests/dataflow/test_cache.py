@@ -236,6 +236,19 @@ def test_the_cache_ignores_itself_for_git(tree: Path) -> None:
     assert f"{DEFAULT_DIRECTORY}/" in (REPO_ROOT / ".gitignore").read_text().splitlines()
 
 
+def test_the_environment_can_move_the_cache_or_turn_it_off(tree: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "ci-cache"
+    monkeypatch.setenv("ARCHGUARD_CACHE", str(elsewhere))
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "a.txt")])
+    assert list(elsewhere.glob("dataflow-*.bin")) and not (tree / DEFAULT_DIRECTORY).exists()
+
+    monkeypatch.setenv("ARCHGUARD_CACHE", "off")
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "b.txt")])
+    assert not (tree / DEFAULT_DIRECTORY).exists()
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+
+
 def test_no_cache_neither_reads_nor_writes_it(tree: Path) -> None:
     assert main(["audit", "--root", str(tree), "--no-cache", "--output", str(tree / "map.txt")]) == 1
 

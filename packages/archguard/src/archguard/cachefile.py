@@ -22,11 +22,23 @@ from typing import Any
 LOG = logging.getLogger("archguard.cache")
 
 DEFAULT_DIRECTORY = ".archguard_cache"
+#: Environment variable: where archguard keeps its cache instead of ``.archguard_cache`` in the root
+#: (a directory), or ``off`` to keep none (a read-only checkout, a test suite). Command-line options and
+#: contract options say otherwise when given.
+ENVIRONMENT = "ARCHGUARD_CACHE"
 MAGIC = b"archguard-cache-1\n"
 _DIGEST = 32
 #: A file modified this close to the time a cache recorded its state may have changed again within the
 #: same modification time: its content is read again rather than trusted.
 RACY_SECONDS = 2.0
+
+
+def directory(root: Path) -> Path | None:
+    """Where the cache of the repository at ``root`` lives (None: no cache), per ``ARCHGUARD_CACHE``."""
+    chosen = os.environ.get(ENVIRONMENT, "").strip()
+    if chosen.lower() in ("off", "none", "no", "0", "false"):
+        return None
+    return Path(chosen) if chosen else root / DEFAULT_DIRECTORY
 
 
 def read(path: Path) -> Any | None:

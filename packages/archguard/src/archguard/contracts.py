@@ -298,18 +298,19 @@ def _imports_of(path: Path, module: str) -> list[SourceImport]:
     and kept across runs in ``.archguard_cache/imports.bin`` while the file keeps its size and time."""
     global _IMPORTS
     if _IMPORTS is None:
-        _IMPORTS = _ImportsCache(Path.cwd() / cachefile.DEFAULT_DIRECTORY / "imports.bin")
+        directory = cachefile.directory(Path.cwd())
+        _IMPORTS = _ImportsCache(directory / "imports.bin" if directory is not None else None)
     return _IMPORTS.imports(path, module)
 
 
 class _ImportsCache:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self.started = time.time()
         self.entries: dict[str, tuple] = {}
         self.found: dict[tuple[str, str], list[SourceImport]] = {}
         self.dirty = False
-        document = cachefile.read(path)
+        document = cachefile.read(path) if path is not None else None
         if isinstance(document, dict) and document.get("version") == _imports_version():
             self.written = document.get("written", 0.0)
             self.entries = document.get("entries", {})
@@ -337,7 +338,7 @@ class _ImportsCache:
         return found
 
     def save(self) -> None:
-        if self.dirty:
+        if self.dirty and self.path is not None:
             self.dirty = False
             cachefile.write(self.path, {"version": _imports_version(), "written": self.started,
                                         "entries": self.entries})

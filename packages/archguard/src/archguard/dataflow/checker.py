@@ -57,7 +57,7 @@ PARALLEL_THRESHOLD = 400  # service modules to read; below this one process is a
 #: module had to be parsed again once already; and the least recently used are dropped while the
 #: source of the trees held exceeds TREE_BUDGET bytes (a tree takes some 20-40 times its source).
 IDLE_MODULES = 24
-TREE_BUDGET = 12_000_000
+TREE_BUDGET = 32_000_000
 EVICT_EVERY = 8  # service modules between two looks at what to drop
 
 

@@ -19,7 +19,8 @@
   and fails if FILE differs from what it would write (a committed ``PATTERN_MAP.md`` in CI).
 - ``--no-cache``: read every module afresh; without it, the summaries of the previous run are reused
   where nothing they were read from changed (``archguard.dataflow.cache``: ``.archguard_cache`` in the
-  root, or ``--cache-dir DIR``). The report is the same either way.
+  root, or ``--cache-dir DIR``, or ``$ARCHGUARD_CACHE``: a directory, or ``off``). The report is the
+  same either way.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 
@@ -41,6 +42,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import NoReturn
 
+from archguard import cachefile
 from archguard.dataflow import baseline as baseline_file
 from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.checker import check
@@ -78,7 +80,8 @@ def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentPars
                        help=f"read every module afresh, and neither read nor write the cache ({DEFAULT_DIRECTORY} "
                             "in the root)")
     audit.add_argument("--cache-dir", type=Path,
-                       help=f"where the cache lives (default: {DEFAULT_DIRECTORY} in the root)")
+                       help=f"where the cache lives (default: ${cachefile.ENVIRONMENT}, else {DEFAULT_DIRECTORY} in "
+                            "the root)")
     return audit
 
 
@@ -143,7 +146,7 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             config = config.with_(strict=True)
         if args.jobs is not None:
             config = config.with_(jobs=max(0, args.jobs))
-        cache_dir = None if args.no_cache else (args.cache_dir or args.root / DEFAULT_DIRECTORY)
+        cache_dir = None if args.no_cache else (args.cache_dir or cachefile.directory(args.root))
         report = check(config, cache_dir=cache_dir)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

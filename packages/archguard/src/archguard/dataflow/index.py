@@ -102,6 +102,11 @@ class ModuleInfo:
     last_kind: dict[str, str] = field(default_factory=dict)
 
 
+#: Idle modules kept all the same, the most recently used first (a module used now and then is not parsed
+#: again each time).
+KEPT_IDLE = 128
+
+
 def file_digest(content: bytes) -> bytes:
     """The hash a module's content is known by (the cache keys on it)."""
     return hashlib.blake2b(content, digest_size=16).digest()
@@ -254,12 +259,13 @@ class ProjectIndex:
 
     def to_evict(self, idle_ticks: int, budget: int) -> list[str]:
         """Parsed modules to forget: those unused in the last ``idle_ticks`` ticks (except the ones
-        parsed again after being forgotten once), and the least recently used while the source of those
-        held exceeds ``budget`` bytes."""
+        parsed again after being forgotten once, and the KEPT_IDLE used last), and the least recently
+        used while the source of those held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
         last_use, hot = self._last_use, self.hot
         held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items() if info is not None]
-        chosen = [name for used, name, _ in held if used < limit and name not in hot]
+        idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
+        chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
         size = self.held_size - sum(self._parsed[name].size for name in chosen)  # type: ignore[union-attr]
         if size > budget:
             dropped = set(chosen)
