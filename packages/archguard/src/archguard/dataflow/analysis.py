@@ -1,7 +1,8 @@
-"""What each domain operation reaches, found by reading the source.
+"""What each function does, found by reading the source: its summary (``Analyzer.summary``).
 
 For every function the analysis reads, it lists the *edges* leaving it, in source order (computed once
-per function and ``self`` class, whatever operation reaches it):
+per function and ``self`` class, whatever operation reaches it; ``archguard.dataflow.summaries`` turns
+the summaries into what each operation reaches):
 
 - a call (or a reference passed on as a callback, or a property read) into other project code, which
   is followed: ``self`` helpers, inherited methods, injected services, module functions in any module of
@@ -28,6 +29,12 @@ whatever the import statement made available at run time.
 The body of a function defined inside a function (and of a lambda) is read as part of the enclosing
 function; called from elsewhere (a lambda stored on ``self`` by ``__init__``), it is read as a function
 of its own, in the scope that defined it.
+
+The inference is bounded: queries nest at most MAX_INFERENCE_DEPTH deep, a query met again while it is
+answered (recursion) gets a conservative answer, and what depended on such an answer is not remembered
+beyond the summary being computed (see ``Analyzer``): the same code gives the same summaries, in any
+order, in one process or several. Syntax trees can be dropped at any time (``drop_trees``): what is
+remembered for good holds no tree.
 
 Limits, by design: code outside the project is not read; anything it returns is an opaque external
 value (calls on it are not followed unless its class is configured), and only the configured HTTP/SDK
