@@ -2,7 +2,7 @@
 
     archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check] [--pretty]
                     [--baseline FILE] [--update-baseline] [--config FILE]
-                    [--root DIR] [--strict] [--jobs N] [--no-cache] [--cache-dir DIR]
+                    [--root DIR] [--strict] [--jobs N] [--no-cache] [--cache-dir DIR] [--statistics]
 
 (also ``python -m archguard.dataflow audit ...``).
 
@@ -23,6 +23,9 @@
   same either way.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
+- ``--jobs N``: worker processes (0, the default: one per CPU when 400 service modules or more are to be
+  read, the cache not holding them; 1: none). The report is the same either way.
+- ``--statistics``: how the run went, on stderr (modules parsed, summaries computed or reused, times).
 
 Exit status: 0 when nothing fails, 1 when a finding fails (or, with a baseline, a new failing finding
 or a stale entry; with ``--check``, an out-of-date output), 2 for a usage or configuration error.

@@ -8,8 +8,15 @@ where each hop is ``Class.method (path/to/module.py:LINE)``: the function and th
 next hop is called; the last hop is what was reached (a port method with the line of its definition, or
 an ``import httpx`` / ``httpx.get()`` written in the previous hop, which carries that line).
 
-A finding's fingerprint is its rule, subject and reached target, hashed: no line numbers, so moving
-code does not change it (the baseline keys on it).
+An unresolved call site is one finding, whatever the number of operations reaching it: its subject is
+the function holding the call, ``[call]``, and its chain runs from the operation nearest to it to the
+call's line::
+
+    <function> [call] makes an unresolved call <call> (<why>), in the reach of <n> operation(s)
+    (<the first three by name>[ and <k> more]): <hop> -> ... -> <function hop>
+
+A finding's fingerprint is its rule, subject and reached target (the call's text, for an unresolved
+site), hashed: no line numbers, so moving code does not change it (the baseline keys on it).
 """
 
 from __future__ import annotations
