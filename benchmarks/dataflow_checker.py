@@ -1,31 +1,46 @@
-"""How long the data-flow checker takes next to plain lint-imports, on a generated three-layer tree.
+"""The data-flow checker against plain lint-imports, cold and warm, and on large foreign code.
 
-    uv run python benchmarks/dataflow_checker.py [--modules 15000] [--repeat 1] [--keep DIR]
+    uv run python benchmarks/dataflow_checker.py [--sizes 3000,15000,30000] [--repeat 1]
+                                                 [--skip-foreign] [--skip-repo] [--keep DIR]
 
-The tree (in a temporary directory) has Runway's shape: ``runway`` (API modules importing services),
-``domains`` (packages of services with typed ports injected through ``__init__``, ``@local_read`` and
-``@live`` operations, private helpers, a shared ``FreshnessReader``, peer services, record models) and
-``infra`` (Protocol ports marked ``@local_port``/``@live_port``, mirror repositories, live gateways on
-httpx, ``@sync_job`` jobs). It is clean: the checker must follow every chain and find nothing.
+All in one run, so the ratios compare tools under the same load (other work on the machine changes the
+absolute figures, not much the ratios; the load average is printed at the start and at the end):
 
-Timed, each as a fresh process (the way CI runs them), best of ``--repeat``:
+1. Generated trees of 3,000, 15,000 and 30,000 modules with Runway's shape (clean: the checker must follow
+   every chain and find nothing). For each, as fresh processes:
+   - plain ``lint-imports`` (layers, domains import no HTTP module, domains import no infra implementation;
+     ``--no-cache``);
+   - the checker cold: ``python -m archguard.dataflow audit`` with an empty cache (which it writes), with
+     its automatic worker processes, then with ``--jobs 1``;
+   - one service module edited, then the checker warm (the cache of the cold run) and ``lint-imports``
+     again (with its own cache, which saves little here);
+   wall time and the peak memory of the whole process tree (workers included; sampled from /proc).
+2. This repository: ``lint-imports`` with every contract of ``.importlinter`` against the built-in
+   contracts alone (each after a run that fills the caches, as a developer runs it again), and
+   ``runway audit`` against ``archguard audit`` (the audit must not import the application first).
+3. Django and sympy in full, downloaded from the package index now (``pip download`` into a temporary
+   directory), each a domain package whose every module is a service module (the configurations are
+   ``benchmarks/dataflow/*.toml``): time, peak memory, operations, distinct unresolved call sites, and
+   whether the run ended cleanly (exit status 0 or 1, no traceback).
 
-1. ``lint-imports`` with the standard contracts only (layers; domains import no HTTP module; domains
-   import no infra implementation), no cache;
-2. the data-flow checker: ``python -m archguard.dataflow audit`` (reads the source with ``ast``);
-3. ``lint-imports`` running only the ``data_flow`` contract (grimp graph + the checker).
+Child processes may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped), and each tool runs once before
+it is timed: the figures are those of an installation, not of compiling every import.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -407,34 +422,6 @@ forbidden_modules =
     infra.jobs
 """
 
-DATA_FLOW_CONTRACT = """\
-[importlinter]
-root_packages =
-    domains
-    infra
-    runway
-include_external_packages = True
-contract_types =
-    data_flow: archguard.dataflow.contract.DataFlowContract
-
-[importlinter:contract:data-flow]
-name = Data-flow patterns
-type = data_flow
-domain_packages =
-    domains
-infra_packages =
-    infra
-port_modules =
-    infra.interfaces.ports
-live_packages =
-    infra.qbo
-local_packages =
-    infra.db
-jobs_packages =
-    infra.jobs
-strict = true
-"""
-
 DATA_FLOW_TOML = """\
 [dataflow]
 domain_packages = ["domains"]
@@ -447,72 +434,284 @@ strict = true
 """
 
 
+FOREIGN = (("django", "5.2"), ("sympy", "1.14.0"))
+CONFIGS = Path(__file__).resolve().parent / "dataflow"
+
+
 def lint_imports() -> list[str]:
     script = Path(sys.executable).with_name("lint-imports")
     return [str(script)] if script.is_file() else [
         sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as m; sys.exit(m())"]
 
 
-def timed(command: list[str], cwd: Path, repeat: int) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(cwd), str(REPO_ROOT))), "COLUMNS": "200"}
-    best = float("inf")
-    completed: subprocess.CompletedProcess[str] | None = None
+def audit(*options: str) -> list[str]:
+    return [sys.executable, "-m", "archguard.dataflow", "audit", *options]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def child_env(*paths: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in paths), str(REPO_ROOT)])
+    env["COLUMNS"] = "200"
+    return env
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
+    """One run of ``command``: wall time, and the peak of the summed memory of its process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return Run(elapsed, peak[0] / 1024, process.returncode, stdout, stderr)
+
+
+def best(command: list[str], cwd: Path, env: dict[str, str], repeat: int, before=None) -> Run:
+    runs = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-        best = min(best, time.perf_counter() - started)
-    assert completed is not None
-    return best, completed
+        if before is not None:
+            before()
+        runs.append(measure(command, cwd, env))
+    return min(runs, key=lambda run: run.seconds)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """The resident memory of a process and its descendants, from /proc (0 where it cannot be read)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
+def check_ok(run: Run, what: str, allowed: tuple[int, ...] = (0,)) -> None:
+    if run.returncode not in allowed or "Traceback" in run.stderr:
+        print(run.stdout[-3000:], run.stderr[-3000:])
+        raise SystemExit(f"{what} failed (exit status {run.returncode})")
+
+
+# Generated trees -------------------------------------------------------------------------------------
+
+
+def generated(total: int, repeat: int, keep: Path | None) -> None:
+    workdir = (keep / f"tree-{total}") if keep else Path(tempfile.mkdtemp(prefix=f"dataflow-bench-{total}-"))
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    try:
+        layout = generate(workdir, total)
+        count = sum(1 for _ in workdir.rglob("*.py"))
+        (workdir / "standard.ini").write_text(STANDARD_CONTRACTS)
+        (workdir / "dataflow.toml").write_text(DATA_FLOW_TOML)
+        env = child_env(workdir)
+        cache = workdir / ".archguard_cache"
+        checker = audit("--root", ".", "--config", "dataflow.toml", "--output", "report.txt", "--statistics")
+        plain = [*lint_imports(), "standard.ini", "--no-cache", "--no-logo"]
+        lint_cached = [*lint_imports(), "standard.ini", "--no-logo"]
+        edited = workdir / "domains/d0/services/svc1.py"
+
+        def empty_cache() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+
+        def edit() -> None:
+            with edited.open("a") as module:
+                module.write(f"# edited at {time.time()}\n")
+
+        # Warm-ups (bytecode, file system cache), not timed.
+        check_ok(measure(plain, workdir, env), "lint-imports")
+        measure(audit("--help"), workdir, env)
+        lint = best(plain, workdir, env, repeat)
+        check_ok(lint, "lint-imports")
+        cold = best(checker, workdir, env, repeat, before=empty_cache)
+        check_ok(cold, "the checker (cold)")
+        single = best([*checker, "--jobs", "1"], workdir, env, repeat, before=empty_cache)
+        check_ok(single, "the checker (cold, one process)")
+        measure(lint_cached, workdir, env)  # fills import-linter's cache
+        warm = best(checker, workdir, env, repeat, before=edit)
+        check_ok(warm, "the checker (warm)")
+        lint_warm = best(lint_cached, workdir, env, repeat, before=edit)
+        check_ok(lint_warm, "lint-imports (its cache)")
+        statistics = next((line for line in warm.stderr.splitlines() if line.startswith("statistics:")), "")
+        print(f"\n{count} modules ({layout.domains} domain packages x {layout.services_per_domain} services, "
+              f"{layout.domains * layout.services_per_domain * 4} operations):")
+        rows = [
+            ("plain lint-imports (--no-cache)", lint),
+            ("checker cold (empty cache, automatic workers)", cold),
+            ("checker cold, one process (--jobs 1)", single),
+            ("checker warm, after one edited module", warm),
+            ("lint-imports with its cache, after the same edit", lint_warm),
+        ]
+        for label, run in rows:
+            print(f"  {label:50} {run.seconds:7.2f} s {run.peak_mb:8.0f} MB   "
+                  f"x{run.seconds / lint.seconds:5.2f} time  x{run.peak_mb / lint.peak_mb:5.2f} memory")
+        print(f"  targets: cold <= 2x lint-imports in time and memory: {cold.seconds / lint.seconds:.2f} / "
+              f"{cold.peak_mb / lint.peak_mb:.2f}; warm <= 0.25x: {warm.seconds / lint.seconds:.2f}")
+        print(f"  warm run: {statistics.removeprefix('statistics: ')}")
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+# This repository -------------------------------------------------------------------------------------
+
+
+def builtin_contracts(config: str) -> str:
+    """``.importlinter`` with the custom contract types and their contracts left out."""
+    sections = config.split("\n[")
+    kept = []
+    for i, section in enumerate(sections):
+        text = section if i == 0 else "[" + section
+        if text.startswith("[importlinter]"):
+            lines = text.splitlines()
+            out, skipping = [], False
+            for line in lines:
+                if line.startswith("contract_types"):
+                    skipping = True
+                    continue
+                if skipping and line.startswith((" ", "\t")):
+                    continue
+                skipping = False
+                out.append(line)
+            text = "\n".join(out) + "\n"
+        elif "\ntype = " in text and text.split("\ntype = ", 1)[1].split()[0] in (
+                "forbidden_source_imports", "independent_children", "data_flow"):
+            continue
+        kept.append(text)
+    return "\n".join(kept)
+
+
+def this_repository(repeat: int) -> None:
+    env = child_env()
+    scratch = Path(tempfile.mkdtemp(prefix="dataflow-bench-repo-"))
+    try:
+        builtin = scratch / "builtin.ini"
+        builtin.write_text(builtin_contracts((REPO_ROOT / ".importlinter").read_text()))
+        every = [*lint_imports(), "--no-logo"]
+        only_builtin = [*lint_imports(), str(builtin), "--no-logo"]
+        for command in (every, only_builtin):  # fill the caches
+            check_ok(measure(command, REPO_ROOT, env), "lint-imports on this repository")
+        full = best(every, REPO_ROOT, env, max(repeat, 3))
+        base = best(only_builtin, REPO_ROOT, env, max(repeat, 3))
+        print("\nThis repository:")
+        print(f"  lint-imports, every contract       {full.seconds:6.2f} s   x{full.seconds / base.seconds:5.2f}")
+        print(f"  lint-imports, built-in contracts   {base.seconds:6.2f} s   (target: every contract <= 1.5x)")
+        runway = [sys.executable, "-m", "runway", "audit", "--output", str(scratch / "a.txt")]
+        archguard = [sys.executable, "-m", "archguard", "audit", "--output", str(scratch / "b.txt")]
+        for command in (runway, archguard):
+            check_ok(measure(command, REPO_ROOT, env), "the audit of this repository")
+        runway_run = best(runway, REPO_ROOT, env, max(repeat, 3))
+        archguard_run = best(archguard, REPO_ROOT, env, max(repeat, 3))
+        print(f"  runway audit                       {runway_run.seconds:6.2f} s   "
+              f"x{runway_run.seconds / archguard_run.seconds:5.2f} archguard audit ({archguard_run.seconds:.2f} s)")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# Foreign code ----------------------------------------------------------------------------------------
+
+
+def download(name: str, version: str, into: Path) -> Path:
+    """The wheel of ``name==version`` from the package index, unpacked into ``into/name``."""
+    wheels = into / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    pips = ([sys.executable, "-m", "pip"], [shutil.which("python3") or "python3", "-m", "pip"])
+    for pip in pips:
+        done = subprocess.run([*pip, "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest",
+                               str(wheels), f"{name}=={version}"], capture_output=True, text=True)
+        if done.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"cannot download {name}=={version}: {done.stderr[-2000:]}")
+    [wheel] = [w for w in wheels.glob("*.whl") if w.name.lower().startswith(name.lower())]
+    target = into / name
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target)
+    return target
+
+
+def foreign(repeat: int) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="dataflow-bench-foreign-"))
+    try:
+        print("\nForeign code, each package in full as the domain (every module a service module):")
+        for name, version in FOREIGN:
+            root = download(name, version, scratch)
+            config = CONFIGS / f"{name}.toml"
+            report = scratch / f"{name}.json"
+            command = audit("--root", str(root), "--config", str(config), "--format", "json", "--output",
+                            str(report), "--statistics")
+            env = child_env()
+            run = best(command, root, env, repeat, before=lambda r=root: shutil.rmtree(
+                r / ".archguard_cache", ignore_errors=True))
+            clean = run.returncode in (0, 1) and "Traceback" not in run.stderr
+            operations = sites = 0
+            if report.is_file():
+                document = json.loads(report.read_text())
+                operations = len(document["operations"])
+                sites = sum(1 for f in document["findings"] if f["rule"] == "unresolved-call")
+            statistics = next((line for line in run.stderr.splitlines() if line.startswith("statistics:")), "")
+            print(f"  {name} {version}: {run.seconds:6.1f} s, peak {run.peak_mb:6.0f} MB, {operations} operations, "
+                  f"{sites} distinct unresolved call sites (each reported once), "
+                  f"{'clean exit' if clean else f'FAILED (exit {run.returncode})'}  "
+                  f"(targets: < 60 s, < 4096 MB)")
+            print(f"    {statistics.removeprefix('statistics: ')}")
+            if not clean:
+                print(run.stderr[-3000:])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modules", type=int, default=15000, help="modules to generate (default 15000)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each tool; the best is reported")
-    parser.add_argument("--keep", type=Path, help="generate the tree here and keep it")
-    parser.add_argument("--skip-contract", action="store_true", help="do not time the data_flow contract run")
+    parser.add_argument("--sizes", default="3000,15000,30000", help="generated tree sizes (modules)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each timed command; the best is kept")
+    parser.add_argument("--keep", type=Path, help="generate the trees under this directory and keep them")
+    parser.add_argument("--skip-foreign", action="store_true", help="do not download and check Django and sympy")
+    parser.add_argument("--skip-repo", action="store_true", help="do not time this repository's contracts")
     args = parser.parse_args(argv)
-
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="dataflow-bench-"))
-    if args.keep and workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        started = time.perf_counter()
-        layout = generate(workdir, args.modules)
-        count = sum(1 for _ in workdir.rglob("*.py"))
-        print(f"Generated {count} modules in {time.perf_counter() - started:.1f} s: {layout.domains} domain packages x "
-              f"{layout.services_per_domain} services ({layout.domains * layout.services_per_domain * 4} operations), "
-              f"{layout.port_modules} port modules, {layout.runway_modules} runway modules.")
-        (workdir / "standard.ini").write_text(STANDARD_CONTRACTS)
-        (workdir / "dataflow.ini").write_text(DATA_FLOW_CONTRACT)
-        (workdir / "dataflow.toml").write_text(DATA_FLOW_TOML)
-
-        plain, run = timed([*lint_imports(), "standard.ini", "--no-cache", "--no-logo"], workdir, args.repeat)
-        if run.returncode != 0:
-            print(run.stdout[-3000:], run.stderr[-3000:])
-            raise SystemExit("lint-imports failed on the generated tree")
-        audit = [sys.executable, "-m", "archguard.dataflow", "audit", "--root", ".", "--config", "dataflow.toml",
-                 "--format", "json", "--output", "report.json"]
-        flow, run = timed(audit, workdir, args.repeat)
-        if run.returncode != 0:
-            print(run.stderr[-3000:])
-            raise SystemExit("the data-flow checker found something on the generated (clean) tree")
-        single, _ = timed([*audit, "--jobs", "1"], workdir, args.repeat)
-        cpus = os.cpu_count() or 1
-        print(f"lint-imports, standard contracts only:   {plain:6.2f} s")
-        print(f"data-flow checker (audit, own process):  {flow:6.2f} s  (worker processes: automatic, {cpus} CPUs)")
-        print(f"data-flow checker, one process:          {single:6.2f} s")
-        print(f"ratio data-flow / lint-imports:          {flow / plain:6.2f}  (one process: {single / plain:.2f})")
-        if not args.skip_contract:
-            contract, run = timed([*lint_imports(), "dataflow.ini", "--no-cache", "--no-logo"], workdir, args.repeat)
-            if run.returncode != 0:
-                print(run.stdout[-3000:])
-                raise SystemExit("the data_flow contract failed on the generated tree")
-            print(f"lint-imports, data_flow contract only:   {contract:6.2f} s  (grimp graph + checker)")
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {load()}")
+    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
+        generated(size, args.repeat, args.keep)
+    if not args.skip_repo:
+        this_repository(args.repeat)
+    if not args.skip_foreign:
+        foreign(args.repeat)
+    print(f"\nAt the end: {load()}")
     return 0
 
 

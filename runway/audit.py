@@ -7,7 +7,8 @@ Which configuration it uses, first match wins:
    ``pyproject.toml``): in a checkout of Runway, its ``.importlinter``;
 3. otherwise, Runway's own ``.importlinter`` (shipped in the wheel as ``runway/importlinter.ini``)
    against the installed ``domains``, ``infra`` and ``runway`` packages: the audit of the code that is
-   installed, with paths relative to where it is installed.
+   installed, with paths relative to where it is installed. It keeps no cache there (that would write
+   into the installation) unless ``--cache-dir`` says where.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def audit(args: Sequence[str]) -> int:
         except ConfigError:
             installed_root, config = runway_configuration()
             options.root, options.config = installed_root, config
+            if config.name == PACKAGED_CONFIG and options.cache_dir is None:
+                options.no_cache = True
     return run_audit(options, parser)
 
 

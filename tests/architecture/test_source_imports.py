@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import textwrap
 import uuid
 from pathlib import Path
@@ -110,6 +112,53 @@ def test_statement_text_and_line_are_reported() -> None:
         (2, "from infra.db import ( session, engine, )", "infra.db.session"),
         (2, "from infra.db import ( session, engine, )", "infra.db.engine"),
     ]
+
+
+def test_statement_text_is_the_source_segment_with_wide_characters_and_any_line_ending() -> None:
+    """The text is cut from lines split once per file (not once per imported name), with column offsets
+    counted in UTF-8 bytes as the parser counts them: the same as ast.get_source_segment."""
+    source = ("label = 'réglé ✓'; import httpx, socket\r\nwhy = '€'; mod = importlib.import_module(\r\n"
+              "    'requests')\rfrom a.b import (c,\n  d)\n")
+    found = find_imports(source, "pkg.mod")
+
+    tree = ast.parse(source)
+    segments = {node.lineno: " ".join(ast.get_source_segment(source, node).split()) for node in ast.walk(tree)
+                if isinstance(node, ast.Import | ast.ImportFrom | ast.Call)}
+    assert [(f.lineno, f.statement) for f in found] == [(f.lineno, segments[f.lineno]) for f in found]
+    assert [f.statement for f in found] == [
+        "import httpx, socket", "import httpx, socket", "importlib.import_module( 'requests')",
+        "from a.b import (c, d)", "from a.b import (c, d)"]
+
+
+def test_the_contract_keeps_what_it_read_until_the_file_changes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """lint-imports runs every forbidden_source_imports contract over the same modules: their imports are
+    read once, and kept in .archguard_cache/imports.bin for the next run while the file is unchanged."""
+    from archguard import contracts
+
+    module = tmp_path / "service.py"
+    module.write_text("import httpx\n")
+    old = module.stat()
+    os.utime(module, ns=(old.st_atime_ns, old.st_mtime_ns - 10_000_000_000))  # written well before the cache
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ARCHGUARD_CACHE")  # (off for the other tests of this directory: see conftest)
+    monkeypatch.setattr(contracts, "_IMPORTS", None)
+
+    assert [f.module for f in contracts._imports_of(module, "pkg.service")] == ["httpx"]
+    contracts._IMPORTS.save()  # type: ignore[union-attr]
+    cache = tmp_path / ".archguard_cache" / "imports.bin"
+    assert cache.is_file()
+    monkeypatch.setattr(contracts, "_IMPORTS", None)  # the next run of lint-imports
+    assert [f.module for f in contracts._imports_of(module, "pkg.service")] == ["httpx"]
+    assert contracts._IMPORTS.dirty is False  # type: ignore[union-attr]  # taken from the file
+
+    module.write_text("import requests, socket\n")  # changed: read again
+    monkeypatch.setattr(contracts, "_IMPORTS", None)
+    assert [f.module for f in contracts._imports_of(module, "pkg.service")] == ["requests", "socket"]
+
+    cache.write_bytes(b"garbage")  # unreadable: ignored, read again
+    monkeypatch.setattr(contracts, "_IMPORTS", None)
+    assert [f.module for f in contracts._imports_of(module, "pkg.service")] == ["requests", "socket"]
 
 
 @pytest.mark.parametrize(

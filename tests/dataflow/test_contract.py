@@ -98,4 +98,4 @@ def test_every_configuration_option_is_an_option_of_the_contract() -> None:
     options = {f.name for f in fields(DataFlowConfig)} - {"root"}
     contract_fields = set(DataFlowContract._get_field_names())
     assert options <= contract_fields
-    assert contract_fields - options == {"config_file", "baseline", "broken_contract_guidance"}
+    assert contract_fields - options == {"config_file", "baseline", "cache_dir", "broken_contract_guidance"}

@@ -62,7 +62,7 @@ def test_requiring_declarations_flags_the_operations_the_configuration_does_not_
 def test_audit_runs_on_the_other_codebase(tmp_path: Path) -> None:
     output = tmp_path / "map.md"
 
-    status = main(["audit", "--root", str(ROOT), "--config", str(CONFIG), "--format", "markdown",
+    status = main(["audit", "--root", str(ROOT), "--config", str(CONFIG), "--no-cache", "--format", "markdown",
                    "--output", str(output)])
 
     assert status == 1

@@ -14,6 +14,15 @@ from archguard.dataflow import Category, Kind, check
 from tests.dataflow.support import COLLECTIONS, OP, PLANTED, PORTS, check_planted, planted_config, planted_tree
 
 SEND = f"QboGateway.send_invoice ({PORTS}:24)"
+
+
+def site(function: str, call: str, reason: str, line: int, operations: tuple[str, ...] = ()) -> str:
+    """The finding of an unresolved call site in ``function`` of the collections service: reported once,
+    naming the operations whose reach holds it (by default, the function itself)."""
+    held = operations or (f"{OP}.{function}",)
+    count = f"{len(held)} operation{'s' if len(held) != 1 else ''}"
+    return (f"{OP}.{function} [call] makes an unresolved call {call} ({reason}), in the reach of {count} "
+            f"({', '.join(held)}): CollectionsService.{function} ({COLLECTIONS}:{line})")
 REMINDERS = "domains/ar/services/reminders.py"
 REFRESH = "domains/ar/services/refresh.py"
 
@@ -102,10 +111,8 @@ CASES: dict[str, list[str]] = {
     ],
     # Calls on an untyped constructor parameter stored on self, and on an attribute never assigned.
     "unresolved-call": [
-        f"{OP}.aging_report [local_read] makes an unresolved call self._client.refresh() "
-        f"(client is an untyped parameter): CollectionsService.aging_report ({COLLECTIONS}:16)",
-        f"{OP}.ar_summary [local_read] makes an unresolved call self._cache.clear() "
-        f"(CollectionsService has no attribute _cache): CollectionsService.ar_summary ({COLLECTIONS}:21)",
+        site("aging_report", "self._client.refresh()", "client is an untyped parameter", 16),
+        site("ar_summary", "self._cache.clear()", "CollectionsService has no attribute _cache", 21),
     ],
     # Item 2: a public module-level function of a service module is an operation (a private one is not).
     "module-function-operation": [
@@ -116,16 +123,11 @@ CASES: dict[str, list[str]] = {
     ],
     # Item 3: every call no one can follow is reported, never dropped.
     "unresolved-callables": [
-        f"{OP}.aging_report [local_read] makes an unresolved call on_row() (it is a Callable-typed value): "
-        f"CollectionsService.aging_report ({COLLECTIONS}:22)",
-        f"{OP}.aging_report [local_read] makes an unresolved call self._handlers['aging']() (it is a "
-        f"Callable-typed value): CollectionsService.aging_report ({COLLECTIONS}:24)",
-        f"{OP}.aging_report [local_read] makes an unresolved call self.notifier() (it is a Callable-typed "
-        f"value): CollectionsService.aging_report ({COLLECTIONS}:23)",
-        f"{OP}.ar_summary [local_read] makes an unresolved call getattr(self._invoices, name)() (getattr with "
-        f"a computed name): CollectionsService.ar_summary ({COLLECTIONS}:29)",
-        f"{OP}.ar_summary [local_read] makes an unresolved call later() (it is a Callable-typed value): "
-        f"CollectionsService.ar_summary ({COLLECTIONS}:31)",
+        site("aging_report", "on_row()", "it is a Callable-typed value", 22),
+        site("aging_report", "self._handlers['aging']()", "it is a Callable-typed value", 24),
+        site("aging_report", "self.notifier()", "it is a Callable-typed value", 23),
+        site("ar_summary", "getattr(self._invoices, name)()", "getattr with a computed name", 29),
+        site("ar_summary", "later()", "it is a Callable-typed value", 31),
     ],
     # Item 3: ... and what can be followed is: aliases, stored lambdas, partials, helpers in any package,
     # properties, dicts of bound methods.
@@ -153,8 +155,7 @@ CASES: dict[str, list[str]] = {
     "return-annotation": [
         f"{OP}.aging_report [local_read] reaches live port QboGateway: CollectionsService.aging_report "
         f"({COLLECTIONS}:17) -> QboGateway.send_invoice ({PORTS}:25)",
-        f"{OP}.invoice_total [local_read] makes an unresolved call invoice.total() (InvoiceRepository.get() has "
-        f"no return annotation): CollectionsService.invoice_total ({COLLECTIONS}:22)",
+        site("invoice_total", "invoice.total()", "InvoiceRepository.get() has no return annotation", 22),
     ],
     # Item 5: a sync (or live) class living in a domain package is one finding, not one per method; a
     # marked job function outside the service modules is found too.
@@ -171,6 +172,30 @@ CASES: dict[str, list[str]] = {
         f"{OP}.send_invoice [live] reaches sync job infra.jobs.status.run_now: CollectionsService.send_invoice "
         f"({COLLECTIONS}:34) -> run_now (infra/jobs/status.py:26)",
     ],
+    # Issue 10, item 1: one unresolved call site in a helper both operations call is one finding, naming both.
+    "shared-unresolved-site": [
+        site("_record", "self._audit.write()", "audit is an untyped parameter", 29,
+             (f"{OP}.aging_report", f"{OP}.send_invoice")).replace(
+            f": CollectionsService._record ({COLLECTIONS}:29)",
+            f": CollectionsService.aging_report ({COLLECTIONS}:20) -> CollectionsService._record ({COLLECTIONS}:29)"),
+    ],
+    # Issue 10, item 1: recursion in the type inference ends. An iterator whose __iter__ returns itself
+    # yields what __next__ returns; two iterators iterating each other are unresolved.
+    "recursive-iterator": [
+        f"{OP}.aging_report [local_read] reaches live port QboGateway: CollectionsService.aging_report "
+        f"({COLLECTIONS}:42) -> {SEND}",
+        site("page_count", "page.close()", "iterating Pages iterates it again", 48),
+    ],
+    # ... names defined only in terms of each other (class attributes, module variables, self attributes).
+    "recursive-aliases": [
+        site("aging_report", "EmailChannel.send()", "SmsChannel.send is defined only in terms of itself", 36),
+        site("aging_report", "notify()", "remind is defined only in terms of itself", 37),
+        site("aging_report", "self._primary.flush()", "self._backup is defined only in terms of itself", 38),
+    ],
+    # ... and classes that are each other's base: what the class defines resolves, what it inherits cannot.
+    "cyclic-bases": [
+        site("aging_report", "self._helper.archive()", "First has a base class that cannot be resolved", 22),
+    ],
 }
 
 RULE_OF = {
@@ -185,6 +210,10 @@ RULE_OF = {
     "module-function-operation": {"local-reaches-live", "undeclared-operation"},
     "return-annotation": {"local-reaches-live", "unresolved-call"},
     "sync-class-in-domain": "sync-or-live-code-in-domain",
+    "shared-unresolved-site": "unresolved-call",
+    "recursive-iterator": {"local-reaches-live", "unresolved-call"},
+    "recursive-aliases": "unresolved-call",
+    "cyclic-bases": "unresolved-call",
 }
 
 

@@ -1,8 +1,8 @@
-"""The checker on the real tree: fast, every call resolved, and the committed pattern map up to date."""
+"""The checker on the real tree: every call resolved, and the committed pattern map up to date. (How fast
+it is, is benchmarks/dataflow_checker.py's business: no test times anything.)"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from archguard.dataflow import check
@@ -19,13 +19,11 @@ def _report():
     return check(load_config(None, REPO_ROOT))
 
 
-def test_real_tree_is_checked_well_under_a_second() -> None:
-    started = time.perf_counter()
+def test_the_real_tree_has_operations_and_no_finding() -> None:
     report = _report()
-    elapsed = time.perf_counter() - started
 
     assert report.operations, "no domain operation found: is the configuration right?"
-    assert elapsed < 1.5, f"the data-flow check took {elapsed:.2f} s"
+    assert report.texts() == [] and report.ok
 
 
 def test_every_call_in_the_real_operations_resolves() -> None:

@@ -117,6 +117,37 @@ def test_sarif_locations_are_relative_to_the_root_named_by_a_base_id(tmp_path: P
     assert {step["location"]["physicalLocation"]["artifactLocation"]["uriBaseId"] for step in flow} == {"%SRCROOT%"}
 
 
+def test_an_unresolved_site_is_one_result_naming_the_operations_it_affects(tmp_path: Path) -> None:
+    """Issue 10, item 1: a call the checker cannot follow in a helper two operations share is one finding
+    in every format, listing both operations (JSON, SARIF) and counting them; each operation counts it."""
+    report = check_planted("shared-unresolved-site", tmp_path)
+    both = [f"{OP}.aging_report", f"{OP}.send_invoice"]
+
+    document = json.loads(render(report, "json"))
+    [finding] = document["findings"]
+    assert (finding["rule"], finding["subject"], finding["target"]) == (
+        "unresolved-call", f"{OP}._record", "self._audit.write()")
+    assert (finding["operation_count"], finding["operations"]) == (2, both)
+    assert (finding["path"], finding["line"]) == (COLLECTIONS, 29)  # the call itself
+    assert [(op["name"], op["unresolved_calls"], op["verdict"]) for op in document["operations"]] == [
+        (both[0], 1, "unresolved"), (both[1], 1, "unresolved")]
+    [result] = to_sarif(report)["runs"][0]["results"]
+    assert result["properties"] == {"operationCount": 2, "operations": both}
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 29}
+    jsonschema.validate(to_sarif(report), json.loads(SARIF_SUBSET.read_text()))
+    assert [line for line in render(report, "text").splitlines() if "unresolved-call" in line] == [
+        f"  warning unresolved-call: {finding['text']}"]
+
+
+def test_json_and_sarif_are_compact_unless_pretty(report: Report) -> None:
+    for fmt in ("json", "sarif"):
+        compact, pretty = render(report, fmt), render(report, fmt, pretty=True)
+
+        assert compact.count("\n") == 1 and compact.endswith("}\n")
+        assert pretty.startswith("{\n  ") and json.loads(compact) == json.loads(pretty)
+        assert pretty == json.dumps(json.loads(compact), indent=2) + "\n"
+
+
 def test_unresolved_calls_are_sarif_warnings_unless_strict(tmp_path: Path) -> None:
     relaxed = to_sarif(check_planted("unresolved-call", tmp_path / "a"))
     strict = to_sarif(check_planted("unresolved-call", tmp_path / "b", strict=True))

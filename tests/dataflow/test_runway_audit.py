@@ -15,7 +15,7 @@ from tests.dataflow.support import REPO_ROOT
 
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ARCHGUARD_CACHE": "off"}
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -60,7 +60,8 @@ def test_the_typer_command_hands_over_to_the_same_audit() -> None:
 def test_in_a_checkout_the_audit_uses_the_repositorys_configuration(tmp_path: Path) -> None:
     output = tmp_path / "PATTERN_MAP.md"
     done = subprocess.run([sys.executable, "-m", "runway", "audit", "--format", "markdown", "--output", str(output)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "ARCHGUARD_CACHE": "off"})
 
     assert done.returncode == 0, done.stderr
     assert output.read_text().startswith("# Data-flow pattern map\n")

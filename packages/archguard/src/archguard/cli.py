@@ -12,7 +12,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from archguard.dataflow.cli import AUDIT_DESCRIPTION, AUDIT_HELP, add_audit_arguments, run_audit
+from archguard.dataflow.cli import (
+    AUDIT_DESCRIPTION,
+    AUDIT_HELP,
+    add_audit_arguments,
+    collector_paused,
+    exit_now,
+    run_audit,
+)
 from archguard.diagram import add_diagram_arguments
 from archguard.diagram import run as run_diagram
 
@@ -28,13 +35,20 @@ def build_parser(prog: str = "archguard") -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "archguard") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "archguard", *, exiting: bool = False) -> int:
+    """``exiting``: the process ends after this (``exit_now``)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     if args.command == "audit":
-        return run_audit(args, parser)
+        with collector_paused(restore=not exiting):
+            return run_audit(args, parser)
     return run_diagram(args)
 
 
+def run() -> None:
+    """The ``archguard`` console script: ``main``, then the process ends at once (see ``exit_now``)."""
+    exit_now(main(exiting=True))
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -9,9 +9,11 @@ They need the ``importlinter`` extra (import-linter and grimp).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +27,9 @@ from importlinter.domain.helpers import MissingImport, module_expressions_to_mod
 from importlinter.domain.imports import ImportExpression, ModuleExpression
 from rich.markup import escape
 
+from archguard import cachefile
 from archguard.dataflow.names import expression_matches
-from archguard.source_imports import SourceImport, find_imports, module_matches
+from archguard.source_imports import ImportKind, SourceImport, find_imports, module_matches
 
 _DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -140,9 +143,8 @@ class ForbiddenSourceImportsContract(Contract):
                 if not graph.find_children(module):
                     warnings.append(f"No source file found for {module}; its imports were not checked.")
                 continue
-            source = path.read_text(encoding="utf-8")
             scanned += 1
-            for found in find_imports(source, module, is_package=path.name == "__init__.py"):
+            for found in _imports_of(path, module):
                 if skip_type_checking and found.type_checking:
                     continue
                 violation = self._judge(module, found, path, graph)
@@ -153,6 +155,8 @@ class ForbiddenSourceImportsContract(Contract):
             raise MissingImport("\n".join(f"No matches for ignored import {e}." for e in unmatched))
         if self.unmatched_ignore_imports_alerting is AlertLevel.WARN:  # type: ignore[attr-defined]
             warnings += [f"No matches for ignored import {e}." for e in unmatched]
+        if _IMPORTS is not None:
+            _IMPORTS.save()
         output.verbose_print(verbose, f"Read the source of {scanned} modules.")
         return ContractCheck(kept=not violations, warnings=warnings, ignored_import_count=ignored,
                              metadata={"violations": violations})
@@ -287,6 +291,64 @@ class IndependentChildrenContract(IndependenceContract):
         output.verbose_print(verbose, f"Independent children: {', '.join(children)}.")
         self.modules = [ModuleExpression(child) for child in children]  # type: ignore[assignment]
         return super().check(graph, verbose)
+
+
+def _imports_of(path: Path, module: str) -> list[SourceImport]:
+    """The imports in a module's source: read once per run of lint-imports however many contracts ask,
+    and kept across runs in ``.archguard_cache/imports.bin`` while the file keeps its size and time."""
+    global _IMPORTS
+    if _IMPORTS is None:
+        directory = cachefile.directory(Path.cwd())
+        _IMPORTS = _ImportsCache(directory / "imports.bin" if directory is not None else None)
+    return _IMPORTS.imports(path, module)
+
+
+class _ImportsCache:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.started = time.time()
+        self.entries: dict[str, tuple] = {}
+        self.found: dict[tuple[str, str], list[SourceImport]] = {}
+        self.dirty = False
+        document = cachefile.read(path) if path is not None else None
+        if isinstance(document, dict) and document.get("version") == _imports_version():
+            self.written = document.get("written", 0.0)
+            self.entries = document.get("entries", {})
+        else:
+            self.written = 0.0
+
+    def imports(self, path: Path, module: str) -> list[SourceImport]:
+        key = (str(path), module)
+        found = self.found.get(key)
+        if found is not None:
+            return found
+        stat = path.stat()
+        entry = self.entries.get(key[0])
+        if (entry is not None and entry[:3] == (stat.st_mtime_ns, stat.st_size, module)
+                and stat.st_mtime < self.written - cachefile.RACY_SECONDS):
+            found = [SourceImport(*item[:4], ImportKind(item[4]), *item[5:]) for item in entry[3]]
+        else:
+            source = path.read_text(encoding="utf-8")
+            found = find_imports(source, module, is_package=path.name == "__init__.py")
+            self.entries[key[0]] = (stat.st_mtime_ns, stat.st_size, module, tuple(
+                (i.lineno, i.statement, i.module, i.name, i.kind.value, i.in_function, i.type_checking, i.computed)
+                for i in found))
+            self.dirty = True
+        self.found[key] = found
+        return found
+
+    def save(self) -> None:
+        if self.dirty and self.path is not None:
+            self.dirty = False
+            cachefile.write(self.path, {"version": _imports_version(), "written": self.started,
+                                        "entries": self.entries})
+
+
+def _imports_version() -> str:
+    return hashlib.blake2b(Path(find_imports.__code__.co_filename).read_bytes(), digest_size=12).hexdigest()
+
+
+_IMPORTS: _ImportsCache | None = None
 
 
 class _SourceLocator:

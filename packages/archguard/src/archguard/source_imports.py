@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -104,6 +105,8 @@ class _ImportFinder(ast.NodeVisitor):
         self.module_name = module_name
         self.is_package = is_package
         self.found: list[SourceImport] = []
+        self._lines: list[str] | None = None
+        self._last_statement: tuple[ast.AST, str] | None = None
         self._function_depth = 0
         self._type_checking_depth = 0
         # Local names bound to the importlib module and to its import_module function.
@@ -209,13 +212,30 @@ class _ImportFinder(ast.NodeVisitor):
             return self.module_name
         return None
 
+    def _statement(self, node: ast.AST) -> str:
+        """The statement's text on one line (the source is split into lines once, not once per name)."""
+        if self._last_statement is not None and self._last_statement[0] is node:
+            return self._last_statement[1]
+        if self._lines is None:
+            self._lines = _LINE_BREAKS.split(self.source)
+        lines = self._lines
+        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        if first == last:  # offsets count UTF-8 bytes
+            text = lines[first].encode()[start:end].decode()
+        else:
+            text = " ".join([lines[first].encode()[start:].decode(), *lines[first + 1:last],
+                             lines[last].encode()[:end].decode()])
+        statement = " ".join(text.split())
+        self._last_statement = (node, statement)
+        return statement
+
     def _add(self, node: ast.AST, module: str, name: str | None, kind: ImportKind, *, computed: bool = False
              ) -> None:
-        segment = ast.get_source_segment(self.source, node) or ""
         self.found.append(
             SourceImport(
                 lineno=node.lineno,  # type: ignore[attr-defined]
-                statement=" ".join(segment.split()),
+                statement=self._statement(node),
                 module=module,
                 name=name,
                 kind=kind,
@@ -224,6 +244,10 @@ class _ImportFinder(ast.NodeVisitor):
                 computed=computed,
             )
         )
+
+
+#: Line breaks as the parser counts them (``ast.get_source_segment`` splits the same way).
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 
 def _is_type_checking(test: ast.expr) -> bool:

@@ -1,5 +1,5 @@
 """``python -m archguard.dataflow audit ...`` (see ``archguard.dataflow.cli``)."""
 
-from archguard.dataflow.cli import main
+from archguard.dataflow.cli import exit_now, main
 
-raise SystemExit(main())
+exit_now(main(exiting=True))

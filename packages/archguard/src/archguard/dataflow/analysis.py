@@ -1,7 +1,8 @@
-"""What each domain operation reaches, found by reading the source.
+"""What each function does, found by reading the source: its summary (``Analyzer.summary``).
 
 For every function the analysis reads, it lists the *edges* leaving it, in source order (computed once
-per function and ``self`` class, whatever operation reaches it):
+per function and ``self`` class, whatever operation reaches it; ``archguard.dataflow.summaries`` turns
+the summaries into what each operation reaches):
 
 - a call (or a reference passed on as a callback, or a property read) into other project code, which
   is followed: ``self`` helpers, inherited methods, injected services, module functions in any module of
@@ -29,6 +30,12 @@ The body of a function defined inside a function (and of a lambda) is read as pa
 function; called from elsewhere (a lambda stored on ``self`` by ``__init__``), it is read as a function
 of its own, in the scope that defined it.
 
+The inference is bounded: queries nest at most MAX_INFERENCE_DEPTH deep, a query met again while it is
+answered (recursion) gets a conservative answer, and what depended on such an answer is not remembered
+beyond the summary being computed (see ``Analyzer``): the same code gives the same summaries, in any
+order, in one process or several. Syntax trees can be dropped at any time (``drop_trees``): what is
+remembered for good holds no tree.
+
 Limits, by design: code outside the project is not read; anything it returns is an opaque external
 value (calls on it are not followed unless its class is configured), and only the configured HTTP/SDK
 modules are taken to reach the network. A Protocol defined outside the infra packages (a domain-side
@@ -39,10 +46,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from operator import itemgetter
+from typing import Any
 
 from archguard.dataflow.config import DataFlowConfig
 from archguard.dataflow.index import (
@@ -54,8 +62,14 @@ from archguard.dataflow.index import (
     decorator_name,
     import_bindings,
 )
-from archguard.dataflow.model import Category, Hop, Reach
-from archguard.dataflow.names import expression_matches, in_packages, longest_match
+from archguard.dataflow.model import Category, Hop
+from archguard.dataflow.names import (
+    expressions_matcher,
+    in_packages,
+    longest_match,
+    packages_matcher,
+)
+from archguard.dataflow.summaries import CALL, REACH, UNRESOLVED, Edge, Summary, hop_tuple
 from archguard.dataflow.types import (
     CONTAINER_NAMES,
     MAPPING_NAMES,
@@ -101,56 +115,6 @@ _PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "
                                  "ReadOnly", "TypeGuard"})
 
 
-# Edges -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CallEdge:
-    line: int
-    col: int
-    end: int
-    callee: FunctionInfo
-    bound: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReachEdge:
-    line: int
-    col: int
-    end: int
-    category: Category
-    target: str
-    display: str
-    final: Hop
-    module: bool = False  # an import of a live or local module (not a call)
-
-
-@dataclass(frozen=True, slots=True)
-class UnresolvedEdge:
-    line: int
-    col: int
-    end: int
-    text: str
-    reason: str
-
-
-Edge = CallEdge | ReachEdge | UnresolvedEdge
-
-
-@dataclass(frozen=True, slots=True)
-class UnresolvedCall:
-    function: str  # qualname of the function holding the call
-    text: str
-    reason: str
-    chain: tuple[Hop, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OperationReach:
-    reaches: tuple[Reach, ...]
-    unresolved: tuple[UnresolvedCall, ...]
-
-
 # Local scopes -------------------------------------------------------------------------------------------
 
 
@@ -165,16 +129,22 @@ class _Source:
 
 
 class Scope:
-    """The names visible in one function (flat: nested functions, lambdas and comprehensions share it)."""
+    """The names visible in one function (flat: nested functions, lambdas and comprehensions share it),
+    read with ``self`` an instance of ``bound``. Its answers are about ``owner``: the module of ``bound``
+    (what ``self`` is decides them), else the function's module."""
 
     def __init__(self, module: ModuleInfo, func: FunctionInfo | None, bound: str | None) -> None:
         self.module = module
         self.func = func
         self.bound = bound
+        self.owner = bound.rpartition(".")[0] if bound else module.name
         self.sources: dict[str, list[_Source]] = {}
         self.cache: dict[str, Types] = {}
         self.node_cache: dict[int, Types] = {}
-        self.in_progress: set[str] = set()
+        self.in_progress: dict[str, int] = {}
+        #: Names defined in terms of each other (strongly connected through their sources), by name.
+        self.cycles: dict[str, tuple[str, ...]] | None = None
+        self.solving: dict[str, tuple[dict[str, Types], int]] = {}
 
     @property
     def defining_class(self) -> str | None:
@@ -187,34 +157,75 @@ class Scope:
 # The analysis ------------------------------------------------------------------------------------------
 
 
+_NOT_YET = 1 << 30  # taint: no in-progress query has been met
+#: Rounds a cycle of local names is solved in: the first from nothing, the second from what the first
+#: found (``a, b = b, a``: each gets the other's first value); more rarely adds anything.
+CYCLE_ROUNDS = 1
+#: How deeply queries of the type inference may nest (a return type needing a return type needing ...)
+#: before the answer is "unknown": bounds the work and the stack on any code, recursive or not.
+MAX_INFERENCE_DEPTH = 48
+
+
 class Analyzer:
+    """The type inference and the edges of each function, computed on demand and remembered.
+
+    Results are remembered for good only when they do not depend on the order of the questions asked: a
+    query met again while it is still being answered (recursion: a function returning its own result, a
+    class whose ``__iter__`` returns ``self``, an alias of itself, cyclic bases, ``x = x + 1`` in a
+    loop) gets a conservative answer, and every answer that saw such a conservative answer is
+    *provisional*: it is reused only until the end of the current top-level computation (one function's
+    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is a
+    function of the code alone, and each summary a function of the code and of the function summarised,
+    whatever the order the operations are analysed in (one process or several, a cold run or a warm one
+    reusing part of the cache): the report is the same.
+
+    Each query also says which module it is about (its *owner*); the modules read while answering it are
+    recorded as that owner's reads (``reads``), which is how a cached summary knows what it depends on.
+    """
+
     def __init__(self, index: ProjectIndex, config: DataFlowConfig) -> None:
         self.index = index
         self.config = config
-        self._functions: dict[str, FunctionInfo | None] = {}
         self._mro: dict[str, tuple[tuple[ClassInfo, ...], tuple[str, ...]]] = {}
+        self._mro_in_progress: dict[str, int] = {}
         self._instance_attrs: dict[str, dict[str, list[tuple[FunctionInfo, _Source]]]] = {}
         self._attr_cache: dict[tuple[str, str, str], Types] = {}
+        self._class_member_in_progress: dict[tuple[str, str], int] = {}
         self._class_cats: dict[str, frozenset[Category]] = {}
-        self._edges: dict[tuple[str, str | None], list[Edge]] = {}
+        self._class_cats_in_progress: dict[str, int] = {}
         self._scopes: dict[tuple[str, str | None], Scope] = {}
         self._module_scopes: dict[str, Scope] = {}
         self._returns: dict[tuple[str, str | None], Types] = {}
-        self._returns_in_progress: set[tuple[str, str | None]] = set()
-        self._member_in_progress: set[tuple[str, str]] = set()
-        self._var_in_progress: set[tuple[str, str]] = set()
+        self._returns_in_progress: dict[tuple[str, str | None], int] = {}
+        self._member_in_progress: dict[tuple[str, str], int] = {}
+        self._var_in_progress: dict[tuple[str, str], int] = {}
+        self._iterating: dict[str, int] = {}
         self._module_members: dict[tuple[str, str], Types] = {}
         self._sources: dict[str, dict[str, list[_Source]]] = {}
         self._nodes: dict[str, list[ast.AST]] = {}
-        self.reached_ports: dict[str, Hop] = {}
+        self._return_nodes: dict[str, list[ast.Return]] = {}
         # Configured external classes, under every name they are known by: alias -> (name, categories).
         self._external_classes: dict[str, tuple[str, frozenset[Category]]] = {}
         self._external_lookup: dict[str, tuple[str | None, frozenset[Category], str]] = {}
-        # Functions and lambdas defined inside functions (or at module level), by LocalFunc.key.
-        self._local_nodes: dict[int, tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, str]] = {}
-        self._local_functions: dict[tuple[str, str | None, int], FunctionInfo] = {}
-        self._local_owners: dict[str, tuple[FunctionInfo | None, str]] = {}
+        # Functions and lambdas defined inside functions (or at module level), by (owner, LocalFunc.key).
+        self._local_nodes: dict[tuple[str, str], ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = {}
+        self._local_functions: dict[tuple[str, str], FunctionInfo] = {}
         self._local_scope_of: dict[str, FunctionInfo | None] = {}
+        # Entries above that hold syntax trees, by the module whose trees they hold: dropped with it.
+        self._tree_entries: dict[str, list[tuple[dict, object]]] = {}
+        # Query frames: depth, and the shallowest in-progress query met below the current frame.
+        self._depth = 0
+        self._taint = _NOT_YET
+        # Answers that depended on a query still in progress (recursion), kept for the current top-level
+        # computation only: within it they are reused (as any answer would be), across computations not.
+        self._provisional: dict[tuple, tuple[Any, int]] = {}
+        self._provisional_at: dict[int, list[tuple]] = {}
+        self.depth_limit_hits = 0
+        # Read tracking: the owner module of the current query, and what each owner read.
+        self.reads: dict[str, set[str]] = {}
+        self._owner: str | None = None
+        self._idle_reads: set[str] = set()
+        index.reading = self._idle_reads
 
     def add_external_class(self, name: str, aliases: Iterable[str], categories: frozenset[Category]) -> None:
         """Declare a configured external class (``checker.validate`` finds its aliases: the names it is
@@ -222,6 +233,88 @@ class Analyzer:
         for alias in (name, *aliases):
             known = self._external_classes.get(alias, (name, frozenset()))
             self._external_classes[alias] = (known[0], known[1] | categories)
+
+    # Owners, taint and syntax trees ------------------------------------------------------------------
+
+    def enter(self, owner: str | None) -> tuple[str | None, set[str]]:
+        """Make ``owner`` (a module) the one reads are recorded for; returns what ``leave`` restores.
+        The previous owner records that it used something of ``owner``."""
+        index = self.index
+        previous = (self._owner, index.reading)
+        if owner is not None and owner != self._owner:
+            index.reading.add(owner)
+            reads = self.reads.get(owner)
+            if reads is None:
+                reads = self.reads[owner] = set()
+            self._owner = owner
+            index.reading = reads
+        return previous
+
+    def leave(self, previous: tuple[str | None, set[str]]) -> None:
+        self._owner, self.index.reading = previous
+
+    def _touch(self, owner: str) -> None:
+        """A remembered answer about ``owner`` was used: the current owner depends on it."""
+        self.index.reading.add(owner)
+
+    def begin(self) -> None:
+        """Start a top-level computation (a summary, a module's declarations): provisional answers, those
+        that depended on a query still in progress, are forgotten, so the computation gives the same
+        result whatever was computed before it."""
+        self._provisional.clear()
+        self._provisional_at.clear()
+
+    def _recalled(self, key: tuple) -> Any:
+        """A provisional answer given earlier in this computation (and still valid: what it depended on is
+        still in progress); whatever uses it depends on the same."""
+        entry = self._provisional.get(key)
+        if entry is None:
+            return None
+        value, depth = entry
+        if depth < self._taint:
+            self._taint = depth
+        return value
+
+    def _store_provisional(self, key: tuple, value: Types, taint: int, depth: int) -> None:
+        """Keep an answer that saw a query in progress while that query is (``taint``: the depth of its
+        frame); the answer of the query that was met again itself (``taint == depth``) until the end of
+        the top-level computation (depth 0)."""
+        at = taint if taint < depth else 0
+        self._provisional[key] = (value, at)
+        keys = self._provisional_at.get(at)
+        if keys is None:
+            self._provisional_at[at] = [key]
+        else:
+            keys.append(key)
+
+    def _drop_provisional(self, depth: int) -> None:
+        """The frame at ``depth`` is done: what was provisional on it is stale."""
+        keys = self._provisional_at.pop(depth, None)
+        if keys:
+            provisional = self._provisional
+            for key in keys:
+                provisional.pop(key, None)
+
+    def _hit_in_progress(self, depth: int) -> None:
+        if depth < self._taint:
+            self._taint = depth
+
+    def _too_deep(self) -> bool:
+        if self._depth < MAX_INFERENCE_DEPTH:
+            return False
+        self.depth_limit_hits += 1
+        self._taint = 0  # depends on how deep it was asked: nothing on the current path is remembered
+        return True
+
+    def _remember_tree_entry(self, module: str, table: dict, key: object) -> None:
+        self._tree_entries.setdefault(module, []).append((table, key))
+
+    def drop_trees(self, module: str) -> None:
+        """Forget everything that holds the syntax tree of ``module`` (its tree included): it is parsed
+        again if needed. What was learnt from it (types, edges, summaries) stays."""
+        for table, key in self._tree_entries.pop(module, ()):
+            table.pop(key, None)
+        self.index.evict(module)
 
     # Lookups -------------------------------------------------------------------------------------------
 
@@ -231,19 +324,16 @@ class Analyzer:
         return info.classes.get(name) if info else None
 
     def function_info(self, qualname: str) -> FunctionInfo | None:
-        if qualname in self._functions:
-            return self._functions[qualname]
+        if "<locals>" in qualname:
+            owner, _, rest = qualname.partition(".<locals>.")
+            key = rest.split(":", 1)[1] if ":" in rest else ""
+            return self._local_function(owner, key)
         owner, _, name = qualname.rpartition(".")
-        found: FunctionInfo | None = None
         cls = self.class_info(owner)
         if cls is not None:
-            found = cls.methods.get(name)
-        else:
-            info = self.index.module(owner)
-            if info is not None:
-                found = info.functions.get(name)
-        self._functions[qualname] = found
-        return found
+            return cls.methods.get(name)
+        info = self.index.module(owner)
+        return info.functions.get(name) if info is not None else None
 
     def module_of(self, name: str) -> ModuleInfo | None:
         return self.index.module(name)
@@ -252,30 +342,57 @@ class Analyzer:
 
     def mro(self, qualname: str) -> tuple[tuple[ClassInfo, ...], tuple[str, ...]]:
         """The project classes of a class's MRO (itself first) and the external bases met on the way
-        (origins; ``"?"`` entries for bases that could not be resolved)."""
-        if qualname in self._mro:
-            return self._mro[qualname]
-        self._mro[qualname] = ((), ())  # cycle guard
+        (origins; ``"?"`` entries for bases that could not be resolved, a cyclic base included)."""
+        found = self._mro.get(qualname)
+        if found is not None:
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
+        found = self._recalled(("mro", qualname))
+        if found is not None:
+            return found
+        depth = self._mro_in_progress.get(qualname)
+        if depth is not None:  # a cyclic base: a class cannot be its own base
+            self._hit_in_progress(depth)
+            return (), ("?",)
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
-        project: list[ClassInfo] = [cls]
-        external: list[str] = []
-        scope = self.module_scope(cls.module)
-        for base in cls.node.bases:
-            expr = base.value if isinstance(base, ast.Subscript) else base
-            for t in self.eval(expr, scope):
-                if isinstance(t, ClassRef):
-                    base_project, base_external = self.mro(t.cls)
-                    project.extend(c for c in base_project if c not in project)
-                    external.extend(e for e in base_external if e not in external)
-                elif isinstance(t, Ext):
-                    if t.origin not in external:
-                        external.append(t.origin)
-                else:
-                    external.append("?")
-        result = (tuple(project), tuple(external))
-        self._mro[qualname] = result
+        previous = self.enter(cls.module)
+        self._depth += 1
+        depth = self._depth
+        self._mro_in_progress[qualname] = depth
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            project: list[ClassInfo] = [cls]
+            external: list[str] = []
+            scope = self.module_scope(cls.module)
+            for base in cls.node.bases:
+                expr = base.value if isinstance(base, ast.Subscript) else base
+                for t in self.eval(expr, scope):
+                    if isinstance(t, ClassRef):
+                        base_project, base_external = self.mro(t.cls)
+                        project.extend(c for c in base_project if c not in project)
+                        external.extend(e for e in base_external if e not in external)
+                    elif isinstance(t, Ext):
+                        if t.origin not in external:
+                            external.append(t.origin)
+                    else:
+                        external.append("?")
+            result = (tuple(project), tuple(external))
+        finally:
+            del self._mro_in_progress[qualname]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._mro[qualname] = result
+            for module in {c.module for c in result[0]}:
+                self._remember_tree_entry(module, self._mro, qualname)
+        else:
+            self._store_provisional(("mro", qualname), result, taint, depth)
         return result
 
     def is_protocol(self, qualname: str) -> bool:
@@ -348,14 +465,44 @@ class Analyzer:
         external: ``sqlalchemy.orm.Session``), or by lying in a live, local or jobs package; in the last
         case only if it has behaviour: an enum, exception or record of a jobs package is data, and using
         it reaches nothing."""
-        if qualname in self._class_cats:
-            return self._class_cats[qualname]
-        self._class_cats[qualname] = frozenset()  # cycle guard
+        found = self._class_cats.get(qualname)
+        if found is not None:
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
+        found = self._recalled(("cats", qualname))
+        if found is not None:
+            return found
+        depth = self._class_cats_in_progress.get(qualname)
+        if depth is not None:
+            self._hit_in_progress(depth)
+            return frozenset()
+        module = qualname.rpartition(".")[0]
+        previous = self.enter(module)
+        self._depth += 1
+        depth = self._depth
+        self._class_cats_in_progress[qualname] = depth
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            result = self._class_categories(qualname, module)
+        finally:
+            del self._class_cats_in_progress[qualname]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._class_cats[qualname] = result
+        else:
+            self._store_provisional(("cats", qualname), result, taint, depth)
+        return result
+
+    def _class_categories(self, qualname: str, module: str) -> frozenset[Category]:
         config = self.config
         project, external = self.mro(qualname)
         names = {c.qualname for c in project} or {qualname}
         decorators = {d for c in project for d in c.decorators}
-        module = qualname.rpartition(".")[0]
         cats: set[Category] = set(self.external_categories(external)) if self._external_classes else set()
         in_jobs = in_packages(module, config.jobs_packages)
         in_live = in_packages(module, config.live_packages)
@@ -371,9 +518,7 @@ class Analyzer:
         if not cats and self.is_protocol(qualname) and (
                 in_packages(module, config.infra_packages) or in_packages(module, config.port_modules)):
             cats.add(Category.UNDECLARED_PORT)
-        result = frozenset(cats)
-        self._class_cats[qualname] = result
-        return result
+        return frozenset(cats)
 
     def external_categories(self, origins: Iterable[str]) -> frozenset[Category]:
         """The categories of configured external classes among ``origins`` (dotted names as imported)."""
@@ -430,8 +575,10 @@ class Analyzer:
 
     def instance_attrs(self, qualname: str) -> dict[str, list[tuple[FunctionInfo, _Source]]]:
         """``self.X = ...`` / ``self.X: T = ...`` in every method of the class (not its bases)."""
-        if qualname in self._instance_attrs:
-            return self._instance_attrs[qualname]
+        found = self._instance_attrs.get(qualname)
+        if found is not None:
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
         result: dict[str, list[tuple[FunctionInfo, _Source]]] = {}
         cls = self.class_info(qualname)
         for method in (cls.methods.values() if cls else ()):
@@ -447,23 +594,47 @@ class Analyzer:
                 elif isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, self_name):
                     attr = node.target.attr  # type: ignore[union-attr]
                     result.setdefault(attr, []).append((method, _Source("annotation", node.annotation)))
-        self._instance_attrs[qualname] = result
+        if cls is not None:
+            self._instance_attrs[qualname] = result
+            self._remember_tree_entry(cls.module, self._instance_attrs, qualname)
         return result
 
     def instance_member(self, bound: str, attr: str) -> Types:
         """The type of ``obj.attr`` for an instance of project class ``bound``."""
         key = ("i", bound, attr)
-        if key in self._attr_cache:
-            return self._attr_cache[key]
-        guard = (bound, "i." + attr)
-        if guard in self._member_in_progress:
+        found = self._attr_cache.get(key)
+        if found is not None:
+            self.index.reading.add(bound.rpartition(".")[0])
+            return found
+        found = self._recalled(key)
+        if found is not None:
+            return found
+        guard = (bound, attr)
+        depth = self._member_in_progress.get(guard)
+        if depth is not None:
+            self._hit_in_progress(depth)
             return ()
-        self._member_in_progress.add(guard)
+        if self._too_deep():
+            return (Unknown("type inference nests too deeply here"),)
+        previous = self.enter(bound.rpartition(".")[0])
+        self._depth += 1
+        depth = self._depth
+        self._member_in_progress[guard] = depth
+        outer, self._taint = self._taint, _NOT_YET
         try:
             result = self._instance_member(bound, attr)
         finally:
-            self._member_in_progress.discard(guard)
-        self._attr_cache[key] = result
+            del self._member_in_progress[guard]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._attr_cache[key] = result
+        else:
+            self._store_provisional(key, result, taint, depth)
         return result
 
     def _instance_member(self, bound: str, attr: str) -> Types:
@@ -493,7 +664,7 @@ class Analyzer:
                     # base's method again with self an instance of the subclass.
                     found = union(*(self.source_types(source, self.scope(method, bound))
                                     for method, source in assigned))
-                return found
+                return found or (Unknown(f"self.{attr} is defined only in terms of itself"),)
             if attr in cls.class_vars:
                 return self.class_var(cls, attr)
         return self._missing_member(bound, attr, external)
@@ -521,8 +692,42 @@ class Analyzer:
     def class_member(self, qualname: str, attr: str) -> Types:
         """The type of ``Class.attr`` for project class ``qualname``."""
         key = ("c", qualname, attr)
-        if key in self._attr_cache:
-            return self._attr_cache[key]
+        found = self._attr_cache.get(key)
+        if found is not None:
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
+        found = self._recalled(key)
+        if found is not None:
+            return found
+        guard = (qualname, attr)
+        depth = self._class_member_in_progress.get(guard)
+        if depth is not None:  # an alias of itself: ``class A: x = B.x`` / ``class B: x = A.x``
+            self._hit_in_progress(depth)
+            return ()
+        if self._too_deep():
+            return (Unknown("type inference nests too deeply here"),)
+        previous = self.enter(qualname.rpartition(".")[0])
+        self._depth += 1
+        depth = self._depth
+        self._class_member_in_progress[guard] = depth
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            result = self._class_member(qualname, attr)
+        finally:
+            del self._class_member_in_progress[guard]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._attr_cache[key] = result
+        else:
+            self._store_provisional(key, result, taint, depth)
+        return result
+
+    def _class_member(self, qualname: str, attr: str) -> Types:
         project, external = self.mro(qualname)
         result: Types | None = None
         if self.class_categories(qualname):
@@ -540,7 +745,6 @@ class Analyzer:
                     result = self.class_var(cls, attr)
         if result is None:
             result = self._missing_member(qualname, attr, external)
-        self._attr_cache[key] = result
         return result
 
     def _missing_member(self, qualname: str, attr: str, external: tuple[str, ...]) -> Types:
@@ -560,21 +764,42 @@ class Analyzer:
                 groups.append(self.annotation(annotation, scope))
             elif value is not None:
                 groups.append(self.eval(value, scope))
-        return union(*groups)
+        return union(*groups) or (Unknown(f"{cls.name}.{attr} is defined only in terms of itself"),)
 
     def module_member(self, module: str, name: str) -> Types:
         guard = (module, name)
-        cached = self._module_members.get(guard)
-        if cached is not None:
-            return cached
-        if guard in self._var_in_progress:
+        found = self._module_members.get(guard)
+        if found is not None:
+            self.index.reading.add(module)
+            return found
+        found = self._recalled(("m", module, name))
+        if found is not None:
+            return found
+        depth = self._var_in_progress.get(guard)
+        if depth is not None:
+            self._hit_in_progress(depth)
             return ()
-        self._var_in_progress.add(guard)
+        if self._too_deep():
+            return (Unknown("type inference nests too deeply here"),)
+        previous = self.enter(module)
+        self._depth += 1
+        depth = self._depth
+        self._var_in_progress[guard] = depth
+        outer, self._taint = self._taint, _NOT_YET
         try:
             result = self._module_member(module, name)
         finally:
-            self._var_in_progress.discard(guard)
-        self._module_members[guard] = result
+            del self._var_in_progress[guard]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._module_members[guard] = result
+        else:
+            self._store_provisional(("m", module, name), result, taint, depth)
         return result
 
     def _module_member(self, module: str, name: str) -> Types:
@@ -619,7 +844,7 @@ class Analyzer:
                     continue
                 path = _target_path(target, name)
                 groups.append(self.unpack(self.eval(value, scope), path or ()))
-        return union(*groups)
+        return union(*groups) or (Unknown(f"{name} is defined only in terms of itself"),)
 
     def binding_types(self, binding: Binding) -> Types:
         if binding.name is None:
@@ -642,35 +867,73 @@ class Analyzer:
             assert info is not None, module
             scope = Scope(info, None, None)
             self._module_scopes[module] = scope
+            self._remember_tree_entry(module, self._module_scopes, module)
+        else:
+            self.index.reading.add(module)
         return scope
 
     def local_function_ref(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: Scope
                            ) -> LocalFunc:
-        """The value of a function or lambda defined in ``scope`` (a function's, or a module's)."""
+        """The value of a function or lambda defined in ``scope`` (a function's, or a module's): named by
+        where it is written, so the name means the same after the tree is parsed again."""
         owner = scope.func.qualname if scope.func is not None else scope.module.name
-        key = id(node)
-        self._local_nodes[key] = (node, owner)
-        self._local_owners.setdefault(owner, (scope.func, scope.module.name))
+        key = f"{node.lineno}:{node.col_offset}"
+        if (owner, key) not in self._local_nodes:
+            self._local_nodes[(owner, key)] = node
+            self._remember_tree_entry(scope.module.name, self._local_nodes, (owner, key))
         return LocalFunc(owner, scope.bound, key)
 
     def local_function(self, ref: LocalFunc) -> FunctionInfo:
         """A function or lambda defined inside another one, as a function of its own: its body is read in
         the scope of the function that defines it (so it sees that function's names, ``self`` included)."""
-        cache_key = (ref.owner, ref.bound, ref.key)
-        found = self._local_functions.get(cache_key)
+        found = self._local_function(ref.owner, ref.key)
+        assert found is not None, ref
+        return found
+
+    def _local_function(self, owner: str, key: str) -> FunctionInfo | None:
+        found = self._local_functions.get((owner, key))
         if found is not None:
+            self.index.reading.add(found.module)
             return found
-        node, owner = self._local_nodes[ref.key]
-        owner_func, module = self._local_owners[owner]
+        owner_func = self.function_info(owner)
+        module = owner_func.module if owner_func is not None else owner
+        node = self._local_nodes.get((owner, key))
+        if node is None:  # its tree was dropped (or never read): find it again where it is written
+            node = self._find_local_node(owner_func, module, key)
+            if node is None:
+                return None
         name = "<lambda>" if isinstance(node, ast.Lambda) else node.name
-        qualname = f"{owner}.<locals>.{name}:{node.lineno}:{node.col_offset}"
+        qualname = f"{owner}.<locals>.{name}:{key}"
         decorators = () if isinstance(node, ast.Lambda) else tuple(decorator_name(d) for d in node.decorator_list)
         found = FunctionInfo(qualname=qualname, name=name, module=module,
                              class_qualname=owner_func.class_qualname if owner_func else None, node=node,
                              decorators=decorators, label=f"{owner_func.display if owner_func else module}.{name}")
-        self._local_owners.setdefault(qualname, (owner_func, module))
         self._local_scope_of[qualname] = owner_func
-        self._local_functions[cache_key] = found
+        self._local_functions[(owner, key)] = found
+        self._remember_tree_entry(module, self._local_functions, (owner, key))
+        self._remember_tree_entry(module, self._local_scope_of, qualname)
+        return found
+
+    def _find_local_node(self, owner_func: FunctionInfo | None, module: str, key: str
+                         ) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None:
+        if owner_func is not None:
+            candidates: Iterable[ast.AST] = self.nodes(owner_func)
+        else:
+            info = self.module_of(module)
+            if info is None:
+                return None
+            candidates = ast.walk(info.tree)
+        for node in candidates:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) \
+                    and f"{node.lineno}:{node.col_offset}" == key:
+                return node
+        return None
+
+    def _own_returns(self, func: FunctionInfo) -> list[ast.Return]:
+        found = self._return_nodes.get(func.qualname)
+        if found is None:
+            found = self._return_nodes[func.qualname] = _own_returns(func.node)  # type: ignore[arg-type]
+            self._remember_tree_entry(func.module, self._return_nodes, func.qualname)
         return found
 
     def nodes(self, func: FunctionInfo) -> list[ast.AST]:
@@ -680,16 +943,19 @@ class Analyzer:
         if found is None:
             found = list(_walk_body(func.node))
             self._nodes[func.qualname] = found
+            self._remember_tree_entry(func.module, self._nodes, func.qualname)
         return found
 
     def scope(self, func: FunctionInfo, bound: str | None) -> Scope:
         key = (func.qualname, bound)
         scope = self._scopes.get(key)
-        if scope is None and func.qualname in self._local_scope_of:
+        if scope is not None:
+            self.index.reading.add(func.module)
+            return scope
+        if func.qualname in self._local_scope_of:
             owner = self._local_scope_of[func.qualname]  # a nested function shares its definer's names
             scope = self.scope(owner, bound) if owner is not None else self.module_scope(func.module)
-            self._scopes[key] = scope
-        if scope is None:
+        else:
             module = self.module_of(func.module)
             assert module is not None
             scope = Scope(module, func, bound)
@@ -697,25 +963,58 @@ class Analyzer:
             if sources is None:
                 _collect_locals(scope, func, self.nodes(func))  # the same whatever ``self`` is
                 self._sources[func.qualname] = scope.sources
+                self._remember_tree_entry(func.module, self._sources, func.qualname)
             else:
                 scope.sources = sources
-            self._scopes[key] = scope
+        self._scopes[key] = scope
+        self._remember_tree_entry(func.module, self._scopes, key)
         return scope
 
     def lookup(self, name: str, scope: Scope) -> Types:
         if scope.func is not None and name in scope.sources:
-            if name in scope.cache:
-                return scope.cache[name]
-            if name in scope.in_progress:
+            found = scope.cache.get(name)
+            if found is not None:
+                self.index.reading.add(scope.owner)
+                return found
+            solving = scope.solving.get(name)
+            if solving is not None:  # a name of the cycle being solved: its current approximation
+                self._hit_in_progress(solving[1])
+                return solving[0][name]
+            found = self._recalled(("l", id(scope), name))
+            if found is not None:
+                return found
+            if scope.cycles is None:
+                scope.cycles = _local_cycles(scope.sources)
+            members = scope.cycles.get(name)
+            if members is not None:
+                return self._solve_cycle(scope, members)[name]
+            depth = scope.in_progress.get(name)
+            if depth is not None:  # x = x + 1 in a loop, a, b = b, a: the other sources tell
+                self._hit_in_progress(depth)
                 return ()
-            scope.in_progress.add(name)
+            if self._too_deep():
+                return (Unknown("type inference nests too deeply here"),)
+            previous = self.enter(scope.owner)
+            self._depth += 1
+            depth = self._depth
+            scope.in_progress[name] = depth
+            outer, self._taint = self._taint, _NOT_YET
             try:
                 result = union(*(self.source_types(s, scope) for s in scope.sources[name]))
             finally:
-                scope.in_progress.discard(name)
+                del scope.in_progress[name]
+                self._depth -= 1
+                taint = self._taint
+                self._taint = outer if taint >= depth else min(outer, taint)
+                if self._provisional_at:
+                    self._drop_provisional(depth)
+                self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
-            scope.cache[name] = result
+            if taint > depth:
+                scope.cache[name] = result
+            else:
+                self._store_provisional(("l", id(scope), name), result, taint, depth)
             return result
         info = scope.module
         if name in info.last_kind or name in info.bindings:
@@ -730,6 +1029,46 @@ class Analyzer:
         if name == "__name__" or name == "__file__":
             return (builtin("str"),)
         return (Unknown(f"{name} is not defined"),)
+
+    def _solve_cycle(self, scope: Scope, members: tuple[str, ...]) -> dict[str, Types]:
+        """Local names defined in terms of each other (``total = total + x`` in a loop, ``a, b = b, a``):
+        solved together, by rounds from nothing, in a fixed order, so the answer does not depend on which
+        of them was asked first."""
+        if self._too_deep():
+            return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
+        previous = self.enter(scope.owner)
+        self._depth += 1
+        depth = self._depth
+        values: dict[str, Types] = dict.fromkeys(members, ())
+        for member in members:
+            scope.solving[member] = (values, depth)
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            for _ in range(CYCLE_ROUNDS):
+                # Each round sees only the previous round's values (not the ones it is computing), so the
+                # order the names are computed in does not matter.
+                found = {member: union(*(self.source_types(s, scope) for s in scope.sources[member]))
+                         for member in members}
+                self._drop_provisional(depth)  # what the previous approximations gave is stale now
+                if found == values:
+                    break
+                values.update(found)
+        finally:
+            for member in members:
+                del scope.solving[member]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        results = {m: values[m] or (Unknown(f"the type of {m} cannot be inferred"),) for m in members}
+        for member, value in results.items():
+            if taint >= depth:  # solved: it depends on nothing still in progress
+                scope.cache[member] = value
+            else:
+                self._store_provisional(("l", id(scope), member), value, taint, depth)
+        return results
 
     def source_types(self, source: _Source, scope: Scope) -> Types:
         kind = source.kind
@@ -888,59 +1227,101 @@ class Analyzer:
         key = id(node)
         cached = scope.node_cache.get(key)
         if cached is not None:
+            self.index.reading.add(scope.owner)
             return cached
-        result = self._eval(node, scope)
-        scope.node_cache[key] = result
+        if self._provisional:
+            cached = self._recalled(("e", id(scope), key))
+            if cached is not None:
+                return cached
+        owner = scope.owner
+        previous = self.enter(owner) if owner != self._owner else None
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            result = self._eval(node, scope)
+        finally:
+            taint = self._taint
+            if outer < taint:
+                self._taint = outer
+            if previous is not None:
+                self.leave(previous)
+        if taint > self._depth:
+            scope.node_cache[key] = result
+        else:
+            self._store_provisional(("e", id(scope), key), result, taint, self._depth + 1)
         return result
 
     def _eval(self, node: ast.expr, scope: Scope) -> Types:
-        if isinstance(node, ast.Name):
-            return self.lookup(node.id, scope)
-        if isinstance(node, ast.Attribute):
-            return union(*(self.attribute(t, node.attr) for t in self.eval(node.value, scope)))
-        if isinstance(node, ast.Call):
-            return self.call_result(node, scope)
-        if isinstance(node, ast.Constant):
-            return (NONE,) if node.value is None else (builtin(type(node.value).__name__),)
-        if isinstance(node, ast.JoinedStr):
-            return (builtin("str"),)
-        if isinstance(node, ast.List | ast.Set):
-            elements = union(*(self.eval(e, scope) for e in node.elts))
-            return (builtin("list" if isinstance(node, ast.List) else "set", elements),)
-        if isinstance(node, ast.Tuple):
-            return (builtin("tuple", *(self.eval(e, scope) for e in node.elts)),)
-        if isinstance(node, ast.Dict):
-            keys = union(*(self.eval(k, scope) for k in node.keys if k is not None))
-            values = union(*(self.eval(v, scope) for v in node.values))
-            return (builtin("dict", keys, values),)
-        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
-            name = {ast.ListComp: "list", ast.SetComp: "set", ast.GeneratorExp: "generator"}[type(node)]
-            return (builtin(name, self.eval(node.elt, scope)),)
-        if isinstance(node, ast.DictComp):
-            return (builtin("dict", self.eval(node.key, scope), self.eval(node.value, scope)),)
-        if isinstance(node, ast.BinOp):
-            left = self.eval(node.left, scope)
-            if all(isinstance(t, Ext) for t in left):
-                return tuple(Ext(t.origin, t.args, instance=True) for t in left)  # type: ignore[union-attr]
-            return tuple(t if isinstance(t, Instance | Unknown) else Unknown("result of an operator")
-                         for t in left)
-        if isinstance(node, ast.BoolOp):
-            return union(*(self.eval(v, scope) for v in node.values))
-        if isinstance(node, ast.Compare):
-            return (builtin("bool"),)
-        if isinstance(node, ast.UnaryOp):
-            return (builtin("bool"),) if isinstance(node.op, ast.Not) else self.eval(node.operand, scope)
-        if isinstance(node, ast.IfExp):
-            return union(self.eval(node.body, scope), self.eval(node.orelse, scope))
-        if isinstance(node, ast.Lambda):
-            return (self.local_function_ref(node, scope),)
-        if isinstance(node, ast.Await | ast.NamedExpr | ast.Starred):
-            return self.eval(node.value, scope)
-        if isinstance(node, ast.Subscript):
-            return union(*(self.subscript(t) for t in self.eval(node.value, scope)))
-        if isinstance(node, ast.Slice):
-            return (builtin("slice"),)
-        return (Unknown(f"{type(node).__name__} expression"),)
+        handler = _EVALUATORS.get(type(node))
+        if handler is None:
+            return (Unknown(f"{type(node).__name__} expression"),)
+        return handler(self, node, scope)
+
+    def _eval_name(self, node: ast.Name, scope: Scope) -> Types:
+        return self.lookup(node.id, scope)
+
+    def _eval_attribute(self, node: ast.Attribute, scope: Scope) -> Types:
+        base = self.eval(node.value, scope)
+        if len(base) == 1:
+            return self.attribute(base[0], node.attr)
+        return union(*(self.attribute(t, node.attr) for t in base))
+
+    def _eval_call(self, node: ast.Call, scope: Scope) -> Types:
+        return self.call_result(node, scope)
+
+    def _eval_constant(self, node: ast.Constant, scope: Scope) -> Types:
+        return (NONE,) if node.value is None else (builtin(type(node.value).__name__),)
+
+    def _eval_str(self, node: ast.expr, scope: Scope) -> Types:
+        return _STR
+
+    def _eval_bool(self, node: ast.expr, scope: Scope) -> Types:
+        return _BOOL
+
+    def _eval_list(self, node: ast.List | ast.Set, scope: Scope) -> Types:
+        elements = union(*(self.eval(e, scope) for e in node.elts))
+        return (builtin("list" if isinstance(node, ast.List) else "set", elements),)
+
+    def _eval_tuple(self, node: ast.Tuple, scope: Scope) -> Types:
+        return (builtin("tuple", *(self.eval(e, scope) for e in node.elts)),)
+
+    def _eval_dict(self, node: ast.Dict, scope: Scope) -> Types:
+        keys = union(*(self.eval(k, scope) for k in node.keys if k is not None))
+        values = union(*(self.eval(v, scope) for v in node.values))
+        return (builtin("dict", keys, values),)
+
+    def _eval_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp, scope: Scope) -> Types:
+        name = {ast.ListComp: "list", ast.SetComp: "set", ast.GeneratorExp: "generator"}[type(node)]
+        return (builtin(name, self.eval(node.elt, scope)),)
+
+    def _eval_dict_comprehension(self, node: ast.DictComp, scope: Scope) -> Types:
+        return (builtin("dict", self.eval(node.key, scope), self.eval(node.value, scope)),)
+
+    def _eval_binop(self, node: ast.BinOp, scope: Scope) -> Types:
+        left = self.eval(node.left, scope)
+        if all(isinstance(t, Ext) for t in left):
+            return tuple(Ext(t.origin, t.args, instance=True) for t in left)  # type: ignore[union-attr]
+        return tuple(t if isinstance(t, Instance | Unknown) else Unknown("result of an operator") for t in left)
+
+    def _eval_boolop(self, node: ast.BoolOp, scope: Scope) -> Types:
+        return union(*(self.eval(v, scope) for v in node.values))
+
+    def _eval_unaryop(self, node: ast.UnaryOp, scope: Scope) -> Types:
+        return _BOOL if isinstance(node.op, ast.Not) else self.eval(node.operand, scope)
+
+    def _eval_ifexp(self, node: ast.IfExp, scope: Scope) -> Types:
+        return union(self.eval(node.body, scope), self.eval(node.orelse, scope))
+
+    def _eval_lambda(self, node: ast.Lambda, scope: Scope) -> Types:
+        return (self.local_function_ref(node, scope),)
+
+    def _eval_value(self, node: ast.Await | ast.NamedExpr | ast.Starred, scope: Scope) -> Types:
+        return self.eval(node.value, scope)
+
+    def _eval_subscript(self, node: ast.Subscript, scope: Scope) -> Types:
+        return union(*(self.subscript(t) for t in self.eval(node.value, scope)))
+
+    def _eval_slice(self, node: ast.Slice, scope: Scope) -> Types:
+        return (builtin("slice"),)
 
     def attribute(self, t: object, attr: str) -> Types:
         if isinstance(t, Instance):
@@ -1039,14 +1420,46 @@ class Analyzer:
             elif isinstance(t, ClassRef):
                 result.append((Instance(t.cls),))  # iterating an enum class
             elif isinstance(t, Instance):
-                method = self._find_method(t.cls, "__iter__")
-                returned = self.returns(method, t.cls) if method else ()
-                result.append(self.elements(returned) if returned else (Unknown(f"iterating {_short(t.cls)}"),))
+                result.append(self._iterate(t.cls))
             elif isinstance(t, Unknown):
                 result.append((t,))
             else:
                 result.append((Unknown("iterating an unknown value"),))
         return union(*result)
+
+    def _iterate(self, cls: str) -> Types:
+        """What iterating an instance of project class ``cls`` yields: what its ``__iter__`` returns
+        iterates to, or, when ``__iter__`` returns ``self`` (an iterator), what ``__next__`` returns."""
+        depth = self._iterating.get(cls)
+        if depth is not None:  # A.__iter__ returns a B, whose __iter__ returns an A ...
+            self._hit_in_progress(depth)
+            return (Unknown(f"iterating {_short(cls)} iterates it again"),)
+        if self._too_deep():
+            return (Unknown("type inference nests too deeply here"),)
+        self._depth += 1
+        depth = self._depth
+        self._iterating[cls] = depth
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            method = self._find_method(cls, "__iter__")
+            returned = self.returns(method, cls) if method else ()
+            itself = Instance(cls)
+            if itself in returned:
+                step = self._find_method(cls, "__next__")
+                items = (self.returns(step, cls) if step else ()) or (
+                    Unknown(f"what {_short(cls)}.__next__() returns"),)
+                others = tuple(r for r in returned if r != itself)
+                found = union(items, self.elements(others) if others else ())
+            else:
+                found = self.elements(returned) if returned else (Unknown(f"iterating {_short(cls)}"),)
+        finally:
+            del self._iterating[cls]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+        return found
 
     def unpack(self, types: Types, path: tuple[object, ...]) -> Types:
         for step in path:
@@ -1170,11 +1583,25 @@ class Analyzer:
         """What calling ``func`` (with ``self`` an instance of ``bound``) returns: its return annotation,
         else the union of its ``return`` statements."""
         key = (func.qualname, bound)
-        if key in self._returns:
-            return self._returns[key]
-        if key in self._returns_in_progress:
+        owner = bound.rpartition(".")[0] if bound else func.module
+        found = self._returns.get(key)
+        if found is not None:
+            self.index.reading.add(owner)
+            return found
+        found = self._recalled(("r", key))
+        if found is not None:
+            return found
+        depth = self._returns_in_progress.get(key)
+        if depth is not None:  # recursion: the other return statements tell
+            self._hit_in_progress(depth)
             return ()
-        self._returns_in_progress.add(key)
+        if self._too_deep():
+            return (Unknown("type inference nests too deeply here"),)
+        previous = self.enter(owner)
+        self._depth += 1
+        depth = self._depth
+        self._returns_in_progress[key] = depth
+        outer, self._taint = self._taint, _NOT_YET
         try:
             scope = self.scope(func, bound)
             node = func.node
@@ -1183,7 +1610,7 @@ class Analyzer:
             elif node.returns is not None:
                 result = self.annotation(node.returns, self.module_scope(func.module))
             else:
-                values = [n.value for n in _own_returns(node) if n.value is not None]
+                values = [n.value for n in self._own_returns(func) if n.value is not None]
                 if values:
                     result = union(*(self.eval(v, scope) for v in values))
                 elif _is_abstract_body(func):
@@ -1193,19 +1620,32 @@ class Analyzer:
                 else:
                     result = (NONE,)
         finally:
-            self._returns_in_progress.discard(key)
-        self._returns[key] = result
+            del self._returns_in_progress[key]
+            self._depth -= 1
+            taint = self._taint
+            self._taint = outer if taint >= depth else min(outer, taint)
+            if self._provisional_at:
+                self._drop_provisional(depth)
+            self.leave(previous)
+        if taint > depth:
+            self._returns[key] = result
+        else:
+            self._store_provisional(("r", key), result, taint, depth)
         return result
 
     # Edges -----------------------------------------------------------------------------------------------
 
-    def edges(self, func: FunctionInfo, bound: str | None) -> list[Edge]:
-        key = (func.qualname, bound)
-        found = self._edges.get(key)
-        if found is None:
-            found = _EdgeFinder(self, func, bound).run()
-            self._edges[key] = found
-        return found
+    def summary(self, func: FunctionInfo, bound: str | None) -> Summary:
+        """The function's summary, read with ``self`` an instance of ``bound``: how it is shown in a
+        chain and every edge leaving it, in source order (see ``archguard.dataflow.summaries``)."""
+        self.begin()
+        previous = self.enter(bound.rpartition(".")[0] if bound else func.module)
+        try:
+            edges = _EdgeFinder(self, func, bound).run()
+        finally:
+            self.leave(previous)
+        info = self.module_of(func.module)
+        return (func.display, info.display_path if info else None, edges)
 
     def hop_for(self, func: FunctionInfo, line: int) -> Hop:
         info = self.module_of(func.module)
@@ -1243,66 +1683,50 @@ class Analyzer:
 
     # Operations -------------------------------------------------------------------------------------------
 
-    def operation_reach(self, op: FunctionInfo, bound: str | None) -> OperationReach:
-        """Everything the operation reaches, each with the shortest chain of calls (breadth first)."""
-        start = (op.qualname, bound)
-        parents: dict[tuple[str, str | None], tuple[tuple[str, str | None], int] | None] = {start: None}
-        infos: dict[tuple[str, str | None], FunctionInfo] = {start: op}
-        queue: deque[tuple[str, str | None]] = deque([start])
-        reaches: dict[tuple[Category, str], Reach] = {}
-        imported_modules: set[tuple[Category, str]] = set()
-        unresolved: dict[tuple[str, str], UnresolvedCall] = {}
-        while queue:
-            key = queue.popleft()
-            func = infos[key]
-            for edge in self.edges(func, key[1]):
-                if isinstance(edge, CallEdge):
-                    callee = (edge.callee.qualname, edge.bound)
-                    if callee not in parents:
-                        parents[callee] = (key, edge.line)
-                        infos[callee] = edge.callee
-                        queue.append(callee)
-                elif isinstance(edge, ReachEdge):
-                    reach_key = (edge.category, edge.target)
-                    if reach_key not in reaches:
-                        chain = (*self._chain(key, edge.line, parents, infos), edge.final)
-                        reaches[reach_key] = Reach(edge.category, edge.target, edge.display, chain)
-                        if edge.module:
-                            imported_modules.add(reach_key)
-                        if edge.category is Category.UNDECLARED_PORT:
-                            self.reached_ports.setdefault(edge.target, self.class_hop(edge.target))
-                else:
-                    unresolved_key = (func.qualname, edge.text)
-                    if unresolved_key not in unresolved:
-                        chain = self._chain(key, edge.line, parents, infos)
-                        unresolved[unresolved_key] = UnresolvedCall(func.qualname, edge.text, edge.reason, chain)
-        # One root cause, one reach: importing a live module and calling into it is the call.
-        for category, module in imported_modules:
-            if any(c is category and target.startswith(module + ".") for c, target in reaches):
-                del reaches[(category, module)]
-        return OperationReach(tuple(reaches.values()), tuple(unresolved.values()))
-
-    def _chain(self, key, line, parents, infos) -> tuple[Hop, ...]:
-        hops = [self.hop_for(infos[key], line)]
-        parent = parents[key]
-        while parent is not None:
-            key, line = parent
-            hops.append(self.hop_for(infos[key], line))
-            parent = parents[key]
-        return tuple(reversed(hops))
-
     def service_modules(self) -> list[str]:
-        expressions = self.config.service_module_expressions
-        return [name for name in self.index.module_names
-                if in_packages(name, self.config.domain_packages)
-                and any(expression_matches(name, e) for e in expressions)]
+        in_domain = packages_matcher(self.config.domain_packages)
+        is_service = expressions_matcher(self.config.service_module_expressions)
+        return [name for name in self.index.module_names if in_domain(name) and is_service(name)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Method:
+_STR = (builtin("str"),)
+_BOOL = (builtin("bool"),)
+_EVALUATORS = {
+    ast.Name: Analyzer._eval_name,
+    ast.Attribute: Analyzer._eval_attribute,
+    ast.Call: Analyzer._eval_call,
+    ast.Constant: Analyzer._eval_constant,
+    ast.JoinedStr: Analyzer._eval_str,
+    ast.List: Analyzer._eval_list,
+    ast.Set: Analyzer._eval_list,
+    ast.Tuple: Analyzer._eval_tuple,
+    ast.Dict: Analyzer._eval_dict,
+    ast.ListComp: Analyzer._eval_comprehension,
+    ast.SetComp: Analyzer._eval_comprehension,
+    ast.GeneratorExp: Analyzer._eval_comprehension,
+    ast.DictComp: Analyzer._eval_dict_comprehension,
+    ast.BinOp: Analyzer._eval_binop,
+    ast.BoolOp: Analyzer._eval_boolop,
+    ast.Compare: Analyzer._eval_bool,
+    ast.UnaryOp: Analyzer._eval_unaryop,
+    ast.IfExp: Analyzer._eval_ifexp,
+    ast.Lambda: Analyzer._eval_lambda,
+    ast.Await: Analyzer._eval_value,
+    ast.NamedExpr: Analyzer._eval_value,
+    ast.Starred: Analyzer._eval_value,
+    ast.Subscript: Analyzer._eval_subscript,
+    ast.Slice: Analyzer._eval_slice,
+}
+
+
+class _Method(tuple):
     """A method of a builtin container whose result type is known (``dict.get`` -> the value type)."""
 
-    result: Types
+    __slots__ = ()
+    result: Types = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, result: Types) -> _Method:
+        return tuple.__new__(cls, (10, result))
 
 
 # Finding the edges of one function -------------------------------------------------------------------
@@ -1314,10 +1738,10 @@ class _EdgeFinder:
         self.func = func
         self.bound = bound
         self.scope = analyzer.scope(func, bound)
-        self.edges: list[Edge] = []
+        self.edges: list[tuple] = []  # (line, col, end, kind, ...): sorted, then (kind, line, ...)
         self.call_funcs: set[int] = set()
 
-    def run(self) -> list[Edge]:
+    def run(self) -> tuple[Edge, ...]:
         call_funcs = self.call_funcs
         for node in self.a.nodes(self.func):  # pre-order: a call comes before the expression it calls
             kind = type(node)
@@ -1333,8 +1757,8 @@ class _EdgeFinder:
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.on_import(node)  # type: ignore[arg-type]
         # Source order; of calls starting at the same place (a(...).b()), the inner one first.
-        self.edges.sort(key=lambda e: (e.line, e.col, e.end))
-        return self.edges
+        self.edges.sort(key=_position)
+        return tuple((e[3], e[0], *e[4:]) for e in self.edges)
 
     # What is found ----------------------------------------------------------------------------------------
 
@@ -1398,7 +1822,7 @@ class _EdgeFinder:
                         self.reach(node, category, func.qualname, a.describe(category, "function", func.qualname), hop)
                     return
             bound = None if func.is_staticmethod else t.bound
-            self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), func, bound))  # type: ignore[attr-defined]
+            self.call(node, func, bound)
         elif isinstance(t, ClassRef):
             if reference:
                 return
@@ -1408,7 +1832,7 @@ class _EdgeFinder:
             for name in ("__new__", "__init__", "__post_init__"):
                 method = a._find_method(t.cls, name)
                 if method is not None:
-                    self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, t.cls))  # type: ignore[attr-defined]
+                    self.call(node, method, t.cls)
         elif isinstance(t, Instance):
             if reference:
                 return
@@ -1419,7 +1843,7 @@ class _EdgeFinder:
             if method is None:
                 self.unresolved(node, text, f"an instance of {_short(t.cls)} is not callable")
             else:
-                self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, t.cls))  # type: ignore[attr-defined]
+                self.call(node, method, t.cls)
         elif isinstance(t, Ext):
             if reference:
                 return
@@ -1443,7 +1867,7 @@ class _EdgeFinder:
             if t.owner == self.func.qualname and t.bound == self.bound:
                 return  # defined in this very function: its body is read as part of it
             func = a.local_function(t)
-            self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), func, t.bound))  # type: ignore[attr-defined]
+            self.call(node, func, t.bound)
         elif isinstance(t, Unknown):
             if not reference:
                 self.unresolved(node, text, t.reason)
@@ -1464,7 +1888,7 @@ class _EdgeFinder:
                 method = a._find_method(base.cls, node.attr)
                 if method is not None:
                     bound = None if method.is_staticmethod else base.cls
-                    self.edges.append(CallEdge(node.lineno, node.col_offset, _end(node), method, bound))
+                    self.call(node, method, bound)
             elif isinstance(base, ModuleRef | ClassRef):
                 if isinstance(base, ClassRef) and a.class_categories(base.cls):
                     # Class.method passed on may be called; Class.CONSTANT (an enum member, a setting) is data.
@@ -1491,13 +1915,18 @@ class _EdgeFinder:
         for category in sorted(a.class_categories(cls)):
             self.reach(node, category, cls, a.describe(category, kind, _short(cls)), final)
 
+    def call(self, node: ast.AST, callee: FunctionInfo, bound: str | None) -> None:
+        self.edges.append((node.lineno, node.col_offset, _end(node), CALL, callee.qualname, bound,  # type: ignore[attr-defined]
+                           callee.module))
+
     def reach(self, node: ast.AST, category: Category, target: str, display: str, final: Hop, *,
               module: bool = False) -> None:
-        self.edges.append(ReachEdge(node.lineno, node.col_offset, _end(node), category, target, display, final,  # type: ignore[attr-defined]
-                                    module))
+        port = self.a.class_hop(target) if category is Category.UNDECLARED_PORT else None
+        self.edges.append((node.lineno, node.col_offset, _end(node), REACH, category.value, target, display,  # type: ignore[attr-defined]
+                           hop_tuple(final), module, hop_tuple(port) if port else None))
 
     def unresolved(self, node: ast.AST, text: str | _CallText, reason: str) -> None:
-        self.edges.append(UnresolvedEdge(node.lineno, node.col_offset, _end(node), str(text), reason))  # type: ignore[attr-defined]
+        self.edges.append((node.lineno, node.col_offset, _end(node), UNRESOLVED, str(text), reason))  # type: ignore[attr-defined]
 
     def _is_dynamic_import(self, node: ast.Call, func_types: Types) -> bool:
         if isinstance(node.func, ast.Name) and node.func.id == "__import__" and not _shadowed("__import__", self.scope):
@@ -1579,6 +2008,86 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
             scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a match capture"),)))
     for name in globals_:
         scope.sources.pop(name, None)
+
+
+def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...]]:
+    """The local names whose sources refer, directly or not, to themselves: each with its strongly
+    connected group of names (sorted)."""
+    uses: dict[str, set[str]] = {}
+    names_in: dict[int, set[str]] = {}  # one expression is often the source of several names (a, b = ...)
+    for name, found in sources.items():
+        used: set[str] = set()
+        for source in found:
+            node = source.node
+            if source.kind in ("value", "enter", "exception") and isinstance(node, ast.AST):
+                names = names_in.get(id(node))
+                if names is None:
+                    names = names_in[id(node)] = _names_used(node, sources)
+                used |= names
+        uses[name] = used
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: dict[str, tuple[str, ...]] = {}
+    for root in uses:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(sorted(uses[root])))]
+        while work:
+            name, successors = work[-1]
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(sorted(uses[successor]))))
+                    break
+                if successor in on_stack and index[successor] < low[name]:
+                    low[name] = index[successor]
+            else:
+                work.pop()
+                if work and low[name] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[name]
+                if low[name] == index[name]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == name:
+                            break
+                    if len(group) > 1 or name in uses[name]:
+                        members = tuple(sorted(group))
+                        for member in group:
+                            result[member] = members
+    return result
+
+
+def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:
+    """The local names an expression reads."""
+    if type(node) is ast.Name:
+        return {node.id} if node.id in local else set()  # type: ignore[attr-defined]
+    if type(node) is ast.Constant:
+        return set()
+    found: set[str] = set()
+    stack = [node]
+    node_type, name_type = ast.AST, ast.Name
+    while stack:
+        child = stack.pop()
+        if type(child) is name_type:
+            if child.id in local:  # type: ignore[attr-defined]
+                found.add(child.id)  # type: ignore[attr-defined]
+            continue
+        for value in child.__dict__.values():
+            if isinstance(value, node_type):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(item for item in value if isinstance(item, node_type))
+    return found
 
 
 def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:
@@ -1698,15 +2207,36 @@ def _statements(body: list[ast.stmt]):
             stack.extend(reversed(case.body))
 
 
-def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef):
+_BLOCK_NAMES = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_NO_RETURNS_INSIDE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _block_fields(kind: type) -> tuple[str, ...]:
+    """A node type's fields holding statements (or handlers, cases), in the order of its fields."""
+    found = _BLOCK_FIELDS.get(kind)
+    if found is None:
+        found = _BLOCK_FIELDS[kind] = tuple(f for f in kind._fields if f in _BLOCK_NAMES)  # type: ignore[attr-defined]
+    return found
+
+
+def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The function's own ``return`` statements (not those of functions or classes nested in it), last
+    first: only statement blocks are walked, expressions cannot hold one."""
+    found: list[ast.Return] = []
     stack: list[ast.AST] = list(node.body)
     while stack:
         child = stack.pop()
-        if isinstance(child, ast.Return):
-            yield child
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        if type(child) is ast.Return:
+            found.append(child)  # type: ignore[arg-type]
             continue
-        stack.extend(ast.iter_child_nodes(child))
+        if isinstance(child, _NO_RETURNS_INSIDE):
+            continue
+        for field in _block_fields(type(child)):
+            block = getattr(child, field)
+            if block:
+                stack.extend(block)
+    return found
 
 
 def _self_targets(target: ast.expr, self_name: str, path: tuple[object, ...] = ()):
@@ -1778,6 +2308,10 @@ def _literal_import_target(node: ast.Call, scope: Scope) -> str | None:
     base = parts[: len(parts) - (level - 1)]
     rest = name[level:]
     return ".".join(base + ([rest] if rest else []))
+
+
+def _position(edge: tuple) -> tuple[int, int, int]:
+    return edge[0], edge[1], edge[2]
 
 
 def _end(node: ast.AST) -> int:

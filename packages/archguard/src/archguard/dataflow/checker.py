@@ -11,64 +11,54 @@ from __future__ import annotations
 import ast
 import gc
 import importlib.util
-import multiprocessing
 import os
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
-from archguard.dataflow.analysis import Analyzer, OperationReach
+from archguard.dataflow.analysis import Analyzer
 from archguard.dataflow.config import LOCAL_PATTERNS, ConfigError, DataFlowConfig
 from archguard.dataflow.index import ClassInfo, FunctionInfo, ProjectIndex, import_bindings
-from archguard.dataflow.model import Category, Finding, Hop, OperationResult, Report, Vocabulary
-from archguard.dataflow.names import expression_matches, in_packages
+from archguard.dataflow.model import Category, Finding, Hop, OperationResult, Reach, Report, Vocabulary
+from archguard.dataflow.names import expression_matches, expressions_matcher, in_packages, packages_matcher
+from archguard.dataflow.summaries import CALL, Derived, Key, Summary, UnresolvedSite, derive
+
+#: How many of the operations reaching an unresolved call site its finding's text names (JSON and SARIF
+#: list up to ``summaries.NAMED_OPERATIONS``; every one is counted).
+UNRESOLVED_NAMES_SHOWN = 3
 
 
 def check(config: DataFlowConfig, *, modules: Iterable[str] | None = None,
-          package_dirs: dict[str, Path] | None = None) -> Report:
+          package_dirs: dict[str, Path] | None = None, cache_dir: Path | None = None) -> Report:
     """Run the data-flow rules over the source of the configured packages.
 
     ``modules`` (e.g. the grimp graph's modules) and ``package_dirs`` replace the search of the root
-    packages in the source directories; the import-linter contract passes them. On a large tree the
-    service modules are shared out between ``config.jobs`` worker processes (see ``DataFlowConfig.jobs``).
+    packages in the source directories; the import-linter contract passes them. With ``cache_dir`` the
+    summaries of a previous run are reused where no module they were read from changed (see
+    ``archguard.dataflow.cache``): the report is the same, byte for byte, as without it. On a large tree
+    the service modules may be shared out between ``config.jobs`` worker processes.
     Raises ``ConfigError`` naming every configured package, module or class that does not exist.
     """
-    # The syntax trees read stay alive until the end, and the cyclic garbage collector would walk all of
-    # them again and again as they grow (a third of the run time on a large tree): it is paused meanwhile.
+    # The cyclic garbage collector would walk every syntax tree held again and again as they are made (a
+    # third of the run time on a large tree); nothing made here is cyclic garbage worth collecting early.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        module_list = None if modules is None else sorted(modules)
-        checker = _Checker(_index(config, module_list, package_dirs), config)
-        external = checker.validate()
-        service_modules = checker.analyzer.service_modules()
-        jobs = _jobs(config.jobs, len(service_modules))
-        if jobs > 1:
-            # Contiguous slices of the sorted names: a package's services (which call each other) stay
-            # in one worker, so fewer modules are read twice.
-            size = -(-len(service_modules) // jobs)
-            parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
-            jobs = len(parts)
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-                results = list(pool.map(_check_part, [(config, module_list, package_dirs, external, part)
-                                                      for part in parts]))
-            operations = [op for part_operations, _, _, _ in results for op in part_operations]
-            domain_code = [f for _, _, findings, _ in results for f in findings]
-            for _, reached, _, _ in results:
-                for port, hop in reached.items():
-                    checker.analyzer.reached_ports.setdefault(port, hop)
-            checker.extra_parsed = sum(parsed for _, _, _, parsed in results)
-        else:
-            operations, domain_code = checker.check_operations(service_modules)
-        return checker.finish(operations, domain_code)
+        return _Run(config, None if modules is None else sorted(modules), package_dirs, cache_dir).report()
     finally:
         if collecting:
             gc.enable()
 
 
-PARALLEL_THRESHOLD = 1000  # service modules; below this one process is about as fast as starting workers
+PARALLEL_THRESHOLD = 400  # service modules to read; below this one process is about as fast as starting workers
+#: Syntax trees unused for this many service modules are dropped (their summaries are kept), unless a
+#: module had to be parsed again once already; and the least recently used are dropped while the
+#: source of the trees held exceeds TREE_BUDGET bytes (a tree takes some 20-40 times its source).
+IDLE_MODULES = 24
+TREE_BUDGET = 32_000_000
+EVICT_EVERY = 8  # service modules between two looks at what to drop
 
 
 def _index(config: DataFlowConfig, modules: list[str] | None, package_dirs: dict[str, Path] | None
@@ -78,7 +68,11 @@ def _index(config: DataFlowConfig, modules: list[str] | None, package_dirs: dict
 
 
 def _jobs(requested: int, service_modules: int) -> int:
-    if requested == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if requested == 1 or service_modules < 2:
+        return 1
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if requested == 0:  # automatic
         if service_modules < PARALLEL_THRESHOLD:
@@ -87,17 +81,304 @@ def _jobs(requested: int, service_modules: int) -> int:
     return max(1, min(requested, service_modules))
 
 
-def _check_part(args: tuple[DataFlowConfig, list[str] | None, dict[str, Path] | None, list[_External], list[str]]
-                ) -> tuple[list[OperationResult], dict[str, Hop], list[Finding], int]:
-    """A worker process: the operations of some service modules."""
-    config, modules, package_dirs, external, service_modules = args
+class OperationDeclaration(tuple):
+    """An operation as its service module defines it (plain data, as the cache keeps it)."""
+
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]  # module.Class.method or module.function
+    function: str = property(itemgetter(1))  # type: ignore[assignment]  # the qualname of the function run
+    module: str = property(itemgetter(2))  # type: ignore[assignment]  # the module defining that function
+    bound: str | None = property(itemgetter(3))  # type: ignore[assignment]  # the class of ``self``
+    path: str = property(itemgetter(4))  # type: ignore[assignment]
+    line: int = property(itemgetter(5))  # type: ignore[assignment]
+    display: str = property(itemgetter(6))  # type: ignore[assignment]
+    declared: str | None = property(itemgetter(7))  # type: ignore[assignment]
+    declared_by: str | None = property(itemgetter(8))  # type: ignore[assignment]
+    invalid: str | None = property(itemgetter(9))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, function: str, module: str, bound: str | None, path: str, line: int,
+                display: str, declared: str | None, declared_by: str | None, invalid: str | None
+                ) -> OperationDeclaration:
+        return tuple.__new__(cls, (name, function, module, bound, path, line, display, declared, declared_by,
+                                   invalid))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    @property
+    def key(self) -> Key:
+        return (self[1], self[3])
+
+    @property
+    def owner(self) -> str:
+        return owner_of(self[3], self[2])
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleDeclarations:
+    """What a service module declares: its operations, and its classes and functions that are live or
+    sync code in the domain layer."""
+
+    operations: tuple[OperationDeclaration, ...]
+    domain_code: tuple[Finding, ...]
+
+
+def owner_of(bound: str | None, module: str) -> str:
+    """The module a summary is about: the module of the class ``self`` is an instance of, which decides
+    it (and sees the function's own module through its bases), else the function's module."""
+    return bound.rpartition(".")[0] if bound else module
+
+
+class _Run:
+    """One check: the declarations of the service modules, the summaries of everything their operations
+    reach (read, or taken from the cache), then the report derived from them."""
+
+    def __init__(self, config: DataFlowConfig, modules: list[str] | None, package_dirs: dict[str, Path] | None,
+                 cache_dir: Path | None) -> None:
+        self.config = config
+        self.modules = modules
+        self.package_dirs = package_dirs
+        self.index = _index(config, modules, package_dirs)
+        self.checker = _Checker(self.index, config)
+        self.analyzer = self.checker.analyzer
+        self.external = self.checker.validate()
+        self.cache = None
+        if cache_dir is not None:
+            from archguard.dataflow.cache import Cache
+
+            self.cache = Cache.open(cache_dir, config, self.index, self.external)
+        self.checker.fact = self.fact
+        self.declarations: dict[str, ModuleDeclarations] = {}
+        self.facts: dict[tuple[str, str], tuple[Finding, ...]] = {}
+        self.summaries: dict[Key, Summary] = {}
+        self.owners: dict[Key, str] = {}  # the module each summary is about
+        self.computed_owners: set[str] = set()  # owners something was read for in this run
+        self.summaries_computed = 0
+        #: What the operations of each service module reach, in plain data, for the cache (only for the
+        #: modules it was worked out for in this run).
+        self.derived: dict[str, tuple] = {}
+        #: The service modules whose results the cache holds, still true (``read``).
+        self.reused_derived: dict[str, tuple] = {}
+        self.done: set[str] = set()  # service modules read (here or by a worker)
+        self.declarations_computed = 0
+        self.extra_parses = 0  # in worker processes
+
+    def report(self) -> Report:
+        started = time.perf_counter()
+        service_modules = self.analyzer.service_modules()
+        pending = service_modules
+        if self.cache is not None and self.cache.loaded:  # work for workers: what the cache does not hold
+            pending = [module for module in service_modules if not self._held(module)]
+        jobs = _jobs(self.config.jobs, len(pending))
+        if jobs > 1:
+            self._in_workers(pending, jobs)
+        self.read(service_modules)
+        read = time.perf_counter()
+        ops, results, sites, ports = self._derive(service_modules)
+        report = self.checker.finish(self.declarations, ops, results, sites, ports, service_modules)
+        derived = time.perf_counter()
+        if self.cache is not None:
+            self.cache.save(self)
+        saved = time.perf_counter()
+        report.statistics.update(
+            read_ms=round((read - started) * 1000), derive_ms=round((derived - read) * 1000),
+            save_ms=round((saved - derived) * 1000))
+        report.statistics.update(
+            service_modules=len(service_modules), operations=len(report.operations),
+            modules_parsed=self.index.parsed_count + self.checker.extra_parsed,
+            parses=self.index.parses + self.extra_parses, summaries=len(self.summaries),
+            summaries_computed=self.summaries_computed, declarations_computed=self.declarations_computed,
+            cache_used=int(self.cache is not None and self.cache.loaded), workers=jobs)
+        return report
+
+    def used_owners(self) -> set[str]:
+        """Every module something of this run's result is about."""
+        return (set(self.owners.values()) | set(self.declarations) | {owner for owner, _ in self.facts}
+                | set(self.derived) | {owner for found in self.reused_derived.values() for owner in found[0]})
+
+    def read(self, service_modules: Iterable[str]) -> None:
+        """The declarations of ``service_modules`` and the summary of everything their operations reach,
+        dropping the syntax trees no longer in use as it goes."""
+        index, analyzer = self.index, self.analyzer
+        for module in service_modules:
+            if module in self.done:
+                continue
+            self.done.add(module)
+            declarations = self.declarations.get(module)
+            if declarations is None:
+                declarations = self.cache.declarations(module) if self.cache is not None else None
+                if declarations is None:
+                    declarations = self.checker.declare(module)
+                    self.computed_owners.add(module)
+                    self.declarations_computed += 1
+                self.declarations[module] = declarations
+            derived = self.cache.derived(module) if self.cache is not None else None
+            if derived is not None and not derived[3] and len(derived[1]) == len(declarations.operations):
+                # Nothing its operations reach changed, and they reach no unresolved call site: their
+                # results stand, and none of their summaries is needed.
+                self.reused_derived[module] = derived
+                continue
+            self._summarise(declarations.operations)
+            index.tick += 1
+            if index.tick % EVICT_EVERY == 0:
+                for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
+                    analyzer.drop_trees(idle)
+
+    def _held(self, module: str) -> bool:
+        """Whether the cache holds all a service module needs (its declarations and results)."""
+        assert self.cache is not None
+        declarations = self.cache.declarations(module)
+        derived = self.cache.derived(module)
+        return declarations is not None and derived is not None and not derived[3] \
+            and len(derived[1]) == len(declarations.operations)
+
+    def _derive(self, service_modules: list[str]
+                ) -> tuple[list[OperationDeclaration], list[tuple[tuple[Reach, ...], int]], list[UnresolvedSite],
+                           dict[str, Hop]]:
+        """What every operation reaches, derived from the summaries; for a service module whose results
+        the cache holds (``read``), taken from there. Unresolved call sites are counted over all
+        operations at once: when the modules derived afresh reach one, every module is."""
+        owners = self.owners if self.cache is not None else None
+        fresh = [module for module in service_modules if module not in self.reused_derived]
+        ops = _sorted_operations(self.declarations, fresh)
+        derived = derive([op.key for op in ops], self.summaries, owners)
+        if self.reused_derived and any(derived.unresolved):
+            self._summarise(op for module in self.reused_derived for op in self.declarations[module].operations)
+            self.reused_derived.clear()
+            fresh = list(service_modules)
+            ops = _sorted_operations(self.declarations, fresh)
+            derived = derive([op.key for op in ops], self.summaries, owners)
+        results: dict[str, tuple[tuple[Reach, ...], int]] = {
+            op.name: (reaches, unresolved) for op, reaches, unresolved in zip(
+                ops, derived.reaches, derived.unresolved, strict=True)}
+        ports = dict(derived.ports)
+        if self.cache is not None:
+            self._keep_derived(fresh, ops, derived)
+        new, categories = tuple.__new__, {c.value: c for c in Category}
+        for module, (_, per_op, module_ports, _) in self.reused_derived.items():
+            for op, (reaches, unresolved) in zip(self.declarations[module].operations, per_op, strict=True):
+                results[op.name] = (tuple(
+                    new(Reach, (categories[c], target, display, tuple(new(Hop, h) for h in chain)))
+                    for c, target, display, chain in reaches), unresolved)
+            for target, hop in module_ports:
+                ports.setdefault(target, Hop(*hop))
+        everything = _sorted_operations(self.declarations, service_modules)
+        return everything, [results[op.name] for op in everything], derived.sites, ports
+
+    def _keep_derived(self, modules: list[str], ops: list[OperationDeclaration], derived: Derived) -> None:
+        """For the cache: per service module, its operations' results in plain data, the modules they
+        reach into (None if too many to keep), the undeclared ports reached, and whether any
+        unresolved call site is reached."""
+        position = {op.name: i for i, op in enumerate(ops)}
+        spans = derived.owners or []
+        for module in modules:
+            indexes = [position[op.name] for op in self.declarations[module].operations]
+            owners: set[str] | None = {module}
+            for i in indexes:
+                span = spans[i] if spans else None
+                if span is None or owners is None:
+                    owners = None
+                    break
+                owners |= span
+            per_op = tuple((tuple((r.category.value, r.target, r.display,
+                                   tuple((h.name, h.path, h.line) for h in r.chain)) for r in derived.reaches[i]),
+                            derived.unresolved[i]) for i in indexes)
+            ports = tuple(sorted((r.target, (p.name, p.path, p.line)) for i in indexes for r in derived.reaches[i]
+                                 if r.category is Category.UNDECLARED_PORT
+                                 for p in (derived.ports.get(r.target, Hop(_short(r.target))),)))
+            self.derived[module] = (None if owners is None else tuple(sorted(owners)), per_op, ports,
+                                    any(derived.unresolved[i] for i in indexes))
+
+    def fact(self, owner: str, name: str, compute: Callable[[], Iterable[Finding]]) -> tuple[Finding, ...]:
+        """Findings about one module (``compute``d as that module's, or taken from the cache)."""
+        found = self.cache.fact(owner, name) if self.cache is not None else None
+        if found is None:
+            self.analyzer.begin()
+            previous = self.analyzer.enter(owner)
+            try:
+                found = tuple(compute())
+            finally:
+                self.analyzer.leave(previous)
+            self.computed_owners.add(owner)
+        self.facts[(owner, name)] = found
+        return found
+
+    def _summarise(self, operations: Iterable[OperationDeclaration]) -> None:
+        summaries, owners, cache = self.summaries, self.owners, self.cache
+        stack = [(op.key, op.owner) for op in operations]
+        while stack:
+            key, owner = stack.pop()
+            if key in summaries:
+                continue
+            summary = cache.summary(owner, key) if cache is not None else None
+            if summary is None:
+                func = self.analyzer.function_info(key[0])
+                assert func is not None, key
+                summary = self.analyzer.summary(func, key[1])
+                self.computed_owners.add(owner)
+                self.summaries_computed += 1
+            summaries[key] = summary
+            owners[key] = owner
+            for edge in summary[2]:
+                if edge[0] == CALL:
+                    callee = (edge[2], edge[3])
+                    if callee not in summaries:
+                        stack.append((callee, owner_of(edge[3], edge[4])))
+
+    def _in_workers(self, service_modules: list[str], jobs: int) -> None:
+        # Contiguous slices of the sorted names: a package's services (which call each other and share
+        # their helpers) stay in one worker, so a module is seldom read by two.
+        from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
+
+        size = -(-len(service_modules) // jobs)
+        parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        global _WORKER_RUN
+        _WORKER_RUN = self
+        try:
+            with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+                results = list(pool.map(_read_part, parts))
+        finally:
+            _WORKER_RUN = None
+        for declarations, summaries, owners, computed, reads, facts, reused, counts in results:
+            self.done.update(declarations)
+            self.declarations.update(declarations)
+            self.reused_derived.update(reused)
+            for key, summary in summaries.items():
+                self.summaries.setdefault(key, summary)
+                self.owners.setdefault(key, owners[key])
+            self.computed_owners |= computed
+            for owner, read in reads.items():
+                self.analyzer.reads.setdefault(owner, set()).update(read)
+            self.facts.update(facts)
+            parsed, parses, summaries_computed, declarations_computed = counts
+            self.checker.extra_parsed += parsed
+            self.extra_parses += parses
+            self.summaries_computed += summaries_computed
+            self.declarations_computed += declarations_computed
+
+
+_WORKER_RUN: _Run | None = None
+
+
+def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Iterable[str]
+                       ) -> list[OperationDeclaration]:
+    return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
+
+
+def _read_part(service_modules: list[str]):
+    """A worker process (forked from the run, so it starts with what the run knows): the declarations
+    and summaries for some service modules."""
+    run = _WORKER_RUN
+    assert run is not None
     gc.disable()  # as in the parent (see check); the worker ends with the task
-    index = _index(config, modules, package_dirs)
-    checker = _Checker(index, config)
-    for entry in external:
-        checker.analyzer.add_external_class(entry.name, entry.aliases, entry.categories)
-    operations, domain_code = checker.check_operations(service_modules)
-    return operations, dict(checker.analyzer.reached_ports), domain_code, index.parsed_count
+    run.read(service_modules)
+    declarations = {m: run.declarations[m] for m in service_modules}
+    counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
+    return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
+            run.reused_derived, counts)
 
 
 @dataclass(frozen=True)
@@ -116,6 +397,9 @@ class _Checker:
         self.analyzer = Analyzer(index, config)
         self.vocabulary = Vocabulary(config.local_label, config.live_label, config.sync_label)
         self.extra_parsed = 0
+        self.reached_ports: dict[str, Hop] = {}
+        self.fact: Callable[[str, str, Callable[[], Iterable[Finding]]], tuple[Finding, ...]] = (
+            lambda owner, name, compute: tuple(compute()))
 
     # The configuration against the code -----------------------------------------------------------------
 
@@ -170,20 +454,25 @@ class _Checker:
 
     # Operations -------------------------------------------------------------------------------------
 
-    def check_operations(self, service_modules: list[str]) -> tuple[list[OperationResult], list[Finding]]:
-        operations: list[OperationResult] = []
-        domain_code: list[Finding] = []
-        for module_name in service_modules:
+    def declare(self, module_name: str) -> ModuleDeclarations:
+        """The operations a service module defines, and its live or sync code (read as ``module_name``'s
+        own: what it depends on is recorded as that module's reads)."""
+        analyzer = self.analyzer
+        analyzer.begin()
+        previous = analyzer.enter(module_name)
+        try:
+            operations: list[OperationDeclaration] = []
+            domain_code: list[Finding] = []
             info = self.index.module(module_name)
             if info is None:
-                continue
+                return ModuleDeclarations((), ())
             for cls in info.classes.values():
                 finding = self._domain_code_class(cls)
                 if finding is not None:
                     domain_code.append(finding)
-                elif self.analyzer.is_service_class(cls):
-                    for method in self.analyzer.public_methods(cls):
-                        operations.append(self._operation(method, cls.qualname))
+                elif analyzer.is_service_class(cls):
+                    for method in analyzer.public_methods(cls):
+                        operations.append(self._declare(method, cls.qualname))
             for func in info.functions.values():
                 if func.name.startswith("_"):
                     continue
@@ -191,22 +480,44 @@ class _Checker:
                 if finding is not None:
                     domain_code.append(finding)
                 else:
-                    operations.append(self._operation(func, None))
-        return operations, domain_code
+                    operations.append(self._declare(func, None))
+            return ModuleDeclarations(tuple(operations), tuple(domain_code))
+        finally:
+            analyzer.leave(previous)
 
-    def finish(self, operations: list[OperationResult], domain_code: list[Finding]) -> Report:
+    def _declare(self, func: FunctionInfo, bound: str | None) -> OperationDeclaration:
+        """``func`` called on an instance of ``bound`` (its class, or a subclass that inherits it: the
+        operation is then named after the subclass)."""
+        name = func.qualname if bound is None or func.class_qualname == bound else f"{bound}.{func.name}"
+        info = self.index.module(func.module)
+        path = info.display_path if info else ""
+        declared, declared_by, invalid = self._declaration(func, name)
+        return OperationDeclaration(name, func.qualname, func.module, None if func.is_staticmethod else bound,
+                                    path, func.lineno, func.display, declared, declared_by, invalid)
+
+    def finish(self, declarations: dict[str, ModuleDeclarations], ops: list[OperationDeclaration],
+               results: list[tuple[tuple[Reach, ...], int]], sites: list[UnresolvedSite],
+               ports: dict[str, Hop], service_modules: list[str]) -> Report:
+        """The report: ``ops`` (sorted by name) with what each reaches (``results``), the unresolved call
+        sites and the undeclared ports reached."""
+        names = [op.name for op in ops]
+        operations = [self._operation(op, reaches, unresolved)
+                      for op, (reaches, unresolved) in zip(ops, results, strict=True)]
         findings: list[Finding] = [f for op in operations for f in op.findings]
-        findings.extend(domain_code)
+        findings.extend(f for module in service_modules for f in declarations[module].domain_code)
+        findings.extend(self._unresolved_site(site, names) for site in sites)
         findings.extend(self._domain_code_outside_services())
-        seen_operations = {op.name for op in operations}
+        for target, hop in ports.items():
+            self.reached_ports.setdefault(target, hop)
         findings.extend(self._undeclared_ports())
+        seen_operations = set(names)
         for name, pattern in sorted(self.config.expected.items()):
             if name not in seen_operations:
                 findings.append(Finding("unknown-expectation", name, pattern,
                                         f"is expected in the configuration, but {self._why_not_an_operation(name)}",
                                         target=name))
         return Report(
-            operations=tuple(sorted(operations, key=lambda op: op.name)),
+            operations=tuple(operations),
             findings=tuple(sorted(set(findings), key=Finding.sort_key)),
             strict=self.config.strict,
             modules_read=self.index.parsed_count + self.extra_parsed,
@@ -214,46 +525,54 @@ class _Checker:
             root=str(self.index.root),
         )
 
-    def _operation(self, func: FunctionInfo, bound: str | None) -> OperationResult:
-        """One operation: ``func`` called on an instance of ``bound`` (its class, or a subclass that
-        inherits it: the operation is then named after the subclass)."""
+    def _operation(self, op: OperationDeclaration, reaches: tuple[Reach, ...], unresolved: int) -> OperationResult:
         config = self.config
-        name = func.qualname if bound is None or func.class_qualname == bound else f"{bound}.{func.name}"
-        info = self.index.module(func.module)
-        path = info.display_path if info else ""
-        declared, declared_by, invalid = self._declaration(func, name)
-        reach = self.analyzer.operation_reach(func, bound)
-        op_hop = Hop(func.display, path, func.lineno)
-        shown = invalid or declared or "undeclared"
+        declared = op.declared
+        categories = {r.category for r in reaches}
+        observed = self.vocabulary.observed(categories, bool(unresolved))
+        live = Category.LIVE in categories
+        if not (op.invalid or (declared is None and config.require_declarations) or Category.SYNC in categories
+                or (live and declared in LOCAL_PATTERNS) or (declared == "live" and not live and not unresolved)):
+            return tuple.__new__(OperationResult, (op.name, op.path, op.line, declared, op.declared_by, reaches,
+                                                   unresolved, (), observed))
+        op_hop = Hop(op.display, op.path, op.line)
+        shown = op.invalid or declared or "undeclared"
         findings: list[Finding] = []
 
         def add(rule: str, message: str, target: str = "", chain: tuple[Hop, ...] = (op_hop,)) -> None:
-            findings.append(Finding(rule, name, shown, message, target, chain, path, func.lineno))
+            findings.append(Finding(rule, op.name, shown, message, target, chain, op.path, op.line))
 
-        if invalid:
-            add("invalid-declaration", self._invalid_message(invalid), invalid)
-        categories = {r.category for r in reach.reaches}
-        observed = _observed(reach, self.vocabulary)
-        if declared is None and not invalid and config.require_declarations:
+        if op.invalid:
+            add("invalid-declaration", self._invalid_message(op.invalid), op.invalid)
+        if declared is None and not op.invalid and config.require_declarations:
             markers = _either([f"@{m}" for m in (*config.local_read_markers[:1], *config.local_write_markers[:1],
                                                  *config.live_markers[:1])])
             add("undeclared-operation",
                 f"is not declared local_read, local_write or live (observed: {observed}); mark it {markers}")
-        for r in reach.reaches:
+        for r in reaches:
             if r.category is Category.SYNC:
                 add("domain-reaches-sync", f"reaches {r.display}", r.target, r.chain)
             elif r.category is Category.LIVE and declared in LOCAL_PATTERNS:
                 add("local-reaches-live", f"reaches {r.display}", r.target, r.chain)
-        if declared == "live" and Category.LIVE not in categories and not reach.unresolved:
+        if declared == "live" and not live and not unresolved:
             # (With an unresolved call, that call may be the live one: it is the finding, not this.)
             add("live-reaches-no-live-port", f"reaches no live port (observed: {observed})")
-        for u in reach.unresolved:
-            add("unresolved-call", f"makes an unresolved call {u.text} ({u.reason})", f"{u.function}:{u.text}",
-                u.chain)
         return OperationResult(
-            name=name, path=path, line=func.lineno, declared=declared, declared_by=declared_by,
-            reaches=reach.reaches, unresolved=len(reach.unresolved), findings=tuple(findings), observed=observed,
+            name=op.name, path=op.path, line=op.line, declared=declared, declared_by=op.declared_by,
+            reaches=reaches, unresolved=unresolved, findings=tuple(findings), observed=observed,
         )
+
+    def _unresolved_site(self, site: UnresolvedSite, names: list[str]) -> Finding:
+        """One finding per call site the checker cannot follow, naming the operations whose reach holds it."""
+        count = site.operation_count
+        shown = [names[i] for i in site.operations[:UNRESOLVED_NAMES_SHOWN]]
+        listed = ", ".join(shown)
+        if count > len(shown):
+            listed += f" and {count - len(shown)} more"
+        message = (f"makes an unresolved call {site.text} ({site.reason}), in the reach of {count} "
+                   f"operation{'s' if count != 1 else ''} ({listed})")
+        return Finding("unresolved-call", site.function, "call", message, site.text, site.chain, site.path,
+                       site.line, operations=tuple(names[i] for i in site.operations), operation_count=count)
 
     def _declaration(self, func: FunctionInfo, name: str) -> tuple[str | None, str | None, str | None]:
         """(declared pattern, where it was declared, an invalid combination or None). ``name`` is the
@@ -305,28 +624,33 @@ class _Checker:
     def _domain_code_outside_services(self) -> list[Finding]:
         """Marked or configured live/sync classes of the domain packages outside the service modules."""
         config = self.config
-        findings: list[Finding] = []
-        candidates = {name.rpartition(".")[0] for name in (*config.live_classes, *config.sync_classes)}
+        configured = {name.rpartition(".")[0] for name in (*config.live_classes, *config.sync_classes)}
         # Marked ones: a module is parsed only if its text names a sync marker as a decorator.
-        decorators = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
+        markers = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
+        findings: list[Finding] = []
+        in_domain = packages_matcher(config.domain_packages)
+        is_service = expressions_matcher(config.service_module_expressions)
         for module_name in self.index.module_names:
-            if (module_name not in candidates and in_packages(module_name, config.domain_packages)
-                    and not self._is_service_module(module_name)):
-                text = self.index.source_text(module_name)
-                if text and any(marker in text for marker in decorators):
-                    candidates.add(module_name)
-        for module_name in sorted(candidates):
-            if not in_packages(module_name, config.domain_packages) or self._is_service_module(module_name):
-                continue
-            info = self.index.module(module_name)
-            for cls in (info.classes.values() if info else ()):
-                finding = self._domain_code_class(cls)
-                if finding is not None:
-                    findings.append(finding)
-            for func in (info.functions.values() if info else ()):
-                finding = self._domain_code_function(func)
-                if finding is not None:
-                    findings.append(finding)
+            if in_domain(module_name) and not is_service(module_name):
+                findings.extend(self.fact(module_name, "outside", lambda m=module_name: self._outside(
+                    m, m in configured, markers)))
+        return findings
+
+    def _outside(self, module_name: str, configured: bool, markers: tuple[str, ...]) -> list[Finding]:
+        if not configured:
+            text = self.index.source_text(module_name)
+            if not text or not any(marker in text for marker in markers):
+                return []
+        info = self.index.module(module_name)
+        findings = []
+        for cls in (info.classes.values() if info else ()):
+            finding = self._domain_code_class(cls)
+            if finding is not None:
+                findings.append(finding)
+        for func in (info.functions.values() if info else ()):
+            finding = self._domain_code_function(func)
+            if finding is not None:
+                findings.append(finding)
         return findings
 
     def _domain_code_finding(self, qualname: str, kind: str, cats: set[Category] | frozenset[Category], line: int,
@@ -422,29 +746,28 @@ class _Checker:
     # Ports ------------------------------------------------------------------------------------------
 
     def _undeclared_ports(self) -> list[Finding]:
-        analyzer = self.analyzer
-        ports: dict[str, Hop] = dict(analyzer.reached_ports)
+        """Every port reached or defined in the port modules that is declared neither local nor live."""
+        found = {f.subject: f for f in self._port_findings(self.reached_ports.items())}
+        in_ports = packages_matcher(self.config.port_modules)
         for module_name in self.index.module_names:
-            if not in_packages(module_name, self.config.port_modules):
-                continue
-            info = self.index.module(module_name)
-            if info is None:
-                continue
-            for cls in info.classes.values():
-                if Category.UNDECLARED_PORT in analyzer.class_categories(cls.qualname):
-                    ports.setdefault(cls.qualname, analyzer.class_hop(cls.qualname))
+            if in_ports(module_name):
+                for finding in self.fact(module_name, "ports", lambda m=module_name: self._ports_in(m)):
+                    found.setdefault(finding.subject, finding)
+        return [found[name] for name in sorted(found)]
+
+    def _ports_in(self, module_name: str) -> list[Finding]:
+        analyzer = self.analyzer
+        info = self.index.module(module_name)
+        ports = [(cls.qualname, analyzer.class_hop(cls.qualname)) for cls in (info.classes.values() if info else ())
+                 if Category.UNDECLARED_PORT in analyzer.class_categories(cls.qualname)]
+        return self._port_findings(ports)
+
+    def _port_findings(self, ports: Iterable[tuple[str, Hop]]) -> list[Finding]:
         config = self.config
         markers = " or ".join(f"@{m}" for m in (*config.local_port_markers[:1], *config.live_port_markers[:1]))
-        findings = []
-        for qualname, hop in sorted(ports.items()):
-            findings.append(Finding("undeclared-port", qualname, "port",
-                                    f"is not declared local_port or live_port; mark it {markers}",
-                                    qualname, (hop,), hop.path, hop.line))
-        return findings
-
-
-def _observed(reach: OperationReach, vocabulary: Vocabulary) -> str:
-    return vocabulary.observed({r.category for r in reach.reaches}, bool(reach.unresolved))
+        message = f"is not declared local_port or live_port; mark it {markers}"
+        return [Finding("undeclared-port", qualname, "port", message, qualname, (hop,), hop.path, hop.line)
+                for qualname, hop in ports]
 
 
 def _either(words: list[str]) -> str:

@@ -1,8 +1,8 @@
 """``archguard audit``: the data-flow pattern map and its findings, from the command line.
 
-    archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check]
+    archguard audit [--format text|json|sarif|markdown] [--output FILE] [--check] [--pretty]
                     [--baseline FILE] [--update-baseline] [--config FILE]
-                    [--root DIR] [--strict] [--jobs N]
+                    [--root DIR] [--strict] [--jobs N] [--no-cache] [--cache-dir DIR] [--statistics]
 
 (also ``python -m archguard.dataflow audit ...``).
 
@@ -13,10 +13,19 @@
   ``[tool.importlinter]``). Without it, the first of ``.importlinter``, ``setup.cfg`` and
   ``pyproject.toml`` in the root that holds one is used; with none, the audit stops with exit status 2
   (it never checks a default layout against a codebase it does not describe).
+- ``--pretty``: indent JSON and SARIF (by default they are compact: one line, written as it is
+  rendered).
 - ``--output FILE`` writes the rendering there instead of stdout; with ``--check`` it writes nothing
   and fails if FILE differs from what it would write (a committed ``PATTERN_MAP.md`` in CI).
+- ``--no-cache``: read every module afresh; without it, the summaries of the previous run are reused
+  where nothing they were read from changed (``archguard.dataflow.cache``: ``.archguard_cache`` in the
+  root, or ``--cache-dir DIR``, or ``$ARCHGUARD_CACHE``: a directory, or ``off``). The report is the
+  same either way.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
+- ``--jobs N``: worker processes (0, the default: one per CPU when 400 service modules or more are to be
+  read, the cache not holding them; 1: none). The report is the same either way.
+- ``--statistics``: how the run went, on stderr (modules parsed, summaries computed or reused, times).
 
 Exit status: 0 when nothing fails, 1 when a finding fails (or, with a baseline, a new failing finding
 or a stale entry; with ``--check``, an out-of-date output), 2 for a usage or configuration error.
@@ -27,15 +36,22 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
+import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import NoReturn
 
+from archguard import cachefile
 from archguard.dataflow import baseline as baseline_file
+from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.checker import check
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
-from archguard.dataflow.report import FORMATS, regenerate_command, render
+from archguard.dataflow.report import FORMATS, regenerate_command, render, write
 
 AUDIT_HELP = "report each domain operation's declared and observed data-flow pattern, and the findings"
 AUDIT_DESCRIPTION = (
@@ -48,6 +64,7 @@ AUDIT_DESCRIPTION = (
 def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     audit.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    audit.add_argument("--pretty", action="store_true", help="indent JSON and SARIF (compact by default)")
     audit.add_argument("--check", action="store_true",
                        help="with --output: write nothing, fail if the file is not what would be written")
     audit.add_argument("--baseline", type=Path, help="JSON baseline of known findings")
@@ -60,6 +77,14 @@ def add_audit_arguments(audit: argparse.ArgumentParser) -> argparse.ArgumentPars
     audit.add_argument("--strict", action="store_true", default=None,
                        help="unresolved calls fail too (overrides the configuration)")
     audit.add_argument("--jobs", type=int, help="worker processes (0: automatic, 1: none)")
+    audit.add_argument("--statistics", action="store_true",
+                       help="print how the run went to stderr (modules parsed, summaries computed or reused, times)")
+    audit.add_argument("--no-cache", action="store_true",
+                       help=f"read every module afresh, and neither read nor write the cache ({DEFAULT_DIRECTORY} "
+                            "in the root)")
+    audit.add_argument("--cache-dir", type=Path,
+                       help=f"where the cache lives (default: ${cachefile.ENVIRONMENT}, else {DEFAULT_DIRECTORY} in "
+                            "the root)")
     return audit
 
 
@@ -70,6 +95,30 @@ def build_parser(prog: str = "python -m archguard.dataflow") -> argparse.Argumen
     return parser
 
 
+@contextmanager
+def collector_paused(*, restore: bool = True) -> Iterator[None]:
+    """The cyclic garbage collector off while the command runs: the run makes millions of objects and no
+    garbage cycles worth the passes over them. Turned back on (``restore``), it would walk them all at
+    the next allocation: a command whose process ends next (``exit_now``) leaves it off."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting and restore:
+            gc.enable()
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the command's process at once, its output flushed: tearing down the millions of objects of a
+    large run (and the collector's last pass over them) would take longer than some runs."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(status)
+
+
 def load_config(config_path: Path | None, root: Path) -> DataFlowConfig:
     """The configuration ``audit`` runs with (``ConfigError`` when there is none)."""
     if config_path is not None:
@@ -77,10 +126,13 @@ def load_config(config_path: Path | None, root: Path) -> DataFlowConfig:
     return discover(root)[0]
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m archguard.dataflow") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m archguard.dataflow", *,
+         exiting: bool = False) -> int:
+    """``exiting``: the process ends after this (``exit_now``), so the collector is not turned back on."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    return run_audit(args, parser)
+    with collector_paused(restore=not exiting):
+        return run_audit(args, parser)
 
 
 def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -97,11 +149,14 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             config = config.with_(strict=True)
         if args.jobs is not None:
             config = config.with_(jobs=max(0, args.jobs))
-        report = check(config)
+        cache_dir = None if args.no_cache else (args.cache_dir or cachefile.directory(args.root))
+        report = check(config, cache_dir=cache_dir)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     status = 0 if report.ok else 1
+    if args.statistics:
+        print("statistics: " + " ".join(f"{k}={v}" for k, v in report.statistics.items()), file=sys.stderr)
 
     if args.baseline is not None:
         if args.update_baseline:
@@ -121,10 +176,10 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             status = 0 if comparison.ok else 1
 
     output = args.output.as_posix() if args.output is not None else None
-    text = render(report, args.format, output=output)
     if args.output is None:
-        sys.stdout.write(text)
+        write(report, args.format, sys.stdout, pretty=args.pretty)
     elif args.check:
+        text = render(report, args.format, output=output, pretty=args.pretty)
         message = check_file(args.output, text, regenerate_command(output))
         if message:
             print(message, file=sys.stderr)
@@ -132,11 +187,17 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{args.output} is up to date.", file=sys.stderr)
     else:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        with args.output.open("w", encoding="utf-8", newline="\n") as out:
+            write(report, args.format, out, output=output, pretty=args.pretty)
         print(f"Wrote {args.output}.", file=sys.stderr)
     if status and args.baseline is None:
         print(_failing_summary(report), file=sys.stderr)
+    global _LAST_REPORT
+    _LAST_REPORT = report  # freed with the process (exit_now), not object by object before it ends
     return status
+
+
+_LAST_REPORT: Report | None = None
 
 
 def check_file(path: Path, expected: str, command: str | None = None) -> str | None:
@@ -156,4 +217,4 @@ def _failing_summary(report: Report) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main(exiting=True))

@@ -133,8 +133,8 @@ class DataFlowConfig:
     #: Unresolved calls fail the check too. Off by default, so a codebase without type annotations can
     #: adopt the rules (its unresolved calls are reported, as warnings).
     strict: bool = False
-    #: Worker processes: 0 = automatic (one per CPU, up to 8, once there are 1000 service modules or
-    #: more; a single process below that), 1 = never start workers.
+    #: Worker processes: 0 = automatic (one per CPU, up to 8, when 400 service modules or more are to be
+    #: read, those the cache holds not counted; a single process below that), 1 = never start workers.
     jobs: int = 0
     #: How reports name what an operation reaches (the observed column, the pattern map's text).
     local_label: str = "local"

@@ -20,7 +20,10 @@ booleans ``true``/``false``; ``expected`` lines read ``module.Class.method = loc
 - ``config_file``: a TOML file read first (the other options override it);
 - ``baseline``: a baseline JSON file (``archguard audit --baseline FILE --update-baseline`` writes
   it): the contract then breaks only on findings not in it, and on entries
-  of it that no longer match a finding.
+  of it that no longer match a finding;
+- ``cache_dir``: where the checker keeps its cache (``archguard.dataflow.cache``; default
+  ``$ARCHGUARD_CACHE``, else ``.archguard_cache`` in the directory lint-imports runs in, beside
+  import-linter's own cache); ``none`` runs without it. The findings are the same either way.
 
 The contract reads the source of the modules in the grimp graph (it imports none of them), with
 paths relative to the directory lint-imports runs in (the repository root), as ``archguard audit``
@@ -42,6 +45,7 @@ from importlinter.application import contract_utils
 from importlinter.domain.contract import InvalidContractOptions
 from rich.markup import escape
 
+from archguard import cachefile
 from archguard.dataflow import baseline as baseline_file
 from archguard.dataflow.checker import check
 from archguard.dataflow.config import ConfigError, DataFlowConfig, from_options
@@ -95,6 +99,7 @@ class DataFlowContract(Contract):
     sync_label = fields.StringField(required=False)
     config_file = fields.StringField(required=False)
     baseline = fields.StringField(required=False)
+    cache_dir = fields.StringField(required=False)
     broken_contract_guidance = fields.TextField(required=False)
 
     def validate(self) -> None:
@@ -120,7 +125,12 @@ class DataFlowContract(Contract):
         config = config.with_(root_packages=tuple(roots))
         # Where lint-imports found the packages (on sys.path), so paths agree with what it checked.
         package_dirs = {root: path for root in config.root_packages if (path := _package_dir(root)) is not None}
-        report = check(config, modules=graph.modules, package_dirs=package_dirs)
+        cache = getattr(self, "cache_dir", None)
+        if cache is None:
+            cache_dir = cachefile.directory(Path.cwd())
+        else:
+            cache_dir = None if str(cache).strip().lower() in ("none", "off", "false") else Path.cwd() / str(cache)
+        report = check(config, modules=graph.modules, package_dirs=package_dirs, cache_dir=cache_dir)
         output.verbose_print(verbose, f"Read the source of {report.modules_read} modules for "
                                       f"{len(report.operations)} domain operations.")
         warnings = list(report.notes)

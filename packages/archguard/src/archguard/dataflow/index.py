@@ -8,6 +8,7 @@ Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class ModuleInfo:
     display_path: str
     is_package: bool
     tree: ast.Module
+    size: int = 0  # characters of source
     bindings: dict[str, Binding] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
@@ -98,6 +100,16 @@ class ModuleInfo:
     variables: dict[str, list[tuple[ast.expr | None, ast.expr | None, ast.expr]]] = field(default_factory=dict)
     # Which kind of definition a name had last: "import", "class", "function" or "variable".
     last_kind: dict[str, str] = field(default_factory=dict)
+
+
+#: Idle modules kept all the same, the most recently used first (a module used now and then is not parsed
+#: again each time).
+KEPT_IDLE = 128
+
+
+def file_digest(content: bytes) -> bytes:
+    """The hash a module's content is known by (the cache keys on it)."""
+    return hashlib.blake2b(content, digest_size=16).digest()
 
 
 def decorator_name(node: ast.expr) -> str:
@@ -133,9 +145,23 @@ class ProjectIndex:
             if found is not None:  # a root package that does not exist is reported by the checker
                 self._package_dirs[pkg] = found
         self._absent_tops: set[str] = set()
-        self._paths: dict[str, Path] = {}
+        self._paths: dict[str, str] = {}  # module -> its file (strings: a large tree has many)
+        self._sorted_names: list[str] | None = None
         self._parsed: dict[str, ModuleInfo | None] = {}
         self._exclude = tuple(exclude)
+        #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
+        #: analysis points it at the read set of whatever it is computing, so a cached result knows the
+        #: modules it was computed from (see ``archguard.dataflow.cache``).
+        self.reading: set[str] = set()
+        #: A module's last use, in units of work (``tick``): modules idle for long are evicted.
+        self.tick = 0
+        self._last_use: dict[str, int] = {}
+        self._ever_parsed: set[str] = set()
+        self.hot: set[str] = set()
+        self.held_size = 0  # bytes of source whose trees are held
+        #: Content hashes of the module files read (or known unchanged from the cache), by module.
+        self.digests: dict[str, bytes] = {}
+        self.parses = 0  # parse operations, re-parses after an eviction included
         if modules is None:
             for pkg, directory in self._package_dirs.items():
                 self._discover(pkg, directory)
@@ -143,7 +169,7 @@ class ProjectIndex:
             for name in modules:
                 path = self._locate(name)
                 if path is not None:
-                    self._paths[name] = path
+                    self._paths[name] = str(path)
         self._apply_exclude()
 
     def _apply_exclude(self) -> None:
@@ -152,6 +178,7 @@ class ProjectIndex:
 
             for name in [n for n in self._paths if any(expression_matches(n, e) for e in self._exclude)]:
                 del self._paths[name]
+            self._sorted_names = None
 
     def _find_top_level(self, name: str) -> Path | None:
         """Where a top-level package (a directory with ``__init__.py``) or module lives in the source
@@ -168,9 +195,13 @@ class ProjectIndex:
 
     @property
     def module_names(self) -> list[str]:
-        return sorted(self._paths)
+        """Every module found so far, sorted."""
+        if self._sorted_names is None or len(self._sorted_names) != len(self._paths):
+            self._sorted_names = sorted(self._paths)
+        return self._sorted_names
 
     def has_module(self, name: str) -> bool:
+        self.reading.add(name)
         if name not in self._paths:
             self.in_project(name)  # a top-level package found only now
         return name in self._paths
@@ -179,6 +210,7 @@ class ProjectIndex:
         """Whether a dotted name lies inside one of the root packages, or inside another top-level
         package of the source directories (discovered now, the first time it is asked about)."""
         top = dotted.split(".")[0]
+        self.reading.add(top)
         if top in self._package_dirs:
             return True
         if top in self._absent_tops:
@@ -196,14 +228,62 @@ class ProjectIndex:
         return self._package_dirs.get(top) if self.in_project(top) else None
 
     def module(self, name: str) -> ModuleInfo | None:
-        if name in self._parsed:
+        self.reading.add(name)
+        self._last_use[name] = self.tick
+        try:
             return self._parsed[name]
+        except KeyError:
+            pass
         path = self._paths.get(name)
         info = None
         if path is not None:
-            info = self._parse(name, path)
+            info = self._parse(name, Path(path))
+            if info is not None:
+                self.parses += 1
+                if name in self._ever_parsed:
+                    self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
+                self._ever_parsed.add(name)
+                self.held_size += info.size
         self._parsed[name] = info
         return info
+
+    def is_parsed(self, name: str) -> bool:
+        return self._parsed.get(name) is not None
+
+    def evict(self, name: str) -> None:
+        """Forget a module's syntax tree (it is parsed again if it is needed again)."""
+        info = self._parsed.pop(name, None)
+        if info is not None:
+            self.held_size -= info.size
+        self._last_use.pop(name, None)
+
+    def to_evict(self, idle_ticks: int, budget: int) -> list[str]:
+        """Parsed modules to forget: those unused in the last ``idle_ticks`` ticks (except the ones
+        parsed again after being forgotten once, and the KEPT_IDLE used last), and the least recently
+        used while the source of those held exceeds ``budget`` bytes."""
+        limit = self.tick - idle_ticks
+        last_use, hot = self._last_use, self.hot
+        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items() if info is not None]
+        idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
+        chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
+        size = self.held_size - sum(self._parsed[name].size for name in chosen)  # type: ignore[union-attr]
+        if size > budget:
+            dropped = set(chosen)
+            for _, name, module_size in sorted(held):
+                if size <= budget:
+                    break
+                if name not in dropped:
+                    chosen.append(name)
+                    size -= module_size
+        return chosen
+
+    @property
+    def package_dirs_found(self) -> dict[str, Path]:
+        """Where each top-level package read so far lives."""
+        return dict(self._package_dirs)
+
+    def path_of(self, name: str) -> str | None:
+        return self._paths.get(name)
 
     def source_text(self, name: str) -> str | None:
         """A module's source as text (not parsed), or None if it has none that can be read."""
@@ -211,13 +291,14 @@ class ProjectIndex:
         if path is None:
             return None
         try:
-            return path.read_text(encoding="utf-8")
+            return Path(path).read_text(encoding="utf-8")
         except (OSError, ValueError):
             return None
 
     @property
     def parsed_count(self) -> int:
-        return sum(1 for info in self._parsed.values() if info is not None)
+        """How many distinct modules were parsed (whether their trees are still held or not)."""
+        return len(self._ever_parsed)
 
     def display_path(self, path: Path) -> str:
         try:
@@ -229,22 +310,22 @@ class ProjectIndex:
         if not directory.is_dir():
             single = directory.with_suffix(".py")
             if single.is_file():
-                self._paths[package] = single
+                self._paths[package] = str(single)
             return
-        stack = [(package, directory)]
+        stack = [(package, str(directory))]
+        paths = self._paths
         while stack:
             name, folder = stack.pop()
-            if (folder / "__init__.py").is_file():
-                self._paths[name] = folder / "__init__.py"
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name.isidentifier():
-                            stack.append((f"{name}.{entry.name}", Path(entry.path)))
-                    elif entry.name.endswith(".py") and entry.name != "__init__.py":
-                        stem = entry.name[:-3]
-                        if stem.isidentifier():
-                            self._paths[f"{name}.{stem}"] = Path(entry.path)
+                    entry_name = entry.name
+                    if entry_name.endswith(".py"):
+                        if entry_name == "__init__.py":
+                            paths[name] = entry.path
+                        elif entry_name[:-3].isidentifier() and not entry.is_dir(follow_symlinks=False):
+                            paths[f"{name}.{entry_name[:-3]}"] = entry.path
+                    elif entry_name.isidentifier() and entry.is_dir(follow_symlinks=False):
+                        stack.append((f"{name}.{entry_name}", entry.path))
 
     def _locate(self, name: str) -> Path | None:
         root, *rest = name.split(".")
@@ -260,15 +341,31 @@ class ProjectIndex:
 
     # Parsing -------------------------------------------------------------------------------------
 
+    def content_digest(self, name: str) -> bytes | None:
+        """The hash of a module's file content (None if it has no readable file), read once a run."""
+        digest = self.digests.get(name)
+        if digest is None and name in self._paths:
+            try:
+                with open(self._paths[name], "rb") as file:
+                    digest = file_digest(file.read())
+            except OSError:
+                return None
+            self.digests[name] = digest
+        return digest
+
     def _parse(self, name: str, path: Path) -> ModuleInfo | None:
         try:
-            source = path.read_text(encoding="utf-8")
-            tree = ast.parse(source, filename=str(path))
-        except (OSError, SyntaxError, ValueError):
+            source = path.read_bytes()
+        except OSError:
+            return None
+        self.digests[name] = file_digest(source)
+        try:
+            tree = ast.parse(source, filename=str(path))  # bytes: a PEP 263 coding line is honoured
+        except (SyntaxError, ValueError):
             return None
         is_package = path.name == "__init__.py"
         info = ModuleInfo(name=name, path=path, display_path=self.display_path(path), is_package=is_package,
-                          tree=tree)
+                          tree=tree, size=len(source))
         self._collect(info, tree.body)
         return info
 

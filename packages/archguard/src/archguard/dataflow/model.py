@@ -8,8 +8,15 @@ where each hop is ``Class.method (path/to/module.py:LINE)``: the function and th
 next hop is called; the last hop is what was reached (a port method with the line of its definition, or
 an ``import httpx`` / ``httpx.get()`` written in the previous hop, which carries that line).
 
-A finding's fingerprint is its rule, subject and reached target, hashed: no line numbers, so moving
-code does not change it (the baseline keys on it).
+An unresolved call site is one finding, whatever the number of operations reaching it: its subject is
+the function holding the call, ``[call]``, and its chain runs from the operation nearest to it to the
+call's line::
+
+    <function> [call] makes an unresolved call <call> (<why>), in the reach of <n> operation(s)
+    (<the first three by name>[ and <k> more]): <hop> -> ... -> <function hop>
+
+A finding's fingerprint is its rule, subject and reached target (the call's text, for an unresolved
+site), hashed: no line numbers, so moving code does not change it (the baseline keys on it).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 
 class Kind(enum.StrEnum):
@@ -77,18 +86,29 @@ RULES: dict[str, Rule] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One step of a chain: a function (or what was reached) and where."""
+class Hop(tuple):
+    """One step of a chain: a function (or what was reached) and where. (A tuple: a report holds
+    hundreds of thousands of them.)"""
 
-    name: str
-    path: str | None = None
-    line: int | None = None
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]
+    path: str | None = property(itemgetter(1))  # type: ignore[assignment]
+    line: int | None = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, path: str | None = None, line: int | None = None) -> Hop:
+        return tuple.__new__(cls, (name, path, line))
+
+    def __getnewargs__(self) -> tuple[str, str | None, int | None]:
+        return tuple(self)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Hop({self[0]!r}, {self[1]!r}, {self[2]!r})"
 
     def __str__(self) -> str:
-        if self.path is None:
-            return self.name
-        return f"{self.name} ({self.path}:{self.line})" if self.line else f"{self.name} ({self.path})"
+        name, path, line = self
+        if path is None:
+            return name
+        return f"{name} ({path}:{line})" if line else f"{name} ({path})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +119,12 @@ class Finding:
     message: str  # "reaches live port QboGateway"
     target: str = ""  # what was reached, qualified (part of the fingerprint)
     chain: tuple[Hop, ...] = ()
-    path: str | None = None  # the primary location: the subject's definition
+    path: str | None = None  # the primary location: the subject's definition (an unresolved call: itself)
     line: int | None = None
+    #: An unresolved call site: the operations whose reach holds it (the first ones by name, up to
+    #: ``summaries.NAMED_OPERATIONS``) and how many there are.
+    operations: tuple[str, ...] = ()
+    operation_count: int = 0
 
     @property
     def kind(self) -> Kind:
@@ -123,14 +147,23 @@ class Finding:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(tuple):
     """Something an operation reaches, with the first (shortest) chain that gets there."""
 
-    category: Category
-    target: str  # qualified
-    display: str  # "live port QboGateway"
-    chain: tuple[Hop, ...]
+    __slots__ = ()
+    category: Category = property(itemgetter(0))  # type: ignore[assignment]
+    target: str = property(itemgetter(1))  # type: ignore[assignment]  # qualified
+    display: str = property(itemgetter(2))  # type: ignore[assignment]  # "live port QboGateway"
+    chain: tuple[Hop, ...] = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __new__(cls, category: Category, target: str, display: str, chain: tuple[Hop, ...]) -> Reach:
+        return tuple.__new__(cls, (category, target, display, chain))
+
+    def __getnewargs__(self) -> tuple[Category, str, str, tuple[Hop, ...]]:
+        return tuple(self)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Reach({self[0]!r}, {self[1]!r}, {self[2]!r}, {self[3]!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,23 +181,46 @@ class Vocabulary:
     def observed(self, categories: set[Category] | frozenset[Category], unresolved: bool) -> str:
         """``local``, ``live``, ``sync`` (in these words of the vocabulary, joined with `` + ``), plus
         ``unresolved``, or ``nothing``."""
-        parts = [self.name(c) for c in Category if c in categories]
-        if unresolved:
-            parts.append("unresolved")
-        return " + ".join(parts) if parts else "nothing"
+        return _observed(self, frozenset(categories), unresolved)
 
 
-@dataclass(frozen=True, slots=True)
-class OperationResult:
-    name: str  # module.Class.method or module.function
-    path: str
-    line: int
-    declared: str | None  # local_read | local_write | live | None
-    declared_by: str | None  # "code" | "config" | None
-    reaches: tuple[Reach, ...]
-    unresolved: int  # unresolved calls in its reach
-    findings: tuple[Finding, ...] = ()
-    observed: str = "nothing"  # what it reaches, in the configured vocabulary (``Vocabulary.observed``)
+@lru_cache(maxsize=256)
+def _observed(vocabulary: Vocabulary, categories: frozenset[Category], unresolved: bool) -> str:
+    parts = [vocabulary.name(c) for c in Category if c in categories]
+    if unresolved:
+        parts.append("unresolved")
+    return " + ".join(parts) if parts else "nothing"
+
+
+class OperationResult(tuple):
+    """One operation: what it declares, what it reaches, its findings. (A tuple: a report may hold a
+    hundred thousand of them.)"""
+
+    __slots__ = ()
+    name: str = property(itemgetter(0))  # type: ignore[assignment]  # module.Class.method or module.function
+    path: str = property(itemgetter(1))  # type: ignore[assignment]
+    line: int = property(itemgetter(2))  # type: ignore[assignment]
+    declared: str | None = property(itemgetter(3))  # type: ignore[assignment]  # local_read | local_write | live
+    declared_by: str | None = property(itemgetter(4))  # type: ignore[assignment]  # "code" | "config" | None
+    reaches: tuple[Reach, ...] = property(itemgetter(5))  # type: ignore[assignment]
+    #: distinct unresolved call sites in its reach (each is one finding of its own)
+    unresolved: int = property(itemgetter(6))  # type: ignore[assignment]
+    #: the findings about this operation (not the unresolved sites)
+    findings: tuple[Finding, ...] = property(itemgetter(7))  # type: ignore[assignment]
+    #: what it reaches, in the configured vocabulary (``Vocabulary.observed``)
+    observed: str = property(itemgetter(8))  # type: ignore[assignment]
+
+    def __new__(cls, name: str, path: str, line: int, declared: str | None, declared_by: str | None,
+                reaches: tuple[Reach, ...], unresolved: int, findings: tuple[Finding, ...] = (),
+                observed: str = "nothing") -> OperationResult:
+        return tuple.__new__(cls, (name, path, line, declared, declared_by, reaches, unresolved, findings,
+                                   observed))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return f"OperationResult({self[0]!r}, declared={self[3]!r}, observed={self[8]!r})"
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -173,10 +229,9 @@ class OperationResult:
 
     @property
     def verdict(self) -> str:
-        kinds = {finding.kind for finding in self.findings}
-        if Kind.VIOLATION in kinds:
+        if any(finding.kind is Kind.VIOLATION for finding in self.findings):
             return "violation"
-        if Kind.UNRESOLVED in kinds:
+        if self.unresolved:
             return "unresolved"
         if self.declared is None:
             return "not declared"
@@ -188,11 +243,14 @@ class Report:
     operations: tuple[OperationResult, ...]
     findings: tuple[Finding, ...]
     strict: bool = False
-    modules_read: int = 0
+    modules_read: int = field(default=0, compare=False)  # a statistic, as statistics below
     notes: tuple[str, ...] = field(default=())
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     #: The directory report paths are relative to (the repository root), absolute.
     root: str = ""
+    #: How the run went (modules parsed, summaries computed or taken from the cache, ...): not part of
+    #: any rendering, so a cached run renders exactly as a cold one.
+    statistics: dict[str, int] = field(default_factory=dict, compare=False)
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the check: every violation, and unresolved calls in strict mode."""

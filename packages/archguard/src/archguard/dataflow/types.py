@@ -7,89 +7,172 @@ a reason) when it cannot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import itemgetter
 
 Types = tuple["T", ...]
 
+# Each type is a tuple tagged by its kind (the first item), so that hashing and comparing the many type
+# tuples a large codebase makes run at C speed (a union of types is a dict of them).
 
-@dataclass(frozen=True, slots=True)
-class Instance:
+
+class Instance(tuple):
     """An instance of a project class."""
 
-    cls: str
+    __slots__ = ()
+    cls: str = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, qualname: str) -> Instance:
+        return tuple.__new__(cls, (0, qualname))
+
+    def __getnewargs__(self) -> tuple[str]:
+        return (self[1],)
+
+    def __repr__(self) -> str:
+        return f"Instance({self[1]!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class ClassRef:
+class ClassRef(tuple):
     """A project class itself (calling it constructs an ``Instance``)."""
 
-    cls: str
+    __slots__ = ()
+    cls: str = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, qualname: str) -> ClassRef:
+        return tuple.__new__(cls, (1, qualname))
+
+    def __getnewargs__(self) -> tuple[str]:
+        return (self[1],)
+
+    def __repr__(self) -> str:
+        return f"ClassRef({self[1]!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class FuncRef:
+class FuncRef(tuple):
     """A project function or method; ``bound`` is the class ``self`` is an instance of (None for a
     module-level function or a staticmethod)."""
 
-    func: str
-    bound: str | None
+    __slots__ = ()
+    func: str = property(itemgetter(1))  # type: ignore[assignment]
+    bound: str | None = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, func: str, bound: str | None) -> FuncRef:
+        return tuple.__new__(cls, (2, func, bound))
+
+    def __getnewargs__(self) -> tuple[str, str | None]:
+        return (self[1], self[2])
+
+    def __repr__(self) -> str:
+        return f"FuncRef({self[1]!r}, {self[2]!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleRef:
+class ModuleRef(tuple):
     """A project module."""
 
-    module: str
+    __slots__ = ()
+    module: str = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, module: str) -> ModuleRef:
+        return tuple.__new__(cls, (3, module))
+
+    def __getnewargs__(self) -> tuple[str]:
+        return (self[1],)
+
+    def __repr__(self) -> str:
+        return f"ModuleRef({self[1]!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Ext:
+class Ext(tuple):
     """Anything from outside the project: ``origin`` is the dotted name it came from (``httpx.Client``,
     ``builtins.list``), kept through attribute access and calls so an HTTP client is recognised however
     it is reached. ``args`` holds generic arguments (each a union) of containers; ``instance`` says the
     value is an instance rather than the module/class/function named by ``origin``."""
 
-    origin: str
-    args: tuple[Types, ...] = ()
-    instance: bool = False
+    __slots__ = ()
+    origin: str = property(itemgetter(1))  # type: ignore[assignment]
+    args: tuple[Types, ...] = property(itemgetter(2))  # type: ignore[assignment]
+    instance: bool = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __new__(cls, origin: str, args: tuple[Types, ...] = (), instance: bool = False) -> Ext:
+        return tuple.__new__(cls, (4, origin, args, instance))
+
+    def __getnewargs__(self) -> tuple[str, tuple[Types, ...], bool]:
+        return (self[1], self[2], self[3])
+
+    def __repr__(self) -> str:
+        return f"Ext({self[1]!r}, {self[2]!r}, instance={self[3]!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class SuperRef:
+class SuperRef(tuple):
     """``super()`` inside a method of ``defining`` called on an instance of ``bound``."""
 
-    defining: str
-    bound: str
+    __slots__ = ()
+    defining: str = property(itemgetter(1))  # type: ignore[assignment]
+    bound: str = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, defining: str, bound: str) -> SuperRef:
+        return tuple.__new__(cls, (5, defining, bound))
+
+    def __getnewargs__(self) -> tuple[str, str]:
+        return (self[1], self[2])
 
 
-@dataclass(frozen=True, slots=True)
-class CallableT:
+class CallableT(tuple):
     """A value annotated ``Callable[..., R]``: what calling it runs is unknown; it returns ``result``."""
 
-    result: Types
+    __slots__ = ()
+    result: Types = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, result: Types) -> CallableT:
+        return tuple.__new__(cls, (6, result))
+
+    def __getnewargs__(self) -> tuple[Types]:
+        return (self[1],)
 
 
-@dataclass(frozen=True, slots=True)
-class Neutral:
+class Neutral(tuple):
     """A value with nothing to follow (a class defined inside a function, read only as a value)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class LocalFunc:
+    def __new__(cls) -> Neutral:
+        return tuple.__new__(cls, (7,))
+
+    def __getnewargs__(self) -> tuple[()]:
+        return ()
+
+
+class LocalFunc(tuple):
     """A function or lambda defined inside another function (``owner``, read with ``self`` an instance
-    of ``bound``) or at module level (``owner`` is then the module). ``key`` identifies its node (see
-    ``Analyzer.local_function``): calling it runs its body, read in the scope it was defined in."""
+    of ``bound``) or at module level (``owner`` is then the module). ``key`` says where it is written
+    (``line:column``; see ``Analyzer.local_function``): calling it runs its body, read in the scope it
+    was defined in."""
 
-    owner: str
-    bound: str | None
-    key: int
+    __slots__ = ()
+    owner: str = property(itemgetter(1))  # type: ignore[assignment]
+    bound: str | None = property(itemgetter(2))  # type: ignore[assignment]
+    key: str = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __new__(cls, owner: str, bound: str | None, key: str) -> LocalFunc:
+        return tuple.__new__(cls, (8, owner, bound, key))
+
+    def __getnewargs__(self) -> tuple[str, str | None, str]:
+        return (self[1], self[2], self[3])
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
+class Unknown(tuple):
     """A value whose type cannot be resolved, and why."""
 
-    reason: str
+    __slots__ = ()
+    reason: str = property(itemgetter(1))  # type: ignore[assignment]
+
+    def __new__(cls, reason: str) -> Unknown:
+        return tuple.__new__(cls, (9, reason))
+
+    def __getnewargs__(self) -> tuple[str]:
+        return (self[1],)
+
+    def __repr__(self) -> str:
+        return f"Unknown({self[1]!r})"
 
 
 T = Instance | ClassRef | FuncRef | ModuleRef | Ext | SuperRef | CallableT | Neutral | LocalFunc | Unknown
@@ -103,6 +186,9 @@ def builtin(name: str, *args: Types) -> Ext:
 
 def union(*groups: Types) -> Types:
     """The union of several type tuples, without duplicates, in first-seen order."""
+    if len(groups) == 1:
+        group = groups[0]
+        return group if len(group) < 2 else tuple(dict.fromkeys(group))
     seen: dict[T, None] = {}
     for group in groups:
         for item in group:

@@ -1,0 +1,390 @@
+"""The checker's persistent cache: summaries reused across runs while nothing they were read from changed.
+
+It lives in ``.archguard_cache/`` in the repository root (beside import-linter's ``.import_linter_cache``;
+it ignores itself for git with a ``.gitignore`` of its own), one file per configuration::
+
+    .archguard_cache/dataflow-<key>.bin
+
+``<key>`` hashes the checker's version (the source of its analysis), the Python version, the
+configuration, where the packages were found and the configured external classes: change any of them
+and the cache starts afresh. The file holds, per module (an *owner*):
+
+- the summaries about it (``archguard.dataflow.summaries``), the declarations of a service module, the
+  undeclared ports of a port module, the live or sync code of a domain module;
+- the modules those were computed from (*dependencies*: every module read while computing them, and
+  every module read while computing what that used, transitively; modules asked about and not found
+  included, so one that appears later counts as a change);
+
+and, per module file, its size, modification time and content hash (blake2b) at the time it was written.
+
+A run takes a module's records only if none of its dependencies changed: a file's content hash is
+compared (the size and modification time only save reading a file that did not change; a file modified
+less than two seconds before the cache was written is read again whatever its time says). So changing
+one file re-reads only what depends on it, and a cached run gives the same report, byte for byte, as
+a cold one (``tests/dataflow/test_cache.py``).
+
+The file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
+runs at the same time each read a complete file and the last to finish wins. A file that cannot be read
+(truncated, from another version, altered: it carries a hash of its content) is ignored and rebuilt,
+which is logged at debug level (loggers ``archguard.cache`` and ``archguard.dataflow.cache``); an
+unusable cache directory only disables the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archguard import cachefile
+from archguard.cachefile import DEFAULT_DIRECTORY, RACY_SECONDS
+from archguard.dataflow.index import ProjectIndex
+from archguard.dataflow.model import Finding, Hop
+
+if TYPE_CHECKING:
+    from archguard.dataflow.checker import ModuleDeclarations, _External, _Run
+    from archguard.dataflow.config import DataFlowConfig
+    from archguard.dataflow.summaries import Key, Summary
+
+LOG = logging.getLogger(__name__)
+
+FORMAT = 4
+KEEP_FILES = 4  # cache files (configurations) kept in the directory, the most recently used
+_ABSENT = b""
+_SOURCES = ("analysis.py", "cache.py", "checker.py", "config.py", "index.py", "model.py", "names.py",
+            "summaries.py", "types.py")
+
+
+def checker_version() -> str:
+    """The checker's version: a hash of the source of the analysis (any change to it is a new version)."""
+    digest = hashlib.blake2b(digest_size=16)
+    here = Path(__file__).resolve().parent
+    for name in _SOURCES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+class Cache:
+    """The cache of one configuration, as read at the start of a run; ``save`` writes it back."""
+
+    def __init__(self, directory: Path, path: Path, index: ProjectIndex) -> None:
+        self.directory = directory
+        self.path = path
+        self.index = index
+        self.started = time.time()
+        self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
+        self._written = 0.0
+        # Per owner: its dependencies, and its records as marshal data in two parts, the summaries and the
+        # rest (each read only when used, and written back as it was when it is kept).
+        self._owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}  # dependencies, rest, summaries
+        self._parts: dict[tuple[str, int], dict[str, Any]] = {}
+        self._states: dict[str, bytes] = {}
+        self._changed: set[str] | None = None
+        self._invalid: set[str] | None = None
+        self._stats: dict[str, os.stat_result] = {}
+        self.loaded = False
+
+    # Opening and validating ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, config: DataFlowConfig, index: ProjectIndex, external: Iterable[_External]
+             ) -> Cache:
+        key = _key(config, index, external)
+        cache = cls(directory, directory / f"dataflow-{key}.bin", index)
+        cache._load()
+        return cache
+
+    def _load(self) -> None:
+        document = cachefile.read(self.path)
+        if document is None:
+            return
+        try:
+            if not isinstance(document, dict) or document.get("format") != FORMAT:
+                raise ValueError("another format")
+            files, owners, written = document["files"], document["owners"], document["written"]
+            if not isinstance(files, dict) or not isinstance(owners, dict) or not isinstance(written, float):
+                raise ValueError("malformed")
+        except (ValueError, KeyError) as exc:
+            LOG.debug("archguard cache %s is unusable (%s): ignoring it, it will be rebuilt", self.path, exc)
+            return
+        self._files = files
+        self._owners = owners
+        self._written = written
+        self.loaded = True
+
+    def state(self, name: str) -> bytes:
+        """The content hash of a module now (``b""`` if there is no such module)."""
+        found = self._states.get(name)
+        if found is not None:
+            return found
+        index = self.index
+        reading, index.reading = index.reading, set()  # (not a dependency of whatever is being computed)
+        try:
+            if not index.has_module(name):
+                found = _ABSENT
+            else:
+                found = index.digests.get(name) or self._stat_digest(name) or b"?"
+        finally:
+            index.reading = reading
+        self._states[name] = found
+        return found
+
+    def _stat_digest(self, name: str) -> bytes | None:
+        path = self.index.path_of(name)
+        known = self._files.get(name)
+        if path is not None and known is not None and known[0] == str(path):
+            try:
+                stat = self._stats[name] = os.stat(path)
+            except OSError:
+                return None
+            _, mtime, size, digest = known
+            if stat.st_mtime_ns == mtime and stat.st_size == size and digest \
+                    and stat.st_mtime < self._written - RACY_SECONDS:
+                self.index.digests[name] = digest
+                return digest
+        return self.index.content_digest(name)
+
+    @property
+    def changed(self) -> set[str]:
+        """The modules recorded in the cache that changed since (content, existence or place)."""
+        if self._changed is None:
+            changed = set()
+            for name, (path, _, _, digest) in self._files.items():
+                state = self.state(name)
+                if state != digest:
+                    changed.add(name)
+                elif digest:  # moved, same content: the paths shown would be wrong
+                    now = self.index.path_of(name)
+                    if now is None or str(now) != path:
+                        changed.add(name)
+            self._changed = changed
+        return self._changed
+
+    def valid(self, owner: str) -> bool:
+        """Whether the records of ``owner`` can be used: none of their dependencies changed."""
+        return owner in self._owners and owner not in self.invalid
+
+    @property
+    def invalid(self) -> set[str]:
+        """The owners some of whose dependencies changed."""
+        if self._invalid is None:
+            changed = self.changed
+            self._invalid = {owner for owner, (dependencies, *_) in self._owners.items()
+                             if not changed.isdisjoint(dependencies)} if changed else set()
+        return self._invalid
+
+    # Reading records ----------------------------------------------------------------------------------
+
+    def _record(self, owner: str, name: str) -> Any | None:
+        """One record of ``owner`` (``summaries``, ``declarations``, ``derived``, a fact), if it holds."""
+        if name == "summaries":
+            return self._part(owner, "summaries")
+        rest = self._part(owner, "rest")
+        return None if rest is None else rest.get(name)
+
+    def _part(self, owner: str, part: str) -> dict[str, Any] | None:
+        if not self.loaded or not self.valid(owner):
+            return None
+        position = 2 if part == "summaries" else 1
+        found = self._parts.get((owner, position))
+        if found is None:
+            data = self._owners[owner][position]
+            if data is None:
+                return None
+            found = self._parts[(owner, position)] = marshal.loads(data)
+        return found
+
+    def summary(self, owner: str, key: Key) -> Summary | None:
+        summaries = self._record(owner, "summaries")
+        return None if summaries is None else summaries.get(_key_text(key))
+
+    def declarations(self, module: str) -> ModuleDeclarations | None:
+        record = self._record(module, "declarations")
+        return None if record is None else _declarations_from(record)
+
+    def fact(self, owner: str, name: str) -> Any | None:
+        """A finding list (``ports``, ``outside``) recorded for ``owner``, or None."""
+        record = self._record(owner, name)
+        return None if record is None else tuple(_finding_from(f) for f in record)
+
+    def derived(self, module: str) -> tuple | None:
+        """What the operations of a service module were found to reach, if that still holds: every module
+        of a summary they reach (which it records) is unchanged."""
+        record = self._record(module, "derived")
+        if record is None or record[0] is None or not self.invalid.isdisjoint(record[0]) \
+                or not all(owner in self._owners for owner in record[0]):
+            return None
+        return record
+
+    # Writing ------------------------------------------------------------------------------------------
+
+    def save(self, run: _Run) -> None:
+        """Write what the run used: the records it reused as they were, and what it computed with its
+        dependencies."""
+        computed = run.computed_owners | set(run.derived)
+        if self.loaded and not computed and all(owner in self._owners for owner in run.used_owners()):
+            return  # nothing new: the file on disk says it all
+        records: dict[str, dict[str, Any]] = {}
+        for key, owner in run.owners.items():
+            if owner in computed:
+                records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
+        for module, declarations in run.declarations.items():
+            if module in computed:
+                records.setdefault(module, {})["declarations"] = _declarations_to(declarations)
+        for (owner, name), findings in run.facts.items():
+            if owner in computed:
+                records.setdefault(owner, {})[name] = tuple(_finding_to(f) for f in findings)
+        for module, derived in run.derived.items():
+            records.setdefault(module, {})["derived"] = derived
+        closure = _closures(run.analyzer.reads, run.computed_owners)
+        owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
+        for owner in run.used_owners():
+            if owner not in computed:
+                owners[owner] = self._owners[owner]  # as it was
+                continue
+            fields = records.get(owner, {})
+            summaries = fields.pop("summaries", None)
+            dependencies = set(closure.get(owner, (owner,)))
+            if self.valid(owner):  # partly reused: what the reused part depended on still holds
+                dependencies.update(self._owners[owner][0])
+                fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
+                summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
+            owners[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
+                             marshal.dumps(summaries) if summaries else None)
+        names = {name for dependencies, *_ in owners.values() for name in dependencies}
+        files: dict[str, tuple[str | None, int, int, bytes]] = {}
+        for name in sorted(names):
+            state = self.state(name)
+            path = self.index.path_of(name)
+            if state == _ABSENT or path is None:
+                files[name] = (None, 0, 0, _ABSENT)
+                continue
+            try:
+                stat = self._stats.get(name) or os.stat(path)
+            except OSError:
+                continue  # gone since it was read: no record depending on it will be taken
+            files[name] = (str(path), stat.st_mtime_ns, stat.st_size, state)
+        document = {"format": FORMAT, "written": self.started, "files": files, "owners": owners}
+        self._write(document)
+
+    def _write(self, document: dict[str, Any]) -> None:
+        if cachefile.write(self.path, document):
+            _prune(self.directory, self.path)
+
+
+def _key(config: DataFlowConfig, index: ProjectIndex, external: Iterable[_External]) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    parts = [FORMAT, checker_version(), sys.version, repr(config.with_(jobs=0)), str(index.root),
+             sorted((name, str(path)) for name, path in index.package_dirs_found.items()),
+             sorted((e.name, e.aliases, sorted(c.value for c in e.categories)) for e in external)]
+    digest.update(repr(parts).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _closures(reads: Mapping[str, set[str]], owners: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Each owner with every module it read, transitively through what those owners read (the modules
+    a run's result about the owner was computed from). Strongly connected groups share one set."""
+    result: dict[str, frozenset[str]] = {}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    for root in owners:
+        if root in index:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(reads.get(root, ())))]
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = counter
+                    counter += 1
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(reads.get(successor, ()))))
+                    advanced = True
+                    break
+                if successor in on_stack and index[successor] < low[node]:
+                    low[node] = index[successor]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[node] < low[parent]:
+                    low[parent] = low[node]
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                members = set(group)
+                for member in group:
+                    for successor in reads.get(member, ()):
+                        members.add(successor)
+                        if successor in result:
+                            members.update(result[successor])
+                shared = frozenset(members)
+                for member in group:
+                    result[member] = shared
+    return result
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    files = sorted(directory.glob("dataflow-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEEP_FILES:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+def _key_text(key: Key) -> str:
+    return f"{key[0]}|{key[1] or ''}"
+
+
+# Plain data for marshal -----------------------------------------------------------------------------
+
+
+def _hop_to(hop: Hop) -> tuple:
+    return (hop.name, hop.path, hop.line)
+
+
+def _finding_to(finding: Finding) -> tuple:
+    return (finding.rule, finding.subject, finding.declared, finding.message, finding.target,
+            tuple(_hop_to(h) for h in finding.chain), finding.path, finding.line)
+
+
+def _finding_from(data: tuple) -> Finding:
+    rule, subject, declared, message, target, chain, path, line = data
+    return Finding(rule, subject, declared, message, target, tuple(Hop(*h) for h in chain), path, line)
+
+
+def _declarations_to(declarations: ModuleDeclarations) -> tuple:
+    return (tuple(tuple(op) for op in declarations.operations),
+            tuple(_finding_to(f) for f in declarations.domain_code))
+
+
+def _declarations_from(data: tuple) -> ModuleDeclarations:
+    from archguard.dataflow.checker import ModuleDeclarations, OperationDeclaration
+
+    operations, domain_code = data
+    new = tuple.__new__
+    return ModuleDeclarations(tuple(new(OperationDeclaration, op) for op in operations),
+                              tuple(_finding_from(f) for f in domain_code))
+
+
+__all__ = ["DEFAULT_DIRECTORY", "Cache", "checker_version"]

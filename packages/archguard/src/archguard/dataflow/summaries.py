@@ -1,0 +1,459 @@
+"""Function summaries, and what every operation reaches, derived from them.
+
+A *summary* is what one function does, read once with ``self`` an instance of a given class (its
+*key*: ``(qualname, bound)``)::
+
+    (display, path, edges)
+
+where ``edges`` lists, in source order, every
+
+- ``(CALL, line, callee_qualname, bound, callee_module)``: a call into project code, which is followed;
+- ``(REACH, line, category, target, display, final_hop, module_import, port_hop)``: a reach of a local,
+  live or sync port, class, function or module (``final_hop`` is what was reached, ``port_hop`` the
+  class of an undeclared port);
+- ``(UNRESOLVED, line, text, reason)``: a call the checker cannot follow.
+
+(hops are ``(name, path, line)`` tuples). Summaries are plain data: they outlive the syntax trees they
+were read from, every operation reaching a function shares its one summary, and the cache stores them.
+
+``derive`` turns the summaries of everything the operations reach into what the report needs, walking
+the call graph a bounded number of times whatever the number of operations:
+
+- an operation's reaches, each with the chain a breadth-first walk from the operation would find (the
+  shortest chain of calls, the earliest call in source order at each step): one backward walk per
+  reached target, from the functions that reach it;
+- every unresolved call site once, with how many operations reach it, the first of them by name, and
+  the chain from the operation nearest to it: bit sets over the strongly connected components of the
+  call graph (so recursion costs one pass), and one breadth-first walk from all operations at once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from archguard.dataflow.model import Category, Hop, Reach
+
+CALL, REACH, UNRESOLVED = 0, 1, 2
+
+Key = tuple[str, "str | None"]
+HopTuple = tuple[str, "str | None", "int | None"]
+Edge = tuple
+Summary = tuple[str, "str | None", tuple[Edge, ...]]
+
+#: How many of the operations reaching an unresolved call site are named with it (all are counted).
+NAMED_OPERATIONS = 20
+
+
+def hop_tuple(hop: Hop) -> HopTuple:
+    return (hop.name, hop.path, hop.line)
+
+
+def as_hop(hop: HopTuple) -> Hop:
+    return Hop(hop[0], hop[1], hop[2])
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedSite:
+    """One call the checker cannot follow, once, with the operations whose reach holds it."""
+
+    function: str  # qualname of the function holding the call
+    text: str
+    reason: str
+    path: str | None
+    line: int
+    chain: tuple[Hop, ...]  # from the operation nearest to it (the first of them, by name, among equals)
+    operation_count: int
+    operations: tuple[int, ...]  # the first NAMED_OPERATIONS of them, as indexes into the operation list
+
+
+@dataclass
+class Derived:
+    reaches: list[tuple[Reach, ...]]  # per operation, in the order a breadth-first walk finds them
+    unresolved: list[int]  # per operation: how many distinct unresolved call sites it reaches
+    sites: list[UnresolvedSite]
+    ports: dict[str, Hop]  # undeclared ports reached, and where each is defined
+    #: Per operation (when asked for): the modules of every summary it reaches, or None when there are
+    #: more than OWNERS_KEPT (what the cache keeps to know when an operation's results still hold).
+    owners: list[frozenset[str] | None] | None = None
+
+
+#: How many modules an operation's reach may span for its results to be kept in the cache.
+OWNERS_KEPT = 64
+
+
+def reachable(roots: Iterable[Key], summaries: Mapping[Key, Summary]) -> list[Key]:
+    """Every key reachable from ``roots`` through call edges (each must have a summary)."""
+    seen: dict[Key, None] = {}
+    stack = [root for root in roots]
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen[key] = None
+        for edge in summaries[key][2]:
+            if edge[0] == CALL:
+                callee = (edge[2], edge[3])
+                if callee not in seen:
+                    stack.append(callee)
+    return list(seen)
+
+
+def derive(operations: Sequence[Key], summaries: Mapping[Key, Summary], owners: Mapping[Key, str] | None = None
+           ) -> Derived:
+    """What each of ``operations`` (keys, in the order of the report: sorted by name) reaches, and every
+    unresolved call site in their reach; ``summaries`` holds every key reachable from them. With
+    ``owners`` (the module each summary is about), also the modules each operation's reach spans."""
+    graph = _Graph(operations, summaries)
+    reaches = graph.reaches()
+    unresolved, sites = graph.unresolved()
+    spans = graph.owner_sets([owners[key] for key in graph.keys]) if owners is not None else None
+    return Derived(reaches, unresolved, sites, graph.ports, spans)
+
+
+class _Graph:
+    def __init__(self, operations: Sequence[Key], summaries: Mapping[Key, Summary]) -> None:
+        keys = reachable(dict.fromkeys(operations), summaries)
+        ids = {key: i for i, key in enumerate(keys)}
+        self.keys = keys
+        self.summaries = [summaries[key] for key in keys]
+        self.op_nodes = [ids[key] for key in operations]
+        n = len(keys)
+        calls: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (edge index, callee), in order
+        preds: list[list[int]] = [[] for _ in range(n)]
+        for i, (_, _, edges) in enumerate(self.summaries):
+            seen: set[int] = set()
+            out = calls[i]
+            for position, edge in enumerate(edges):
+                if edge[0] == CALL:
+                    callee = ids[(edge[2], edge[3])]
+                    out.append((position, callee))
+                    if callee not in seen:
+                        seen.add(callee)
+                        preds[callee].append(i)
+        self.calls = calls
+        self.preds = preds
+        self.ports: dict[str, Hop] = {}
+        self._components: tuple[list[int], list[list[int]]] | None = None
+
+    # Reaches ------------------------------------------------------------------------------------------
+
+    def reaches(self) -> list[tuple[Reach, ...]]:
+        holders: dict[tuple[str, str], dict[int, int]] = {}
+        for i, (_, _, edges) in enumerate(self.summaries):
+            for position, edge in enumerate(edges):
+                if edge[0] == REACH:
+                    found = holders.setdefault((edge[2], edge[3]), {})
+                    if i not in found:
+                        found[i] = position
+                    if edge[7] is not None:
+                        self.ports.setdefault(edge[3], as_hop(edge[7]))
+        ops_at: dict[int, list[int]] = {}
+        for op, node in enumerate(self.op_nodes):
+            ops_at.setdefault(node, []).append(op)
+        found_per_op: list[list[tuple[tuple[int, tuple[int, ...]], Reach, bool]]] = [[] for _ in self.op_nodes]
+        for target, holding in holders.items():
+            distance = self._distances(holding)
+            for node in distance.keys() & ops_at.keys():
+                order, reach, module = self._reach_from(node, target, holding, distance)
+                for op in ops_at[node]:
+                    found_per_op[op].append((order, reach, module))
+        result: list[tuple[Reach, ...]] = []
+        for found in found_per_op:
+            found.sort(key=lambda item: item[0])
+            reaches = [reach for _, reach, _ in found]
+            # One root cause, one reach: importing a live module and calling into it is the call.
+            imported = [reach for _, reach, module in found if module]
+            for reach in imported:
+                prefix = reach.target + "."
+                if any(r.category is reach.category and r.target.startswith(prefix) for r in reaches):
+                    reaches.remove(reach)
+            result.append(tuple(reaches))
+        return result
+
+    def _distances(self, holding: dict[int, int]) -> dict[int, int]:
+        """How many steps each function is from reaching the target (1: it reaches it itself)."""
+        distance = dict.fromkeys(holding, 1)
+        queue = deque(holding)
+        preds = self.preds
+        while queue:
+            node = queue.popleft()
+            step = distance[node] + 1
+            for caller in preds[node]:
+                if caller not in distance:
+                    distance[caller] = step
+                    queue.append(caller)
+        return distance
+
+    def _reach_from(self, node: int, target: tuple[str, str], holding: dict[int, int], distance: dict[int, int]
+                    ) -> tuple[tuple[int, tuple[int, ...]], Reach, bool]:
+        """The chain a breadth-first walk from ``node`` finds to ``target``: the shortest, taking at each
+        step the earliest edge (in source order) that stays on a shortest chain."""
+        hops: list[Hop] = []
+        positions: list[int] = []
+        summaries, calls = self.summaries, self.calls
+        while True:
+            display, path, edges = summaries[node]
+            remaining = distance[node]
+            if remaining == 1:
+                position = holding[node]
+                edge = edges[position]
+                hops.append(Hop(display, path, edge[1]))
+                hops.append(as_hop(edge[5]))
+                positions.append(position)
+                reach = Reach(Category(edge[2]), edge[3], edge[4], tuple(hops))
+                return (len(positions), tuple(positions)), reach, edge[6]
+            for position, callee in calls[node]:
+                if distance.get(callee) == remaining - 1:
+                    hops.append(Hop(display, path, edges[position][1]))
+                    positions.append(position)
+                    node = callee
+                    break
+            else:  # pragma: no cover - a distance always has a next step
+                raise AssertionError("broken distance table")
+
+    # Unresolved call sites ----------------------------------------------------------------------------
+
+    def unresolved(self) -> tuple[list[int], list[UnresolvedSite]]:
+        site_ids: dict[tuple[str, str], int] = {}
+        holders: list[list[tuple[int, int]]] = []  # per site: (node, edge index), first per node
+        own: dict[int, int] = {}  # node -> bit set of the sites it holds
+        for i, (_, _, edges) in enumerate(self.summaries):
+            qualname = self.keys[i][0]
+            bits = 0
+            for position, edge in enumerate(edges):
+                if edge[0] == UNRESOLVED:
+                    site = site_ids.get((qualname, edge[2]))
+                    if site is None:
+                        site = site_ids[(qualname, edge[2])] = len(holders)
+                        holders.append([])
+                    if not bits >> site & 1:
+                        holders[site].append((i, position))
+                    bits |= 1 << site
+            if bits:
+                own[i] = bits
+        op_count = len(self.op_nodes)
+        if not holders:
+            return [0] * op_count, []
+        if self._components is None:
+            self._components = _strongly_connected(len(self.keys), self.calls)
+        components, members = self._components
+        counts = self._site_counts(components, members, own)
+        reach_counts = self._operations_per_site(components, members, holders)
+        chains = self._nearest_chains(holders)
+        sites = []
+        for site, (qualname, text) in enumerate(site_ids):
+            node, position, chain = chains[site]
+            edge = self.summaries[node][2][position]
+            count, first = reach_counts[site]
+            sites.append(UnresolvedSite(qualname, text, edge[3], self.summaries[node][1], edge[1], chain, count,
+                                        first))
+        return counts, sites
+
+    def owner_sets(self, owner_of: list[str]) -> list[frozenset[str] | None]:
+        """Per operation: the modules of everything it reaches (None past OWNERS_KEPT), by components."""
+        if self._components is None:
+            self._components = _strongly_connected(len(self.keys), self.calls)
+        components, members = self._components
+        successors = _component_edges(components, members, self.calls)
+        sets: list[frozenset[str] | None] = []
+        for c, nodes in enumerate(members):  # reverse topological order: every successor is done
+            found: set[str] | None = {owner_of[node] for node in nodes}
+            for s in successors[c]:
+                other = sets[s]
+                if other is None or found is None:
+                    found = None
+                    break
+                found |= other
+                if len(found) > OWNERS_KEPT:
+                    found = None
+                    break
+            sets.append(None if found is None else frozenset(found))
+        return [sets[components[node]] for node in self.op_nodes]
+
+    def _site_counts(self, components: list[int], members: list[list[int]], own: dict[int, int]) -> list[int]:
+        """Per operation: how many distinct sites its reach holds (bit sets, sinks first)."""
+        successors = _component_edges(components, members, self.calls)
+        waiting = [0] * len(members)  # how many components still need this one's bits
+        for outs in successors:
+            for c in outs:
+                waiting[c] += 1
+        wanted = {components[node] for node in self.op_nodes}
+        bits: list[int | None] = [None] * len(members)
+        per_component: dict[int, int] = {}
+        for c, nodes in enumerate(members):  # reverse topological order: every successor is done
+            value = 0
+            for node in nodes:
+                value |= own.get(node, 0)
+            for s in successors[c]:
+                value |= bits[s]  # type: ignore[operator]
+                waiting[s] -= 1
+                if waiting[s] == 0:
+                    bits[s] = None
+            if c in wanted:
+                per_component[c] = value.bit_count()
+            if waiting[c]:
+                bits[c] = value
+        return [per_component[components[node]] for node in self.op_nodes]
+
+    def _operations_per_site(self, components: list[int], members: list[list[int]],
+                             holders: list[list[tuple[int, int]]]) -> list[tuple[int, tuple[int, ...]]]:
+        """Per site: how many operations reach it, and the first NAMED_OPERATIONS of them (bit sets of
+        operations, sources first)."""
+        successors = _component_edges(components, members, self.calls)
+        predecessors: list[list[int]] = [[] for _ in members]
+        for c, outs in enumerate(successors):
+            for s in outs:
+                predecessors[s].append(c)
+        waiting = [len(outs) for outs in successors]  # successors that still need this one's bits
+        own_ops: dict[int, int] = {}
+        for op, node in enumerate(self.op_nodes):
+            c = components[node]
+            own_ops[c] = own_ops.get(c, 0) | 1 << op
+        sites_at: dict[int, list[int]] = {}
+        for site, held in enumerate(holders):
+            for c in {components[node] for node, _ in held}:
+                sites_at.setdefault(c, []).append(site)
+        pending = {site: len({components[node] for node, _ in held}) for site, held in enumerate(holders)}
+        partial: dict[int, int] = {}
+        result: list[tuple[int, tuple[int, ...]]] = [(0, ())] * len(holders)
+        bits: list[int | None] = [None] * len(members)
+        for c in range(len(members) - 1, -1, -1):  # topological order: every predecessor is done
+            value = own_ops.get(c, 0)
+            for p in predecessors[c]:
+                value |= bits[p]  # type: ignore[operator]
+                waiting[p] -= 1
+                if waiting[p] == 0:
+                    bits[p] = None
+            for site in sites_at.get(c, ()):
+                if pending[site] == 1 and site not in partial:
+                    result[site] = (value.bit_count(), _lowest_bits(value, NAMED_OPERATIONS))
+                else:
+                    combined = partial.get(site, 0) | value
+                    pending[site] -= 1
+                    if pending[site]:
+                        partial[site] = combined
+                    else:
+                        partial.pop(site, None)
+                        result[site] = (combined.bit_count(), _lowest_bits(combined, NAMED_OPERATIONS))
+            if waiting[c]:
+                bits[c] = value
+        return result
+
+    def _nearest_chains(self, holders: list[list[tuple[int, int]]]) -> list[tuple[int, int, tuple[Hop, ...]]]:
+        """Per site: the holding function and edge a breadth-first walk from every operation at once (in
+        report order) meets first, and the chain from the operation it came from."""
+        n = len(self.keys)
+        order = [-1] * n
+        parent = [-1] * n
+        parent_edge = [-1] * n
+        queue: deque[int] = deque()
+        counter = 0
+        for node in self.op_nodes:
+            if order[node] == -1:
+                order[node] = counter
+                counter += 1
+                queue.append(node)
+        calls = self.calls
+        while queue:
+            node = queue.popleft()
+            for position, callee in calls[node]:
+                if order[callee] == -1:
+                    order[callee] = counter
+                    counter += 1
+                    parent[callee] = node
+                    parent_edge[callee] = position
+                    queue.append(callee)
+        result = []
+        summaries = self.summaries
+        for held in holders:
+            node, position = min(held, key=lambda item: (order[item[0]], item[1]))
+            display, path, edges = summaries[node]
+            hops = [Hop(display, path, edges[position][1])]
+            current = node
+            while parent[current] != -1:
+                step = parent_edge[current]
+                current = parent[current]
+                display, path, edges = summaries[current]
+                hops.append(Hop(display, path, edges[step][1]))
+            result.append((node, position, tuple(reversed(hops))))
+        return result
+
+
+def _strongly_connected(n: int, calls: list[list[tuple[int, int]]]) -> tuple[list[int], list[list[int]]]:
+    """Tarjan's algorithm, without recursion: each node's component, and the components' members in
+    reverse topological order (a component comes after every component it calls into)."""
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    component = [-1] * n
+    members: list[list[int]] = []
+    stack: list[int] = []
+    counter = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            node, i = work[-1]
+            outs = calls[node]
+            if i < len(outs):
+                work[-1] = (node, i + 1)
+                callee = outs[i][1]
+                if index[callee] == -1:
+                    index[callee] = low[callee] = counter
+                    counter += 1
+                    stack.append(callee)
+                    on_stack[callee] = True
+                    work.append((callee, 0))
+                elif on_stack[callee] and index[callee] < low[node]:
+                    low[node] = index[callee]
+                continue
+            work.pop()
+            if work:
+                caller = work[-1][0]
+                if low[node] < low[caller]:
+                    low[caller] = low[node]
+            if low[node] == index[node]:
+                c = len(members)
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    component[member] = c
+                    group.append(member)
+                    if member == node:
+                        break
+                members.append(group)
+    return component, members
+
+
+def _component_edges(components: list[int], members: list[list[int]], calls: list[list[tuple[int, int]]]
+                     ) -> list[list[int]]:
+    """The distinct components each component calls into (itself excluded)."""
+    result = []
+    for c, nodes in enumerate(members):
+        outs: dict[int, None] = {}
+        for node in nodes:
+            for _, callee in calls[node]:
+                other = components[callee]
+                if other != c:
+                    outs[other] = None
+        result.append(list(outs))
+    return result
+
+
+def _lowest_bits(value: int, limit: int) -> tuple[int, ...]:
+    """The positions of the ``limit`` lowest set bits of ``value``."""
+    digits = bin(value)[:1:-1]
+    found = []
+    position = digits.find("1")
+    while position != -1 and len(found) < limit:
+        found.append(position)
+        position = digits.find("1", position + 1)
+    return tuple(found)

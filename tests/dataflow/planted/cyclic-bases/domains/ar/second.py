@@ -1,0 +1,5 @@
+from domains.ar.first import First
+
+
+class Second(First):
+    pass

@@ -1,0 +1,255 @@
+"""Issue 10, item 2: the persistent cache. A cached run reports exactly what a cold one does, byte for byte
+and in every format, after edits, renames, deletions and additions; it re-reads only what depends on a
+change; and an unreadable cache file, or runs at the same time, never break a run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archguard.cachefile import MAGIC
+from archguard.dataflow import check
+from archguard.dataflow.cache import DEFAULT_DIRECTORY
+from archguard.dataflow.cli import main
+from tests.dataflow.support import PLANTED, REPO_ROOT, planted_config
+
+FORMATS = ("text", "json", "sarif", "markdown")
+COLLECTIONS = "domains/ar/services/collections.py"
+REMINDERS = "domains/ar/services/reminders.py"
+
+
+STATEMENTS = '''"""A third service, independent of the other two: it reads the mirror through the freshness reader."""
+
+from __future__ import annotations
+
+from domains.core.freshness import FreshnessReader
+from infra.interfaces.patterns import local_read
+from infra.interfaces.ports import InvoiceMirror
+
+
+class StatementService:
+    def __init__(self, invoices: InvoiceMirror, freshness: FreshnessReader) -> None:
+        self._invoices = invoices
+        self._freshness = freshness
+
+    @local_read
+    def statement(self, business_id: int) -> tuple[list[int], str]:
+        return self._invoices.aging(business_id), self._freshness.of(business_id)
+'''
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """The planted project with three service modules (collections calls reminders, statements is on its
+    own) and a helper package nothing uses."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    tree = tmp_path / "tree"
+    shutil.copytree(PLANTED / "base", tree, ignore=ignore)
+    shutil.copytree(PLANTED / "other-service", tree, dirs_exist_ok=True, ignore=ignore)
+    shutil.copytree(PLANTED / "followed-callables" / "helpers", tree / "helpers", ignore=ignore)
+    (tree / "domains/ar/services/statements.py").write_text(STATEMENTS)
+    return tree
+
+
+def _outputs(tree: Path, out: Path, *flags: str) -> dict[str, bytes]:
+    """Every format of `archguard audit` on ``tree``, as bytes."""
+    found = {}
+    for fmt in FORMATS:
+        target = out / f"{fmt}.out"  # one name: the Markdown names the file it is written to
+        main(["audit", "--root", str(tree), "--format", fmt, "--output", str(target), *flags])
+        found[fmt] = target.read_bytes()
+    return found
+
+
+def _assert_cached_equals_cold(tree: Path, out: Path) -> dict[str, bytes]:
+    cached = _outputs(tree, out)
+    cold = _outputs(tree, out, "--no-cache")
+    for fmt in FORMATS:
+        assert cached[fmt] == cold[fmt], f"{fmt}: the cached run differs from the cold one"
+    return cached
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+    _newer(path)
+
+
+def _newer(path: Path) -> None:
+    """Make sure the file's modification time moves on (some file systems count whole seconds)."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 3_000_000_000))
+
+
+def test_a_cached_run_reports_exactly_what_a_cold_run_does_through_edits_renames_and_deletions(
+        tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    first = _assert_cached_equals_cold(tree, out)
+    assert (tree / DEFAULT_DIRECTORY).is_dir()
+    assert _assert_cached_equals_cold(tree, out) == first  # warm, nothing changed
+
+    # An edit that adds a violation in the module the other one calls.
+    _edit(tree / REMINDERS, "        return self._gateway.send_invoice(business_id, \"reminder\")",
+          "        import httpx\n\n        return self._gateway.send_invoice(business_id, \"reminder\")")
+    edited = _assert_cached_equals_cold(tree, out)
+    assert edited["text"] != first["text"]
+
+    # A rename: the module moves, its importer follows.
+    (tree / REMINDERS).rename(tree / "domains/ar/services/nudges.py")
+    _edit(tree / COLLECTIONS, "domains.ar.services.reminders", "domains.ar.services.nudges")
+    renamed = _assert_cached_equals_cold(tree, out)
+    assert b"nudges" in renamed["json"] and b"reminders.py" not in renamed["json"]
+
+    # A deletion: the helper package goes, and so does every use of it.
+    shutil.rmtree(tree / "helpers")
+    deleted = _assert_cached_equals_cold(tree, out)
+    assert deleted == renamed  # nothing used it: the same report
+
+    # An addition: a new service module with an unresolved call.
+    new = tree / "domains/ar/services/late.py"
+    new.write_text("from infra.interfaces.patterns import local_read\n\n\n@local_read\ndef count(things) -> int:\n"
+                   "    return things.count()\n")
+    _newer(new)
+    added = _assert_cached_equals_cold(tree, out)
+    assert b"things.count()" in added["text"]
+
+    # A file moved to another directory with the same content (its paths change, not its hash).
+    new.rename(tree / "domains/ar/services/later.py")
+    assert b"late.py" not in _assert_cached_equals_cold(tree, out)["json"]
+
+
+def test_a_change_re_reads_only_what_depends_on_it(tree: Path) -> None:
+    config = planted_config(tree)
+    cache = tree / DEFAULT_DIRECTORY
+    cold = check(config, cache_dir=cache)
+    warm = check(config, cache_dir=cache)
+    assert warm == cold
+    assert (warm.statistics["modules_parsed"], warm.statistics["summaries_computed"]) == (0, 0)
+    assert cold.statistics["summaries_computed"] == cold.statistics["summaries"] > 0
+
+    # Summarised: CollectionsService.aging_report, ReminderService.remind, StatementService.statement,
+    # FreshnessReader.of and freshness._oldest.
+    assert cold.statistics["summaries"] == 5
+
+    # reminders.py: its summary, and that of collections.py, which depends on it, are read again; the
+    # statements service and the freshness reader are not.
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # edited")
+    after = check(config, cache_dir=cache)
+    assert after == cold
+    assert (after.statistics["summaries_computed"], after.statistics["declarations_computed"]) == (2, 2)
+
+    # collections.py alone: reminders' summary stays.
+    _edit(tree / COLLECTIONS, "class CollectionsService:", "class CollectionsService:  # edited")
+    again = check(config, cache_dir=cache)
+    assert again == cold
+    assert (again.statistics["summaries_computed"], again.statistics["declarations_computed"]) == (1, 1)
+
+    # The freshness module: its two functions, and the statements module (whose records depend on it:
+    # they are kept per module), are read again; collections and reminders are not.
+    _edit(tree / "domains/core/freshness.py", "def _oldest(", "# edited\ndef _oldest(")
+    last = check(config, cache_dir=cache)
+    assert last == cold
+    assert (last.statistics["summaries_computed"], last.statistics["declarations_computed"]) == (3, 1)
+
+
+def test_workers_with_a_cache_give_the_same_report(tree: Path) -> None:
+    config = planted_config(tree)
+    cold = check(config.with_(jobs=1))
+    cache = tree / DEFAULT_DIRECTORY
+
+    assert check(config.with_(jobs=2), cache_dir=cache) == cold  # one service module per worker
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # edited")
+    assert check(config.with_(jobs=2), cache_dir=cache) == check(config.with_(jobs=1)) == cold
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty", "other magic"])
+def test_an_unreadable_cache_file_is_ignored_said_at_debug_level_and_rebuilt(
+        damage: str, tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = planted_config(tree)
+    cache = tree / DEFAULT_DIRECTORY
+    cold = check(config, cache_dir=cache)
+    [path] = cache.glob("dataflow-*.bin")
+    data = path.read_bytes()
+    damaged = {
+        "garbage": b"\x00\x01 not a cache \xff" * 10,
+        "truncated": data[: len(data) // 2],
+        "flipped": data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:],
+        "empty": b"",
+        "other magic": b"something else\n" + data[len(MAGIC):],
+    }[damage]
+    path.write_bytes(damaged)
+
+    with caplog.at_level(logging.DEBUG, logger="archguard"):
+        report = check(config, cache_dir=cache)
+
+    assert report == cold
+    assert report.statistics["cache_used"] == 0
+    assert any("is unusable" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
+    rebuilt = check(config, cache_dir=cache)
+    assert rebuilt.statistics["cache_used"] == 1 and rebuilt.statistics["summaries_computed"] == 0
+
+
+def test_an_unwritable_cache_directory_only_disables_the_cache(tree: Path) -> None:
+    blocker = tree / "not-a-directory"
+    blocker.write_text("a file where the cache directory would go")
+    config = planted_config(tree)
+
+    report = check(config, cache_dir=blocker / "cache")
+
+    assert report == check(config)
+
+
+def test_runs_at_the_same_time_share_the_cache_safely(tree: Path) -> None:
+    """Several audits at once on one tree: each writes a complete file and renames it into place, so every
+    run succeeds with the same report and the cache left behind is whole."""
+    (tree / "stale-temporary").write_text("")
+    leftover = tree / DEFAULT_DIRECTORY
+    leftover.mkdir()
+    (leftover / ".dataflow-killed.tmp").write_bytes(b"half a cache from a killed run")
+    command = [sys.executable, "-m", "archguard.dataflow", "audit", "--root", str(tree), "--format", "json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(4)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert all(run.returncode == 1 for run in runs), [err.decode() for _, err in outputs]  # a planted violation
+    assert len({out for out, _ in outputs}) == 1
+    cold = subprocess.run([*command, "--no-cache"], capture_output=True, env=env, timeout=120)
+    assert cold.stdout == outputs[0][0]
+    warm = check(planted_config(tree), cache_dir=tree / DEFAULT_DIRECTORY)
+    assert warm.statistics["cache_used"] == 1 and warm.statistics["summaries_computed"] == 0
+
+
+def test_the_cache_ignores_itself_for_git(tree: Path) -> None:
+    check(planted_config(tree), cache_dir=tree / DEFAULT_DIRECTORY)
+
+    assert (tree / DEFAULT_DIRECTORY / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert DEFAULT_DIRECTORY == ".archguard_cache"
+    assert f"{DEFAULT_DIRECTORY}/" in (REPO_ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_environment_can_move_the_cache_or_turn_it_off(tree: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "ci-cache"
+    monkeypatch.setenv("ARCHGUARD_CACHE", str(elsewhere))
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "a.txt")])
+    assert list(elsewhere.glob("dataflow-*.bin")) and not (tree / DEFAULT_DIRECTORY).exists()
+
+    monkeypatch.setenv("ARCHGUARD_CACHE", "off")
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "b.txt")])
+    assert not (tree / DEFAULT_DIRECTORY).exists()
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+
+
+def test_no_cache_neither_reads_nor_writes_it(tree: Path) -> None:
+    assert main(["audit", "--root", str(tree), "--no-cache", "--output", str(tree / "map.txt")]) == 1
+
+    assert not (tree / DEFAULT_DIRECTORY).exists()
