@@ -49,12 +49,15 @@ def demo(
 ) -> None:
     """Start the local QBO sandbox, connect its companies, sync them into a fresh SQLite mirror, and print
     the advisor console, the most urgent client's digest and its prep tray."""
-    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-        path.unlink(missing_ok=True)
     started = time.perf_counter()
-    with out.status("Starting the local QBO sandbox..."):
-        sandbox = bootstrap.DemoSandbox(seed=seed, size=size, realms=companies).__enter__()
     try:
+        with out.status("Starting the local QBO sandbox..."):
+            sandbox = bootstrap.DemoSandbox(seed=seed, size=size, realms=companies).__enter__()
+    except bootstrap.SandboxNotInstalled as exc:
+        _fail(str(exc), 2)
+    try:
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            path.unlink(missing_ok=True)
         with bootstrap.build_container(sandbox.settings(f"sqlite:///{db}")) as c:
             bootstrap.prepare_database(c)
             businesses = sandbox.connect_all(c)
@@ -71,7 +74,7 @@ def demo(
             out.print(render.console_table(rows_console, title=f"Advisor console: {bootstrap.DEMO_FIRM}"))
             out.print()
             target = _pick_client(rows_console, client)
-            out.print(render.digest_panel(c.runway.weekly_digest(target)))
+            out.print(render.digest_panel(c.runway.weekly_digest(target, live_cash=True)))
             out.print()
             tray = c.tray.prep_tray(target)
             out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
@@ -209,7 +212,10 @@ def sandbox(
                                   else [r.strip() for r in realms.split(",") if r.strip()])
     if realm_arg in (0, []):
         _fail("--realms must name at least one company", 2)
-    bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
+    try:
+        bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
+    except bootstrap.SandboxNotInstalled as exc:
+        _fail(str(exc), 2)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -263,7 +269,9 @@ def serve(
             if migrate_first:
                 bootstrap.prepare_database(c)
             err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}")
-            bootstrap.serve_api(c, host=host, port=port, log_level=log_level)
+            from runway.bootstrap.api import serve_api  # FastAPI and uvicorn are imported for this command only
+
+            serve_api(c, host=host, port=port, log_level=log_level)
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
 

@@ -13,14 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domains.access.records import SyncRequestRecord
-from domains.access.services.operations import Readiness
 from domains.ap.services.bill import PaymentReadySelection
 from domains.ar.services.collections import OverdueInvoice
 from domains.bank.services.balance import CashPosition, LiveCashPosition
 from domains.core.aging import AgingReport
 from domains.core.freshness import Freshness
-from domains.core.records import (
+from infra.interfaces.access import SyncRequestRecord
+from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
     BillRecord,
@@ -32,6 +31,7 @@ from domains.core.records import (
 )
 from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
+from runway.services.operations import Readiness
 from runway.services.prep_tray import PrepTray, TrayAction
 from runway.services.runway_calc import RunwayFigures
 

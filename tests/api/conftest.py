@@ -35,6 +35,7 @@ from runway import bootstrap
 from runway.api import create_app
 from runway.settings import Settings
 from tests.fakes.qbo_gateway import FakeQboGateway
+from tests.fixtures.portfolio_seed import seed_container
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -101,7 +102,7 @@ def portfolio(tmp_path_factory) -> Portfolio:
     path = tmp_path_factory.mktemp("api-template") / "mirror.db"
     with bootstrap.build_container(Settings(database_url=f"sqlite:///{path}"), clock=FixedClock(NOW)) as c:
         bootstrap.prepare_database(c)
-        summary = bootstrap.load_demo_data(c, scale="small")
+        summary = seed_container(c, scale="small")
         other_firm_id, other_business_id = seed_other_firm(c)
         c.advisors.create_advisor(summary.firm.name, "Alice@Harbor.example", "Alice")
         c.advisors.create_advisor("Other Firm", "olga@other.example", "Olga")

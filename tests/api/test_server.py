@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 from typer.testing import CliRunner
 
-from runway import bootstrap
+from runway.api import create_app
 from runway.api.server import serving_in_thread
+from runway.bootstrap import api as bootstrap_api
 from runway.cli import app as cli
 from tests.api.conftest import auth
 
@@ -26,9 +27,9 @@ def test_serve_builds_the_container_from_the_environment_and_serves_it(make_api,
 
     def fake_serve(container, *, host, port, log_level):
         served.update(host=host, port=port, log_level=log_level, url=container.settings.database_url,
-                      app=bootstrap.create_api(container))
+                      app=create_app(container))
 
-    monkeypatch.setattr(bootstrap, "serve_api", fake_serve)
+    monkeypatch.setattr(bootstrap_api, "serve_api", fake_serve)
     result = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8123", "--migrate"],
                                 env={"RUNWAY_DATABASE_URL": api.container.settings.database_url})
     assert result.exit_code == 0, result.output

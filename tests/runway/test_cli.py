@@ -11,6 +11,7 @@ from domains.core.clock import FixedClock
 from runway import bootstrap
 from runway.cli import app
 from runway.settings import Settings
+from tests.fixtures.portfolio_seed import seed_container
 
 runner = CliRunner()
 SMALL = ["--companies", "3", "--size", "300"]
@@ -50,7 +51,7 @@ def seeded_mirror(tmp_path):
     with bootstrap.build_container(Settings(database_url=url),
                                    clock=FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))) as c:
         bootstrap.prepare_database(c)
-        summary = bootstrap.load_demo_data(c, scale="small")
+        summary = seed_container(c, scale="small")
     return url, summary
 
 

@@ -75,7 +75,7 @@ def test_live_cash_position_falls_back_when_qbo_keeps_failing(live, sandbox):
     assert answer.fell_back and answer.source == "mirror (QuickBooks unavailable)"
     assert "QuickBooks unavailable" in answer.fallback_reason
     sandbox.state.faults.fail_next(10, status=503)
-    digest = c.runway.weekly_digest(business.id)
+    digest = c.runway.weekly_digest(business.id, live_cash=True)
     assert digest.cash_source == "mirror (QuickBooks unavailable)"
     assert digest.cash_fallback_reason.startswith("QuickBooks unavailable")
 

@@ -1,16 +1,20 @@
-"""Creating advisors and their API tokens (used by the ``runway advisor`` / ``runway token`` commands)."""
+"""Advisors and their API tokens (the ``runway advisor`` and ``runway token`` commands).
+
+The advisor directory and the token store are ports (``infra.interfaces.access``) that the composition root
+hands in; only a token's digest is ever stored (see ``runway.services.authentication``).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from domains.access.services.access import DISPLAY_PREFIX_LENGTH, new_token, token_digest
 from domains.core.clock import Clock
 from domains.core.errors import InvalidInput, NotFound
 from infra.interfaces.access import AdvisorDirectory, AdvisorRecord, ApiTokenRecord, ApiTokenStore
 from infra.interfaces.patterns import local_read
 from infra.interfaces.records import FirmRecord
+from runway.services.authentication import DISPLAY_PREFIX_LENGTH, new_token, token_digest
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -36,7 +40,8 @@ class AdvisorAdminService:
 
     Contract: ``create_advisor`` adds an advisor to a firm named by name (created only when asked) and
     raises ``InvalidInput`` for a bad or taken e-mail address and ``NotFound`` for an unknown firm;
-    ``create_token`` issues a new token for an advisor by e-mail and stores only its digest.
+    ``create_token`` issues a new token for an advisor by e-mail and stores only its digest;
+    ``revoke_token`` and ``tokens_of`` raise ``NotFound`` for an unknown advisor or a token not theirs.
     """
 
     def __init__(self, advisors: AdvisorDirectory, tokens: ApiTokenStore, clock: Clock) -> None:

@@ -1,9 +1,10 @@
 """Idempotent requests: a key is bound to the first request that used it, and its answer is the answer
 to every repeat of that request.
 
-The HTTP API fingerprints each request that carries an ``Idempotency-Key`` (method, path, normalised
-body). ``begin`` binds the key to that fingerprint before anything is done (or finds it bound already);
-``finish`` stores a successful answer. Keys are scoped by firm.
+The caller (the HTTP API, ``runway.api.idempotency``) fingerprints each request that carries a key (method,
+path, normalised body). ``begin`` binds the key to that fingerprint before anything is done (or finds it
+bound already); ``finish`` stores a successful answer. Keys are scoped by firm. The record store is a port
+(``infra.interfaces.access.IdempotencyStore``) that the composition root hands in.
 
 - Same key, same request, answer stored: ``begin`` answers it (a replay; nothing is done again).
 - Same key, same request, no answer stored (still running, or it failed - e.g. QBO was unavailable):
@@ -20,20 +21,24 @@ requests racing through ``begin`` at once, or a retry after an answer was lost, 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from domains.access.errors import IdempotencyKeyReused
 from domains.core.clock import Clock
-from domains.core.errors import InvalidInput
+from domains.core.errors import DomainError, InvalidInput
 from infra.interfaces.access import IDEMPOTENCY_PENDING, IdempotencyRecord, IdempotencyStore
 from infra.interfaces.patterns import local_read
 
 MAX_KEY_LENGTH = 200
-KEY_HEADER = "Idempotency-Key"
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key already answered a different request (another path or another body)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request; "
+                         "use a new key for a new request")
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,22 +50,21 @@ class StoredAnswer:
     created_at: datetime
 
 
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """A stable digest of a request: the same method, path and (JSON-able) body give the same digest."""
-    canonical = json.dumps({"method": method.upper(), "path": path, "body": body}, sort_keys=True,
-                           separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def is_valid_key(key: str) -> bool:
+    """Whether ``key`` can be an idempotency key: 1 to 200 printable ASCII characters."""
+    return bool(key) and len(key) <= MAX_KEY_LENGTH and all(" " <= ch <= "~" for ch in key)
 
 
 def check_key(key: str) -> str:
-    """An idempotency key as given, or ``InvalidInput`` naming the header."""
-    if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
-        raise InvalidInput(KEY_HEADER, f"{KEY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
+    """An idempotency key as given, or ``InvalidInput("idempotency_key")``."""
+    if not is_valid_key(key):
+        raise InvalidInput("idempotency_key",
+                           f"an idempotency key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
     return key
 
 
 class IdempotencyService:
-    """Contract: keys must be 1 to 200 printable ASCII characters (``InvalidInput`` naming the header);
+    """Contract: keys must be 1 to 200 printable ASCII characters (``InvalidInput("idempotency_key")``);
     ``begin`` answers the stored answer of the same request, None when the request should run, and raises
     ``IdempotencyKeyReused`` when the key is bound to a different request; ``finish`` stores an answer and
     answers the one that is kept (the first, when two requests race)."""

@@ -1,4 +1,5 @@
-"""The demo and benchmark portfolios: deterministic, realistic, and spread over the four runway bands."""
+"""The seeded test and benchmark portfolios (tests/fixtures/portfolio_seed.py): deterministic, realistic, and spread
+over the four runway bands."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from infra.db.demo_seed import FIRM_NAME, seed_benchmark_portfolio, seed_demo_portfolio
 from infra.db.engine import create_engine_for, create_session_factory, sqlite_url
 from infra.db.repositories import SqlBankMirror, SqlPortfolioMirror
 from infra.db.tables import accounts, bills, customers, invoices, metadata, vendors
+from tests.fixtures.portfolio_seed import FIRM_NAME, seed_benchmark_portfolio, seed_portfolio
 
 TODAY = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
@@ -46,7 +47,7 @@ def demo(tmp_path_factory, sqlite_template):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copyfile(sqlite_template, path)
     engine = create_engine_for(sqlite_url(path))
-    summary = seed_demo_portfolio(create_session_factory(engine), seed=7, today=TODAY, now=NOW)
+    summary = seed_portfolio(create_session_factory(engine), seed=7, today=TODAY, now=NOW)
     yield engine, summary
     engine.dispose()
 
@@ -111,27 +112,27 @@ def test_same_seed_same_rows_other_seed_other_rows(demo, tmp_path, sqlite_templa
     again = tmp_path / "again.db"
     shutil.copyfile(sqlite_template, again)
     engine2 = create_engine_for(sqlite_url(again))
-    seed_demo_portfolio(create_session_factory(engine2), seed=7, today=TODAY, now=NOW)
+    seed_portfolio(create_session_factory(engine2), seed=7, today=TODAY, now=NOW)
     assert dump(engine2) == dump(engine)
     engine2.dispose()
 
     other = tmp_path / "other.db"
     shutil.copyfile(sqlite_template, other)
     engine3 = create_engine_for(sqlite_url(other))
-    seed_demo_portfolio(create_session_factory(engine3), seed=8, today=TODAY, now=NOW, scale="small")
+    seed_portfolio(create_session_factory(engine3), seed=8, today=TODAY, now=NOW, scale="small")
     assert dump(engine3)["bills"] != dump(engine)["bills"]
     engine3.dispose()
 
 
 def test_small_scale_on_both_databases(db):
-    seeded = seed_demo_portfolio(db.session_factory, seed=3, today=TODAY, now=NOW, scale="small")
+    seeded = seed_portfolio(db.session_factory, seed=3, today=TODAY, now=NOW, scale="small")
     rows = SqlPortfolioMirror(db.session_factory).business_summaries(seeded.firm.id, *WINDOW)
     assert {status(runway_days(row)) for row in rows} == {"critical", "warning", "healthy", "excellent"}
     assert [b.target_status for b in seeded.businesses] == [status(runway_days(r)) for r in rows]
     with pytest.raises(ValueError):
-        seed_demo_portfolio(db.session_factory, today=TODAY, now=NOW, scale="huge")
+        seed_portfolio(db.session_factory, today=TODAY, now=NOW, scale="huge")
     with pytest.raises(ValueError):
-        seed_demo_portfolio(db.session_factory, today=TODAY, now=NOW.replace(tzinfo=None))
+        seed_portfolio(db.session_factory, today=TODAY, now=NOW.replace(tzinfo=None))
 
 
 def test_benchmark_portfolio_shape(sqlite_db):

@@ -1,5 +1,8 @@
 """Operating the service: sync requests, QBO webhooks and readiness.
 
+The sync request queue, the webhook inbox and the readiness probe are ports (``infra.interfaces.access``)
+that the composition root hands in (the first two over ``infra.jobs``).
+
 - ``request_sync`` queues a background sync of one business (Pattern 3 runs it later; nothing is synced on
   the request path).
 - ``receive_webhook`` hands a QBO webhook delivery to the webhook inbox (``infra.jobs``' handler), which
@@ -15,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domains.access.errors import NotConfigured, WebhookRejected
 from domains.core.clock import Clock
-from domains.core.errors import InvalidInput
+from domains.core.errors import DomainError, InvalidInput
 from domains.core.freshness import STALE_AFTER
 from infra.interfaces.access import (
     ReadinessProbe,
@@ -36,6 +38,18 @@ from infra.interfaces.records import Entity
 MAX_REASON_LENGTH = 200
 # A worker that has not beaten for this long is reported as not alive.
 WORKER_ALIVE_WITHIN = timedelta(minutes=5)
+
+
+class WebhookRejected(DomainError):
+    """A webhook delivery whose signature does not match its body."""
+
+
+class NotConfigured(DomainError):
+    """A feature this deployment has not wired (``feature`` names it: ``"qbo"``, ``"webhooks"``, ``"sync"``)."""
+
+    def __init__(self, feature: str, message: str) -> None:
+        super().__init__(message)
+        self.feature = feature
 
 
 @dataclass(frozen=True, slots=True)
