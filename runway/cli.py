@@ -6,13 +6,16 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from domains.core.clock import FixedClock
 from domains.core.errors import DomainError, NotFound
+from infra.interfaces.records import Entity
 from runway import bootstrap, render
+from runway.services.console import ConsoleRow
 
 app = typer.Typer(help="Runway: cash runway for the clients of an accounting firm, from QuickBooks Online.",
                   no_args_is_help=True, add_completion=False)
@@ -82,17 +85,18 @@ def demo(
         sandbox.__exit__(None, None, None)
 
 
-def _sync_with_progress(container, names: dict[int, str], *, full: bool = True,
-                        business_ids: list[int] | None = None):
-    """Run one sync pass with a Rich progress bar per business (rows fetched of rows known)."""
+def _sync_with_progress(container: bootstrap.Container, names: dict[int, str], *, full: bool = True,
+                        business_ids: list[int] | None = None) -> list[Any]:
+    """Run one sync pass with a Rich progress bar per business (rows fetched of rows known); answers
+    ``bootstrap.sync_now``'s per-business results."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    seen: dict[int, dict] = {}
+    seen: dict[int, dict[Entity, tuple[int, int]]] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out, transient=not out.is_terminal) as bar:
         tasks = {bid: bar.add_task(f"{name[:32]:<32} waiting", total=None) for bid, name in names.items()}
 
-        def progress(business_id: int, entity, done: int, total: int | None) -> None:
+        def progress(business_id: int, entity: Entity, done: int, total: int | None) -> None:
             counts = seen.setdefault(business_id, {})
             counts[entity] = (done, total if total is not None else done)
             bar.update(tasks[business_id], completed=sum(d for d, _ in counts.values()),
@@ -152,7 +156,7 @@ def worker(
     out.print(f"worker stopped{'' if rounds is None else f' after {rounds} rounds'}")
 
 
-def _pick_client(rows, client: str | None) -> int:
+def _pick_client(rows: list[ConsoleRow], client: str | None) -> int:
     if client is None:
         return rows[0].business.id
     for row in rows:
