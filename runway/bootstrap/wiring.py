@@ -74,7 +74,7 @@ def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) ->
     """Every domain, runway and API service over ``ports``; answers older than ``stale_after`` are stale."""
     gateway = ports.gateway
     freshness = FreshnessReader(ports.sync_state, stale_after=stale_after)
-    portfolio = PortfolioService(ports.directory, ports.portfolio, clock)
+    portfolio = PortfolioService(ports.directory, ports.portfolio, clock, stale_after=stale_after)
     bills = BillService(ports.bills, freshness, clock)
     payments = PaymentService(ports.payments, freshness, clock, bills=ports.bills, directory=ports.directory,
                               gateway=gateway)

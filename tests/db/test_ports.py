@@ -1,4 +1,5 @@
-"""The repositories implement every local port, and agree with the in-memory fake on random data."""
+"""The repositories implement every local port, and agree with the in-memory fake on random data; the
+hand-written fakes (tests/fakes) implement the ports they stand in for."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from infra.db.repositories import (
     SqlPortfolioMirror,
     SqlSyncStateReader,
 )
-from infra.interfaces import ports
+from infra.interfaces import access, ports
 from infra.interfaces.records import BillRecord, DaysAmountBand, InvoiceRecord
 from tests.db.protocols import assert_implements
+from tests.fakes.access import InMemoryAdvisors, InMemoryIdempotencyStore, InMemorySyncRequests, MirrorReadinessProbe
 from tests.fakes.mirror import BillView, InMemoryMirror, InvoiceView
+from tests.fakes.qbo_gateway import FakeQboGateway
 
 IMPLEMENTATIONS = [
     (SqlBusinessDirectory, ports.BusinessDirectory),
@@ -39,6 +42,24 @@ IMPLEMENTATIONS = [
 def test_repository_implements_its_port(cls, protocol, sqlite_db):
     assert_implements(cls, protocol)
     assert isinstance(cls(sqlite_db.session_factory), protocol)
+
+
+FAKES = [
+    # BillView and InvoiceView hand everything but ``aging`` to the mirror, which has both ports' methods.
+    (InMemoryMirror, (ports.BusinessDirectory, ports.SyncStateReader, ports.BillMirror, ports.InvoiceMirror,
+                      ports.PaymentMirror, ports.BankMirror, ports.PortfolioMirror)),
+    (FakeQboGateway, (ports.QboGateway,)),
+    (InMemoryAdvisors, (access.AdvisorDirectory, access.ApiTokenStore)),
+    (InMemoryIdempotencyStore, (access.IdempotencyStore,)),
+    (MirrorReadinessProbe, (access.ReadinessProbe,)),
+    (InMemorySyncRequests, (access.SyncRequests,)),
+]
+
+
+@pytest.mark.parametrize(("cls", "protocols"), FAKES, ids=lambda x: getattr(x, "__name__", ""))
+def test_fake_implements_the_ports_it_stands_in_for(cls, protocols):
+    for protocol in protocols:
+        assert_implements(cls, protocol)
 
 
 AS_OF = date(2026, 3, 31)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from domains.core.clock import FixedClock
+from domains.core.freshness import STALE_AFTER
 from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
@@ -59,8 +60,8 @@ class World(Services):
     sync_requests: InMemorySyncRequests
 
 
-def wire_world(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway: FakeQboGateway | None = None
-               ) -> World:
+def wire_world(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway: FakeQboGateway | None = None,
+               *, stale_after: timedelta = STALE_AFTER) -> World:
     """``runway.bootstrap.wire`` over fakes: the mirror, a fake QBO gateway and the fake bookkeeping stores."""
     clock = clock or FixedClock(NOW)
     gateway = gateway or FakeQboGateway()
@@ -71,7 +72,7 @@ def wire_world(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway:
     ports = Ports(directory=mirror, bills=BillView(mirror), invoices=InvoiceView(mirror), payments=mirror,
                   bank=mirror, portfolio=mirror, sync_state=mirror, advisors=advisors, tokens=advisors,
                   idempotency=idempotency, readiness=readiness, gateway=gateway, sync_requests=sync_requests)
-    services = wire(ports, clock)
+    services = wire(ports, clock, stale_after=stale_after)
     return World(**{f.name: getattr(services, f.name) for f in fields(Services)}, mirror=mirror, gateway=gateway,
                  advisor_store=advisors, idempotency_store=idempotency, readiness_probe=readiness,
                  sync_requests=sync_requests)

@@ -84,6 +84,14 @@ def test_console_ranks_a_firms_clients_by_runway_and_shows_staleness(world):
     assert [r.business.name for r in s.console.console(ids["firm_b"])] == ["Elsewhere"]
 
 
+def test_console_staleness_follows_the_configured_threshold():
+    """RUNWAY_STALE_AFTER_HOURS (wired as stale_after) applies to the console as to every Pattern 1 answer."""
+    mirror, ids = small_world()
+    s = wire_world(mirror, stale_after=timedelta(hours=48))
+    studio = next(r for r in s.console.console(ids["firm_a"]) if r.business.name == "Studio")
+    assert studio.freshness.age == timedelta(hours=30) and not studio.freshness.stale
+
+
 def test_digest_uses_the_live_cash_position_when_qbo_answers(world):
     from infra.interfaces.records import AccountRecord
 

@@ -30,10 +30,12 @@ class PortfolioService:
     another firm's business as for an id that does not exist, so the answer tells nothing about other firms.
     """
 
-    def __init__(self, directory: BusinessDirectory, portfolio: PortfolioMirror, clock: Clock) -> None:
+    def __init__(self, directory: BusinessDirectory, portfolio: PortfolioMirror, clock: Clock, *,
+                 stale_after: timedelta = STALE_AFTER) -> None:
         self._directory = directory
         self._portfolio = portfolio
         self._clock = clock
+        self._stale_after = stale_after
 
     @local_read
     def get_business(self, business_id: int) -> BusinessRecord:
@@ -73,4 +75,4 @@ class PortfolioService:
         if row.last_success_at is None or not set(SUMMARY_ENTITIES) <= set(row.synced_entities):
             return Freshness(None, True, None, SUMMARY_ENTITIES)
         age = max(now - row.last_success_at, timedelta(0))
-        return Freshness(row.last_success_at, age > STALE_AFTER, age, SUMMARY_ENTITIES)
+        return Freshness(row.last_success_at, age > self._stale_after, age, SUMMARY_ENTITIES)
