@@ -8,7 +8,8 @@ from tests import network_guard
 
 # --dataflow-strict: the whole suite under the runtime guard in "raise" mode with sockets blocked,
 # except servers the tests start in-process (the QBO sandbox) and the dataflow_allow addresses.
-pytest_plugins = ["archguard.dataflow.pytest_plugin"]
+# tests.fixtures.sandbox: the shared sandbox fixtures (sandbox_pool, sandbox_company).
+pytest_plugins = ["archguard.dataflow.pytest_plugin", "tests.fixtures.sandbox"]
 
 
 @pytest.fixture

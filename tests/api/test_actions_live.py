@@ -1,7 +1,8 @@
 """Pattern 2 actions through the HTTP API, against the in-process QBO sandbox with a real SQLite mirror.
 
-The container is the real composition root wired to the sandbox over HTTP (as in
-tests/runway/test_live_end_to_end.py); what the API answers is checked against what the sandbox holds.
+The container is the real composition root wired to the sandbox over HTTP with the company synced
+(``sandbox_company``, tests/fixtures/sandbox.py); what the API answers is checked against what the sandbox
+holds.
 """
 
 from __future__ import annotations
@@ -12,18 +13,8 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.qbo import to_record
-from qbo_sandbox import SandboxConfig, SandboxServer
-from runway import bootstrap
 from runway.api import create_app
-from runway.settings import Settings
 from tests.api.conftest import auth, seed_other_firm
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with SandboxServer(SandboxConfig(realms=1, seed=5, size=400)) as server:
-        yield server
 
 
 class Live:
@@ -55,30 +46,20 @@ class Live:
 
 
 @pytest.fixture
-def live(sandbox, tmp_path):
-    sandbox.state.faults.clear()
-    realm = sandbox.state.realm_ids[0]
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'mirror.db'}", qbo_api_base_url=sandbox.api_base_url,
-                        qbo_token_url=sandbox.token_url, qbo_client_id=sandbox.state.config.client_id,
-                        qbo_client_secret=sandbox.state.config.client_secret,
-                        token_encryption_key=bootstrap.generate_encryption_key(),
-                        qbo_backoff_base_seconds=0.01, qbo_max_attempts=3, qbo_throttle_wait_seconds=0.05)
-    with bootstrap.build_container(settings) as c:
-        bootstrap.prepare_database(c)
-        business = bootstrap.connect_company(c, firm_name="Test Firm", business_name="Sandbox Co", realm_id=realm,
-                                             refresh_token=sandbox.state.connect_realm(realm))
-        for entity, upsert in [("Vendor", c.writer.upsert_vendors), ("Account", c.writer.upsert_accounts),
-                               ("Bill", c.writer.upsert_bills), ("Customer", c.writer.upsert_customers),
-                               ("Invoice", c.writer.upsert_invoices)]:
-            where = "Active IN (true, false)" if entity in ("Vendor", "Account", "Customer") else None
-            upsert([to_record(entity, business.id, row) for row in c.qbo_client.query_all(realm, entity, where=where)])
-        _, other_business_id = seed_other_firm(c)
-        c.advisors.create_advisor("Test Firm", "tess@test.example")
-        c.advisors.create_advisor("Other Firm", "olga@other.example")
-        token = c.advisors.create_token("tess@test.example").token
-        other_token = c.advisors.create_token("olga@other.example").token
-        client = TestClient(create_app(c))
-        yield Live(client, c, business, sandbox.state.realm(realm), token, other_token, other_business_id)
+def live(sandbox_company):
+    """An API client over the sandbox-wired container, with an advisor of its firm and one of another firm."""
+    c, business = sandbox_company.container, sandbox_company.business
+    _, other_business_id = seed_other_firm(c)
+    c.advisors.create_advisor("Test Firm", "tess@test.example")
+    c.advisors.create_advisor("Other Firm", "olga@other.example")
+    token = c.advisors.create_token("tess@test.example").token
+    other_token = c.advisors.create_token("olga@other.example").token
+    return Live(TestClient(create_app(c)), c, business, sandbox_company.store, token, other_token, other_business_id)
+
+
+@pytest.fixture
+def sandbox(sandbox_company):
+    return sandbox_company.sandbox
 
 
 def test_a_payment_is_made_in_qbo_and_shows_in_the_mirror(live):

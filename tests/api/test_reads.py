@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from infra.interfaces.errors import QboUnavailableError
-from infra.interfaces.records import AccountRecord
+from infra.interfaces.records import AccountRecord, BillRecord
 from tests.api.conftest import TODAY
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
@@ -99,20 +99,54 @@ def test_bills_by_status(api, status):
         assert all(date.fromisoformat(b["due_date"]) < TODAY for b in body["bills"])
 
 
+def _other_firm_with_known_bills(api):
+    """The other firm's client (tests/api/conftest.py: B1 400.00 due in 5 days, B2 250.00 overdue by 30) plus
+    B3 700.00 due in 40 days, B4 paid (balance 0) due in 10 days and B5 75.00 due today."""
+    b = api.portfolio.other_business_id
+    api.container.writer.upsert_bills([
+        BillRecord(b, "B3", "0", "V1", _day(-5), _day(40), Decimal("700.00"), Decimal("700.00"), doc_number="G-3"),
+        BillRecord(b, "B4", "0", "V1", _day(-5), _day(10), Decimal("90.00"), Decimal("0.00"), doc_number="G-4"),
+        BillRecord(b, "B5", "0", "V1", _day(-5), _day(0), Decimal("75.00"), Decimal("75.00"), doc_number="G-5"),
+    ])
+    return b
+
+
+def _day(n: int) -> date:
+    return TODAY + timedelta(days=n)
+
+
+def _bills(body) -> list[tuple[str, str, str]]:
+    return [(b["qbo_id"], b["balance"], b["due_date"]) for b in body["bills"]]
+
+
 def test_bills_due_within_days(api):
-    body = api.get(f"/v1/businesses/{api.portfolio.business_id}/bills/due", params={"days": 30}).json()
+    bid = _other_firm_with_known_bills(api)
+    body = api.get(f"/v1/businesses/{bid}/bills/due", params={"days": 30}, headers=api.other_headers).json()
     check_money(body)
-    assert all(TODAY <= date.fromisoformat(b["due_date"]) <= date.fromordinal(TODAY.toordinal() + 30)
-               for b in body["bills"])
+    check_freshness(body["freshness"])
+    # Due from today through 30 days ahead, earliest first; not the overdue B2, the paid B4 nor B3 (day 40).
+    assert _bills(body) == [("B5", "75.00", _day(0).isoformat()), ("B1", "400.00", _day(5).isoformat())]
+    later = api.get(f"/v1/businesses/{bid}/bills/due", params={"days": 40}, headers=api.other_headers).json()
+    assert [b["qbo_id"] for b in later["bills"]] == ["B5", "B1", "B3"]
 
 
-def test_payment_ready_bills_fit_the_cap(api):
-    body = api.get(f"/v1/businesses/{api.portfolio.business_id}/bills/payment-ready",
-                   params={"cap": "1500", "due_within_days": 60}).json()
+@pytest.mark.parametrize(("cap", "due_within_days", "chosen", "total"), [
+    # Smallest first (B5 75, B2 250, B1 400, B3 700), stopping at the first that would not fit.
+    ("500", 60, ["B5", "B2"], "325.00"),
+    ("1425", 60, ["B5", "B2", "B1", "B3"], "1425.00"),
+    # Only bills due within 3 days (the overdue B2 included): B5, then B2 does not fit under 100.
+    ("100", 3, ["B5"], "75.00"),
+    ("74.99", None, [], "0.00"),
+])
+def test_payment_ready_bills_fit_the_cap(api, cap, due_within_days, chosen, total):
+    bid = _other_firm_with_known_bills(api)
+    params = {"cap": cap} | ({"due_within_days": due_within_days} if due_within_days is not None else {})
+    body = api.get(f"/v1/businesses/{bid}/bills/payment-ready", params=params, headers=api.other_headers).json()
     check_money(body)
-    assert body["cash_cap"] == "1500.00"
-    assert Decimal(body["total"]) == sum(Decimal(b["balance"]) for b in body["bills"]) <= Decimal("1500")
-    assert Decimal(body["remaining"]) == Decimal("1500") - Decimal(body["total"])
+    check_freshness(body["freshness"])
+    assert [b["qbo_id"] for b in body["bills"]] == chosen
+    assert body["cash_cap"] == f"{Decimal(cap):.2f}" and body["total"] == total
+    assert Decimal(body["remaining"]) == Decimal(cap) - Decimal(total)
 
 
 def test_overdue_invoices_with_priorities(api):

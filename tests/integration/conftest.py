@@ -1,7 +1,8 @@
 """The real QBO client (``infra.qbo``) against the real sandbox (``qbo_sandbox``) over HTTP on loopback.
 
-One sandbox server runs for the whole session; an autouse fixture re-seeds its data, clears its faults,
-limits and counters before every test, so each test sees the same company.
+One sandbox server runs for the whole session (``sandbox_pool``, tests/fixtures/sandbox.py); the autouse
+``sandbox_server`` fixture re-seeds its data, clears its faults, limits and counters before every test, so
+each test sees the same company.
 
 Time is never waited for in real seconds:
 
@@ -17,7 +18,6 @@ Only waiting for an in-flight slot is real (a condition variable, woken when a r
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,10 +31,12 @@ from infra.qbo import OAuthTokens, QboClient, QboClientConfig, QboLiveGateway, R
 from qbo_sandbox import ManualClock, SandboxConfig, SandboxServer, SandboxState
 from qbo_sandbox.store import RealmStore
 from tests.fakes.qbo_tokens import InMemoryTokenStore
+from tests.fixtures.sandbox import SandboxPool, SandboxSetup
 
 #: The sandbox's "now" when the session starts (the clock only moves forward from there).
 START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 SANDBOX_CONFIG = SandboxConfig(realms=2, seed=3, size=600, as_of=datetime(2026, 11, 20, tzinfo=UTC))
+SANDBOX_SETUP = SandboxSetup(SANDBOX_CONFIG, start=START)
 #: Client settings of every test unless it says otherwise: Intuit's limits and waits, fast backoff (recorded).
 CLIENT_SETTINGS: dict = {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "max_attempts": 5,
                          "throttle_default_wait_seconds": 60.0, "limiter_timeout_seconds": 600.0}
@@ -160,25 +162,11 @@ class Qbo:
                 "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]}
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    state = SandboxState(SANDBOX_CONFIG, clock=ManualClock(START))
-    server = SandboxServer(state).start()
-    yield server
-    server.stop()
-    state.close()
-
-
 @pytest.fixture(autouse=True)
-def _fresh_sandbox(sandbox_server: SandboxServer) -> None:
-    """Every test starts from the seeded data with no faults, Intuit's limits, an empty window and zero counters.
-    (Tokens issued earlier stay valid; each test connects its realm anew.)"""
-    state = sandbox_server.state
-    state.faults.clear()
-    state.limits.configure(**dataclasses.asdict(SANDBOX_CONFIG.limits))
-    state.limits.reset_windows()
-    state.reset()
-    state.counters.reset()
+def sandbox_server(sandbox_pool: SandboxPool) -> SandboxServer:
+    """The session's sandbox of these tests (tests/fixtures/sandbox.py), reset before every test: the same
+    company, no faults, Intuit's limits, an empty window and zero counters."""
+    return sandbox_pool.fresh(SANDBOX_SETUP)
 
 
 @pytest.fixture

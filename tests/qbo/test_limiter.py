@@ -72,10 +72,8 @@ def test_in_flight_cap_blocks_until_timeout():
     limiter = registry(clock, in_flight=2).for_realm(REALM)
     limiter.acquire(1)
     limiter.acquire(1)
-    started = time.monotonic()
     with pytest.raises(QboLimiterTimeout):
-        limiter.acquire(timeout=0.05)
-    assert time.monotonic() - started < 2
+        limiter.acquire(timeout=0.05)  # both slots held and nobody releases: it gives up instead of waiting on
     limiter.release()
     limiter.acquire(timeout=0.05)  # a released slot is free again
     assert limiter.in_flight == 2

@@ -139,11 +139,9 @@ def test_page_size_is_bounded(harness_factory):
 
 
 def test_concurrent_fetch_reaches_the_in_flight_bound(harness_factory):
-    """50 pages at 20 ms each: one at a time takes at least 1 s; 10 in flight take about 0.1 s."""
+    """50 pages, each answered after 20 ms so requests overlap: 10 are in flight at once, never more.
+    (How fast that is, is measured by benchmarks/sync_benchmark.py, not asserted here.)"""
     qbo = PagedBills(5_000, delay=lambda start: 0.02)
     h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=10))
-    started = time.perf_counter()
     rows = sum(len(page) for page in h.client.fetch_pages(REALM, "Bill", total=5_000, page_size=100))
-    elapsed = time.perf_counter() - started
     assert rows == 5_000 and qbo.max_in_flight == 10
-    assert elapsed < 0.6, elapsed

@@ -1,6 +1,6 @@
 """Fixtures of the sync tests: one in-process QBO sandbox (``SandboxServer`` on a free port, on a
-``ManualClock``), a real ``QboClient`` wired to it over HTTP with an in-memory token store, and a migrated
-mirror on SQLite or PostgreSQL.
+``ManualClock``; from ``sandbox_pool``, tests/fixtures/sandbox.py), a real ``QboClient`` wired to it over
+HTTP with an in-memory token store, and a migrated mirror on SQLite or PostgreSQL.
 
 The sandbox is re-seeded and its faults cleared before every test. The sync service's clock is the
 sandbox's clock, so cursors and the CDC window are judged on the time QBO (the sandbox) runs on.
@@ -10,7 +10,6 @@ each session in its own schema; unreachable means skip, or fail when ``RUNWAY_RE
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import uuid
@@ -34,6 +33,7 @@ from qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer
 from qbo_sandbox.store import RealmStore
 from tests.db.conftest import _reachable, postgres_url, with_search_path
 from tests.fakes.qbo_tokens import InMemoryTokenStore
+from tests.fixtures.sandbox import SandboxPool, SandboxSetup
 
 START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -45,30 +45,17 @@ CLIENT_SETTINGS: dict = {"backoff_base_seconds": 0.002, "backoff_max_seconds": 0
                          "throttle_default_wait_seconds": 0.01, "limiter_timeout_seconds": 30.0,
                          "requests_per_minute": 1_000_000, "requests_per_second": None,
                          "read_timeout_seconds": 10.0}
+SANDBOX_SETUP = SandboxSetup(SANDBOX_CONFIG, start=START)
 SYNC_CONFIG = SyncConfig(page_size=25, ids_per_query=40)
 
 
 # -- the sandbox ---------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    state = SandboxState(SANDBOX_CONFIG, clock=ManualClock(START))
-    server = SandboxServer(state).start()
-    yield server
-    server.stop()
-    state.close()
-
-
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
-    """The session's sandbox, re-seeded, with no faults, its limits and zeroed counters."""
-    state = sandbox_server.state
-    state.faults.clear()
-    state.limits.configure(**dataclasses.asdict(SANDBOX_CONFIG.limits))
-    state.limits.reset_windows()
-    state.reset()
-    state.counters.reset()
-    return sandbox_server
+def sandbox(sandbox_pool: SandboxPool) -> SandboxServer:
+    """The session's sandbox of these tests (tests/fixtures/sandbox.py), re-seeded, with no faults, its
+    limits and zeroed counters."""
+    return sandbox_pool.fresh(SANDBOX_SETUP)
 
 
 # -- the mirror ----------------------------------------------------------------------------------------

@@ -44,9 +44,9 @@ def test_two_concurrent_syncs_of_one_business_one_runs_and_the_other_is_skipped(
     thread.start()
     try:
         assert first_page.wait(10)
-        started = time.monotonic()
+        # The first sync holds the lock until this call returns: a second sync queued behind the lock
+        # would run only after that (and not be skipped), so "skipped" below proves it was refused.
         results["second"] = other.sync_business(business)
-        assert time.monotonic() - started < 2  # refused at once, not queued behind the lock
         results["other business"] = other.sync_business(world.business(1))  # other businesses are not held
     finally:
         second_done.set()
