@@ -20,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.conftest import auth
 
+pytestmark = pytest.mark.slow  # generated requests to every operation
+
 MAX_EXAMPLES = 10
 # No 5xx, and every answer is documented: status, media type, body and headers. (Not negative_data_rejection:
 # unknown query parameters are ignored, as is usual, rather than refused.)

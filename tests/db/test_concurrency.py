@@ -5,12 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import pytest
+
 from infra.db.repositories import SqlBillMirror, SqlPaymentMirror
 from infra.db.writer import MirrorWriter
 from infra.interfaces.records import BillPaymentStatus
 from tests.db.builders import D, bill, bill_payment
 
 
+@pytest.mark.slow  # threads racing on one database
 def test_concurrent_read_then_write_transactions(sqlite_db):
     writer = MirrorWriter(sqlite_db.session_factory)
     payments = SqlPaymentMirror(sqlite_db.session_factory)

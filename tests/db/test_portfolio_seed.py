@@ -19,6 +19,8 @@ TODAY = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
 WINDOW = (TODAY - timedelta(days=89), TODAY)
 
+pytestmark = pytest.mark.slow  # seeds whole portfolios, up to 100,000 documents
+
 
 def runway_days(summary, *, cash_only: bool = False) -> Decimal | None:
     """The runway formula (runway.services.runway_calc): net position (cash + open AR - open AP) over the

@@ -96,6 +96,7 @@ def parity_db(tmp_path_factory, sqlite_template):
 _counter = iter(range(1, 10**9))
 
 
+@pytest.mark.slow  # 40 random portfolios written to SQLite
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(docs=documents, cap_cents=st.integers(min_value=0, max_value=200_000), soon=st.integers(0, 30))
 def test_sql_mirror_agrees_with_the_fake(parity_db, docs, cap_cents, soon):

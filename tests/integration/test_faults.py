@@ -198,6 +198,7 @@ def test_a_payment_create_that_times_out_is_retried_with_its_requestid_and_pays_
     assert len(qbo.retry_sleeps) == 1
 
 
+@pytest.mark.slow  # forty threads against the sandbox
 def test_forty_threads_ride_out_a_mix_of_faults(make_qbo) -> None:
     """503s, dropped connections and a throttle burst, spread over 40 threads of one client: every read
     succeeds (more attempts than faults, so no request can run out), each fault costs exactly one request."""

@@ -24,6 +24,7 @@ def _consecutive_429s(qbo) -> int:
     return sum(1 for a, b in zip(statuses, statuses[1:], strict=False) if a == b == 429)
 
 
+@pytest.mark.slow  # forty threads against the sandbox
 def test_forty_threads_through_one_client_never_exceed_the_realm_limits(qbo) -> None:
     # A little latency keeps requests open in the sandbox, so concurrency is real there too.
     qbo.state.faults.set_latency(fixed_ms=20)

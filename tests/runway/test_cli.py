@@ -32,6 +32,7 @@ def test_demo_syncs_the_sandbox_companies_and_prints_the_console_a_digest_and_a_
     assert db.exists()
 
 
+@pytest.mark.slow  # two demo runs
 def test_demo_is_deterministic_for_a_seed(tmp_path):
     def run(name: str) -> str:
         output = runner.invoke(app, ["demo", "--db", str(tmp_path / name), "--seed", "11", *SMALL]).output
@@ -40,6 +41,7 @@ def test_demo_is_deterministic_for_a_seed(tmp_path):
     assert run("a.db") == run("b.db")
 
 
+@pytest.mark.slow  # a whole demo run
 def test_demo_for_an_unknown_client_names_the_clients(tmp_path):
     result = runner.invoke(app, ["demo", "--db", str(tmp_path / "d.db"), "--client", "nobody", *SMALL])
     assert result.exit_code == 2

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = "qbo_sandbox"
 LOADER = Path("runway/bootstrap/sandbox.py")
@@ -58,6 +60,7 @@ def test_the_check_finds_every_way_of_importing_the_sandbox() -> None:
     assert sandbox_imports(source) == [1, 2, 4, 5]
 
 
+@pytest.mark.slow  # a fresh interpreter imports every module
 def test_every_product_module_imports_without_the_sandbox() -> None:
     """What an installed wheel does: nothing imports qbo_sandbox until the demo or the sandbox command runs."""
     script = (

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from infra.db.engine import create_engine_for, create_session_factory, sqlite_url
@@ -24,6 +25,8 @@ from tests.sync.convergence import assert_mirror_matches_sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIRRORED = ("vendors", "customers", "accounts", "bills", "invoices", "bill_payments", "customer_payments")
+
+pytestmark = pytest.mark.slow  # a sync in another process, killed half-way
 
 
 def _mirrored_rows(engine) -> int:
