@@ -1,7 +1,7 @@
 """An in-memory mirror: a hand-written fake of every local port in ``infra.interfaces.ports``.
 
 It follows the ports' contracts (tenant scoping, orderings, inclusive ranges, the cap selection) in
-plain Python so domain and runway services can be tested without a database. ``tests/db/test_ports.py``
+plain Python so domain and runway services can be tested without a database. ``tests/infra/db/test_ports.py``
 checks that it has every method of the ports it stands in for, and gives it and the SQL repositories the
 same random bills and invoices and compares their answers (summaries, aging, the cap selection, orderings),
 so the two cannot drift apart there.
