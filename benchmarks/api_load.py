@@ -1,7 +1,7 @@
 """HTTP load on the API: concurrent requests to the console and a client's digest (a script, not a test).
 
-Builds a demo mirror (the six-client demo portfolio; ``--scale small`` for a tenth of the documents) on
-SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a dedicated schema, dropped at the end),
+Builds a mirror of the seeded six-client portfolio (``tests/fixtures/portfolio_seed.py``; ``--scale small``
+for a tenth of the documents) on SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a dedicated schema, dropped at the end),
 creates an advisor and an API token, serves the API with uvicorn from a thread on a free loopback port (what
 ``runway serve`` runs), and fires ``--requests`` requests per endpoint from ``--concurrency`` client threads
 (bounded by ``--time-limit`` seconds per endpoint). Prints p50 / p95 / p99 latency in milliseconds and
@@ -61,7 +61,7 @@ class Result:
 
 
 def prepare(database_url: str, scale: str) -> tuple[object, str, list[int]]:
-    """A container over a migrated, seeded mirror, and an API token for an advisor of the demo firm."""
+    """A container over a migrated, seeded mirror, and an API token for an advisor of the seeded firm."""
     container = bootstrap.build_container(Settings(database_url=database_url))
     bootstrap.prepare_database(container)
     summary = seed_container(container, scale=scale)
@@ -108,7 +108,7 @@ def fire(base_url: str, token: str, paths: list[str], requests: int, concurrency
 
 
 def run_database(name: str, database_url: str, args: argparse.Namespace) -> list[Result]:
-    print(f"[{name}] migrating and seeding the demo portfolio ({args.scale})...", flush=True)
+    print(f"[{name}] migrating and seeding the portfolio ({args.scale})...", flush=True)
     started = time.perf_counter()
     container, token, business_ids = prepare(database_url, args.scale)
     print(f"[{name}] ready in {time.perf_counter() - started:.1f} s; serving...", flush=True)
