@@ -1,11 +1,11 @@
 """HTTP load on the API: concurrent requests to the console and a client's digest (a script, not a test).
 
 Builds a mirror of the seeded six-client portfolio (``tests/fixtures/portfolio_seed.py``; ``--scale small``
-for a tenth of the documents) on SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a dedicated schema, dropped at the end),
-creates an advisor and an API token, serves the API with uvicorn from a thread on a free loopback port (what
-``runway serve`` runs), and fires ``--requests`` requests per endpoint from ``--concurrency`` client threads
-(bounded by ``--time-limit`` seconds per endpoint). Prints p50 / p95 / p99 latency in milliseconds and
-requests per second, per endpoint and database.
+for a tenth of the documents) on SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a
+dedicated schema, dropped at the end), creates an advisor and an API token, serves the API with uvicorn from a
+thread on a free loopback port (what ``runway serve`` runs), and fires ``--requests`` requests per endpoint
+from ``--concurrency`` client threads (bounded by ``--time-limit`` seconds per endpoint). Prints p50 / p95 /
+p99 latency in milliseconds and requests per second, per endpoint and database.
 
     uv run python benchmarks/api_load.py [--requests 1000] [--concurrency 12] [--scale full|small]
                                          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]

@@ -1,5 +1,6 @@
 """Fixtures for the HTTP API tests: a real SQLite mirror seeded with the six-client portfolio (small;
-tests/fixtures/portfolio_seed.py) plus a second firm with its own client, advisors and tokens for both firms, and TestClients over the real composition root.
+tests/fixtures/portfolio_seed.py) plus a second firm with its own client, advisors and tokens for both
+firms, and TestClients over the real composition root.
 
 The seeded mirror is built once per session and copied for each test that gets a client, so tests that write
 (payments, sync requests, idempotency records) never see each other's rows.
