@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from infra.db.engine import create_engine_for, create_session_factory, sqlite_url
 from infra.db.repositories import SqlBankMirror, SqlPortfolioMirror
 from infra.db.tables import accounts, bills, customers, invoices, metadata, vendors
-from tests.fixtures.portfolio_seed import FIRM_NAME, seed_benchmark_portfolio, seed_portfolio
+from runway.bootstrap import DEMO_FIRM
+from tests.fixtures.portfolio_seed import seed_benchmark_portfolio, seed_portfolio
 
 TODAY = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
@@ -56,7 +57,7 @@ def demo(tmp_path_factory, sqlite_template):
 
 def test_demo_portfolio_spans_the_runway_bands(demo):
     engine, seeded = demo
-    assert seeded.firm.name == FIRM_NAME
+    assert seeded.firm.name == DEMO_FIRM
     rows = SqlPortfolioMirror(create_session_factory(engine)).business_summaries(seeded.firm.id, *WINDOW)
     assert len(rows) == 6
     statuses = {row.business.name: status(runway_days(row)) for row in rows}
