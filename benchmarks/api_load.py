@@ -1,13 +1,13 @@
 """HTTP load on the API: concurrent requests to the console and a client's digest (a script, not a test).
 
-Builds a demo mirror (the six-client demo portfolio; ``--scale small`` for a tenth of the documents) on
-SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a dedicated schema, dropped at the end),
-creates an advisor and an API token, serves the API with uvicorn from a thread on a free loopback port (what
-``runway serve`` runs), and fires ``--requests`` requests per endpoint from ``--concurrency`` client threads
-(bounded by ``--time-limit`` seconds per endpoint). Prints p50 / p95 / p99 latency in milliseconds and
-requests per second, per endpoint and database.
+Builds a mirror of the seeded six-client portfolio (``tests/fixtures/portfolio_seed.py``; ``--scale small``
+for a tenth of the documents) on SQLite, and also on PostgreSQL when ``--postgres URL`` is given (in a
+dedicated schema, dropped at the end), creates an advisor and an API token, serves the API with uvicorn from a
+thread on a free loopback port (what ``runway serve`` runs), and fires ``--requests`` requests per endpoint
+from ``--concurrency`` client threads (bounded by ``--time-limit`` seconds per endpoint). Prints p50 / p95 /
+p99 latency in milliseconds and requests per second, per endpoint and database.
 
-    uv run python benchmarks/api_load.py [--requests 1000] [--concurrency 12] [--scale demo|small]
+    uv run python benchmarks/api_load.py [--requests 1000] [--concurrency 12] [--scale full|small]
                                          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 The client threads share the process (and the GIL) with the server, so the figures are a floor on what a
@@ -35,8 +35,10 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runway import bootstrap  # noqa: E402
+from runway.api import create_app  # noqa: E402
 from runway.api.server import serving_in_thread  # noqa: E402
 from runway.settings import Settings  # noqa: E402
+from tests.fixtures.portfolio_seed import seed_container  # noqa: E402
 
 ADVISOR = "bench@harbor.example"
 
@@ -59,10 +61,10 @@ class Result:
 
 
 def prepare(database_url: str, scale: str) -> tuple[object, str, list[int]]:
-    """A container over a migrated, seeded mirror, and an API token for an advisor of the demo firm."""
+    """A container over a migrated, seeded mirror, and an API token for an advisor of the seeded firm."""
     container = bootstrap.build_container(Settings(database_url=database_url))
     bootstrap.prepare_database(container)
-    summary = bootstrap.load_demo_data(container, scale=scale)
+    summary = seed_container(container, scale=scale)
     container.advisors.create_advisor(summary.firm.name, ADVISOR, "Benchmark")
     token = container.advisors.create_token(ADVISOR, "api_load").token
     return container, token, [b.business.id for b in summary.businesses]
@@ -106,13 +108,13 @@ def fire(base_url: str, token: str, paths: list[str], requests: int, concurrency
 
 
 def run_database(name: str, database_url: str, args: argparse.Namespace) -> list[Result]:
-    print(f"[{name}] migrating and seeding the demo portfolio ({args.scale})...", flush=True)
+    print(f"[{name}] migrating and seeding the portfolio ({args.scale})...", flush=True)
     started = time.perf_counter()
     container, token, business_ids = prepare(database_url, args.scale)
     print(f"[{name}] ready in {time.perf_counter() - started:.1f} s; serving...", flush=True)
     results = []
     try:
-        with serving_in_thread(bootstrap.create_api(container)) as base_url:
+        with serving_in_thread(create_app(container)) as base_url:
             endpoints = {
                 "GET /v1/console": ["/v1/console"],
                 "GET /v1/businesses/{id}/digest": [f"/v1/businesses/{b}/digest" for b in business_ids],
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=12, help="client threads (default 12)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per endpoint at most")
     parser.add_argument("--warmup", type=int, default=50, help="requests per endpoint before measuring")
-    parser.add_argument("--scale", choices=["demo", "small"], default="demo")
+    parser.add_argument("--scale", choices=["full", "small"], default="full")
     parser.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (a temporary schema there)")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         if fresh:
             start = time.perf_counter()
             bootstrap.prepare_database(c)
-            from infra.db.demo_seed import seed_benchmark_portfolio  # the benchmark's own data set
+            from tests.fixtures.portfolio_seed import seed_benchmark_portfolio  # the benchmark's own data set
 
             summary = seed_benchmark_portfolio(c.session_factory, businesses=args.businesses,
                                                largest_bills=args.largest, largest_invoices=args.largest,

@@ -101,7 +101,7 @@ class Sandbox:
 
 
 class AdminRealm:
-    """What ``tests.sync.convergence`` reads from a realm, over the admin API."""
+    """What ``tests.infra.jobs.convergence`` reads from a realm, over the admin API."""
 
     def __init__(self, sandbox: Sandbox, realm_id: str) -> None:
         self.sandbox = sandbox
@@ -279,7 +279,7 @@ def single_company(args: argparse.Namespace, workdir: Path) -> None:
             print(f"  incremental / full = {share:.1%} (target < 5%)   "
                   f"upserted {inc_result.upserted}, deleted {inc_result.deleted}")
             if args.verify:
-                from tests.sync.convergence import mirror_differences
+                from tests.infra.jobs.convergence import mirror_differences
 
                 problems = mirror_differences(sessions, business, AdminRealm(sandbox, realm_id))
                 print(f"  mirror == sandbox, field by field: {'yes' if not problems else problems[:5]}")

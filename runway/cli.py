@@ -6,13 +6,16 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from domains.core.clock import FixedClock
 from domains.core.errors import DomainError, NotFound
+from infra.interfaces.records import Entity
 from runway import bootstrap, render
+from runway.services.console import ConsoleRow
 
 app = typer.Typer(help="Runway: cash runway for the clients of an accounting firm, from QuickBooks Online.",
                   no_args_is_help=True, add_completion=False)
@@ -49,12 +52,15 @@ def demo(
 ) -> None:
     """Start the local QBO sandbox, connect its companies, sync them into a fresh SQLite mirror, and print
     the advisor console, the most urgent client's digest and its prep tray."""
-    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-        path.unlink(missing_ok=True)
     started = time.perf_counter()
-    with out.status("Starting the local QBO sandbox..."):
-        sandbox = bootstrap.DemoSandbox(seed=seed, size=size, realms=companies).__enter__()
     try:
+        with out.status("Starting the local QBO sandbox..."):
+            sandbox = bootstrap.DemoSandbox(seed=seed, size=size, realms=companies).__enter__()
+    except bootstrap.SandboxNotInstalled as exc:
+        _fail(str(exc), 2)
+    try:
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            path.unlink(missing_ok=True)
         with bootstrap.build_container(sandbox.settings(f"sqlite:///{db}")) as c:
             bootstrap.prepare_database(c)
             businesses = sandbox.connect_all(c)
@@ -71,7 +77,7 @@ def demo(
             out.print(render.console_table(rows_console, title=f"Advisor console: {bootstrap.DEMO_FIRM}"))
             out.print()
             target = _pick_client(rows_console, client)
-            out.print(render.digest_panel(c.runway.weekly_digest(target)))
+            out.print(render.digest_panel(c.runway.weekly_digest(target, live_cash=True)))
             out.print()
             tray = c.tray.prep_tray(target)
             out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
@@ -79,17 +85,18 @@ def demo(
         sandbox.__exit__(None, None, None)
 
 
-def _sync_with_progress(container, names: dict[int, str], *, full: bool = True,
-                        business_ids: list[int] | None = None):
-    """Run one sync pass with a Rich progress bar per business (rows fetched of rows known)."""
+def _sync_with_progress(container: bootstrap.Container, names: dict[int, str], *, full: bool = True,
+                        business_ids: list[int] | None = None) -> list[Any]:
+    """Run one sync pass with a Rich progress bar per business (rows fetched of rows known); answers
+    ``bootstrap.sync_now``'s per-business results."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    seen: dict[int, dict] = {}
+    seen: dict[int, dict[Entity, tuple[int, int]]] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out, transient=not out.is_terminal) as bar:
         tasks = {bid: bar.add_task(f"{name[:32]:<32} waiting", total=None) for bid, name in names.items()}
 
-        def progress(business_id: int, entity, done: int, total: int | None) -> None:
+        def progress(business_id: int, entity: Entity, done: int, total: int | None) -> None:
             counts = seen.setdefault(business_id, {})
             counts[entity] = (done, total if total is not None else done)
             bar.update(tasks[business_id], completed=sum(d for d, _ in counts.values()),
@@ -149,7 +156,7 @@ def worker(
     out.print(f"worker stopped{'' if rounds is None else f' after {rounds} rounds'}")
 
 
-def _pick_client(rows, client: str | None) -> int:
+def _pick_client(rows: list[ConsoleRow], client: str | None) -> int:
     if client is None:
         return rows[0].business.id
     for row in rows:
@@ -209,7 +216,10 @@ def sandbox(
                                   else [r.strip() for r in realms.split(",") if r.strip()])
     if realm_arg in (0, []):
         _fail("--realms must name at least one company", 2)
-    bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
+    try:
+        bootstrap.run_sandbox(host=host, port=port, seed=seed, size=size, realms=realm_arg, limits=limits)
+    except bootstrap.SandboxNotInstalled as exc:
+        _fail(str(exc), 2)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
@@ -263,7 +273,9 @@ def serve(
             if migrate_first:
                 bootstrap.prepare_database(c)
             err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}")
-            bootstrap.serve_api(c, host=host, port=port, log_level=log_level)
+            from runway.bootstrap.api import serve_api  # FastAPI and uvicorn are imported for this command only
+
+            serve_api(c, host=host, port=port, log_level=log_level)
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
 

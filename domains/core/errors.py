@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every domain error."""
+    """Base of every error a service raises on purpose, the runway services' included (the API maps each
+    subclass to a status code in ``runway.api.problems``)."""
 
 
 class InvalidInput(DomainError):

@@ -6,6 +6,6 @@ Nothing is created at import time; the composition root (``runway.bootstrap``) w
     upgrade_to_head(engine)                    # infra.db.migrate
     sessions = create_session_factory(engine)  # infra.db.engine
     bills = SqlBillMirror(sessions)            # infra.db.repositories (one class per local port)
-    writer = MirrorWriter(sessions)            # infra.db.writer (sync jobs, seeding)
+    writer = MirrorWriter(sessions)            # infra.db.writer (sync jobs, connecting companies)
     tokens = DbTokenStore(sessions, key)       # infra.db.token_store
 """

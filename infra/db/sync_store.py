@@ -27,7 +27,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlalchemy import Engine, String, Table, delete, insert, or_, select, text,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.clock import utc_now
 from infra.db import mapping, upsert
 from infra.db._base import CHUNK, SessionScoped, chunks, dialect_insert
 from infra.db.sync_tables import sync_locks, sync_quarantine, sync_requests, worker_heartbeat
@@ -85,10 +86,6 @@ __all__ = [
 logger = logging.getLogger("infra.db.sync_store")
 
 Now = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- applying QBO data --------------------------------------------------------------------------------
@@ -619,7 +616,7 @@ class BusinessLocks(SessionScoped):
     """
 
     def __init__(self, session_factory: sessionmaker[Session], *, ttl: timedelta = timedelta(minutes=5),
-                 now: Now = _utc_now) -> None:
+                 now: Now = utc_now) -> None:
         super().__init__(session_factory)
         self.ttl = ttl
         self._now = now

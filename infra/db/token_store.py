@@ -8,12 +8,13 @@ Rows of ``qbo_connections`` are keyed by the QBO realm id (the business owning a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.clock import utc_now
 from infra.db._base import SessionScoped, dialect_insert
 from infra.db.tables import qbo_connections
 from infra.interfaces.errors import StorageError
@@ -25,10 +26,6 @@ def generate_encryption_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DbTokenStore(SessionScoped):
     """Implements ``infra.qbo.tokens.TokenStore``; safe to share between threads (one short transaction per
     call, no state besides the cipher).
@@ -38,7 +35,7 @@ class DbTokenStore(SessionScoped):
     """
 
     def __init__(self, session_factory: sessionmaker[Session], encryption_key: str, *,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(session_factory)
         keys = [k.strip() for k in encryption_key.split(",") if k.strip()]
         if not keys:

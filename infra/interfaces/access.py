@@ -4,9 +4,10 @@ Same conventions as ``infra.interfaces.ports``: each port is a ``typing.Protocol
 its contract and whether it is **local** (the mirror database, never the network) or **live**. All of these
 are local. Records are frozen dataclasses with no driver types; instants are timezone-aware ``datetime``.
 Implementations live in ``infra.db.repositories`` (``advisors``, ``idempotency``, ``health``) and, for
-``SyncRequests`` and ``WebhookInbox``, in the composition root's adapters over ``infra.jobs``' sync request
-queue and webhook handler. Failures surface as ``infra.interfaces.errors`` exceptions (and the two
-webhook errors below).
+``SyncRequests`` and ``WebhookInbox``, in the composition root's adapters (``runway.bootstrap.adapters``)
+over ``infra.jobs``' sync request queue and webhook handler. The runway services that use them
+(``runway.services``: authentication, advisors, idempotency, operations) get them from the composition
+root. Failures surface as ``infra.interfaces.errors`` exceptions (and the two webhook errors below).
 
 Secrets never cross these ports in the clear: an API token is handed to the store as its SHA-256 digest
 (``token_hash``), and looked up by that digest, so no stored value can be replayed as a token.

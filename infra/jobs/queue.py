@@ -14,10 +14,11 @@ each other; on SQLite a conditional ``UPDATE`` claims it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.clock import utc_now
 from infra.db.sync_store import SyncRequest, SyncRequestStore
 from infra.interfaces.records import Entity
 from infra.jobs.sync import normalize_entities
@@ -25,14 +26,10 @@ from infra.jobs.sync import normalize_entities
 __all__ = ["SyncRequest", "SyncRequestQueue"]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SyncRequestQueue:
     """Enqueue, claim and complete sync requests (see the module docstring). Thread- and process-safe."""
 
-    def __init__(self, session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = _utc_now,
+    def __init__(self, session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = utc_now,
                  claim_timeout: timedelta = timedelta(hours=1)) -> None:
         self._store = SyncRequestStore(session_factory)
         self._clock = clock

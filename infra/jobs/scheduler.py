@@ -21,10 +21,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.clock import utc_now
 from infra.db.sync_store import SyncRequest, WorkerBeat, WorkerHeartbeats
 from infra.interfaces.patterns import sync_job
 from infra.jobs.queue import SyncRequestQueue
@@ -34,10 +35,6 @@ from infra.jobs.sync import SyncJob, SyncService
 __all__ = ["Scheduler", "SchedulerRound", "default_worker_id", "live_workers"]
 
 logger = logging.getLogger("infra.jobs.scheduler")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:
@@ -62,7 +59,7 @@ class Scheduler:
 
     def __init__(self, sync_service: SyncService, queue: SyncRequestQueue | None = None, *,
                  interval_seconds: float = 900, poll_seconds: float = 5.0, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = _utc_now, sleep: Callable[[float], object] | None = None,
+                 clock: Callable[[], datetime] = utc_now, sleep: Callable[[float], object] | None = None,
                  stop_event: threading.Event | None = None, heartbeats: WorkerHeartbeats | None = None,
                  max_requests_per_round: int = 100) -> None:
         if interval_seconds <= 0 or poll_seconds < 0:
@@ -149,5 +146,5 @@ class Scheduler:
 def live_workers(session_factory: sessionmaker[Session], max_age: timedelta, *,
                  now: datetime | None = None) -> list[WorkerBeat]:
     """Workers that beat within ``max_age`` (a readiness check: at least one should be alive)."""
-    now = now or _utc_now()
+    now = now or utc_now()
     return WorkerHeartbeats(session_factory).alive(now - max_age)

@@ -56,6 +56,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.clock import utc_now
 from infra.db.sync_store import BusinessLocks, HeldLock, QuarantineItem, SyncStore
 from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
 from infra.interfaces.patterns import sync_job
@@ -92,10 +93,6 @@ PARTY_OF = {Entity.BILL: Entity.VENDOR, Entity.BILL_PAYMENT: Entity.VENDOR, Enti
 _PARTY_FIELD = {Entity.BILL: "vendor_qbo_id", Entity.BILL_PAYMENT: "vendor_qbo_id",
                 Entity.INVOICE: "customer_qbo_id", Entity.PAYMENT: "customer_qbo_id"}
 ALL_ACTIVE = "Active IN (true, false)"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +161,7 @@ class SyncService:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], client: QboClient, *,
-                 clock: Callable[[], datetime] = _utc_now, max_parallel_businesses: int = 4,
+                 clock: Callable[[], datetime] = utc_now, max_parallel_businesses: int = 4,
                  config: SyncConfig | None = None, locks: BusinessLocks | None = None) -> None:
         if max_parallel_businesses < 1:
             raise ValueError("max_parallel_businesses must be at least 1")
@@ -361,7 +358,8 @@ class _BusinessRun:
         if self.fatal is not None:
             raise _Fatal(str(self.fatal))
 
-    def _live(self, entities: Iterable[Entity]) -> list[Entity]:
+    def _not_failed(self, entities: Iterable[Entity]) -> list[Entity]:
+        """The entities of ``entities`` that have not failed in this run (a failed one is not read again)."""
         return [entity for entity in entities if entity not in self.failed]
 
     # -- reading ------------------------------------------------------------------------------------
@@ -430,7 +428,7 @@ class _BusinessRun:
                 with self._guard(entity):
                     totals[entity] = future.result()
             self._check()
-            tasks = [(entity, start) for entity in self._live(wheres) for start in
+            tasks = [(entity, start) for entity in self._not_failed(wheres) for start in
                      range(1, totals[entity] + 1, self.page_size)]
 
             seen: dict[Entity, set[str]] = {entity: set() for entity in wheres}
@@ -449,7 +447,7 @@ class _BusinessRun:
                     if start == _after_pages(totals[entity], self.page_size) - self.page_size:
                         last[entity] = len(rows)
                     self._report(entity, done[entity], max(totals[entity], done[entity]))
-            for entity in self._live(wheres):
+            for entity in self._not_failed(wheres):
                 self._check()
                 with self._guard(entity):
                     if last.get(entity) == self.page_size:  # a full last page: there may be more rows
@@ -513,7 +511,7 @@ class _BusinessRun:
                         else:
                             changes[entity] = objects
             refreshable = self._refreshable(plan, states)
-            for entity in self._live(entities):
+            for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
                         PARTY_OF[entity] in refreshable:
                     with self._guard(entity):
@@ -521,7 +519,7 @@ class _BusinessRun:
                         if unknown:
                             self.parties_all.add(PARTY_OF[entity])
                         self._prefetch(PARTY_OF[entity], None if unknown else parties)
-            for entity in self._live(entities):
+            for entity in self._not_failed(entities):
                 if entity in fallback:
                     continue
                 self._check()
@@ -746,7 +744,7 @@ class _BusinessRun:
 
     def _retry_quarantine(self) -> None:
         """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
-        for entity in self._live(self.entities):
+        for entity in self._not_failed(self.entities):
             if self.fatal is not None:
                 return
             now_quarantined = self.quarantined_keys[entity]

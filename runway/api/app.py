@@ -1,7 +1,8 @@
-"""``create_app(container)``: the FastAPI application over a container built by ``runway.bootstrap``.
+"""``create_app(services)``: the FastAPI application over the ``Services`` that ``runway.bootstrap`` wires.
 
-No globals and no settings are read here: everything the routes use comes from the container handed in
-(kept in ``app.state.container``). The API layer imports domains and runway services only, never infra.
+No globals and no settings are read here: everything the routes use comes from the services handed in
+(kept in ``app.state.container``, read back typed by ``runway.api.deps.container``). The API layer imports
+domains, runway services and infra's interfaces (records, errors), never infra's implementation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from runway.api import problems
 from runway.api.docs import use_problem_media_type
 from runway.api.routes import actions, ops, reads
+from runway.container import Services
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """Cash runway for the clients of an accounting firm, from QuickBooks Online.
@@ -41,12 +43,13 @@ TAGS = [
 ]
 
 
-def create_app(container: Any) -> FastAPI:
-    """The API over ``container`` (a ``runway.bootstrap.Container`` with its access services wired)."""
-    if getattr(container, "access", None) is None:
-        raise ValueError("the container has no access services: build it with runway.bootstrap.build_container")
+def create_app(services: Services) -> FastAPI:
+    """The API over ``services`` (``runway.bootstrap.build_container`` or ``runway.bootstrap.wire``)."""
+    if not isinstance(services, Services):
+        raise TypeError(f"create_app takes runway.container.Services, not {type(services).__name__}: "
+                        "build it with runway.bootstrap.build_container")
     app = FastAPI(title="Runway API", version=API_VERSION, description=DESCRIPTION, openapi_tags=TAGS)
-    app.state.container = container
+    app.state.container = services
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(reads.router)

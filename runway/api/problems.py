@@ -35,14 +35,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domains.access.errors import (
-    IdempotencyKeyReused,
-    NotConfigured,
-    StorageError,
-    Unauthenticated,
-    WebhookRejected,
-)
 from domains.core.errors import ActionRefused, DomainError, InvalidInput, LiveDataUnavailable, NotFound
+from infra.interfaces.errors import StorageError
+from runway.api.idempotency import KEY_HEADER
+from runway.services.authentication import Unauthenticated
+from runway.services.idempotency import IdempotencyKeyReused
+from runway.services.operations import NotConfigured, WebhookRejected
 
 logger = logging.getLogger("runway.api")
 
@@ -137,7 +135,7 @@ def problem_for(exc: Exception) -> ApiProblem:
     if isinstance(exc, InvalidInput):
         return ApiProblem(422, "invalid_input", exc.message, field=exc.field)
     if isinstance(exc, IdempotencyKeyReused):
-        return ApiProblem(422, "idempotency_key_reused", str(exc), field="Idempotency-Key")
+        return ApiProblem(422, "idempotency_key_reused", str(exc), field=KEY_HEADER)
     if isinstance(exc, NotConfigured):
         if exc.feature == "qbo":
             return ApiProblem(503, "qbo_not_configured", str(exc))

@@ -12,15 +12,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from domains.access.records import SyncRequestRecord
-from domains.access.services.operations import Readiness
 from domains.ap.services.bill import PaymentReadySelection
 from domains.ar.services.collections import OverdueInvoice
 from domains.bank.services.balance import CashPosition, LiveCashPosition
 from domains.core.aging import AgingReport
 from domains.core.freshness import Freshness
-from domains.core.records import (
+from infra.interfaces.access import SyncRequestRecord
+from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
     BillRecord,
@@ -32,6 +32,7 @@ from domains.core.records import (
 )
 from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
+from runway.services.operations import Readiness
 from runway.services.prep_tray import PrepTray, TrayAction
 from runway.services.runway_calc import RunwayFigures
 
@@ -85,7 +86,7 @@ class FreshnessOut(BaseModel):
                    entities=[str(e) for e in f.entities], description=f.describe())
 
 
-FRESHNESS_EXAMPLE = {"last_synced_at": "2026-11-27T09:30:00Z", "stale": False, "age_hours": 2.5,
+FRESHNESS_EXAMPLE: JsonDict = {"last_synced_at": "2026-11-27T09:30:00Z", "stale": False, "age_hours": 2.5,
                      "source": "mirror", "entities": ["Bill"], "description": "synced 2.5 h ago"}
 
 
@@ -132,10 +133,11 @@ class RunwayOut(BaseModel):
                    runway_weeks=decimal_text(r.runway_weeks), burning=r.burning, status=r.status.value)
 
 
-RUNWAY_EXAMPLE = {"cash": "42000.00", "open_ar": "18500.00", "open_ap": "12250.00", "paid_in_window": "96000.00",
-                  "received_in_window": "81000.00", "window_days": 90, "net_position": "48250.00",
-                  "net_burn_per_day": "166.67", "runway_days": "289.5", "runway_weeks": "41.4", "burning": True,
-                  "status": "excellent"}
+RUNWAY_EXAMPLE: JsonDict = {
+    "cash": "42000.00", "open_ar": "18500.00", "open_ap": "12250.00", "paid_in_window": "96000.00",
+    "received_in_window": "81000.00", "window_days": 90, "net_position": "48250.00",
+    "net_burn_per_day": "166.67", "runway_days": "289.5", "runway_weeks": "41.4", "burning": True,
+    "status": "excellent"}
 
 
 class BillOut(BaseModel):
@@ -156,7 +158,7 @@ class BillOut(BaseModel):
                    total_amount=money(b.total_amount), balance=money(b.balance), currency=b.currency)
 
 
-BILL_EXAMPLE = {"qbo_id": "1042", "doc_number": "B-1042", "vendor_qbo_id": "56",
+BILL_EXAMPLE: JsonDict = {"qbo_id": "1042", "doc_number": "B-1042", "vendor_qbo_id": "56",
                 "vendor_name": "Patterson Dental Supply", "txn_date": "2026-11-01", "due_date": "2026-12-01",
                 "total_amount": "1800.00", "balance": "1800.00", "currency": "USD"}
 
@@ -182,10 +184,11 @@ class InvoiceOut(BaseModel):
                    email_status=i.email_status, bill_email=i.bill_email)
 
 
-INVOICE_EXAMPLE = {"qbo_id": "2210", "doc_number": "INV-2210", "customer_qbo_id": "81", "customer_name": "Blue Cafe",
-                   "txn_date": "2026-09-01", "due_date": "2026-10-01", "total_amount": "2400.00",
-                   "balance": "2400.00", "currency": "USD", "email_status": "EmailSent",
-                   "bill_email": "ap@bluecafe.example"}
+INVOICE_EXAMPLE: JsonDict = {
+    "qbo_id": "2210", "doc_number": "INV-2210", "customer_qbo_id": "81", "customer_name": "Blue Cafe",
+    "txn_date": "2026-09-01", "due_date": "2026-10-01", "total_amount": "2400.00",
+    "balance": "2400.00", "currency": "USD", "email_status": "EmailSent",
+    "bill_email": "ap@bluecafe.example"}
 
 
 class OverdueInvoiceOut(BaseModel):
@@ -247,7 +250,7 @@ class BillPaymentOut(BaseModel):
                    lines=[PaymentLineOut(txn_qbo_id=ln.txn_qbo_id, amount=money(ln.amount)) for ln in p.lines])
 
 
-PAYMENT_EXAMPLE = {"qbo_id": "3310", "status": "completed", "vendor_qbo_id": "56", "txn_date": "2026-11-27",
+PAYMENT_EXAMPLE: JsonDict = {"qbo_id": "3310", "status": "completed", "vendor_qbo_id": "56", "txn_date": "2026-11-27",
                    "total_amount": "250.00", "pay_type": "Check", "bank_account_qbo_id": "35",
                    "lines": [{"txn_qbo_id": "1042", "amount": "250.00"}]}
 

@@ -23,7 +23,6 @@ def serving_in_thread(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0, l
                       startup_timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` from a daemon thread; yields the base URL (``port=0`` picks a free port)."""
     server = build_server(app, host=host, port=port, log_level=log_level, access_log=False)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(target=server.run, name="runway-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domains.core.freshness import Freshness
-from domains.core.records import BusinessRecord
 from domains.portfolio.services.overview import PortfolioService
+from infra.interfaces.records import BusinessRecord
 from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 

@@ -1,8 +1,9 @@
 """The weekly digest of one client, and the runway figures behind it.
 
-Everything comes from the mirror (Pattern 1) except the cash position: when QBO is wired the digest
-reads the bank balances live (Pattern 2, through ``BalanceService.current_cash_position``), and when
-QBO cannot answer it uses the mirrored balances and says so (``cash_source``, ``cash_fallback_reason``).
+Everything comes from the mirror (Pattern 1). Only when the caller asks for it (``live_cash=True``) and QBO
+is wired does the digest read the bank balances live (Pattern 2, through
+``BalanceService.current_cash_position``); when QBO cannot answer it then uses the mirrored balances and
+says so (``cash_source``, ``cash_fallback_reason``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from domains.ar.services.collections import CollectionsService, OverdueInvoice
 from domains.bank.services.balance import BalanceService, CashPosition
 from domains.core.clock import Clock
 from domains.core.freshness import Answer, Freshness, combine
-from domains.core.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
 from domains.portfolio.services.overview import PortfolioService
+from infra.interfaces.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
 from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 DIGEST_DAYS = 7
@@ -40,10 +41,11 @@ class WeeklyDigest:
 
 
 class RunwayService:
-    """Runway and weekly digest of one client business from the mirror (Pattern 1).
+    """Runway and weekly digest of one client business.
 
-    Contract: ``runway`` and ``weekly_digest`` read only the mirror, raise ``NotFound`` for an unknown
-    business, and report the freshness of the oldest data they used.
+    Contract: ``runway`` reads only the mirror; ``weekly_digest`` reads only the mirror unless it is called
+    with ``live_cash=True``, when its cash figure comes from QBO (with a fallback to the mirror it reports).
+    Both raise ``NotFound`` for an unknown business and report the freshness of the oldest data they used.
     """
 
     def __init__(self, portfolio: PortfolioService, bills: BillService, payments: PaymentService,
@@ -61,10 +63,11 @@ class RunwayService:
         return self._runway(business_id, self._collections.ar_summary(business_id, DIGEST_DAYS),
                             self._bills.ap_summary(business_id, DIGEST_DAYS))
 
-    def weekly_digest(self, business_id: int, *, live_cash: bool = True) -> WeeklyDigest:
+    def weekly_digest(self, business_id: int, *, live_cash: bool = False) -> WeeklyDigest:
         """The client's week: runway, AR and AP, money moved in the last 7 days, bills due in the next 7
-        days and the invoices most worth chasing. ``live_cash`` reads the bank balances from QBO when QBO
-        is wired; the digest says where its cash figure came from and why it fell back, if it did."""
+        days and the invoices most worth chasing, all from the mirror. ``live_cash=True`` reads the bank
+        balances from QBO instead when QBO is wired; the digest says where its cash figure came from and
+        why it fell back, if it did."""
         business = self._portfolio.get_business(business_id)
         ar = self._collections.ar_summary(business_id, DIGEST_DAYS)
         ap = self._bills.ap_summary(business_id, DIGEST_DAYS)

@@ -61,7 +61,7 @@ CASES = [
     Planted("infra-interfaces-leaf", "infra-interfaces-leaf", "infra.interfaces.ports -> infra.qbo.client"),
     Planted(
         "runway-infra-only-in-bootstrap", "runway-infra-only-in-bootstrap",
-        "runway.services.forecast -> infra.interfaces.records",
+        "runway.services.forecast -> infra.db.session",
     ),
     Planted("infra-no-upward-imports", "infra-no-upward-imports", "infra.db.session -> domains.core.money"),
     Planted(

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 
 from domains.core.errors import InvalidInput, NotFound
-from tests.fakes.world import NOW, small_world, wire
+from tests.fakes.world import NOW, small_world, wire_world
 
 
 @pytest.fixture
 def world():
     mirror, ids = small_world()
-    return wire(mirror), ids
+    return wire_world(mirror), ids
 
 
 def qbo_ids(rows):

@@ -6,13 +6,13 @@ import pytest
 
 from domains.ar.services.collections import Priority, priority_for
 from domains.core.errors import NotFound
-from tests.fakes.world import small_world, wire
+from tests.fakes.world import small_world, wire_world
 
 
 @pytest.fixture
 def world():
     mirror, ids = small_world()
-    return wire(mirror), ids
+    return wire_world(mirror), ids
 
 
 @pytest.mark.parametrize("days, balance, expected", [

@@ -10,13 +10,13 @@ from domains.bank.services.balance import CashSource
 from domains.core.errors import ActionRefused, InvalidInput, LiveDataUnavailable, NotFound
 from infra.interfaces.errors import QboReconnectRequired, QboUnavailableError
 from infra.interfaces.records import AccountRecord, BillPaymentStatus
-from tests.fakes.world import NOW, small_world, wire
+from tests.fakes.world import NOW, small_world, wire_world
 
 
 @pytest.fixture
 def world():
     mirror, ids = small_world()
-    s = wire(mirror)
+    s = wire_world(mirror)
     bakery = mirror.businesses[ids["bakery"]]
     realm = bakery.qbo_realm_id
     s.gateway.accounts[realm] = [AccountRecord(0, "A1", "7", "Checking", "Bank", current_balance=Decimal("11111.11"))]

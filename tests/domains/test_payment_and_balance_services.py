@@ -6,13 +6,13 @@ import pytest
 
 from domains.core.errors import InvalidInput
 from infra.interfaces.records import BillPaymentStatus
-from tests.fakes.world import days, small_world, wire
+from tests.fakes.world import days, small_world, wire_world
 
 
 @pytest.fixture
 def world():
     mirror, ids = small_world()
-    return wire(mirror), ids
+    return wire_world(mirror), ids
 
 
 def test_bill_payments_filter_by_status_and_date(world):

@@ -10,7 +10,7 @@ from infra.interfaces.errors import QboValidationError
 from infra.interfaces.patterns import LiveCallInLocalRead, local_read, set_guard_mode
 from infra.qbo import QboLiveGateway
 from tests.fakes.mirror import InvoiceView
-from tests.fakes.world import small_world, wire
+from tests.fakes.world import small_world, wire_world
 
 
 class DriftedCollections(CollectionsService):
@@ -24,7 +24,7 @@ class DriftedCollections(CollectionsService):
 
 def drifted(gateway):
     mirror, ids = small_world()
-    s = wire(mirror)
+    s = wire_world(mirror)
     return DriftedCollections(InvoiceView(mirror), FreshnessReader(mirror), s.clock, directory=mirror,
                               gateway=gateway), ids
 
@@ -55,5 +55,5 @@ def test_in_production_mode_the_call_is_logged_with_the_operation(caplog):
 
 def test_declared_live_operations_pass_the_guard():
     mirror, ids = small_world()
-    s = wire(mirror)
+    s = wire_world(mirror)
     assert s.balances.current_cash_position(ids["bakery"]).source  # @live reaching the gateway is allowed

@@ -1,8 +1,10 @@
 """An in-memory mirror: a hand-written fake of every local port in ``infra.interfaces.ports``.
 
 It follows the ports' contracts (tenant scoping, orderings, inclusive ranges, the cap selection) in
-plain Python so domain and runway services can be tested without a database. ``tests/contracts``
-runs the same checks against this fake and the SQL repositories, so the two cannot drift apart.
+plain Python so domain and runway services can be tested without a database. ``tests/infra/db/test_ports.py``
+checks that it has every method of the ports it stands in for, and gives it and the SQL repositories the
+same random bills and invoices and compares their answers (summaries, aging, the cap selection, orderings),
+so the two cannot drift apart there.
 """
 
 from __future__ import annotations

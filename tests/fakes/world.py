@@ -1,18 +1,17 @@
-"""A small, fully known portfolio on the in-memory mirror, and the services wired over it."""
+"""A small, fully known portfolio on the in-memory mirror, and the services wired over it.
+
+The services are built by the composition root's own ``runway.bootstrap.wire``, handed fakes instead of
+the SQL repositories and the QBO client: what the tests run is wired exactly as the product is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from domains.ap.services.bill import BillService
-from domains.ap.services.payment import PaymentService
-from domains.ar.services.collections import CollectionsService
-from domains.bank.services.balance import BalanceService
 from domains.core.clock import FixedClock
-from domains.core.freshness import FreshnessReader
-from domains.portfolio.services.overview import PortfolioService
+from domains.core.freshness import STALE_AFTER
 from infra.interfaces.records import (
     AccountRecord,
     BillPaymentRecord,
@@ -23,9 +22,9 @@ from infra.interfaces.records import (
     InvoiceRecord,
     PaymentLine,
 )
-from runway.services.console import AdvisorConsoleService
-from runway.services.digest import RunwayService
-from runway.services.prep_tray import PrepTrayService
+from runway.bootstrap import Ports, wire
+from runway.container import Services
+from tests.fakes.access import InMemoryAdvisors, InMemoryIdempotencyStore, InMemorySyncRequests, MirrorReadinessProbe
 from tests.fakes.mirror import BillView, InMemoryMirror, InvoiceView
 from tests.fakes.qbo_gateway import FakeQboGateway
 
@@ -49,35 +48,34 @@ def invoice(business_id: int, qbo_id: str, balance: str, due_in: int | None, cus
                          Decimal(balance), Decimal(balance), doc_number=f"INV-{qbo_id}", customer_name="Blue Cafe")
 
 
-@dataclass
-class Services:
+@dataclass(frozen=True)
+class World(Services):
+    """The wired services, and the fakes behind them (to arrange data and to look at what was called)."""
+
     mirror: InMemoryMirror
-    clock: FixedClock
     gateway: FakeQboGateway
-    bills: BillService
-    payments: PaymentService
-    collections: CollectionsService
-    balances: BalanceService
-    portfolio: PortfolioService
-    runway: RunwayService
-    tray: PrepTrayService
-    console: AdvisorConsoleService
+    advisor_store: InMemoryAdvisors
+    idempotency_store: InMemoryIdempotencyStore
+    readiness_probe: MirrorReadinessProbe
+    sync_requests: InMemorySyncRequests
 
 
-def wire(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway: FakeQboGateway | None = None
-         ) -> Services:
+def wire_world(mirror: InMemoryMirror, clock: FixedClock | None = None, gateway: FakeQboGateway | None = None,
+               *, stale_after: timedelta = STALE_AFTER) -> World:
+    """``runway.bootstrap.wire`` over fakes: the mirror, a fake QBO gateway and the fake bookkeeping stores."""
     clock = clock or FixedClock(NOW)
     gateway = gateway or FakeQboGateway()
-    fresh = FreshnessReader(mirror)
-    bills = BillService(BillView(mirror), fresh, clock)
-    payments = PaymentService(mirror, fresh, clock, bills=BillView(mirror), directory=mirror, gateway=gateway)
-    collections = CollectionsService(InvoiceView(mirror), fresh, clock, directory=mirror, gateway=gateway)
-    balances = BalanceService(mirror, fresh, clock, directory=mirror, gateway=gateway)
-    portfolio = PortfolioService(mirror, mirror, clock)
-    return Services(mirror, clock, gateway, bills, payments, collections, balances, portfolio,
-                    RunwayService(portfolio, bills, payments, collections, balances, clock),
-                    PrepTrayService(portfolio, bills, payments, collections, balances, clock),
-                    AdvisorConsoleService(portfolio))
+    advisors = InMemoryAdvisors(mirror)
+    idempotency = InMemoryIdempotencyStore()
+    readiness = MirrorReadinessProbe(mirror)
+    sync_requests = InMemorySyncRequests(clock.now())
+    ports = Ports(directory=mirror, bills=BillView(mirror), invoices=InvoiceView(mirror), payments=mirror,
+                  bank=mirror, portfolio=mirror, sync_state=mirror, advisors=advisors, tokens=advisors,
+                  idempotency=idempotency, readiness=readiness, gateway=gateway, sync_requests=sync_requests)
+    services = wire(ports, clock, stale_after=stale_after)
+    return World(**{f.name: getattr(services, f.name) for f in fields(Services)}, mirror=mirror, gateway=gateway,
+                 advisor_store=advisors, idempotency_store=idempotency, readiness_probe=readiness,
+                 sync_requests=sync_requests)
 
 
 def small_world() -> tuple[InMemoryMirror, dict[str, int]]:

@@ -2,6 +2,7 @@
 read a real SQLite mirror with every socket blocked."""
 
 import re
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from domains.core.clock import FixedClock
 from runway import bootstrap
 from runway.cli import app
 from runway.settings import Settings
+from tests.fixtures.portfolio_seed import seed_container
 
 runner = CliRunner()
 SMALL = ["--companies", "3", "--size", "300"]
@@ -30,6 +32,7 @@ def test_demo_syncs_the_sandbox_companies_and_prints_the_console_a_digest_and_a_
     assert db.exists()
 
 
+@pytest.mark.slow  # two demo runs
 def test_demo_is_deterministic_for_a_seed(tmp_path):
     def run(name: str) -> str:
         output = runner.invoke(app, ["demo", "--db", str(tmp_path / name), "--seed", "11", *SMALL]).output
@@ -38,10 +41,42 @@ def test_demo_is_deterministic_for_a_seed(tmp_path):
     assert run("a.db") == run("b.db")
 
 
+@pytest.mark.slow  # a whole demo run
 def test_demo_for_an_unknown_client_names_the_clients(tmp_path):
     result = runner.invoke(app, ["demo", "--db", str(tmp_path / "d.db"), "--client", "nobody", *SMALL])
     assert result.exit_code == 2
     assert "no client matches 'nobody'; clients are:" in result.output
+
+
+@pytest.fixture
+def sandbox_not_installed(monkeypatch):
+    """As in an environment with only Runway's wheel: importing qbo_sandbox fails."""
+    monkeypatch.setitem(sys.modules, "qbo_sandbox", None)  # `import qbo_sandbox` raises ModuleNotFoundError
+
+
+@pytest.mark.parametrize("command", [["demo", "--db", "{tmp}/demo.db"], ["sandbox", "--port", "0"]],
+                         ids=["demo", "sandbox"])
+def test_without_the_sandbox_installed_demo_and_sandbox_say_how_to_install_it(command, tmp_path,
+                                                                               sandbox_not_installed):
+    result = runner.invoke(app, [part.format(tmp=tmp_path) for part in command])
+
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "error: the qbo-sandbox package is not installed" in message
+    assert "`python3 -m uv run --frozen runway demo` installs it with the dev dependencies" in message
+    assert "`pip install ./packages/qbo_sandbox`" in message
+    assert not (tmp_path / "demo.db").exists()  # nothing was touched
+
+
+def test_a_missing_dependency_of_the_sandbox_is_not_reported_as_a_missing_sandbox(monkeypatch, tmp_path):
+    broken = tmp_path / "qbo_sandbox"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("import no_such_dependency_of_the_sandbox\n")
+    monkeypatch.delitem(sys.modules, "qbo_sandbox", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_of_the_sandbox"):
+        bootstrap.DemoSandbox(seed=1, size=50, realms=1)
 
 
 @pytest.fixture
@@ -50,7 +85,7 @@ def seeded_mirror(tmp_path):
     with bootstrap.build_container(Settings(database_url=url),
                                    clock=FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))) as c:
         bootstrap.prepare_database(c)
-        summary = bootstrap.load_demo_data(c, scale="small")
+        summary = seed_container(c, scale="small")
     return url, summary
 
 

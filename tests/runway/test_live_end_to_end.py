@@ -1,4 +1,5 @@
-"""Pattern 2 end to end: the real composition root, a SQLite mirror, the real QBO client, the local sandbox.
+"""Pattern 2 end to end: the real composition root, a SQLite mirror, the real QBO client, the local sandbox
+(``sandbox_company``, tests/fixtures/sandbox.py).
 
 Each live operation is driven through the domain services the CLI and API use, and checked against
 what the sandbox itself holds, including under injected faults.
@@ -12,43 +13,17 @@ import pytest
 
 from domains.core.errors import LiveDataUnavailable
 from infra.interfaces.records import BillPaymentStatus
-from infra.qbo import to_record
-from qbo_sandbox import SandboxConfig, SandboxServer
-from runway import bootstrap
-from runway.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with SandboxServer(SandboxConfig(realms=1, seed=3, size=400)) as server:
-        yield server
 
 
 @pytest.fixture
-def live(sandbox, tmp_path):
-    """A container wired to the sandbox, with the sandbox company connected and its data mirrored."""
-    sandbox.state.faults.clear()
-    realm = sandbox.state.realm_ids[0]
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'mirror.db'}", qbo_api_base_url=sandbox.api_base_url,
-                        qbo_token_url=sandbox.token_url, qbo_client_id=sandbox.state.config.client_id,
-                        qbo_client_secret=sandbox.state.config.client_secret,
-                        token_encryption_key=bootstrap.generate_encryption_key(),
-                        qbo_backoff_base_seconds=0.01, qbo_max_attempts=3, qbo_throttle_wait_seconds=0.05)
-    with bootstrap.build_container(settings) as c:
-        bootstrap.prepare_database(c)
-        business = bootstrap.connect_company(c, firm_name="Test Firm", business_name="Sandbox Co",
-                                             realm_id=realm, refresh_token=sandbox.state.connect_realm(realm))
-        _mirror_company(c, business.id, realm)
-        yield c, business, sandbox.state.realm(realm)
+def live(sandbox_company):
+    """The container wired to the sandbox, the connected business and the sandbox's own data for it."""
+    return sandbox_company.container, sandbox_company.business, sandbox_company.store
 
 
-def _mirror_company(c, business_id: int, realm: str) -> None:
-    # Until the background sync exists this copies the company the way a sync would: query, map, upsert.
-    for entity, upsert in [("Vendor", c.writer.upsert_vendors), ("Account", c.writer.upsert_accounts),
-                           ("Bill", c.writer.upsert_bills), ("Customer", c.writer.upsert_customers),
-                           ("Invoice", c.writer.upsert_invoices)]:
-        where = "Active IN (true, false)" if entity in ("Vendor", "Account", "Customer") else None
-        upsert([to_record(entity, business_id, row) for row in c.qbo_client.query_all(realm, entity, where=where)])
+@pytest.fixture
+def sandbox(sandbox_company):
+    return sandbox_company.sandbox
 
 
 def _open_bill(store):
@@ -75,7 +50,7 @@ def test_live_cash_position_falls_back_when_qbo_keeps_failing(live, sandbox):
     assert answer.fell_back and answer.source == "mirror (QuickBooks unavailable)"
     assert "QuickBooks unavailable" in answer.fallback_reason
     sandbox.state.faults.fail_next(10, status=503)
-    digest = c.runway.weekly_digest(business.id)
+    digest = c.runway.weekly_digest(business.id, live_cash=True)
     assert digest.cash_source == "mirror (QuickBooks unavailable)"
     assert digest.cash_fallback_reason.startswith("QuickBooks unavailable")
 

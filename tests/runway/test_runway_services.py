@@ -7,13 +7,13 @@ import pytest
 
 from domains.core.errors import NotFound
 from runway.services.runway_calc import RunwayStatus, compute_runway, status_for
-from tests.fakes.world import small_world, wire
+from tests.fakes.world import small_world, wire_world
 
 
 @pytest.fixture
 def world():
     mirror, ids = small_world()
-    return wire(mirror), ids
+    return wire_world(mirror), ids
 
 
 @pytest.mark.parametrize("days, status", [
@@ -84,16 +84,25 @@ def test_console_ranks_a_firms_clients_by_runway_and_shows_staleness(world):
     assert [r.business.name for r in s.console.console(ids["firm_b"])] == ["Elsewhere"]
 
 
+def test_console_staleness_follows_the_configured_threshold():
+    """RUNWAY_STALE_AFTER_HOURS (wired as stale_after) applies to the console as to every Pattern 1 answer."""
+    mirror, ids = small_world()
+    s = wire_world(mirror, stale_after=timedelta(hours=48))
+    studio = next(r for r in s.console.console(ids["firm_a"]) if r.business.name == "Studio")
+    assert studio.freshness.age == timedelta(hours=30) and not studio.freshness.stale
+
+
 def test_digest_uses_the_live_cash_position_when_qbo_answers(world):
     from infra.interfaces.records import AccountRecord
 
     s, ids = world
     realm = s.mirror.businesses[ids["bakery"]].qbo_realm_id
     s.gateway.accounts[realm] = [AccountRecord(0, "A1", "9", "Checking", "Bank", current_balance=Decimal("999.99"))]
-    digest = s.runway.weekly_digest(ids["bakery"])
+    digest = s.runway.weekly_digest(ids["bakery"], live_cash=True)
     assert digest.cash_source == "live" and digest.runway.cash == Decimal("999.99")
     assert digest.cash_fallback_reason is None
-    assert s.runway.weekly_digest(ids["bakery"], live_cash=False).cash_source == "mirror"
+    assert s.runway.weekly_digest(ids["bakery"]).cash_source == "mirror"  # the mirror unless asked
+    assert s.gateway.calls.count("bank_accounts") == 1
 
 
 def test_digest_says_when_it_fell_back_to_mirrored_cash(world):
@@ -101,7 +110,7 @@ def test_digest_says_when_it_fell_back_to_mirrored_cash(world):
 
     s, ids = world
     s.gateway.fail_next(QboUnavailableError("HTTP 503"))
-    digest = s.runway.weekly_digest(ids["bakery"])
+    digest = s.runway.weekly_digest(ids["bakery"], live_cash=True)
     assert digest.cash_source == "mirror (QuickBooks unavailable)"
     assert digest.cash_fallback_reason == "QuickBooks unavailable: HTTP 503"
     assert digest.runway.cash == Decimal("12500.50")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from domains.core.clock import Clock
 from domains.core.errors import InvalidInput, NotFound
@@ -18,6 +19,8 @@ from infra.interfaces.errors import RecordNotFound
 from infra.interfaces.patterns import local_read
 from infra.interfaces.ports import BillMirror
 from infra.interfaces.records import BillRecord, Entity, OpenAmountSummary
+
+T = TypeVar("T")
 
 _READS = (Entity.BILL,)
 
@@ -114,7 +117,7 @@ class BillService:
         summary = self._bills.ap_summary(business_id, self._clock.today(), due_within_days)
         return self._answer(business_id, summary)
 
-    def _answer(self, business_id: int, data):
+    def _answer(self, business_id: int, data: T) -> Answer[T]:
         return Answer(data, self._freshness.of(business_id, _READS, self._clock.now()))
 
 

@@ -134,7 +134,7 @@ class PaymentService:
         if existing is None:
             if value > bill.balance:
                 raise InvalidInput("amount", f"amount {value} is more than the bill's balance {bill.balance}")
-            lines = (PaymentLine(bill.qbo_id, value),)
+            lines: tuple[PaymentLine, ...] = (PaymentLine(bill.qbo_id, value),)
             try:
                 self._payments.add_pending_bill_payment(BillPaymentRecord(
                     business_id, None, None, bill.vendor_qbo_id, txn_date or self._clock.today(), value,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from domains.core.aging import AGING_BUCKETS, AgingReport, complete_buckets
 from domains.core.clock import Clock
@@ -29,6 +30,8 @@ from infra.interfaces.records import (
     InvoiceRecord,
     OpenAmountSummary,
 )
+
+T = TypeVar("T")
 
 
 class Priority(enum.StrEnum):
@@ -158,5 +161,5 @@ class CollectionsService:
         self._invoices.record_invoice_sent(business_id, sent)
         return sent
 
-    def _answer(self, business_id: int, data, entities: tuple[Entity, ...]):
+    def _answer(self, business_id: int, data: T, entities: tuple[Entity, ...]) -> Answer[T]:
         return Answer(data, self._freshness.of(business_id, entities, self._clock.now()))

@@ -1,4 +1,5 @@
-"""SQL implementations of the local ports in ``infra.interfaces.ports`` (one module per area).
+"""SQL implementations of the local ports in ``infra.interfaces.ports`` and ``infra.interfaces.access``
+(one module per area).
 
 Each repository takes a ``sessionmaker`` and opens one short transaction per method; driver errors
 surface as ``StorageError`` and missing rows as ``RecordNotFound``.

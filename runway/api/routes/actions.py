@@ -15,9 +15,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
 
-from domains.access.services.idempotency import StoredAnswer, fingerprint
 from runway.api.deps import Caller, ClientBusiness, container, live_qbo
 from runway.api.docs import errors
+from runway.api.idempotency import KEY_HEADER, REPLAYED_HEADER, check_key_header, fingerprint
 from runway.api.problems import PROBLEM_MEDIA_TYPE
 from runway.api.schemas import (
     BillOut,
@@ -31,23 +31,24 @@ from runway.api.schemas import (
     SyncRequestOut,
     money,
 )
+from runway.services.idempotency import StoredAnswer
 
 router = APIRouter(prefix="/v1", responses=errors(401, 422, 503))
 
 QboId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$", examples=["1042"])]
 IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200,
+    alias=KEY_HEADER, min_length=1, max_length=200,
     description="makes the request safe to repeat: a repeat answers the first answer and never pays twice",
     examples=["pay-2026-11-27-bill-1042"])]
 
-_REPLAYED = {"Idempotency-Replayed": {"description": "`true` when this is the stored answer of an earlier "
+_REPLAYED = {REPLAYED_HEADER: {"description": "`true` when this is the stored answer of an earlier "
                                                      "request with the same Idempotency-Key",
                                       "schema": {"type": "string", "enum": ["true"]}}}
 
 
 def _answer(stored: StoredAnswer, replayed: bool) -> Response:
     media_type = PROBLEM_MEDIA_TYPE if stored.status_code >= 400 else "application/json"
-    headers = {"Idempotency-Replayed": "true"} if replayed else {}
+    headers = {REPLAYED_HEADER: "true"} if replayed else {}
     return Response(stored.body, status_code=stored.status_code, media_type=media_type, headers=headers)
 
 
@@ -62,6 +63,7 @@ def pay_bill(request: Request, caller: Caller, business: ClientBusiness, bill_qb
     c = container(request)
     request_fingerprint = ""
     if idempotency_key is not None:
+        check_key_header(idempotency_key)
         normalized = {"amount": money(Decimal(payment.amount)), "bank_account_qbo_id": payment.bank_account_qbo_id,
                       "txn_date": payment.txn_date.isoformat() if payment.txn_date else None}
         path = f"/v1/businesses/{business.id}/bills/{bill_qbo_id}/payments"

@@ -1,5 +1,6 @@
 from domains.ap.services.bill import open_total
-from infra.interfaces.records import BillRecord  # planted-violation
+from infra.db.session import SqlBillMirror  # planted-violation
+from infra.interfaces.records import BillRecord
 
 HORIZON_DAYS = 90
 

@@ -1,0 +1,95 @@
+"""The product's wheel holds Runway and nothing of the development tools, and works without them.
+
+    python3 .ci/check_wheel.py
+
+1. ``uv build --wheel``: the wheel's top-level packages are exactly ``domains``, ``infra`` and ``runway``,
+   and its metadata requires no ``qbo-sandbox``.
+2. In a fresh virtual environment with only that wheel and its dependencies installed (archguard from
+   ``packages/archguard``, a dependency of the product): every module imports, and ``runway demo`` and
+   ``runway sandbox`` stop with exit code 2 and a message saying how to install the sandbox.
+
+Exits 1 with what is wrong. Needs python3 with uv (``pip install uv``) and the package index.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCT_PACKAGES = {"domains", "infra", "runway"}
+DEV_DISTRIBUTIONS = ("qbo-sandbox", "qbo_sandbox")
+UV = [sys.executable, "-m", "uv"]
+IMPORT_EVERYTHING = """
+import importlib, pkgutil
+for name in ("domains", "infra", "runway"):
+    package = importlib.import_module(name)
+    for module in pkgutil.walk_packages(package.__path__, name + "."):
+        if ".migrations." not in module.name:
+            importlib.import_module(module.name)
+print("ok")
+"""
+
+
+def run(*command: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def fail(message: str) -> None:
+    print(f"check_wheel: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check_contents(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(name for name in names if name.endswith(".dist-info/METADATA"))
+        requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
+    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    if tops != PRODUCT_PACKAGES:
+        fail(f"the wheel's packages are {sorted(tops)}, expected {sorted(PRODUCT_PACKAGES)}")
+    leaked = [r for r in requires if any(d in r for d in DEV_DISTRIBUTIONS)]
+    if leaked:
+        fail(f"the wheel requires a development tool: {leaked}")
+    print(f"{wheel.name}: packages {sorted(tops)}, {len(requires)} requirements, no sandbox")
+
+
+def check_installed(wheel: Path, work: Path) -> None:
+    venv = work / "venv"
+    for command in ([*UV, "venv", "--quiet", venv],
+                    [*UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python", wheel,
+                     ROOT / "packages" / "archguard"]):
+        result = run(*command)
+        if result.returncode != 0:
+            fail(f"{' '.join(map(str, command))} failed:\n{result.stdout}{result.stderr}")
+    python, runway = venv / "bin" / "python", venv / "bin" / "runway"
+    sandbox = run(python, "-c", "import qbo_sandbox", cwd=work)
+    if sandbox.returncode == 0:
+        fail("qbo_sandbox is importable from the product's environment")
+    imported = run(python, "-c", IMPORT_EVERYTHING, cwd=work)
+    if imported.returncode != 0:
+        fail(f"a module of the installed wheel does not import:\n{imported.stderr}")
+    for command in (["demo", "--db", work / "demo.db"], ["sandbox", "--port", "0"]):
+        result = run(runway, *command, cwd=work)
+        if result.returncode != 2 or "pip install ./packages/qbo_sandbox" not in result.stderr:
+            fail(f"`runway {command[0]}` without the sandbox exited {result.returncode}:\n"
+                 f"{result.stdout}{result.stderr}")
+    print("installed wheel: every module imports; `runway demo` and `runway sandbox` say how to install the sandbox")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="runway-wheel-") as tmp:
+        work = Path(tmp)
+        built = run(*UV, "build", "--wheel", "--out-dir", work / "dist")
+        if built.returncode != 0:
+            fail(f"uv build failed:\n{built.stdout}{built.stderr}")
+        wheel = next((work / "dist").glob("runway-*.whl"))
+        check_contents(wheel)
+        check_installed(wheel, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,0 @@
-"""The access domain's services (see ``domains.access``)."""

@@ -1,0 +1,117 @@
+"""infra's implementations of the ports, built from settings: the SQL repositories over the mirror
+database, the QBO client and its token store, and the sync request queue and webhook inbox over
+``infra.jobs``. Nothing here wires a service (``runway.bootstrap.wiring`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.core.clock import Clock
+from infra.db.repositories.advisors import SqlAdvisorDirectory, SqlApiTokenStore
+from infra.db.repositories.bank import SqlBankMirror
+from infra.db.repositories.bills import SqlBillMirror
+from infra.db.repositories.businesses import SqlBusinessDirectory
+from infra.db.repositories.health import SqlReadinessProbe
+from infra.db.repositories.idempotency import SqlIdempotencyStore
+from infra.db.repositories.invoices import SqlInvoiceMirror
+from infra.db.repositories.payments import SqlPaymentMirror
+from infra.db.repositories.portfolio import SqlPortfolioMirror
+from infra.db.repositories.sync_state import SqlSyncStateReader
+from infra.db.sync_store import SyncStore
+from infra.db.token_store import DbTokenStore
+from infra.interfaces.access import (
+    SyncRequestRecord,
+    WebhookInbox,
+    WebhookPayloadInvalid,
+    WebhookReceipt,
+    WebhookSignatureInvalid,
+)
+from infra.interfaces.ports import QboGateway
+from infra.jobs import SyncRequestQueue, WebhookHandler, WebhookPayloadError, WebhookSignatureError
+from infra.qbo import QboClient, QboClientConfig, RealmLimiterRegistry
+from runway.bootstrap.errors import ConfigurationError
+from runway.bootstrap.wiring import Ports
+from runway.settings import Settings
+
+
+def sql_ports(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, *,
+              gateway: QboGateway | None = None) -> Ports:
+    """The SQL repositories over the mirror database as ports, the sync request queue, the webhook inbox
+    (when ``RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN`` is set) and ``gateway`` as the live port."""
+    queue = SyncRequestQueue(session_factory, clock=clock.now)
+    inbox: WebhookInbox | None = None
+    if settings.qbo_webhook_verifier_token:
+        handler = WebhookHandler(queue, SyncStore(session_factory).business_id_for_realm,
+                                 settings.qbo_webhook_verifier_token)
+        inbox = HandlerWebhookInbox(handler)
+    bills = SqlBillMirror(session_factory)
+    return Ports(
+        directory=SqlBusinessDirectory(session_factory), bills=bills, invoices=SqlInvoiceMirror(session_factory),
+        payments=SqlPaymentMirror(session_factory), bank=SqlBankMirror(session_factory),
+        portfolio=SqlPortfolioMirror(session_factory), sync_state=SqlSyncStateReader(session_factory),
+        advisors=SqlAdvisorDirectory(session_factory), tokens=SqlApiTokenStore(session_factory),
+        idempotency=SqlIdempotencyStore(session_factory), readiness=SqlReadinessProbe(session_factory),
+        gateway=gateway, sync_requests=QueueSyncRequests(queue), webhook_inbox=inbox)
+
+
+def build_token_store(settings: Settings, session_factory: sessionmaker[Session]) -> DbTokenStore:
+    """QBO tokens, encrypted at rest in the mirror database."""
+    if not settings.token_encryption_key:
+        raise ConfigurationError("RUNWAY_TOKEN_ENCRYPTION_KEY is required to store QBO tokens "
+                                 "(generate one with: runway keygen)")
+    try:
+        return DbTokenStore(session_factory, settings.token_encryption_key)
+    except ValueError as exc:
+        raise ConfigurationError(f"RUNWAY_TOKEN_ENCRYPTION_KEY is not a valid key: {exc}") from exc
+
+
+def build_qbo_client(settings: Settings, token_store: DbTokenStore, *,
+                     transport: httpx.BaseTransport | None = None) -> QboClient:
+    """The QBO client for the configured endpoint (Intuit's or the local sandbox)."""
+    if not settings.qbo_configured:
+        raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID "
+                                 "and RUNWAY_QBO_CLIENT_SECRET")
+    config = QboClientConfig(api_base_url=settings.qbo_api_base_url or "", token_url=settings.qbo_token_url,
+                             client_id=settings.qbo_client_id or "", client_secret=settings.qbo_client_secret or "",
+                             minorversion=settings.qbo_minorversion,
+                             read_timeout_seconds=settings.qbo_read_timeout_seconds,
+                             throttle_default_wait_seconds=settings.qbo_throttle_wait_seconds,
+                             max_attempts=settings.qbo_max_attempts,
+                             backoff_base_seconds=settings.qbo_backoff_base_seconds)
+    return QboClient(config, token_store, RealmLimiterRegistry.from_config(config), transport=transport)
+
+
+class QueueSyncRequests:
+    """``SyncRequests`` (infra.interfaces.access) over ``infra.jobs.SyncRequestQueue``."""
+
+    def __init__(self, queue: SyncRequestQueue) -> None:
+        self._queue = queue
+
+    def enqueue(self, business_id: int, entities: Iterable[str] | None, reason: str, *, full: bool
+                ) -> SyncRequestRecord:
+        queued = self._queue.enqueue(business_id, entities, reason, full=full)
+        return SyncRequestRecord(
+            id=queued.id, business_id=queued.business_id, full=queued.full, reason=queued.reason,
+            entities=None if queued.entities is None else frozenset(e.value for e in queued.entities),
+            requested_at=queued.requested_at, request_count=queued.request_count)
+
+
+class HandlerWebhookInbox:
+    """``WebhookInbox`` (infra.interfaces.access) over ``infra.jobs.WebhookHandler``."""
+
+    def __init__(self, handler: WebhookHandler) -> None:
+        self._handler = handler
+
+    def accept(self, body: bytes, signature: str | None) -> WebhookReceipt:
+        try:
+            outcome = self._handler.handle(body, signature)
+        except WebhookSignatureError as exc:
+            raise WebhookSignatureInvalid(str(exc)) from exc
+        except WebhookPayloadError as exc:
+            raise WebhookPayloadInvalid(str(exc)) from exc
+        return WebhookReceipt(notifications=outcome.notifications, queued=len(outcome.enqueued),
+                              unknown_realms=outcome.unknown_realms, ignored_entities=outcome.ignored_entities)

@@ -1,0 +1,19 @@
+"""The HTTP API over a container: ``create_api`` (FastAPI) and ``serve_api`` (uvicorn, ``runway serve``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from runway.api import create_app
+from runway.api.server import build_server
+from runway.bootstrap.container import Container
+
+
+def create_api(container: Container) -> FastAPI:
+    """The HTTP API (FastAPI) over ``container``'s services."""
+    return create_app(container)
+
+
+def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:
+    """Serve the HTTP API in the foreground with uvicorn until interrupted."""
+    build_server(create_api(container), host=host, port=port, log_level=log_level).run()

@@ -1,0 +1,95 @@
+"""Advisors and their API tokens (the ``runway advisor`` and ``runway token`` commands).
+
+The advisor directory and the token store are ports (``infra.interfaces.access``) that the composition root
+hands in; only a token's digest is ever stored (see ``runway.services.authentication``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domains.core.clock import Clock
+from domains.core.errors import InvalidInput, NotFound
+from infra.interfaces.access import AdvisorDirectory, AdvisorRecord, ApiTokenRecord, ApiTokenStore
+from infra.interfaces.patterns import local_read, local_write
+from infra.interfaces.records import FirmRecord
+from runway.services.authentication import DISPLAY_PREFIX_LENGTH, new_token, token_digest
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token just created: ``token`` is the secret, shown once and never stored."""
+
+    token: str
+    record: ApiTokenRecord
+    advisor: AdvisorRecord
+
+
+@local_read
+def normalize_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if len(value) > 320 or not _EMAIL.match(value):
+        raise InvalidInput("email", f"not an e-mail address: {email!r}")
+    return value
+
+
+class AdvisorAdminService:
+    """Advisors and API tokens.
+
+    Contract: ``create_advisor`` adds an advisor to a firm named by name (created only when asked) and
+    raises ``InvalidInput`` for a bad or taken e-mail address and ``NotFound`` for an unknown firm;
+    ``create_token`` issues a new token for an advisor by e-mail and stores only its digest;
+    ``revoke_token`` and ``tokens_of`` raise ``NotFound`` for an unknown advisor or a token not theirs.
+    """
+
+    def __init__(self, advisors: AdvisorDirectory, tokens: ApiTokenStore, clock: Clock) -> None:
+        self._advisors = advisors
+        self._tokens = tokens
+        self._clock = clock
+
+    @local_write
+    def create_advisor(self, firm_name: str, email: str, name: str | None = None, *,
+                       create_firm: bool = False) -> tuple[AdvisorRecord, FirmRecord]:
+        firm_name = (firm_name or "").strip()
+        if not firm_name or len(firm_name) > 200:
+            raise InvalidInput("firm", "the firm name must be 1 to 200 characters")
+        address = normalize_email(email)
+        if name is not None and len(name) > 200:
+            raise InvalidInput("name", "the name must be at most 200 characters")
+        firm = self._advisors.find_firm_by_name(firm_name)
+        if firm is None:
+            if not create_firm:
+                raise NotFound("firm", firm_name)
+            firm = self._advisors.create_firm(firm_name)
+        if self._advisors.find_advisor_by_email(address) is not None:
+            raise InvalidInput("email", f"an advisor with e-mail {address} already exists")
+        return self._advisors.create_advisor(firm.id, address, name, self._clock.now()), firm
+
+    @local_write
+    def create_token(self, email: str, label: str | None = None) -> IssuedToken:
+        advisor = self._advisors.find_advisor_by_email(normalize_email(email))
+        if advisor is None:
+            raise NotFound("advisor", email)
+        if label is not None and len(label) > 200:
+            raise InvalidInput("label", "the label must be at most 200 characters")
+        token = new_token()
+        record = self._tokens.add_token(advisor.id, token_digest(token), token[:DISPLAY_PREFIX_LENGTH], label,
+                                        self._clock.now())
+        return IssuedToken(token, record, advisor)
+
+    @local_write
+    def revoke_token(self, email: str, token_id: int) -> None:
+        advisor = self._advisors.find_advisor_by_email(normalize_email(email))
+        if advisor is None or all(t.id != token_id for t in self._tokens.list_tokens(advisor.id)):
+            raise NotFound("token", token_id)
+        self._tokens.revoke(token_id, self._clock.now())
+
+    @local_read
+    def tokens_of(self, email: str) -> list[ApiTokenRecord]:
+        advisor = self._advisors.find_advisor_by_email(normalize_email(email))
+        if advisor is None:
+            raise NotFound("advisor", email)
+        return self._tokens.list_tokens(advisor.id)

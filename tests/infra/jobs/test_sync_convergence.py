@@ -1,0 +1,194 @@
+"""Full sync, then incremental syncs (CDC and the query path), converge on the sandbox's data, on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from infra.interfaces.records import Entity
+from infra.jobs import SyncConfig, SyncMode, parse_qbo_time
+from tests.infra.jobs.conftest import World
+from tests.infra.jobs.convergence import assert_mirror_matches_sandbox, mirror_differences, mirror_rows
+from tests.infra.jobs.mutations import create_bill, mixed_changes
+
+ALL = tuple(Entity)
+
+
+def _snapshot(world: World, business_id: int) -> dict:
+    return {entity.value: mirror_rows(world.db.session_factory, business_id, entity.value) for entity in Entity}
+
+
+def test_full_sync_then_incremental_after_creates_updates_deletes_and_voids(world: World) -> None:
+    business, realm = world.business(), world.realm()
+
+    full = world.service.sync_business(business)
+
+    assert full.ok, full
+    assert {r.mode for r in full.entities.values()} == {SyncMode.FULL}
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    cursor = world.cursor(business, "Bill")
+    assert cursor is not None and cursor.endswith(realm.utc_offset)  # the company's offset, as QBO sends it
+    # The cursor is when the run started, minus the overlap: not after any row the run read.
+    assert parse_qbo_time(cursor) == world.clock.now().replace(microsecond=0) - world.service.config.cursor_overlap
+
+    world.clock.advance(120)
+    done = mixed_changes(realm)
+    assert done["deleted"] and done["voided"]
+    world.clock.advance(60)
+
+    incremental = world.service.sync_business(business)
+
+    assert incremental.ok, incremental
+    assert {incremental.entities[e].mode for e in ALL} == {SyncMode.CDC}
+    assert incremental.entities[Entity.BILL].deleted == 1
+    assert incremental.entities[Entity.PAYMENT].deleted == 1
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    assert world.cursor(business, "Bill") > cursor
+
+    before = _snapshot(world, business)
+    world.clock.advance(30)
+    quiet = world.service.sync_business(business)
+
+    assert quiet.ok
+    assert (quiet.upserted, quiet.deleted, quiet.quarantined) == (0, 0, 0)
+    assert _snapshot(world, business) == before
+
+
+def test_computed_balances_are_refreshed_although_qbo_does_not_report_them(sqlite_world: World) -> None:
+    """Paying a bill moves the vendor's Balance and the bank account's CurrentBalance without changing
+    their SyncToken or LastUpdatedTime: CDC never reports them, the sync re-reads them."""
+    world = sqlite_world
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    bank = next(row for row in realm.rows("Account") if row["AccountType"] == "Bank" and row["Active"])
+    bill = create_bill(realm, amount="999.99")
+    vendor_token = realm.row("Vendor", bill["VendorRef"]["value"])["SyncToken"]
+    world.clock.advance(60)
+
+    result = world.service.sync_business(business)
+
+    assert result.ok
+    assert realm.row("Vendor", bill["VendorRef"]["value"])["SyncToken"] == vendor_token
+    assert realm.row("Account", bank["Id"])["SyncToken"] == bank["SyncToken"]
+    assert result.entities[Entity.VENDOR].upserted == 1  # its balance, re-read
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_a_document_deleted_before_it_was_ever_mirrored_still_refreshes_its_partys_balance(sqlite_world: World
+                                                                                          ) -> None:
+    """CDC reports the deletion of a bill the mirror never held with no VendorRef: the vendor whose balance
+    moved is unknown, so the vendors are re-read."""
+    world = sqlite_world
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    world.clock.advance(60)
+    bill = create_bill(realm, amount="777.77")
+    assert world.service.sync_business(business, full=True, entities=["Vendor"]).ok  # the balance with the bill
+    world.clock.advance(60)
+    realm.delete("Bill", bill["Id"])
+    world.clock.advance(60)
+
+    result = world.service.sync_business(business)
+
+    assert result.ok
+    assert result.entities[Entity.BILL].deleted == 0  # never mirrored
+    assert result.entities[Entity.VENDOR].upserted == 1
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    world.clock.advance(60)
+    again = world.service.sync_business(business)  # the same deletion, read again in the overlap: no re-read
+    assert again.upserted == 0 and again.entities[Entity.VENDOR].fetched == 0
+
+
+def test_an_old_cursor_takes_the_query_path_and_a_reconcile_still_finds_deletes(world: World) -> None:
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    world.clock.advance(timedelta(days=40))  # the cursors are now older than CDC can look back
+    mixed_changes(realm)
+    world.clock.advance(60)
+
+    result = world.service.sync_business(business)
+
+    assert result.ok, result
+    assert {result.entities[e].mode for e in ALL} == {SyncMode.QUERY}
+    assert result.entities[Entity.BILL].deleted == 1 and result.entities[Entity.PAYMENT].deleted == 1
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+    new_cursor = parse_qbo_time(world.cursor(business, "Bill"))
+    assert world.clock.now() - new_cursor <= world.service.config.cursor_overlap
+
+    world.clock.advance(60)
+    assert {r.mode for r in world.service.sync_business(business).entities.values()} == {SyncMode.CDC}
+
+
+def test_a_cursor_set_40_days_back_uses_the_query_path(sqlite_world: World) -> None:
+    world = sqlite_world
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    old = (world.clock.now() - timedelta(days=40)).astimezone(parse_qbo_time(world.cursor(business, "Bill")).tzinfo)
+    for entity in Entity:
+        world.set_cursor(business, entity.value, old.replace(microsecond=0).isoformat())
+    doomed = next(row for row in realm.rows("Invoice") if not row.get("LinkedTxn"))
+    realm.delete("Invoice", doomed["Id"])
+
+    result = world.service.sync_business(business)
+
+    assert result.entities[Entity.INVOICE].mode is SyncMode.QUERY
+    assert result.entities[Entity.INVOICE].deleted == 1
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_a_capped_cdc_answer_falls_back_to_the_query_path_for_that_entity(sqlite_world: World) -> None:
+    world = sqlite_world
+    service = world.new_service(config=SyncConfig(page_size=500, ids_per_query=200))
+    business, realm = world.business(), world.realm()
+    assert service.sync_business(business).ok
+    world.clock.advance(60)
+    for _ in range(1005):  # more changed bills than one CDC answer holds
+        create_bill(realm)
+    world.state.faults.clear()
+    vendor = next(row for row in realm.rows("Vendor") if row["Active"])
+    realm.update("Vendor", {"Id": vendor["Id"], "sparse": True, "CompanyName": "Still via CDC"})
+    world.clock.advance(60)
+
+    result = service.sync_business(business)
+
+    assert result.ok, result
+    assert result.entities[Entity.BILL].mode is SyncMode.QUERY
+    assert result.entities[Entity.VENDOR].mode is SyncMode.CDC
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_sync_all_converges_every_business(world: World) -> None:
+    results = world.service.sync_all()
+
+    assert [r.business_id for r in results] == sorted(world.business_ids.values())
+    assert all(r.ok for r in results)
+    for index in range(len(world.realm_ids)):
+        assert_mirror_matches_sandbox(world.db.session_factory, world.business(index), world.realm(index))
+    offsets = {world.cursor(world.business(i), "Invoice")[-6:] for i in range(len(world.realm_ids))}
+    assert offsets == {world.realm(i).utc_offset for i in range(len(world.realm_ids))}
+
+
+def test_only_the_named_entities_are_synced(sqlite_world: World) -> None:
+    world = sqlite_world
+    business, realm = world.business(), world.realm()
+
+    result = world.service.sync_business(business, entities=["bill", Entity.VENDOR])
+
+    assert set(result.entities) == {Entity.BILL, Entity.VENDOR}
+    assert world.cursor(business, "Invoice") is None
+    assert not mirror_differences(world.db.session_factory, business, realm, ("Bill", "Vendor"))
+    assert mirror_rows(world.db.session_factory, business, "Invoice") == {}
+
+
+def test_progress_reports_rows_per_entity(sqlite_world: World) -> None:
+    world = sqlite_world
+    seen: list[tuple[int, Entity, int, int | None]] = []
+
+    world.service.sync_business(world.business(), progress=lambda *args: seen.append(args))
+
+    last = {}
+    for business_id, entity, done, total in seen:
+        assert business_id == world.business()
+        last[entity] = (done, total)
+    assert set(last) == set(Entity)
+    assert last[Entity.BILL] == (len(world.realm().rows("Bill")),) * 2

@@ -1,0 +1,147 @@
+"""Paging: every row once, in order, sequentially or with concurrent page fetches."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+
+import httpx
+import pytest
+
+from infra.interfaces.errors import QboValidationError
+from infra.qbo import RealmLimiterRegistry, qbo_literal, select_statement
+from tests.infra.qbo.conftest import REALM, json_response
+from tests.infra.qbo.test_faults import VALIDATION
+
+SELECT = re.compile(r"^SELECT \* FROM (\w+)(?: WHERE (.+?))?(?: ORDERBY (\w+))? STARTPOSITION (\d+) MAXRESULTS (\d+)$")
+COUNT = re.compile(r"^SELECT COUNT\(\*\) FROM (\w+)(?: WHERE (.+))?$")
+
+
+class PagedBills:
+    """Answers SELECT pages and COUNT(*) over ``rows`` bills the way QBO does."""
+
+    def __init__(self, rows: int, *, counted: int | None = None, delay=None, fail_start: int | None = None) -> None:
+        self.rows = [{"Id": str(i), "SyncToken": "0"} for i in range(1, rows + 1)]
+        self.counted = rows if counted is None else counted
+        self.delay = delay
+        self.fail_start = fail_start
+        self.statements: list[str] = []
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        statement = request.url.params["query"]
+        with self._lock:
+            self.statements.append(statement)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if m := COUNT.match(statement):
+                return json_response(200, {"QueryResponse": {"totalCount": self.counted}})
+            m = SELECT.match(statement)
+            assert m, statement
+            start, size = int(m.group(4)), int(m.group(5))
+            if self.delay:
+                time.sleep(self.delay(start))
+            if start == self.fail_start:
+                return json_response(400, VALIDATION)
+            page = self.rows[start - 1:start - 1 + size]
+            body = {"QueryResponse": {"Bill": page, "startPosition": start, "maxResults": len(page)}} if page else {
+                "QueryResponse": {}}
+            return json_response(200, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def test_query_all_gives_each_of_2345_rows_once_in_order(harness_factory):
+    qbo = PagedBills(2345)
+    h = harness_factory(qbo)
+    rows = list(h.client.query_all(REALM, "Bill"))
+    assert [r["Id"] for r in rows] == [str(i) for i in range(1, 2346)]
+    assert qbo.statements == [
+        "SELECT * FROM Bill ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+        "SELECT * FROM Bill ORDERBY Id STARTPOSITION 1001 MAXRESULTS 1000",
+        "SELECT * FROM Bill ORDERBY Id STARTPOSITION 2001 MAXRESULTS 1000",
+    ]
+
+
+def test_query_all_with_a_where_and_an_exact_multiple_asks_one_empty_page(harness_factory):
+    qbo = PagedBills(600)
+    h = harness_factory(qbo)
+    where = "Metadata.LastUpdatedTime >= '2025-02-01T00:00:00-08:00'"
+    assert len(list(h.client.query_all(REALM, "Bill", where=where, page_size=200))) == 600
+    assert len(qbo.statements) == 4 and all(f"WHERE {where} ORDERBY Id" in s for s in qbo.statements)
+
+
+def test_empty_result(harness_factory):
+    h = harness_factory(PagedBills(0))
+    assert list(h.client.query_all(REALM, "Bill")) == []
+    assert h.client.count(REALM, "Bill") == 0
+
+
+def test_count(harness_factory):
+    qbo = PagedBills(2345)
+    h = harness_factory(qbo)
+    assert h.client.count(REALM, "Bill", where="Balance > '0'") == 2345
+    assert qbo.statements == ["SELECT COUNT(*) FROM Bill WHERE Balance > '0'"]
+
+
+def test_concurrent_page_fetch_preserves_order(harness_factory):
+    # Later pages answer faster, so they complete first; the iterator must still yield in order.
+    qbo = PagedBills(2345, delay=lambda start: 0.03 if start == 1 else 0.002)
+    h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=4))
+    pages = list(h.client.fetch_pages(REALM, "Bill", total=2345, page_size=100))
+    assert len(pages) == 24 and [len(p) for p in pages] == [100] * 23 + [45]
+    assert [r["Id"] for p in pages for r in p] == [str(i) for i in range(1, 2346)]
+    assert 2 <= qbo.max_in_flight <= 4
+
+
+def test_query_all_concurrent_counts_then_fetches_every_row_once(harness_factory):
+    qbo = PagedBills(2345, delay=lambda start: random.uniform(0, 0.003))
+    h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=10))
+    rows = list(h.client.query_all_concurrent(REALM, "Bill", page_size=250))
+    assert [r["Id"] for r in rows] == [str(i) for i in range(1, 2346)]
+    assert qbo.statements[0].startswith("SELECT COUNT(*)") and len(qbo.statements) == 1 + 10
+
+
+def test_rows_added_after_the_count_are_still_read(harness_factory):
+    qbo = PagedBills(2345, counted=2000)
+    h = harness_factory(qbo)
+    rows = list(h.client.query_all_concurrent(REALM, "Bill"))
+    assert [r["Id"] for r in rows] == [str(i) for i in range(1, 2346)]
+
+
+def test_a_failed_page_raises_in_order(harness_factory):
+    qbo = PagedBills(2345, fail_start=1001)
+    h = harness_factory(qbo)
+    pages = h.client.fetch_pages(REALM, "Bill", total=2345)
+    assert len(next(pages)) == 1000
+    with pytest.raises(QboValidationError):
+        next(pages)
+
+
+def test_statement_helpers():
+    assert select_statement("Vendor", "Active IN (true,false)", None) == (
+        "SELECT * FROM Vendor WHERE Active IN (true,false)")
+    assert qbo_literal("O'Brien \\ Co") == "'O\\'Brien \\\\ Co'"
+    with pytest.raises(ValueError):
+        select_statement("Bill; DROP", None)
+
+
+def test_page_size_is_bounded(harness_factory):
+    h = harness_factory(PagedBills(1))
+    with pytest.raises(ValueError):
+        list(h.client.query_all(REALM, "Bill", page_size=1001))
+
+
+def test_concurrent_fetch_reaches_the_in_flight_bound(harness_factory):
+    """50 pages, each answered after 20 ms so requests overlap: 10 are in flight at once, never more.
+    (How fast that is, is measured by benchmarks/sync_benchmark.py, not asserted here.)"""
+    qbo = PagedBills(5_000, delay=lambda start: 0.02)
+    h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=10))
+    rows = sum(len(page) for page in h.client.fetch_pages(REALM, "Bill", total=5_000, page_size=100))
+    assert rows == 5_000 and qbo.max_in_flight == 10
