@@ -28,6 +28,9 @@ def sandbox():
 def live(sandbox, tmp_path):
     """A container wired to the sandbox, with the sandbox company connected and its data mirrored."""
     sandbox.state.faults.clear()
+    # Each test wires a new client whose limiter knows nothing of the previous test's requests: start with an
+    # empty rate window, so Intuit's limits (enforced by the sandbox) apply to this test's client alone.
+    sandbox.state.limits.reset_windows()
     realm = sandbox.state.realm_ids[0]
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'mirror.db'}", qbo_api_base_url=sandbox.api_base_url,
                         qbo_token_url=sandbox.token_url, qbo_client_id=sandbox.state.config.client_id,
