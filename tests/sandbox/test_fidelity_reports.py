@@ -117,6 +117,28 @@ def test_aging_detail_lists_the_documents_under_their_bucket_most_overdue_first(
     assert grand["Summary"]["ColData"][0]["value"] == "TOTAL" and grand["Summary"]["ColData"][-1] == summary_total
 
 
+@pytest.mark.parametrize(("days_past_due", "bucket"), [
+    (-5, 0), (0, 0), (1, 1), (30, 1), (31, 2), (60, 2), (61, 3), (90, 3), (91, 4), (400, 4)])
+def test_bucket_boundaries(sandbox, qb, days_past_due, bucket) -> None:
+    """Due today is Current; 1 to 30 days past due is "1 - 30", 31 to 60 "31 - 60", 61 to 90 "61 - 90", and
+    from 91 days on "91 and over" (QBO's inclusive ranges)."""
+    vendor = sandbox.realm.create("Vendor", {"DisplayName": "Boundary Supplies"})
+    due = TODAY - timedelta(days=days_past_due)
+    sandbox.realm.create("Bill", {"VendorRef": {"value": vendor["Id"]}, "TxnDate": min(due, TODAY).isoformat(),
+                                  "DueDate": due.isoformat(), "Line": [
+                                      {"Amount": 42, "DetailType": "AccountBasedExpenseLineDetail",
+                                       "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "11"}}}]})
+
+    summary = qb.get_report("AgedPayables", {"vendor": vendor["Id"]})
+    detail = qb.get_report("AgedPayableDetail", {"vendor": vendor["Id"]})
+
+    cells = [cell["value"] for cell in summary["Rows"]["Row"][0]["ColData"][1:]]
+    assert cells == ["42.00" if index == bucket else "" for index in range(5)] + ["42.00"]
+    section = detail["Rows"]["Row"][0]
+    assert section["Header"]["ColData"][0]["value"] == SECTIONS[bucket]
+    assert section["Rows"]["Row"][0]["ColData"][5]["value"] == str(days_past_due)
+
+
 def test_a_past_report_date_shows_what_was_open_then(sandbox, qb) -> None:
     """report_date: documents dated after it are left out, and payments dated after it have not paid yet."""
     payments = sandbox.realm.all_entities("BillPayment", decimal=True)
