@@ -244,6 +244,16 @@ def test_each_entity_is_voided_only_its_own_way(sandbox, entity, params) -> None
     assert sandbox.realm.get(entity, row["Id"]) == row
 
 
+def test_include_void_goes_with_operation_update(sandbox) -> None:
+    """Intuit documents include=void only on a sparse update (operation=update); alone it voids nothing."""
+    payment = next(p for p in sandbox.realm.all_entities("Payment") if p["Line"])
+    answer = sandbox.client.post("payment", params={"include": "void"},
+                                 json={"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True})
+
+    assert answer.status_code == 400 and answer.json()["Fault"]["Error"][0]["element"] == "operation"
+    assert sandbox.realm.get("Payment", payment["Id"]) == payment
+
+
 def test_batch_voids_with_options_data_and_has_no_generic_void(sandbox) -> None:
     """Batch: operation is create, update or delete; "optionsData: void, with operation update" voids the
     resources that support a void. A void operation, or voiding a Bill, is a per-item fault."""

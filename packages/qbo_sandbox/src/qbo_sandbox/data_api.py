@@ -105,8 +105,8 @@ class DataApi:
         raw = await request.body()
         entity, params = request.path_params["entity"], request.query_params
         operation, void_style = params.get("operation") or "save", None
-        if params.get("include") == "void" and operation in ("save", "update"):
-            operation, void_style = "void", "include"  # Payment, BillPayment, SalesReceipt
+        if params.get("include") == "void":
+            void_style = "include"  # Payment, BillPayment, SalesReceipt: operation=update&include=void
         elif operation == "void":
             void_style = "operation"  # Invoice
         return await self._serve(request, lambda realm: realm.idempotent(
@@ -293,6 +293,10 @@ class DataApi:
         # Faults are rendered here, inside the requestid guard, so a repeated request gets them too.
         try:
             spec = require_spec(entity)
+            if void_style == "include":
+                if operation != "update":
+                    raise invalid_value("operation", "include=void voids with operation=update")
+                operation = "void"
             if void_style is not None:
                 check_void_request(spec.name, void_style)
             result = realm.write(spec.name, operation, _json_body(raw))
