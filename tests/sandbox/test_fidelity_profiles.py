@@ -59,9 +59,10 @@ def test_profiles_can_be_chosen_per_realm_and_unknown_ones_are_refused() -> None
     state = SandboxState(SandboxConfig(realms=["1", "2"], seed=5, size=1500, as_of=AS_OF,
                                        company_profiles={"1": "steady", "2": "cash-strapped"}))
     statuses = [_runway(state.realm(realm_id))[0].status.value for realm_id in ("1", "2")]
+    profiles = [state.realm(realm_id).profile for realm_id in ("1", "2")]
     state.close()
 
-    assert statuses == ["healthy", "critical"]
+    assert statuses == ["healthy", "critical"] and profiles == ["steady", "cash-strapped"]
     assert set(DEFAULT_PROFILE_ORDER) == set(COMPANY_PROFILES)
     with pytest.raises(ValueError, match="unknown company profile 'doomed'"):
         SandboxState(SandboxConfig(realms=1, company_profiles=["doomed"]))

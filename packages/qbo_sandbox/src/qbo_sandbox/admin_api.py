@@ -3,7 +3,7 @@
 No authentication: the sandbox is a local developer tool and must never be exposed. Admin requests
 are not counted, limited or faulted. Bodies and answers are JSON.
 
-    GET    /_sandbox/realms                          realm ids, company names, offsets, entity counts
+    GET    /_sandbox/realms                          realm ids, company names, profiles, offsets, entity counts
     POST   /_sandbox/reset          {seed?, size?}   re-seed every realm
     POST   /_sandbox/connect        {realm_id}       new connection: {realm_id, refresh_token, access_token, ...}
     POST   /_sandbox/authorization-code {realm_id, redirect_uri, scope?, client_id?}
@@ -81,7 +81,8 @@ class AdminApi:
     async def realms(self, request: Request) -> Response:
         state = self.state
         return plain_json([{"realm_id": realm_id, "company_name": state.realm(realm_id).company_name,
-                            "utc_offset": state.realm(realm_id).utc_offset, "counts": state.realm(realm_id).counts()}
+                            "profile": state.realm(realm_id).profile, "utc_offset": state.realm(realm_id).utc_offset,
+                            "counts": state.realm(realm_id).counts()}
                            for realm_id in state.realm_ids])
 
     async def reset(self, request: Request) -> Response:

@@ -175,6 +175,7 @@ def seed_company(
         profile = profile_for(0, profile)
     generator = _Generator(realm_id, seed, size, parse_offset(utc_offset), as_of, company_name, profile)
     store = RealmStore(realm_id, company_name=generator.company_name, utc_offset=utc_offset, clock=clock)
+    store.profile = profile.name
     # Building hundreds of thousands of small dicts makes the cyclic garbage collector rescan the growing
     # heap again and again (over half the run time at 50k); none of them form cycles, so pause it.
     collecting = gc.isenabled()

@@ -80,6 +80,7 @@ class RealmStore:
     def __init__(self, realm_id: str, *, company_name: str, utc_offset: str, clock: Clock) -> None:
         self.realm_id = realm_id
         self.company_name = company_name
+        self.profile = ""  # the seed's company profile, when the data was generated (see seed.py)
         self.utc_offset = utc_offset
         self.tz = parse_offset(utc_offset)
         self.clock = clock
