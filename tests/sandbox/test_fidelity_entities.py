@@ -106,6 +106,10 @@ def test_an_invoice_pdf_through_the_sdk(sandbox, qb) -> None:
     assert raw.headers["content-type"] == "application/pdf" and raw.content == pdf
     _pdf_objects(pdf)
     assert f"INVOICE {stored['DocNumber']}".encode() in pdf and f"{stored['TotalAmt']:,.2f}".encode() in pdf
+    assert b"(VOID)" not in pdf
+    open_invoice = Invoice.get(sandbox.open_invoice()["Id"], qb=qb)
+    open_invoice.void(qb=qb)
+    assert b"(VOID)" in open_invoice.download_pdf(qb=qb)
 
 
 def test_a_pdf_needs_an_invoice_that_exists_and_an_accept_that_allows_pdf(sandbox, qb) -> None:
