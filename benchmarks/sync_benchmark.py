@@ -5,8 +5,9 @@
 
 1. A full sync of one company of ``--entities`` entities. The sandbox runs in its own process (so its
    work does not compete with the sync for this process's GIL), answers every request after
-   ``--latency-ms`` plus ``--per-row-ms`` per returned object, and enforces Intuit's limits (500 requests
-   per minute and 10 in flight per company; a request over them gets a 429). Printed: rows/s, requests,
+   ``--latency-ms`` plus ``--per-row-ms`` per returned object, and enforces Intuit's limits (10 requests
+   per second, 500 per minute, 10 in flight and 40 batch calls per minute per company; a request over them
+   gets a 429). Printed: rows/s, requests,
    the lower bound ``max(requests / (500/min), total latency / 10 in flight)``, the ratio of the time to
    it (target <= 1.3) and the number of 429s (must be 0: the client's limiter keeps under the limits).
 2. An incremental sync after ``--changed`` (1%) of the entities changed (target: < 5% of the full time).
@@ -237,7 +238,7 @@ THROTTLED: list[int] = []  # 429 answers seen by any scenario (the exit status i
 def single_company(args: argparse.Namespace, workdir: Path) -> None:
     print(f"\n== one company of ~{args.entities:,} entities: "
           f"latency {args.latency_ms:g} ms + {args.per_row_ms:g} ms/row, "
-          f"limits {REQUESTS_PER_MINUTE}/min and {MAX_IN_FLIGHT} in flight ==")
+          f"limits 10/s, {REQUESTS_PER_MINUTE}/min and {MAX_IN_FLIGHT} in flight ==")
     started = time.perf_counter()
     sandbox = Sandbox(1, args.entities, args.seed, args.latency_ms, args.per_row_ms)
     try:

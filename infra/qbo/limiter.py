@@ -5,8 +5,16 @@ QBO allows each company (realm) 500 requests per minute, 10 per second and 10 in
 threads of a process draw from the same budget per realm. Each realm's limiter:
 
 - admits a request only when fewer than ``max_in_flight`` are running for the realm,
-- and fewer than ``limit`` requests started in the last ``window`` seconds, for every (limit, window),
+- and fewer than ``limit`` requests may have reached QBO in the last ``window`` seconds, for every
+  (limit, window),
 - and the realm is not paused: a 429 pauses it for every thread for the wait QBO asked for.
+
+QBO counts a request when it *arrives*, which is some time between our start and the answer: network and
+scheduling delays move arrivals closer together than the starts were. So a request counts in a window
+until ``window`` seconds after its answer came back, and a request still running counts as if it arrived
+now. Pacing that way keeps the arrivals under the limit whatever the delays (a start-based window let 11
+arrivals fall within one second when the first of them was delayed), at the cost of one round trip per
+window at full speed.
 
 A request that cannot be admitted blocks until it can, or until its timeout, when it raises
 ``QboLimiterTimeout`` (raised at once when the wait it would need is already known to be too long).
@@ -41,8 +49,8 @@ class RealmLimiter:
         self.realm_id = realm_id
         self.max_in_flight = max_in_flight
         self._windows = tuple((int(limit), float(window)) for limit, window in windows)
-        # Start times of recent requests: enough to judge the largest limit.
-        self._starts: deque[float] = deque(maxlen=max((limit for limit, _ in self._windows), default=1))
+        # When recent requests finished (answer received or failed): enough to judge the largest limit.
+        self._finished: deque[float] = deque(maxlen=max((limit for limit, _ in self._windows), default=1))
         self._clock = clock
         self._sleep = sleep
         self._cond = threading.Condition(threading.Lock())
@@ -63,16 +71,19 @@ class RealmLimiter:
         with self._cond:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
-    def _window_wait(self, now: float) -> float:
-        """Seconds until every window has room for one more request started at ``now``."""
-        wait = 0.0
-        starts = self._starts
+    def _window_wait(self, now: float) -> tuple[float, bool]:
+        """(seconds until every window has room for one more request started at ``now``, whether a running
+        request must finish first). Running requests count as arriving now (see the module docstring)."""
+        wait, needs_release = 0.0, False
+        finished = self._finished
         for limit, window in self._windows:
-            if len(starts) >= limit:
-                # The limit-th most recent start must be out of the window.
-                oldest_relevant = starts[-limit]
-                wait = max(wait, oldest_relevant + window - now)
-        return wait
+            room = limit - self._in_flight
+            if room <= 0:
+                needs_release = True
+            elif len(finished) >= room:
+                # The room-th most recently finished request must be out of the window.
+                wait = max(wait, finished[-room] + window - now)
+        return wait, needs_release
 
     def acquire(self, timeout: float | None = None) -> None:
         """Block until the realm may send one more request and count it as started and in flight."""
@@ -81,7 +92,8 @@ class RealmLimiter:
         try:
             while True:
                 now = self._clock()
-                delay = max(self._paused_until - now, self._window_wait(now))
+                window_delay, needs_release = self._window_wait(now)
+                delay = max(self._paused_until - now, window_delay)
                 if delay > 0:
                     if deadline is not None and now + delay > deadline:
                         raise QboLimiterTimeout(
@@ -93,7 +105,7 @@ class RealmLimiter:
                     finally:
                         self._cond.acquire()
                     continue
-                if self._in_flight >= self.max_in_flight:
+                if needs_release or self._in_flight >= self.max_in_flight:
                     remaining = None if deadline is None else deadline - now
                     if (remaining is not None and remaining <= 0) or not self._cond.wait(remaining):
                         raise QboLimiterTimeout(
@@ -101,7 +113,6 @@ class RealmLimiter:
                             f"{timeout:g} s", realm_id=self.realm_id)
                     continue
                 self._in_flight += 1
-                self._starts.append(now)
                 return
         finally:
             self._cond.release()
@@ -112,6 +123,7 @@ class RealmLimiter:
             if self._in_flight <= 0:
                 raise RuntimeError("release() without a matching acquire()")
             self._in_flight -= 1
+            self._finished.append(self._clock())
             self._cond.notify_all()  # every waiter re-checks: the woken one may still be held by a window
 
     @contextmanager

@@ -129,3 +129,46 @@ def shared_sandbox() -> Iterator[Sandbox]:
     sandbox = start_sandbox(limits=LimitSettings(enabled=False))
     yield sandbox
     stop_sandbox(sandbox)
+
+
+# -- python-quickbooks and intuitlib, as a new user would drive them ----------------------------------------
+
+def sdk_client(sandbox: Sandbox, realm_id: str | None = None, *, pace_seconds: float = 0.2):
+    """A python-quickbooks client for ``realm_id`` (default: the sandbox's first realm) configured only with
+    the sandbox's URLs: intuitlib reads the discovery document and refreshes a fresh connection's token.
+
+    The SDK does not pace itself, and the sandbox's clock stands still: after each data answer the clock
+    moves ``pace_seconds`` on, as real time would between a script's calls, so a test's requests stay under
+    Intuit's 10 per second unless it asks for a burst (``pace_seconds=0``).
+    """
+    from intuitlib.client import AuthClient
+    from quickbooks import QuickBooks
+
+    realm_id = realm_id or sandbox.realm_id
+    config = sandbox.state.config
+    auth_client = AuthClient(client_id=config.client_id, client_secret=config.client_secret,
+                             redirect_uri="http://localhost/callback", environment=sandbox.server.discovery_url,
+                             realm_id=realm_id)
+    client = QuickBooks(auth_client=auth_client, refresh_token=sandbox.state.connect_realm(realm_id),
+                        company_id=realm_id, minorversion=75, use_decimal=True)
+    client.api_url_v3 = client.sandbox_api_url_v3 = sandbox.server.api_base_url
+    if pace_seconds:
+        def pace(response, *args, **kwargs) -> None:  # a hook returning None keeps the response as it is
+            sandbox.clock.advance(pace_seconds)
+
+        client.session.hooks["response"].append(pace)
+    return client
+
+
+@pytest.fixture
+def insecure_transport(monkeypatch) -> None:
+    """requests-oauthlib refuses plain http unless told this is a local server (its documented switch)."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+@pytest.fixture
+def qb(sandbox: Sandbox, insecure_transport):
+    """python-quickbooks on the per-test sandbox's first realm."""
+    client = sdk_client(sandbox)
+    yield client
+    client.auth_client.close()

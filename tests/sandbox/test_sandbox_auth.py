@@ -49,8 +49,8 @@ def test_token_endpoint_refuses_bad_clients_grants_and_expired_refresh_tokens(sa
 
 
 def test_authorization_code_grant_is_single_use_and_expires(sandbox) -> None:
-    code = sandbox.state.issue_authorization_code(sandbox.realm_id)
-    late_code = sandbox.state.issue_authorization_code(sandbox.realm_id)
+    code = sandbox.state.issue_authorization_code(sandbox.realm_id, redirect_uri="http://x/cb")
+    late_code = sandbox.state.issue_authorization_code(sandbox.realm_id, redirect_uri="http://x/cb")
 
     exchanged = _token_request(sandbox, grant_type="authorization_code", code=code, redirect_uri="http://x/cb")
     again = _token_request(sandbox, grant_type="authorization_code", code=code, redirect_uri="http://x/cb")

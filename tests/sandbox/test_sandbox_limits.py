@@ -1,4 +1,5 @@
-"""Intuit's throttling: at most 10 concurrent requests and 500 per minute per realm (429 / fault 3001)."""
+"""Intuit's throttling: at most 10 concurrent requests and 500 per minute per realm (429 / fault 3001).
+The per-second and batch limits are pinned in test_fidelity_limits.py."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def test_the_eleventh_concurrent_request_is_throttled(sandbox) -> None:
 
 
 def test_the_request_rate_is_limited_over_a_sliding_window(make_sandbox) -> None:
-    sandbox = make_sandbox(limits=LimitSettings(requests_per_minute=20))
+    # The minute window alone (the per-second one would refuse the 11th request of an instant first).
+    sandbox = make_sandbox(limits=LimitSettings(requests_per_minute=20, requests_per_second=None))
     statuses = []
     for _ in range(10):
         statuses.append(sandbox.client.get("bill/1").status_code)
@@ -68,7 +70,8 @@ def test_the_request_rate_is_limited_over_a_sliding_window(make_sandbox) -> None
 
 def test_the_default_limit_admits_500_requests_per_minute() -> None:
     clock = ManualClock()
-    limits = LimitEnforcer(LimitSettings(), clock, SandboxCounters())
+    # Only the minute window here (the per-second one is pinned in test_fidelity_limits.py).
+    limits = LimitEnforcer(LimitSettings(requests_per_second=None), clock, SandboxCounters())
     for _ in range(500):
         assert limits.admit("1") is None
         limits.release("1")

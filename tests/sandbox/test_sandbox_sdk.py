@@ -1,40 +1,21 @@
 """Fidelity: the public python-quickbooks SDK (with intuitlib) works against the sandbox unchanged,
-configured only with the sandbox's URLs.
+configured only with the sandbox's URLs (the ``qb`` fixture in conftest.py).
 
 intuitlib's AuthClient reads the discovery document given as ``environment`` and refreshes tokens at the
 token endpoint it names; python-quickbooks builds data URLs from the instance's ``api_url_v3``.
-requests-oauthlib refuses plain http unless OAUTHLIB_INSECURE_TRANSPORT is set (its documented switch
-for local servers), so the test sets it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from intuitlib.client import AuthClient
-from quickbooks import QuickBooks
 from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.account import Account
 from quickbooks.objects.bill import Bill
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.vendor import Vendor
-
-
-@pytest.fixture
-def qb(sandbox, monkeypatch) -> Iterator[QuickBooks]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    config = sandbox.state.config
-    auth_client = AuthClient(client_id=config.client_id, client_secret=config.client_secret,
-                             redirect_uri="http://localhost/callback", environment=sandbox.server.discovery_url,
-                             realm_id=sandbox.realm_id)
-    client = QuickBooks(auth_client=auth_client, refresh_token=sandbox.refresh_token, company_id=sandbox.realm_id,
-                        minorversion=75, use_decimal=True)
-    client.api_url_v3 = client.sandbox_api_url_v3 = sandbox.server.api_base_url
-    yield client
-    auth_client.close()
 
 
 def test_the_sdk_authenticates_through_the_discovery_document(sandbox, qb) -> None:

@@ -39,7 +39,8 @@ START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 #: Three small companies (about 160 entities each): big enough for several pages of 25 rows.
 SANDBOX_CONFIG = SandboxConfig(realms=3, seed=11, size=160, as_of=AS_OF,
-                               limits=LimitSettings(requests_per_minute=1_000_000, max_concurrent=10))
+                               limits=LimitSettings(requests_per_second=None, requests_per_minute=1_000_000,
+                                                    max_concurrent=10))
 #: Fast retries, a short pause after a 429 (the sandbox sends no Retry-After), generous client limits.
 CLIENT_SETTINGS: dict = {"backoff_base_seconds": 0.002, "backoff_max_seconds": 0.01, "max_attempts": 5,
                          "throttle_default_wait_seconds": 0.01, "limiter_timeout_seconds": 30.0,

@@ -13,9 +13,12 @@ Modules, from the data up:
     query            the query language (parse_query, run_query)
     rules            QBO business rules applied to writes
     store            RealmStore: one company's data, reads, CDC, writes, requestid memory, outbox
-    seed             seed_company: deterministic realistic data
-    auth             OAuthService: connections, codes, rotating refresh tokens, access tokens
-    limits           per-realm rate and concurrency limits
+    seed             seed_company: deterministic realistic data, company profiles (cash, burn, overdue)
+    reports          build_report: AgedPayables/AgedReceivables (summary, detail), ProfitAndLoss
+    pdf              render_sales_form_pdf: invoice and sales receipt PDFs
+    auth             OAuthService: apps, connections, bound codes, scopes, rotating refresh tokens
+    idtoken          IdTokenSigner: RS256 id_tokens and the JWKS that verifies them
+    limits           per-realm limits: per second, per minute, in flight, batch per minute
     fault_injection  FaultInjector: latency, throttle bursts, 5xx, dropped connections, malformed rows
     counters         SandboxCounters: what tests assert on
     webhooks         signed, batched change notifications (sign_webhook_body)
@@ -34,15 +37,18 @@ from .counters import SandboxCounters
 from .errors import QboFault
 from .fault_injection import FaultInjector
 from .query import parse_query
-from .seed import seed_company
+from .reports import build_report
+from .seed import COMPANY_PROFILES, CompanyProfile, seed_company
 from .server import SandboxServer, main, serve_forever
 from .state import SandboxState, UnknownRealm
 from .store import ChangeEvent, RealmStore, SentEmail
 from .webhooks import sign_webhook_body, verify_webhook_signature
 
 __all__ = [
+    "COMPANY_PROFILES",
     "ChangeEvent",
     "Clock",
+    "CompanyProfile",
     "FaultInjector",
     "InvalidGrant",
     "LatencySettings",
@@ -59,6 +65,7 @@ __all__ = [
     "SystemClock",
     "TokenSet",
     "UnknownRealm",
+    "build_report",
     "create_sandbox_app",
     "main",
     "parse_query",

@@ -3,10 +3,11 @@
 No authentication: the sandbox is a local developer tool and must never be exposed. Admin requests
 are not counted, limited or faulted. Bodies and answers are JSON.
 
-    GET    /_sandbox/realms                          realm ids, company names, offsets, entity counts
+    GET    /_sandbox/realms                          realm ids, company names, profiles, offsets, entity counts
     POST   /_sandbox/reset          {seed?, size?}   re-seed every realm
     POST   /_sandbox/connect        {realm_id}       new connection: {realm_id, refresh_token, access_token, ...}
-    POST   /_sandbox/authorization-code {realm_id}   {realm_id, code} for grant_type=authorization_code
+    POST   /_sandbox/authorization-code {realm_id, redirect_uri, scope?, client_id?}
+                                                     {realm_id, code} for grant_type=authorization_code
     POST   /_sandbox/clock          {advance_seconds} move a ManualClock forward; answers {now}
     GET    /_sandbox/faults                          current switches and limits
     POST   /_sandbox/faults         {...}            set switches (keys below); answers like GET
@@ -41,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .auth import ACCOUNTING_SCOPE, InvalidScope, parse_scopes
 from .errors import QboFault
 from .responses import plain_json
 from .state import SandboxState, UnknownRealm
@@ -79,7 +81,8 @@ class AdminApi:
     async def realms(self, request: Request) -> Response:
         state = self.state
         return plain_json([{"realm_id": realm_id, "company_name": state.realm(realm_id).company_name,
-                            "utc_offset": state.realm(realm_id).utc_offset, "counts": state.realm(realm_id).counts()}
+                            "profile": state.realm(realm_id).profile, "utc_offset": state.realm(realm_id).utc_offset,
+                            "counts": state.realm(realm_id).counts()}
                            for realm_id in state.realm_ids])
 
     async def reset(self, request: Request) -> Response:
@@ -94,8 +97,15 @@ class AdminApi:
         return plain_json({"realm_id": tokens.realm_id, **tokens.as_response()})
 
     async def authorization_code(self, request: Request) -> Response:
-        realm_id = str(_required(await _body(request), "realm_id"))
-        return plain_json({"realm_id": realm_id, "code": self.state.issue_authorization_code(realm_id)})
+        body = await _body(request)
+        realm_id = str(_required(body, "realm_id"))
+        try:
+            scopes = parse_scopes(body.get("scope", ACCOUNTING_SCOPE))
+        except InvalidScope as bad:
+            raise AdminRequestError(str(bad)) from bad
+        code = self.state.issue_authorization_code(realm_id, redirect_uri=str(_required(body, "redirect_uri")),
+                                                   client_id=body.get("client_id"), scopes=scopes)
+        return plain_json({"realm_id": realm_id, "code": code})
 
     async def clock(self, request: Request) -> Response:
         seconds = _required(await _body(request), "advance_seconds")

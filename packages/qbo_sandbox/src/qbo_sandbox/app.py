@@ -5,7 +5,9 @@ module adds what every answer shares:
 - an ``intuit_tid`` header on every response (unique per answer, as Intuit sends);
 - the count of answers by status (``state.counters``);
 - dropped connections: a handler raises ``DropConnection`` and the connection is closed without a
-  single byte of answer, so an HTTP client sees "server disconnected without sending a response".
+  single byte of answer, so an HTTP client sees "server disconnected without sending a response";
+- unknown paths (404) and methods a path does not take (405) are answered with a QBO ``Fault`` body and a
+  ``time`` member, never Starlette's plain text.
 
 Closing a connection from inside an ASGI app needs the server's transport. ``SandboxServer`` runs
 uvicorn with a protocol that puts ``transport.abort`` into the request scope's ``state`` under
@@ -19,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.routing import Router
 from starlette.types import Message, Receive, Scope, Send
 
 from .admin_api import AdminApi
 from .data_api import DataApi
+from .errors import method_not_allowed, unknown_resource
 from .oauth_api import OAuthApi
-from .responses import DropConnection, new_intuit_tid
+from .responses import DropConnection, fault_answer, new_intuit_tid
 from .state import SandboxState
 
 TRANSPORT_ABORT_KEY = "qbo_sandbox.abort_connection"
@@ -37,7 +42,7 @@ class SandboxApp:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.router = Router(routes=[*DataApi(state).routes(), *OAuthApi(state).routes(),
-                                     *AdminApi(state).routes()])
+                                     *AdminApi(state).routes()], default=self._not_found)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,10 +57,23 @@ class SandboxApp:
                 counters.count_status(message["status"])
             await send(message)
 
+        # With an "app" in the scope, a route refusing the method raises HTTPException instead of answering
+        # plain text, so the 405 can be answered as a Fault like everything else.
+        scope.setdefault("app", self)
         try:
             await self.router(scope, receive, send_with_tid)
         except DropConnection:
             await _drop_connection(scope, receive, send)
+        except HTTPException as refused:
+            request = Request(scope)
+            fault = method_not_allowed(request.method, request.url.path, (refused.headers or {}).get("Allow", ""))
+            response = fault_answer(fault, self.state.clock.now(), None).response(refused.headers)
+            await response(scope, receive, send_with_tid)
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        fault = unknown_resource(request.url.path, str(request.url))
+        await fault_answer(fault, self.state.clock.now(), None).response()(scope, receive, send)
 
 
 async def _drop_connection(scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,17 +18,35 @@ DEFAULT_OFFSETS: tuple[str, ...] = ("-08:00", "-05:00", "-07:00", "-06:00", "-10
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """Intuit's per-realm throttling, as the sandbox enforces it.
+    """Intuit's per-realm throttling, as the sandbox enforces it (every limit on by default).
+
+    requests_per_second: data requests admitted in any 1 s window (Intuit: 10 per realm and app).
+    requests_per_minute: data requests admitted in any ``window_seconds`` window (Intuit: 500 per minute).
+    max_concurrent:      data requests of a realm being served at once (Intuit: 10).
+    batch_per_minute:    ``/batch`` requests admitted in any ``window_seconds`` window (Intuit: 40); a batch
+                         request also counts towards the two request rates.
+    A limit set to None is not enforced; ``enabled=False`` switches them all off. Windows are read from
+    the sandbox's clock, so a test on a ``ManualClock`` fills a window and advances the clock past it.
 
     ``xml_throttle_body`` answers 429 with the XML fault body Intuit has been seen to send even to
     JSON clients, so client code can be tested against that variant.
     """
 
     enabled: bool = True
-    requests_per_minute: int = 500
+    requests_per_second: int | None = 10
+    requests_per_minute: int | None = 500
     window_seconds: float = 60.0
-    max_concurrent: int = 10
+    max_concurrent: int | None = 10
+    batch_per_minute: int | None = 40
     xml_throttle_body: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("requests_per_second", "requests_per_minute", "max_concurrent", "batch_per_minute"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None, not {value!r}")
+        if self.window_seconds <= 0:
+            raise ValueError("window_seconds must be positive")
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,11 @@ class SandboxConfig:
     realm_offsets:     optional UTC offsets by realm id (``"-08:00"``); default cycles ``DEFAULT_OFFSETS``.
     as_of:             the instant seeded data is "generated at" (all seeded times are <= it);
                        default: the start of the clock's current UTC day, so data is stable within a day.
-    client_id/secret:  the one OAuth app the token endpoint accepts (HTTP Basic).
+    client_id/secret:  the OAuth app the token endpoint accepts; ``extra_clients`` ({client_id: secret})
+                       adds more apps (codes and refresh tokens are bound to the app they were issued to).
+    redirect_uris:     the redirect URIs registered for the apps; None accepts any http(s) URI.
+    company_profiles:  optional profile names (see ``seed.COMPANY_PROFILES``) by position or by realm id;
+                       by default realms cycle through ``seed.DEFAULT_PROFILE_ORDER`` in realm order.
     verifier_token:    webhook HMAC key; ``webhook_url`` None disables webhooks.
     minimum_minor_version: requests with a lower ``minorversion`` are refused (None: accept any).
     """
@@ -62,6 +84,9 @@ class SandboxConfig:
     as_of: datetime | None = None
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"
+    extra_clients: Mapping[str, str] | None = None
+    redirect_uris: Sequence[str] | None = None
+    company_profiles: Sequence[str] | Mapping[str, str] | None = None
     verifier_token: str = "sandbox-verifier-token"
     webhook_url: str | None = None
     webhook_batch_seconds: float = 0.2
@@ -97,6 +122,15 @@ class SandboxConfig:
         if isinstance(names, Mapping):
             return names.get(realm_id)
         return names[index] if index < len(names) else None
+
+    def company_profile(self, realm_id: str, index: int) -> str | None:
+        """The profile asked for this realm, or None for the default rotation."""
+        profiles = self.company_profiles
+        if profiles is None:
+            return None
+        if isinstance(profiles, Mapping):
+            return profiles.get(realm_id)
+        return profiles[index] if index < len(profiles) else None
 
     def utc_offset(self, realm_id: str, index: int) -> str:
         if self.realm_offsets and realm_id in self.realm_offsets:

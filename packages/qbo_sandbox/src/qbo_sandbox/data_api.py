@@ -1,19 +1,25 @@
-"""QBO's v3 data API under ``/v3/company/{realmId}/``: query, read, write, send, CDC and batch.
+"""QBO's v3 data API under ``/v3/company/{realmId}/``: query, read, write, send, CDC, batch, reports,
+preferences and sales-form PDFs.
 
 Every request goes through ``DataApi._serve`` in this order, which is also the order a client sees
 problems in:
 
 1. injected faults that strike before any work (throttle burst, 500/503, dropped connection);
 2. authentication: a live Bearer access token (401, lower-case fault, otherwise), issued for this realm
-   (403 AuthorizationFault otherwise);
+   with the ``com.intuit.quickbooks.accounting`` scope (403 AuthorizationFault otherwise);
 3. ``minorversion``: absent or >= the configured minimum (ValidationFault otherwise);
-4. limits: the realm's concurrency cap and per-minute rate (429 / fault 3001);
+4. limits: the realm's concurrency cap, its per-second and per-minute rates and, for ``/batch``, its batch
+   rate (429 / fault 3001, see ``limits.py``);
 5. the work itself (business faults are ordinary 400 answers), guarded by ``requestid`` for writes;
 6. injected faults that strike after the work (``after_processing`` drops and errors);
 7. injected latency, then the answer.
 
 Handlers run on the event loop and call the realm store synchronously: store operations are short
 and hold only the realm's lock, and answering from one thread keeps counters exact.
+
+Voids are asked for the way Intuit documents per entity (``rules.check_void_request``):
+``POST /invoice?operation=void``; ``POST /payment|billpayment|salesreceipt?operation=update&include=void``;
+in a batch, ``"operation": "update", "optionsData": "void"``. A Bill has no void.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .auth import AccessDenied
+from .auth import ACCOUNTING_SCOPE, AccessDenied
 from .clock import parse_instant
 from .encoding import loads_body
 from .entities import find_spec, require_spec
@@ -38,9 +44,12 @@ from .errors import (
     query_parser_error,
     required_param_missing,
     system_failure,
+    unsupported_operation,
 )
 from .fault_injection import FaultRule
+from .pdf import render_sales_form_pdf
 from .query import parse_query
+from .reports import build_report
 from .responses import (
     Answer,
     DropConnection,
@@ -49,10 +58,15 @@ from .responses import (
     json_answer,
     throttle_answer,
 )
+from .rules import check_void_request
 from .state import SandboxState, UnknownRealm
 from .store import RealmStore
 
 MAX_BATCH_ITEMS = 30
+BATCH_OPERATIONS = ("create", "update", "delete")
+PDF = "application/pdf"
+#: Sales forms Intuit renders as PDF (``GET /{entity}/{id}/pdf``).
+PDF_ENTITIES = frozenset({"Invoice", "SalesReceipt"})
 LATENCY_HEADER = "x-sandbox-injected-latency-ms"
 
 
@@ -68,7 +82,10 @@ class DataApi:
             Route(prefix + "/query", self.query, methods=["GET", "POST"]),
             Route(prefix + "/cdc", self.cdc, methods=["GET"]),
             Route(prefix + "/batch", self.batch, methods=["POST"]),
+            Route(prefix + "/reports/{report}", self.report, methods=["GET"]),
+            Route(prefix + "/preferences", self.preferences, methods=["GET"]),
             Route(prefix + "/invoice/{entity_id}/send", self.send_invoice, methods=["POST"]),
+            Route(prefix + "/{entity}/{entity_id}/pdf", self.pdf, methods=["GET"]),
             Route(prefix + "/{entity}/{entity_id}", self.read, methods=["GET"]),
             Route(prefix + "/{entity}", self.write, methods=["POST"]),
         ]
@@ -87,11 +104,25 @@ class DataApi:
     async def write(self, request: Request) -> Response:
         raw = await request.body()
         entity, params = request.path_params["entity"], request.query_params
-        operation = params.get("operation")
-        if operation == "update" and params.get("include") == "void":
-            operation = "void"  # how python-quickbooks voids payments
+        operation, void_style = params.get("operation") or "save", None
+        if params.get("include") == "void":
+            void_style = "include"  # Payment, BillPayment, SalesReceipt: operation=update&include=void
+        elif operation == "void":
+            void_style = "operation"  # Invoice
         return await self._serve(request, lambda realm: realm.idempotent(
-            params.get("requestid"), lambda: self._write(realm, entity, operation or "save", raw)))
+            params.get("requestid"), lambda: self._write(realm, entity, operation, raw, void_style)))
+
+    async def report(self, request: Request) -> Response:
+        name, params = request.path_params["report"], dict(request.query_params)
+        return await self._serve(request, lambda realm: self._ok(realm, build_report(realm, name, params)))
+
+    async def preferences(self, request: Request) -> Response:
+        return await self._serve(request, lambda realm: self._read(realm, "Preferences", "1"))
+
+    async def pdf(self, request: Request) -> Response:
+        entity, entity_id = request.path_params["entity"], request.path_params["entity_id"]
+        accept = request.headers.get("accept", "*/*")
+        return await self._serve(request, lambda realm: self._pdf(realm, entity, entity_id, accept))
 
     async def send_invoice(self, request: Request) -> Response:
         entity_id, params = request.path_params["entity_id"], request.query_params
@@ -107,11 +138,12 @@ class DataApi:
     async def batch(self, request: Request) -> Response:
         raw = await request.body()
         return await self._serve(request, lambda realm: realm.idempotent(
-            request.query_params.get("requestid"), lambda: self._batch(realm, raw)))
+            request.query_params.get("requestid"), lambda: self._batch(realm, raw)), batch=True)
 
     # ------------------------------------------------------------------------------------- pipeline
 
-    async def _serve(self, request: Request, work: Callable[[RealmStore], Answer]) -> Response:
+    async def _serve(self, request: Request, work: Callable[[RealmStore], Answer], *, batch: bool = False
+                     ) -> Response:
         state = self.state
         realm_id = request.path_params["realm_id"]
         realm = state.realm(realm_id) if state.has_realm(realm_id) else None
@@ -124,17 +156,20 @@ class DataApi:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
         try:
-            token_realm = state.auth.authenticate(token)
+            grant = state.auth.authenticate(token)
         except AccessDenied as denied:
             return authentication_answer(str(denied), state.clock.now())
-        if token_realm != realm_id or realm is None:
+        if grant.realm_id != realm_id or realm is None:
             return self._fault(authorization_failure(realm_id), realm).response()
+        if ACCOUNTING_SCOPE not in grant.scopes:
+            return self._fault(authorization_failure(
+                realm_id, f"The access token was not granted the {ACCOUNTING_SCOPE} scope"), realm).response()
 
         minor_fault = self._check_minor_version(request.query_params.get("minorversion"))
         if minor_fault is not None:
             return self._fault(minor_fault, realm).response()
 
-        refusal = state.limits.admit(realm_id)
+        refusal = state.limits.admit(realm_id, batch=batch)
         if refusal is not None:
             state.counters.count_throttled(realm_id)
             return self._throttle(refusal, realm).response()
@@ -254,14 +289,34 @@ class DataApi:
             raise object_not_found(spec.name, entity_id)
         return self._ok(realm, {spec.name: self._present(realm, spec.name, [row])[0]}, rows=1)
 
-    def _write(self, realm: RealmStore, entity: str, operation: str, raw: bytes) -> Answer:
+    def _write(self, realm: RealmStore, entity: str, operation: str, raw: bytes, void_style: str | None) -> Answer:
         # Faults are rendered here, inside the requestid guard, so a repeated request gets them too.
         try:
             spec = require_spec(entity)
+            if void_style == "include":
+                if operation != "update":
+                    raise invalid_value("operation", "include=void voids with operation=update")
+                operation = "void"
+            if void_style is not None:
+                check_void_request(spec.name, void_style)
             result = realm.write(spec.name, operation, _json_body(raw))
             return self._ok(realm, {spec.name: self._present(realm, spec.name, [result])[0]}, rows=1)
         except QboFault as fault:
             return self._fault(fault, realm)
+
+    def _pdf(self, realm: RealmStore, entity: str, entity_id: str, accept: str) -> Answer:
+        spec = require_spec(entity)
+        if spec.name not in PDF_ENTITIES:
+            raise unsupported_operation(f"PDF for {spec.name}")
+        if not _accepts_pdf(accept):
+            raise invalid_value("Accept", f"A PDF is served as {PDF}: send Accept: {PDF}")
+        row = realm.row(spec.name, entity_id)
+        if row is None:
+            raise object_not_found(spec.name, entity_id)
+        company = realm.row("CompanyInfo", "1") or {}
+        return Answer(200, render_sales_form_pdf(spec.name, row, company.get("CompanyName", realm.company_name),
+                                                 voided=realm.is_voided(spec.name, entity_id)),
+                      rows=1, content_type=PDF)
 
     def _send(self, realm: RealmStore, invoice_id: str, send_to: str | None) -> Answer:
         try:
@@ -319,13 +374,27 @@ class DataApi:
             if len(names) != 1:
                 raise invalid_value("BatchItemRequest", "Each batch item names exactly one entity or a Query")
             spec = require_spec(names[0])
-            operation = item.get("operation", "create")
-            if operation not in ("create", "update", "delete", "void"):
-                raise invalid_value("operation", f"Unsupported batch operation {operation!r}")
+            operation = item.get("operation")
+            if operation not in BATCH_OPERATIONS:
+                raise invalid_value("operation", f"Batch operation must be one of {', '.join(BATCH_OPERATIONS)}, "
+                                                 f"not {operation!r}")
+            options = item.get("optionsData")
+            if options not in (None, "", "void"):
+                raise invalid_value("optionsData", f"Unsupported optionsData {options!r}")
+            if options == "void":
+                if operation != "update":
+                    raise invalid_value("optionsData", "optionsData void goes with operation update")
+                check_void_request(spec.name, "batch")
+                operation = "void"
             result = realm.write(spec.name, operation, item[names[0]])
             return {"bId": batch_id, spec.name: self._present(realm, spec.name, [result])[0]}, 1
         except QboFault as fault:
             return {"bId": batch_id, **fault.body()}, 0
+
+
+def _accepts_pdf(accept: str) -> bool:
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(types & {PDF, "application/*", "*/*"})
 
 
 def _json_body(raw: bytes) -> Any:

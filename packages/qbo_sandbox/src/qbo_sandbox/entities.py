@@ -15,7 +15,7 @@ from .errors import unsupported_operation
 class EntitySpec:
     """Static facts about one entity type.
 
-    is_list:   a "name list" entity (Vendor, Customer, Account): queries return only ``Active = true`` rows
+    is_list:   a "name list" entity (Vendor, Customer, Account, Term, Item): queries return only ``Active = true`` rows
                unless the query filters on ``Active``; QBO refuses hard deletes of these.
     fields:    top-level fields QBO defines for it (queries on any other field are refused, as QBO does).
     money:     fields holding amounts, at any depth (kept as cent-quantized Decimal).
@@ -87,6 +87,25 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
                                  "PaymentRefNum", "UnappliedAmt", "CreditCardPayment", "ProcessPayment",
                                  "TransactionLocationType", "TaxExemptionRef"},
               read_only={"UnappliedAmt"}),
+        _spec("SalesReceipt", _TXN | {"CustomerRef", "DepositToAccountRef", "PaymentMethodRef", "PaymentRefNum",
+                                      "Balance", "EmailStatus", "BillEmail", "BillEmailCc", "BillEmailBcc",
+                                      "BillAddr", "ShipAddr", "ShipDate", "ShipMethodRef", "TrackingNum",
+                                      "CustomerMemo", "PrintStatus", "ApplyTaxAfterDiscount", "CustomField",
+                                      "DeliveryInfo", "HomeBalance", "HomeTotalAmt", "FreeFormAddress", "ClassRef",
+                                      "CreditCardPayment", "TransactionLocationType", "TaxExemptionRef"},
+              read_only={"Balance", "TotalAmt", "DeliveryInfo"}),
+        _spec("Term", {"Name", "Active", "Type", "DueDays", "DayOfMonthDue", "DueNextMonthDays", "DiscountPercent",
+                       "DiscountDays", "DiscountDayOfMonth"},
+              is_list=True, read_only={"Type"}),
+        _spec("Item", {"Name", "Sku", "Description", "Active", "FullyQualifiedName", "Taxable", "UnitPrice", "Type",
+                       "IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef", "PurchaseDesc", "PurchaseCost",
+                       "TrackQtyOnHand", "QtyOnHand", "InvStartDate", "SubItem", "ParentRef", "Level",
+                       "SalesTaxIncluded", "PurchaseTaxIncluded", "SalesTaxCodeRef", "PurchaseTaxCodeRef",
+                       "ClassRef", "PrefVendorRef", "ReorderPoint", "ItemCategoryType", "Source"},
+              is_list=True, read_only={"FullyQualifiedName", "Level"}),
+        _spec("Preferences", {"AccountingInfoPrefs", "ProductAndServicesPrefs", "SalesFormsPrefs",
+                              "EmailMessagesPrefs", "VendorAndPurchasesPrefs", "TimeTrackingPrefs", "TaxPrefs",
+                              "CurrencyPrefs", "ReportPrefs", "OtherPrefs"}),
         _spec("CompanyInfo", {"CompanyName", "LegalName", "CompanyAddr", "LegalAddr", "CustomerCommunicationAddr",
                               "Country", "Email", "WebAddr", "PrimaryPhone", "FiscalYearStartMonth",
                               "CompanyStartDate", "SupportedLanguages", "NameValue"}),
@@ -96,7 +115,7 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
 _BY_LOWER = {name.lower(): spec for name, spec in ENTITY_SPECS.items()}
 
 #: Entities whose rows are business transactions (deletable, voidable where QBO allows).
-TRANSACTIONS = frozenset({"Bill", "BillPayment", "Invoice", "Payment"})
+TRANSACTIONS = frozenset({"Bill", "BillPayment", "Invoice", "Payment", "SalesReceipt"})
 
 
 def find_spec(name: str) -> EntitySpec | None:

@@ -110,15 +110,28 @@ def system_failure(status: int = 500) -> QboFault:
     )
 
 
-def authorization_failure(realm_id: str) -> QboFault:
-    """403: the token is valid but was not issued for this company."""
+def authorization_failure(realm_id: str, detail: str | None = None) -> QboFault:
+    """403: the token is valid but does not open this company (another realm's, or without the scope)."""
     return QboFault(
         "3100",
         "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
-        f"The access token was not issued for company {realm_id}",
+        detail or f"The access token was not issued for company {realm_id}",
         fault_type="AuthorizationFault",
         status=403,
     )
+
+
+def unknown_resource(path: str, url: str) -> QboFault:
+    """404: no resource at this path (QBO words it as an unsupported operation)."""
+    return QboFault("500", "Unsupported Operation",
+                    f"Operation Could not find resource for relative : {path} of full path: {url} is not supported.",
+                    status=404)
+
+
+def method_not_allowed(method: str, path: str, allowed: str) -> QboFault:
+    """405: the path exists but not for this HTTP method."""
+    return QboFault("500", "Unsupported Operation",
+                    f"Operation {method} {path} is not supported (allowed: {allowed}).", status=405)
 
 
 THROTTLE_MESSAGE = "message=ThrottleExceeded; errorCode=003001; statusCode=429"

@@ -6,6 +6,10 @@ changing anything (a fault leaves the realm untouched), then writes through the 
 What QBO does and the sandbox mirrors:
 - Request bodies: system fields (Id, SyncToken, MetaData, domain) and computed fields (Balance,
   TotalAmt, ...) are ignored; an unknown top-level property is refused (2010).
+- Dates: an empty or absent ``TxnDate`` is the company's today (its local date). An empty or absent
+  ``DueDate`` of a Bill or Invoice follows its terms: the document's ``SalesTermRef``, else the vendor's
+  ``TermRef`` / customer's ``SalesTermRef``, else the company's default terms (``Preferences``); with no
+  terms at all it is the ``TxnDate``. Terms found that way are recorded as the document's ``SalesTermRef``.
 - Create assigns Id and SyncToken "0"; every update increments SyncToken and needs the current one
   (5010 otherwise). ``"sparse": true`` updates only the fields sent; a full update replaces them all.
 - Bill/Invoice: TotalAmt is the sum of the lines (Invoice: sales lines minus discounts plus tax);
@@ -19,12 +23,21 @@ What QBO does and the sandbox mirrors:
 - Name-list entities (Vendor, Customer, Account) cannot be hard-deleted (set Active false); display
   names are unique across vendors and customers, account names among accounts.
 - A Bill or Invoice with payments applied cannot be deleted or voided until those are removed.
+- Void, per entity as Intuit documents it (``check_void_request``): an Invoice is voided with
+  ``operation=void``; a Payment, BillPayment or SalesReceipt with ``operation=update&include=void`` (in a
+  batch: ``operation`` update with ``optionsData`` void). A Bill has no void. A voided transaction keeps
+  its lines with every amount zeroed (a voided payment applies nothing, so its lines are cleared), has
+  "Voided" prepended to its ``PrivateNote`` and cannot be changed afterwards.
+- Term, Item and Preferences: Terms are STANDARD (``DueDays``) or DATE_DRIVEN (``DayOfMonthDue``); Items
+  name the income/expense accounts their lines post to; Preferences is one object (Id "1") that can only be
+  read and updated.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -53,6 +66,8 @@ class RealmStore(Protocol):
     tz: timezone
 
     def row(self, entity: str, entity_id: str) -> dict | None: ...
+    def is_voided(self, entity: str, entity_id: str) -> bool: ...
+    def _mark_voided(self, entity: str, entity_id: str) -> None: ...
     def rows(self, entity: str) -> list[dict]: ...
     def require_row(self, entity: str, entity_id: str) -> dict: ...
     def _new_id(self, entity: str) -> str: ...
@@ -85,14 +100,31 @@ INVOICE_LINE_TYPES = ("SalesItemLineDetail", "SubTotalLineDetail", "DiscountLine
 PAYMENT_TARGETS = {"BillPayment": ("Bill", "Bill", "VendorRef"), "Payment": ("Invoice", "Invoice", "CustomerRef")}
 #: TxnTypes a paid Bill/Invoice shows in its LinkedTxn for the payments applied to it.
 PAYMENT_LINK_TYPES = frozenset({"BillPaymentCheck", "BillPaymentCreditCard", "Payment"})
-VOIDABLE = frozenset({"Bill", "Invoice", "BillPayment", "Payment"})
+#: How each voidable entity is voided: ``operation=void`` or ``operation=update&include=void``.
+VOID_STYLES = {"Invoice": "operation", "Payment": "include", "BillPayment": "include", "SalesReceipt": "include"}
+VOIDABLE = frozenset(VOID_STYLES)
+#: Entities with no create or delete: one object per company.
+SINGLETONS = frozenset({"CompanyInfo", "Preferences"})
+ITEM_TYPES = ("Service", "NonInventory", "Inventory", "Group", "Category")
+
+
+def check_void_request(entity: str, style: str) -> None:
+    """Refuse a void asked for the way ``entity`` is not voided. ``style``: ``operation`` (``operation=void``),
+    ``include`` (``operation=update&include=void``) or ``batch`` (``optionsData`` void, any voidable entity)."""
+    if entity not in VOID_STYLES:
+        raise unsupported_operation(f"Void for {entity}: {entity} cannot be voided")
+    expected = VOID_STYLES[entity]
+    if style != "batch" and style != expected:
+        how = "operation=void" if expected == "operation" else "operation=update&include=void"
+        raise unsupported_operation(f"{'include=void' if style == 'include' else 'operation=void'} for {entity} "
+                                    f"(a {entity} is voided with {how})")
 
 
 # ------------------------------------------------------------------------------------------ entry points
 
 def create(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
-    if spec.name == "CompanyInfo":
-        raise unsupported_operation("Create for CompanyInfo")
+    if spec.name in SINGLETONS:
+        raise unsupported_operation(f"Create for {spec.name}")
     fields = _writable(spec, body)
     business = _BUILDERS[spec.name](store, fields, None)
     now = store.clock.now()
@@ -105,8 +137,7 @@ def update(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
     if spec.name == "CompanyInfo":
         raise unsupported_operation("Update for CompanyInfo")
     old = _current(store, spec, body)
-    # The sandbox marks voided documents only by this note (as QBO shows them); they stay read-only.
-    if old.get("PrivateNote") == "Voided" and spec.name in VOIDABLE:
+    if store.is_voided(spec.name, old["Id"]):
         raise business_validation(f"{spec.name} {old['Id']} is voided and cannot be changed")
     fields = _writable(spec, body)
     if body.get("sparse") is True:
@@ -120,7 +151,7 @@ def update(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
 
 
 def delete(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
-    if spec.is_list or spec.name == "CompanyInfo":
+    if spec.is_list or spec.name in SINGLETONS:
         raise unsupported_operation(f"Delete for {spec.name} (make a list entity inactive with Active=false)")
     old = _current(store, spec, body)
     _refuse_if_paid(spec.name, old, "deleted")
@@ -129,20 +160,24 @@ def delete(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
 
 
 def void(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
+    """Void ``body``'s transaction (however it was asked for: the HTTP layer checks the style first)."""
     if spec.name not in VOIDABLE:
-        raise unsupported_operation(f"Void for {spec.name}")
+        raise unsupported_operation(f"Void for {spec.name}: {spec.name} cannot be voided")
     old = _current(store, spec, body)
+    if store.is_voided(spec.name, old["Id"]):
+        raise business_validation(f"{spec.name} {old['Id']} is already voided")
     _refuse_if_paid(spec.name, old, "voided")
     business = {key: value for key, value in old.items() if key not in SYSTEM_FIELDS}
     business["TotalAmt"] = ZERO
-    business["PrivateNote"] = "Voided"
+    note = old.get("PrivateNote")
+    business["PrivateNote"] = f"Voided - {note}" if note else "Voided"
     if spec.name in PAYMENT_TARGETS:
         business["Line"] = []  # a voided payment applies nothing
         if "UnappliedAmt" in business:
             business["UnappliedAmt"] = ZERO
     else:
         business["Balance"] = ZERO
-        business["Line"] = [{**line, "Amount": ZERO} for line in old.get("Line", [])]
+        business["Line"] = [_zeroed_line(line) for line in old.get("Line", [])]
         if "Deposit" in business:
             business["Deposit"] = ZERO
         if "TxnTaxDetail" in business:
@@ -150,7 +185,17 @@ def void(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
     now = store.clock.now()
     row = _stamped(business, old, old["Id"], qbo_timestamp(now, store.tz))
     _commit(store, spec.name, old, row, now, "Void")
+    store._mark_voided(spec.name, old["Id"])
     return row
+
+
+def _zeroed_line(line: dict) -> dict:
+    """A voided sales line: amount and quantity zero ("all amounts and quantities are zeroed")."""
+    zeroed = {**line, "Amount": ZERO}
+    detail = line.get("DetailType")
+    if isinstance(line.get(detail), dict) and "Qty" in line[detail]:
+        zeroed[detail] = {**line[detail], "Qty": 0}
+    return zeroed
 
 
 def send_invoice(store: RealmStore, invoice_id: str, send_to: str | None) -> dict:
@@ -279,7 +324,10 @@ def _undeposited_funds(store: RealmStore) -> dict | None:
 
 
 def _date(fields: dict, key: str, default: str | None) -> str | None:
-    value = fields.get(key, default)
+    """``fields[key]`` as ``YYYY-MM-DD``; empty or absent is ``default`` (QBO reads "" as "not given")."""
+    value = fields.get(key)
+    if value in (None, ""):
+        value = default
     if value is None:
         return None
     try:
@@ -291,6 +339,58 @@ def _date(fields: dict, key: str, default: str | None) -> str | None:
 
 def _today(store: RealmStore) -> str:
     return store.clock.now().astimezone(store.tz).date().isoformat()
+
+
+def _active_term_ref(store: RealmStore, ref: Any) -> dict | None:
+    """``ref`` as a reference to an existing, active Term, or None."""
+    if not isinstance(ref, dict) or ref.get("value") in (None, ""):
+        return None
+    term = store.row("Term", str(ref["value"]))
+    if term is None or not term.get("Active", True):
+        return None
+    return {"value": term["Id"], "name": term["Name"]}
+
+
+def _due_date(store: RealmStore, fields: dict, txn_date: str, party: tuple[str, dict, str],
+              preferences_section: str) -> tuple[str, dict | None]:
+    """(DueDate, SalesTermRef) of a Bill or Invoice. A DueDate sent is kept; an empty or absent one follows
+    the terms: the document's SalesTermRef, else the party's (``party`` = (entity, ref, terms field)), else
+    the company's default terms in ``Preferences.<preferences_section>.DefaultTerms``; no terms: TxnDate."""
+    given = _ref(store, fields, "SalesTermRef", "Term", required=False)
+    if fields.get("DueDate") not in (None, ""):
+        return str(_date(fields, "DueDate", None)), given
+    terms = given
+    if terms is None:
+        party_entity, party_ref, terms_field = party
+        terms = _active_term_ref(store, (store.row(party_entity, party_ref["value"]) or {}).get(terms_field))
+    if terms is None:
+        preferences = store.row("Preferences", "1") or {}
+        terms = _active_term_ref(store, (preferences.get(preferences_section) or {}).get("DefaultTerms"))
+    if terms is None:
+        return txn_date, None
+    term = store.require_row("Term", terms["value"])
+    return term_due_date(term, date.fromisoformat(txn_date)).isoformat(), terms
+
+
+def term_due_date(term: dict, txn_date: date) -> date:
+    """When a document dated ``txn_date`` is due under ``term``.
+
+    STANDARD: ``DueDays`` after the date. DATE_DRIVEN: on ``DayOfMonthDue`` (the month's last day when the
+    month is shorter) of the document's month, or of the next month when that day has passed or is fewer
+    than ``DueNextMonthDays`` days away.
+    """
+    if term.get("DueDays") is not None:
+        return txn_date + timedelta(days=int(term["DueDays"]))
+    day = int(term.get("DayOfMonthDue") or 1)
+    due = _day_of_month(txn_date.year, txn_date.month, day)
+    if due < txn_date or (due - txn_date).days < int(term.get("DueNextMonthDays") or 0):
+        year, month = (txn_date.year + 1, 1) if txn_date.month == 12 else (txn_date.year, txn_date.month + 1)
+        due = _day_of_month(year, month, day)
+    return due
+
+
+def _day_of_month(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 def _amount(line: dict, element: str) -> Decimal:
@@ -365,18 +465,28 @@ def _build_bill(store: RealmStore, fields: dict, old: dict | None) -> dict:
         raise business_validation("The vendor of a bill with payments applied cannot change")
     if total < paid:
         raise business_validation(f"TotalAmt {total} is less than the {paid} already paid on this bill")
-    txn_date = _date(fields, "TxnDate", _today(store))
-    return {**fields, "VendorRef": vendor,
-            "APAccountRef": _ref(store, fields, "APAccountRef", "Account", required=False,
-                                 account_types=("Accounts Payable",)) or _default_ref(store, "Accounts Payable"),
-            "TxnDate": txn_date, "DueDate": _date(fields, "DueDate", txn_date),
-            "CurrencyRef": fields.get("CurrencyRef") or dict(USD), "Line": lines,
-            "LinkedTxn": list(old.get("LinkedTxn", [])) if old else [],
-            "TotalAmt": total, "Balance": total - paid}
+    txn_date = str(_date(fields, "TxnDate", _today(store)))
+    due_date, terms = _due_date(store, fields, txn_date, ("Vendor", vendor, "TermRef"), "VendorAndPurchasesPrefs")
+    row = {**fields, "VendorRef": vendor,
+           "APAccountRef": _ref(store, fields, "APAccountRef", "Account", required=False,
+                                account_types=("Accounts Payable",)) or _default_ref(store, "Accounts Payable"),
+           "TxnDate": txn_date, "DueDate": due_date,
+           "CurrencyRef": fields.get("CurrencyRef") or dict(USD), "Line": lines,
+           "LinkedTxn": list(old.get("LinkedTxn", [])) if old else [],
+           "TotalAmt": total, "Balance": total - paid}
+    return _with_terms(row, terms)
 
 
-def _build_invoice(store: RealmStore, fields: dict, old: dict | None) -> dict:
-    customer = _ref(store, fields, "CustomerRef", "Customer")
+def _with_terms(row: dict, terms: dict | None) -> dict:
+    if terms is None:
+        row.pop("SalesTermRef", None)
+    else:
+        row["SalesTermRef"] = terms
+    return row
+
+
+def _sales_lines(store: RealmStore, fields: dict) -> tuple[list[dict], Decimal, dict]:
+    """A sales form's lines with the SubTotalLine QBO computes, its total and its TxnTaxDetail."""
     lines = [line for line in _lines(store, fields.get("Line"), INVOICE_LINE_TYPES)
              if line["DetailType"] != "SubTotalLineDetail"]  # recomputed below, as QBO does
     subtotal = sum((line["Amount"] for line in lines if line["DetailType"] == "SalesItemLineDetail"), ZERO)
@@ -385,25 +495,152 @@ def _build_invoice(store: RealmStore, fields: dict, old: dict | None) -> dict:
     tax = tax_detail.get("TotalTax") or ZERO
     tax_detail["TotalTax"] = tax
     lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-    total = subtotal - discount + tax
+    return lines, subtotal - discount + tax, tax_detail
+
+
+def _build_invoice(store: RealmStore, fields: dict, old: dict | None) -> dict:
+    customer = _ref(store, fields, "CustomerRef", "Customer")
+    lines, total, tax_detail = _sales_lines(store, fields)
     deposit = fields.get("Deposit") or ZERO
     paid = (old["TotalAmt"] - old.get("Deposit", ZERO) - old["Balance"]) if old else ZERO
     if old and paid and customer["value"] != old["CustomerRef"]["value"]:
         raise business_validation("The customer of an invoice with payments applied cannot change")
     if total - deposit < paid:
         raise business_validation(f"TotalAmt {total} less Deposit {deposit} is less than the {paid} already paid")
-    txn_date = _date(fields, "TxnDate", _today(store))
-    email_status = fields.get("EmailStatus", "NotSet")
-    if email_status not in ("NotSet", "NeedToSend", "EmailSent"):
-        raise invalid_value("EmailStatus", f"Invalid EmailStatus {email_status!r}")
-    row = {**fields, "CustomerRef": customer, "TxnDate": txn_date, "DueDate": _date(fields, "DueDate", txn_date),
+    txn_date = str(_date(fields, "TxnDate", _today(store)))
+    due_date, terms = _due_date(store, fields, txn_date, ("Customer", customer, "SalesTermRef"), "SalesFormsPrefs")
+    email_status = _email_status(fields)
+    row = {**fields, "CustomerRef": customer, "TxnDate": txn_date, "DueDate": due_date,
            "CurrencyRef": fields.get("CurrencyRef") or dict(USD), "Line": lines, "TxnTaxDetail": tax_detail,
            "Deposit": deposit, "EmailStatus": email_status,
            "LinkedTxn": list(old.get("LinkedTxn", [])) if old else [],
            "TotalAmt": total, "Balance": total - deposit - paid}
     if old and "DeliveryInfo" in old:
         row["DeliveryInfo"] = old["DeliveryInfo"]
+    return _with_terms(row, terms)
+
+
+def _email_status(fields: dict) -> str:
+    email_status = fields.get("EmailStatus") or "NotSet"
+    if email_status not in ("NotSet", "NeedToSend", "EmailSent"):
+        raise invalid_value("EmailStatus", f"Invalid EmailStatus {email_status!r}")
+    return email_status
+
+
+def _build_sales_receipt(store: RealmStore, fields: dict, old: dict | None) -> dict:
+    customer = _ref(store, fields, "CustomerRef", "Customer", required=False)
+    lines, total, tax_detail = _sales_lines(store, fields)
+    deposit = _ref(store, fields, "DepositToAccountRef", "Account", required=False) or _undeposited_funds(store)
+    row = {**fields, "TxnDate": _date(fields, "TxnDate", _today(store)), "Line": lines, "TxnTaxDetail": tax_detail,
+           "CurrencyRef": fields.get("CurrencyRef") or dict(USD), "EmailStatus": _email_status(fields),
+           "TotalAmt": total, "Balance": ZERO}
+    if customer is not None:
+        row["CustomerRef"] = customer
+    if deposit is not None:
+        row["DepositToAccountRef"] = deposit
     return row
+
+
+def _whole_number(fields: dict, key: str, low: int, high: int) -> int | None:
+    value = fields.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise invalid_value(key, f"{key} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise invalid_value(key, f"{key} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _build_term(store: RealmStore, fields: dict, old: dict | None) -> dict:
+    name = fields.get("Name")
+    if not name:
+        raise required_param_missing("Name")
+    _unique_name(store, ("Term",), "Name", name, ("Term", old["Id"]) if old else None)
+    due_days = _whole_number(fields, "DueDays", 0, 999)
+    day_of_month = _whole_number(fields, "DayOfMonthDue", 1, 31)
+    if due_days is None and day_of_month is None:
+        raise required_param_missing("DueDays")
+    row = {key: value for key, value in fields.items() if key not in TERM_NUMBERS}
+    numbers = {"DueDays": due_days, "DayOfMonthDue": None if due_days is not None else day_of_month,
+               "DueNextMonthDays": _whole_number(fields, "DueNextMonthDays", 0, 999),
+               "DiscountDays": _whole_number(fields, "DiscountDays", 0, 999),
+               "DiscountDayOfMonth": _whole_number(fields, "DiscountDayOfMonth", 0, 31)}
+    row.update({key: value for key, value in numbers.items() if value is not None})
+    discount = fields.get("DiscountPercent") or Decimal(0)
+    if not isinstance(discount, (int, Decimal)) or not 0 <= discount <= 100:
+        raise invalid_value("DiscountPercent", "DiscountPercent must be a number from 0 to 100")
+    active = fields.get("Active", True)
+    if not isinstance(active, bool):
+        raise invalid_value("Active", "Active must be true or false")
+    row.update(Name=name, Active=active, DiscountPercent=discount,
+               Type="STANDARD" if due_days is not None else "DATE_DRIVEN")
+    return row
+
+
+TERM_NUMBERS = ("DueDays", "DayOfMonthDue", "DueNextMonthDays", "DiscountDays", "DiscountDayOfMonth",
+                "DiscountPercent")
+
+
+def _build_item(store: RealmStore, fields: dict, old: dict | None) -> dict:
+    name = fields.get("Name")
+    if not name:
+        raise required_param_missing("Name")
+    _unique_name(store, ("Item",), "Name", name, ("Item", old["Id"]) if old else None)
+    item_type = fields.get("Type") or "Service"
+    if item_type not in ITEM_TYPES:
+        raise invalid_value("Type", f"Type must be one of {', '.join(ITEM_TYPES)}, not {item_type!r}")
+    row = {**fields, "Name": name, "FullyQualifiedName": name, "Type": item_type,
+           "Active": fields.get("Active", True), "Taxable": fields.get("Taxable", False),
+           "UnitPrice": fields.get("UnitPrice") or Decimal(0)}
+    if item_type in ("Service", "NonInventory", "Inventory"):
+        row["IncomeAccountRef"] = _ref(store, fields, "IncomeAccountRef", "Account",
+                                       account_types=("Income", "Other Income"))
+    expense = _ref(store, fields, "ExpenseAccountRef", "Account", required=item_type == "Inventory",
+                   account_types=("Expense", "Other Expense", "Cost of Goods Sold"))
+    if expense is not None:
+        row["ExpenseAccountRef"] = expense
+    if item_type == "Inventory":
+        row["AssetAccountRef"] = _ref(store, fields, "AssetAccountRef", "Account",
+                                      account_types=("Other Current Asset",))
+        row["InvStartDate"] = _date(fields, "InvStartDate", None) or _today(store)
+        row.setdefault("TrackQtyOnHand", True)
+        row.setdefault("QtyOnHand", 0)
+    return row
+
+
+#: Preferences that can be read but not written; values sent for them are ignored, as QBO ignores them.
+PREFERENCES_READ_ONLY = {"ReportPrefs": {"CalcAgingReportFromTxnDate"},
+                         "AccountingInfoPrefs": {"FirstMonthOfFiscalYear", "TaxYearMonth", "UseAccountNumbers",
+                                                 "TaxForm", "BookCloseDate"},
+                         "CurrencyPrefs": None}  # None: the whole section
+
+
+def _build_preferences(store: RealmStore, fields: dict, old: dict | None) -> dict:
+    """Preferences are updated section by section: sent values replace the old ones, read-only ones stay."""
+    current = {key: value for key, value in (old or {}).items() if key not in SYSTEM_FIELDS}
+    for section, values in fields.items():
+        if not isinstance(values, dict):
+            raise invalid_value(section, f"{section} must be an object")
+        read_only = PREFERENCES_READ_ONLY.get(section, set())
+        if read_only is None:
+            continue
+        kept = dict(current.get(section) or {})
+        kept.update({key: value for key, value in values.items() if key not in read_only})
+        current[section] = kept
+    basis = (current.get("ReportPrefs") or {}).get("ReportBasis")
+    if basis not in (None, "Accrual", "Cash"):
+        raise invalid_value("ReportPrefs.ReportBasis", f"ReportBasis must be Accrual or Cash, not {basis!r}")
+    for section in ("SalesFormsPrefs", "VendorAndPurchasesPrefs"):
+        terms = (current.get(section) or {}).get("DefaultTerms")
+        if terms is not None:
+            ref = _active_term_ref(store, terms)
+            if ref is None:
+                raise invalid_reference(f"{section}.DefaultTerms", str((terms or {}).get("value")))
+            current[section] = {**current[section], "DefaultTerms": ref}
+    return current
 
 
 def _build_bill_payment(store: RealmStore, fields: dict, old: dict | None) -> dict:
@@ -462,6 +699,10 @@ _BUILDERS = {
     "Invoice": _build_invoice,
     "BillPayment": _build_bill_payment,
     "Payment": _build_payment,
+    "SalesReceipt": _build_sales_receipt,
+    "Term": _build_term,
+    "Item": _build_item,
+    "Preferences": _build_preferences,
 }
 
 
@@ -482,12 +723,21 @@ def _lines(store: RealmStore, lines: Any, allowed: tuple[str, ...]) -> list[dict
         if detail_type == "AccountBasedExpenseLineDetail":
             detail["AccountRef"] = _ref(store, detail, "AccountRef", "Account")
         elif detail_type == "SalesItemLineDetail":
-            detail.setdefault("ItemRef", {"value": "1", "name": "Services"})
+            # QBO books a sales line without an item to its default item, "Services" (Id 1).
+            detail["ItemRef"] = (_ref(store, detail, "ItemRef", "Item") if detail.get("ItemRef")
+                                 else _default_item_ref(store))
+        elif detail_type == "ItemBasedExpenseLineDetail" and detail.get("ItemRef"):
+            detail["ItemRef"] = _ref(store, detail, "ItemRef", "Item")
         new_line = {**line, "Amount": amount, "DetailType": detail_type, detail_type: detail}
         if detail_type != "SubTotalLineDetail":
             new_line["Id"], new_line["LineNum"] = str(number), number
         result.append(new_line)
     return result
+
+
+def _default_item_ref(store: RealmStore) -> dict:
+    item = store.row("Item", "1")
+    return {"value": "1", "name": item["Name"] if item else "Services"}
 
 
 def _payment_lines(store: RealmStore, entity: str, lines: Any, party: dict, old: dict | None,
@@ -628,7 +878,7 @@ def _contributions(store: RealmStore, entity: str, row: dict | None) -> list[tup
             return [(("Account", row["CheckPayment"]["BankAccountRef"]["value"], "CurrentBalance"),
                      -row["TotalAmt"])]
         return []
-    if entity == "Payment" and row.get("DepositToAccountRef"):
+    if entity in ("Payment", "SalesReceipt") and row.get("DepositToAccountRef"):
         return [(("Account", row["DepositToAccountRef"]["value"], "CurrentBalance"), row["TotalAmt"])]
     return []
 

@@ -2,12 +2,23 @@
 
 ``seed_company(realm_id, seed, size)`` builds a ``RealmStore`` holding about ``size`` entities:
 a chart of accounts (three bank accounts, one of them inactive, a credit card, A/P, A/R, Undeposited
-Funds, income and expense accounts), vendors and customers (a few inactive), bills due from ~120 days
-ago to ~60 days ahead and invoices likewise, each paid, partly paid or open, with the BillPayments and
-Payments that paid them linked both ways. Computed balances agree with the documents: a vendor's
-Balance is the sum of its open bills, A/P and A/R match the open documents.
+Funds, income and expense accounts), payment terms, the items invoices sell, the company's preferences,
+vendors and customers (a few inactive), bills due from ~120 days ago to ~60 days ahead and invoices
+likewise, each paid, partly paid or open, with the BillPayments and Payments that paid them linked both
+ways. Computed balances agree with the documents: a vendor's Balance is the sum of its open bills, A/P
+and A/R match the open documents.
 
-Determinism: the same (realm_id, seed, size, as_of, utc_offset, company_name) gives byte-identical
+Company profiles (``COMPANY_PROFILES``) give companies different money: how much they spend against what
+they sell, how reliably customers pay (so how much receivable is overdue) and how much cash they hold.
+A profile with a ``runway_days`` target sets the bank balances so that
+
+    (cash in active bank accounts + open A/R - open A/P) / ((bill payments - customer payments) / 90)
+
+over the 90 days up to the company's today comes out at that many days: the cash runway an advisor would
+read from the books. ``thriving`` (the default of ``seed_company``) leaves cash as drawn and generates
+exactly what the generator always did, so seeded data other tests rely on does not move.
+
+Determinism: the same (realm_id, seed, size, as_of, utc_offset, company_name, profile) gives byte-identical
 data. Randomness comes only from ``random.Random`` seeded with a string (stable across processes,
 unaffected by PYTHONHASHSEED) and nothing iterates a set. ``as_of`` is the instant the data is
 "generated at": every seeded timestamp is at or before it. Left to default it is the start of the
@@ -83,9 +94,65 @@ _CHART = (
     ("Insurance", "Expense", "Insurance", True),
     ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs", True),
 )
+#: Payment terms every company has (Id, name, days); the ``_TERMS`` references above point at them.
+_TERM_ROWS = ((1, "Due on receipt", 0), (2, "Net 15", 15), (3, "Net 30", 30), (4, "Net 45", 45),
+              (5, "Net 60", 60))
+#: Items invoice lines sell (``_ITEMS``): (Id, name, type, income account, expense account, unit price).
+_ITEM_ROWS = ((1, "Services", "Service", "Services", None, "0"),
+              (2, "Hours", "Service", "Services", None, "95.00"),
+              (3, "Consulting", "Service", "Services", None, "150.00"),
+              (4, "Materials", "NonInventory", "Sales", "Cost of Goods Sold", "0"))
+_DEFAULT_TERMS = {"value": "3", "name": "Net 30"}
+
 _CLASSIFICATION = {"Bank": "Asset", "Credit Card": "Liability", "Accounts Payable": "Liability",
                    "Accounts Receivable": "Asset", "Other Current Asset": "Asset", "Income": "Revenue",
                    "Expense": "Expense", "Cost of Goods Sold": "Expense"}
+
+
+@dataclass(frozen=True)
+class CompanyProfile:
+    """How a generated company's money behaves.
+
+    bill_scale:    every bill amount is multiplied by it (what the company spends against what it sells).
+    collection:    the chance that a customer pays an invoice (in full or in part) is multiplied by it, so a
+                   low value leaves more receivable open and overdue.
+    runway_days:   the runway the company's cash is set to give (see the module docstring); None keeps the
+                   bank balances as drawn. When the company does not burn cash over the window the target
+                   cannot apply and the drawn balances stay.
+    """
+
+    name: str
+    description: str
+    bill_scale: float = 1.0
+    collection: float = 1.0
+    runway_days: float | None = None
+
+
+COMPANY_PROFILES: dict[str, CompanyProfile] = {profile.name: profile for profile in (
+    CompanyProfile("thriving", "sells more than it spends, customers pay, plenty of cash"),
+    CompanyProfile("cash-strapped", "spends far beyond its sales, slow payers, days of cash left",
+                   bill_scale=1.8, collection=0.8, runway_days=4),
+    CompanyProfile("stretched", "spends well beyond what it collects, a few weeks of cash",
+                   bill_scale=1.5, collection=0.85, runway_days=18),
+    CompanyProfile("steady", "spends a little more than it collects, a couple of months of cash",
+                   bill_scale=1.3, collection=0.95, runway_days=55),
+)}
+#: The profile of each realm by position, in turn, unless ``SandboxConfig.company_profiles`` says otherwise:
+#: any four realms in a row cover all four.
+DEFAULT_PROFILE_ORDER: tuple[str, ...] = ("thriving", "cash-strapped", "stretched", "steady")
+#: Days of payments the runway target is computed over (today included).
+RUNWAY_WINDOW_DAYS = 90
+#: Below this the target gives way: a company keeps at least this much cash (in cents).
+_MINIMUM_CASH = 150_000
+
+
+def profile_for(index: int, name: str | None = None) -> CompanyProfile:
+    """The profile called ``name``, or the default for the realm at ``index``; ValueError if unknown."""
+    name = name or DEFAULT_PROFILE_ORDER[index % len(DEFAULT_PROFILE_ORDER)]
+    try:
+        return COMPANY_PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown company profile {name!r}; known: {', '.join(COMPANY_PROFILES)}") from None
 
 
 def seed_company(
@@ -97,14 +164,18 @@ def seed_company(
     utc_offset: str = "-08:00",
     as_of: datetime | None = None,
     clock: Clock | None = None,
+    profile: CompanyProfile | str = "thriving",
 ) -> RealmStore:
     """Build a new ``RealmStore`` with about ``size`` seeded entities (see the module docstring)."""
     clock = clock or SystemClock()
     if as_of is None:
         now = clock.now().astimezone(UTC)
         as_of = datetime.combine(now.date(), time(0), tzinfo=UTC)
-    generator = _Generator(realm_id, seed, size, parse_offset(utc_offset), as_of, company_name)
+    if isinstance(profile, str):
+        profile = profile_for(0, profile)
+    generator = _Generator(realm_id, seed, size, parse_offset(utc_offset), as_of, company_name, profile)
     store = RealmStore(realm_id, company_name=generator.company_name, utc_offset=utc_offset, clock=clock)
+    store.profile = profile.name
     # Building hundreds of thousands of small dicts makes the cyclic garbage collector rescan the growing
     # heap again and again (over half the run time at 50k); none of them form cycles, so pause it.
     collecting = gc.isenabled()
@@ -140,7 +211,8 @@ class _Doc:
 
 class _Generator:
     def __init__(self, realm_id: str, seed: int, size: int, tz: timezone, as_of: datetime,
-                 company_name: str | None) -> None:
+                 company_name: str | None, profile: CompanyProfile) -> None:
+        self.profile = profile
         self.rng = random.Random(f"qbo-sandbox:{seed}:{realm_id}")
         self._random = self.rng.random
         self.offset_text = qbo_timestamp(as_of, tz)[19:]  # "-08:00"
@@ -219,8 +291,8 @@ class _Generator:
         self.company_start = self.today - timedelta(days=self._int(3 * 365, 8 * 365))
         vendors = [self._party_plan("Vendor") for _ in range(n_vendors)]
         customers = [self._party_plan("Customer") for _ in range(n_customers)]
-        bills = self._plan_documents(n_bills, vendors)
-        invoices = self._plan_documents(n_invoices, customers)
+        bills = self._plan_documents(n_bills, vendors, amount_scale=self.profile.bill_scale)
+        invoices = self._plan_documents(n_invoices, customers, collection=self.profile.collection)
 
         accounts = self._accounts()
         account_ids = {row["Name"]: row["Id"] for row in accounts}
@@ -232,6 +304,9 @@ class _Generator:
         self._set_balances(accounts, bills, invoices, card_spend, undeposited)
         return {
             "CompanyInfo": [self._company_info()],
+            "Preferences": [self._preferences()],
+            "Term": self._terms(),
+            "Item": self._items(account_ids),
             "Account": accounts,
             "Vendor": vendor_rows,
             "Customer": customer_rows,
@@ -254,6 +329,61 @@ class _Generator:
             "NameValue": [{"Name": "NeoEnabled", "Value": "true"},
                           {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
             "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0", "MetaData": self._meta(created, created),
+        }
+
+    def _fixed_stamp(self) -> str:
+        """When the company's lists were set up: the start day at 09:00 (no random draw, so adding these
+        rows leaves every other generated value as it was)."""
+        return self._stamp(self.company_start.toordinal() * 86400 + 9 * 3600)
+
+    def _system(self, entity_id: str) -> dict:
+        stamp = self._fixed_stamp()
+        return {"domain": "QBO", "sparse": False, "Id": entity_id, "SyncToken": "0",
+                "MetaData": self._meta(stamp, stamp)}
+
+    def _terms(self) -> list[dict]:
+        return [{"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days, "DiscountPercent": 0,
+                 "DiscountDays": 0, **self._system(str(term_id))} for term_id, name, days in _TERM_ROWS]
+
+    def _items(self, account_ids: dict[str, str]) -> list[dict]:
+        rows = []
+        for item_id, name, item_type, income, expense, price in _ITEM_ROWS:
+            row = {"Name": name, "Description": f"{name} provided by {self.company_name}", "Active": True,
+                   "FullyQualifiedName": name, "Taxable": False, "UnitPrice": Decimal(price), "Type": item_type,
+                   "IncomeAccountRef": {"value": account_ids[income], "name": income}}
+            if expense is not None:
+                row["ExpenseAccountRef"] = {"value": account_ids[expense], "name": expense}
+            row.update(TrackQtyOnHand=False, **self._system(str(item_id)))
+            rows.append(row)
+        return rows
+
+    def _preferences(self) -> dict:
+        return {
+            "AccountingInfoPrefs": {"FirstMonthOfFiscalYear": "January", "TaxYearMonth": "January",
+                                    "UseAccountNumbers": False, "TrackDepartments": False,
+                                    "ClassTrackingPerTxn": False, "ClassTrackingPerTxnLine": False,
+                                    "CustomerTerminology": "Customers"},
+            "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityOnHand": False,
+                                        "QuantityWithPriceAndRate": True},
+            "SalesFormsPrefs": {"AllowDeposit": True, "AllowDiscount": True, "AllowEstimates": True,
+                                "AllowServiceDate": False, "AllowShipping": False, "CustomTxnNumbers": False,
+                                "DefaultTerms": dict(_DEFAULT_TERMS), "ETransactionEnabledStatus": "NotApplicable",
+                                "ETransactionAttachPDF": False, "ETransactionPaymentEnabled": False,
+                                "IPNSupportEnabled": False, "UsingPriceLevels": False, "UsingProgressInvoicing": False,
+                                "AutoApplyCredit": True, "AutoApplyPayments": True,
+                                "DefaultCustomerMessage": "Thank you for your business!"},
+            "EmailMessagesPrefs": {"InvoiceMessage": {
+                "Subject": f"Invoice from {self.company_name}",
+                "Message": f"Your invoice is attached. Thank you for your business.\n\n{self.company_name}"}},
+            "VendorAndPurchasesPrefs": {"BillableExpenseTracking": False, "TrackingByCustomer": False,
+                                        "DefaultTerms": dict(_DEFAULT_TERMS)},
+            "TimeTrackingPrefs": {"UseServices": True, "BillCustomers": False, "ShowBillRateToAll": False,
+                                  "WorkWeekStartDate": "Monday", "MarkTimeEntriesBillable": False},
+            "TaxPrefs": {"UsingSalesTax": False},
+            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
+            "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+            "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.DefaultItem", "Value": "1"}]},
+            **self._system("1"),
         }
 
     def _accounts(self) -> list[dict]:
@@ -287,7 +417,8 @@ class _Generator:
                 "terms": self._pick(_TERMS), "created": self._moment(created_day),
                 "inactive": self._random() < 0.08}
 
-    def _plan_documents(self, count: int, parties: list[dict]) -> list[_Doc]:
+    def _plan_documents(self, count: int, parties: list[dict], *, amount_scale: float = 1.0,
+                        collection: float = 1.0) -> list[_Doc]:
         rng, today = self.rng, self.today
         docs = []
         for _ in range(count):
@@ -297,12 +428,14 @@ class _Generator:
             dormant = parties[party]["inactive"]
             due = today + timedelta(days=self._int(-120, -31 if dormant else 60))
             txn = min(due - timedelta(days=terms_days), today)
-            total = max(2500, min(5_000_000, int(rng.lognormvariate(11.1, 1.0))))  # cents; median ~$660
+            # cents; median ~$660 (times the profile's scale: a scale of 1.0 changes nothing, not even rounding)
+            total = max(2500, min(5_000_000, int(rng.lognormvariate(11.1, 1.0) * amount_scale)))
             n_lines = self._pick((1, 1, 2, 3))
             amounts = self._split(total, n_lines)
             doc = _Doc(party, txn, due, terms, amounts, total, self._moment(txn))
             overdue = (today - due).days
             paid_p, partial_p = (0.85, 0.07) if overdue > 30 else (0.55, 0.15) if overdue > 0 else (0.12, 0.10)
+            paid_p, partial_p = paid_p * collection, partial_p * collection
             roll = 0.0 if dormant else self._random()
             if roll < paid_p + partial_p:
                 latest = min(today, due + timedelta(days=15))
@@ -493,6 +626,7 @@ class _Generator:
             "Business Checking": self._int(4_000_000, 40_000_000),
             "Business Savings": self._int(2_000_000, 25_000_000),
             "Payroll Checking": self._int(500_000, 5_000_000),
+            **self._profile_cash(bills, invoices),
             "Business Credit Card": card_spend + self._int(50_000, 800_000),
             "Accounts Payable (A/P)": sum(doc.balance for doc in bills),
             "Accounts Receivable (A/R)": sum(doc.balance for doc in invoices),
@@ -502,3 +636,23 @@ class _Generator:
             if row["Name"] in balances:
                 amount = cents(balances[row["Name"]])
                 row["CurrentBalance"] = row["CurrentBalanceWithSubAccounts"] = amount
+
+    def _profile_cash(self, bills: list[_Doc], invoices: list[_Doc]) -> dict[str, int]:
+        """Bank balances (cents) giving the profile's runway target, or {} to keep the drawn ones."""
+        target = self.profile.runway_days
+        if target is None:
+            return {}
+        start = self.today - timedelta(days=RUNWAY_WINDOW_DAYS - 1)
+
+        def paid_in_window(docs: list[_Doc]) -> int:
+            return sum(amount for doc in docs for amount, paid_on, _ in doc.payments if start <= paid_on <= self.today)
+
+        burn_per_day = (paid_in_window(bills) - paid_in_window(invoices)) / RUNWAY_WINDOW_DAYS
+        if burn_per_day <= 0:
+            return {}
+        open_ar = sum(doc.balance for doc in invoices)
+        open_ap = sum(doc.balance for doc in bills)
+        cash = max(_MINIMUM_CASH, round(target * burn_per_day) - open_ar + open_ap)
+        checking, savings = cash * 70 // 100, cash * 20 // 100
+        return {"Business Checking": checking, "Business Savings": savings,
+                "Payroll Checking": cash - checking - savings}

@@ -141,7 +141,8 @@ def serve_forever(config: SandboxConfig | None = None, host: str = "127.0.0.1", 
     print(f"QBO sandbox on {base}  (API {base}/v3, discovery {base}{DISCOVERY_PATH}, admin {base}/_sandbox)")
     for realm_id in state.realm_ids:
         realm = state.realm(realm_id)
-        print(f"  realm {realm_id}  {realm.company_name!r}  refresh_token={state.connect_realm(realm_id)}")
+        print(f"  realm {realm_id}  {realm.company_name!r} ({realm.profile})  "
+              f"refresh_token={state.connect_realm(realm_id)}")
     print(f"  client_id={state.config.client_id}  client_secret={state.config.client_secret}")
     try:
         uvicorn.Server(_uvicorn_config(state, host, port, log_level)).run()

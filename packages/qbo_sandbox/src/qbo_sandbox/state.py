@@ -16,14 +16,15 @@ also do here directly, and vice versa:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
-from .auth import OAuthService, TokenSet
+from .auth import DEFAULT_SCOPES, OAuthService, TokenSet
 from .clock import Clock, ManualClock, SystemClock
 from .config import SandboxConfig
 from .counters import SandboxCounters
 from .fault_injection import FaultInjector
 from .limits import LimitEnforcer
-from .seed import seed_company
+from .seed import profile_for, seed_company
 from .store import RealmStore, SentEmail
 from .webhooks import WebhookDispatcher
 
@@ -42,7 +43,8 @@ class SandboxState:
         self.auth = OAuthService(client_id=config.client_id, client_secret=config.client_secret, clock=self.clock,
                                  access_ttl=config.access_token_ttl_seconds,
                                  refresh_ttl=config.refresh_token_ttl_seconds,
-                                 code_ttl=config.authorization_code_ttl_seconds)
+                                 code_ttl=config.authorization_code_ttl_seconds,
+                                 extra_clients=config.extra_clients)
         self.limits = LimitEnforcer(config.limits, self.clock, self.counters)
         self.faults = FaultInjector(config.latency, config.fault_seed)
         self.webhooks = WebhookDispatcher(url=config.webhook_url, verifier_token=config.verifier_token,
@@ -80,7 +82,8 @@ class SandboxState:
         realms = {}
         for index, realm_id in enumerate(config.realm_ids()):
             store = seed_company(realm_id, seed, size, company_name=config.company_name(realm_id, index),
-                                 utc_offset=config.utc_offset(realm_id, index), as_of=config.as_of, clock=self.clock)
+                                 utc_offset=config.utc_offset(realm_id, index), as_of=config.as_of, clock=self.clock,
+                                 profile=profile_for(index, config.company_profile(realm_id, index)))
             store.add_listener(self.webhooks.enqueue)
             realms[realm_id] = store
         with self._lock:
@@ -92,15 +95,18 @@ class SandboxState:
         """Connect the app to ``realm_id`` (what a user's consent does) and return the refresh token."""
         return self.issue_tokens(realm_id).refresh_token
 
-    def issue_tokens(self, realm_id: str) -> TokenSet:
+    def issue_tokens(self, realm_id: str, *, scopes: Iterable[str] = DEFAULT_SCOPES) -> TokenSet:
         """Like ``connect_realm`` but returns the whole token set (access token included)."""
         self.realm(realm_id)
-        return self.auth.connect(str(realm_id))
+        return self.auth.connect(str(realm_id), scopes=scopes)
 
-    def issue_authorization_code(self, realm_id: str) -> str:
-        """A code for ``grant_type=authorization_code`` at the token endpoint (single use, 10 minutes)."""
+    def issue_authorization_code(self, realm_id: str, *, redirect_uri: str, client_id: str | None = None,
+                                 scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
+        """A code for ``grant_type=authorization_code`` at the token endpoint (single use, 10 minutes),
+        bound to ``redirect_uri``, the app (default: the main one) and ``scopes``, as consent produces it."""
         self.realm(realm_id)
-        return self.auth.issue_authorization_code(str(realm_id))
+        return self.auth.issue_authorization_code(str(realm_id), redirect_uri=redirect_uri, client_id=client_id,
+                                                  scopes=scopes)
 
     # ------------------------------------------------------------------------------------------ misc
 

@@ -80,6 +80,7 @@ class RealmStore:
     def __init__(self, realm_id: str, *, company_name: str, utc_offset: str, clock: Clock) -> None:
         self.realm_id = realm_id
         self.company_name = company_name
+        self.profile = ""  # the seed's company profile, when the data was generated (see seed.py)
         self.utc_offset = utc_offset
         self.tz = parse_offset(utc_offset)
         self.clock = clock
@@ -88,6 +89,7 @@ class RealmStore:
         self._updated_at: dict[str, dict[str, datetime]] = {name: {} for name in ENTITY_SPECS}
         self._next_id: dict[str, int] = dict.fromkeys(ENTITY_SPECS, 1)
         self._tombstones: dict[str, list[_Tombstone]] = {name: [] for name in ENTITY_SPECS}
+        self._voided: dict[str, set[str]] = {name: set() for name in ENTITY_SPECS}
         self._answers: OrderedDict[str, Any] = OrderedDict()
         self._outbox: list[SentEmail] = []
         self._listeners: list[Callable[[ChangeEvent], None]] = []
@@ -137,6 +139,12 @@ class RealmStore:
         name = require_spec(entity).name
         with self.lock:
             return list(self._rows[name].values())
+
+    def is_voided(self, entity: str, entity_id: str) -> bool:
+        """Whether the transaction was voided (QBO shows it only through zero amounts and the note)."""
+        name = require_spec(entity).name
+        with self.lock:
+            return str(entity_id) in self._voided[name]
 
     def get(self, entity: str, entity_id: str, *, decimal: bool = False) -> dict | None:
         """One entity exactly as the sandbox serializes it (see ``encoding.to_plain``), or None."""
@@ -231,7 +239,8 @@ class RealmStore:
             return rules.delete(self, spec, {"Id": str(entity_id), "SyncToken": str(sync_token)})
 
     def void(self, entity: str, entity_id: str, sync_token: str | None = None) -> dict:
-        """Void a transaction (amounts and Balance become 0, PrivateNote "Voided"); returns the row."""
+        """Void a transaction as QBO does (amounts and Balance become 0, "Voided" is prepended to the
+        PrivateNote); returns the row. Only Invoice, Payment, BillPayment and SalesReceipt have a void."""
         with self.lock:
             spec = require_spec(entity)
             if sync_token is None:
@@ -286,7 +295,11 @@ class RealmStore:
             self._updated_at[entity][entity_id] = instant
             self._notify(ChangeEvent(self.realm_id, entity, entity_id, operation, instant))
 
+    def _mark_voided(self, entity: str, entity_id: str) -> None:
+        self._voided[entity].add(entity_id)
+
     def _remove(self, entity: str, entity_id: str, instant: datetime) -> None:
+        self._voided[entity].discard(entity_id)
         del self._rows[entity][entity_id]
         del self._updated_at[entity][entity_id]
         self._tombstones[entity].append(_Tombstone(entity_id, instant, qbo_timestamp(instant, self.tz)))

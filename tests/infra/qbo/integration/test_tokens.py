@@ -128,7 +128,7 @@ def test_refused_refresh_token_requires_a_reconnect(qbo, how) -> None:
 
 def test_reconnecting_with_an_authorization_code(qbo) -> None:
     qbo.store.mark_reconnect_required(qbo.realm_id, "test")
-    code = qbo.state.issue_authorization_code(qbo.realm_id)
+    code = qbo.state.issue_authorization_code(qbo.realm_id, redirect_uri="https://runway.example/callback")
 
     tokens = qbo.client.exchange_authorization_code(qbo.realm_id, code, "https://runway.example/callback")
     bill = qbo.client.read(qbo.realm_id, "Bill", "1")
