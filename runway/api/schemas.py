@@ -34,7 +34,7 @@ from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
 from runway.services.operations import Readiness
 from runway.services.prep_tray import PrepTray, TrayAction
-from runway.services.runway_calc import RunwayFigures
+from runway.figures import RunwayFigures
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -109,7 +109,7 @@ class FirmOut(BaseModel):
 
 
 class RunwayOut(BaseModel):
-    """The runway formula's inputs and result (see runway.services.runway_calc)."""
+    """The runway formula's inputs and result (see runway.figures)."""
 
     cash: Money
     open_ar: Money

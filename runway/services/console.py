@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from domains.core.freshness import Freshness
 from domains.portfolio.services.overview import PortfolioService
 from infra.interfaces.records import BusinessRecord
-from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
+from infra.interfaces.patterns import local_read
+from runway.figures import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class AdvisorConsoleService:
     def __init__(self, portfolio: PortfolioService) -> None:
         self._portfolio = portfolio
 
+    @local_read
     def console(self, firm_id: int | None = None) -> list[ConsoleRow]:
         rows = []
         for summary, freshness in self._portfolio.business_summaries(firm_id, BURN_WINDOW_DAYS):
@@ -36,5 +38,10 @@ class AdvisorConsoleService:
                                      paid_in_window=summary.paid_last_window,
                                      received_in_window=summary.received_last_window)
             rows.append((summary.business, figures, freshness))
-        rows.sort(key=lambda r: (r[1].sort_key(), r[0].name, r[0].id))
+        rows.sort(key=_most_urgent_first)
         return [ConsoleRow(i + 1, b, f, fr) for i, (b, f, fr) in enumerate(rows)]
+
+
+def _most_urgent_first(row: tuple[BusinessRecord, RunwayFigures, Freshness]) -> tuple[object, ...]:
+    business, figures, _ = row
+    return (figures.sort_key(), business.name, business.id)

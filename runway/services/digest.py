@@ -19,7 +19,8 @@ from domains.core.clock import Clock
 from domains.core.freshness import Answer, Freshness, combine
 from domains.portfolio.services.overview import PortfolioService
 from infra.interfaces.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
-from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
+from infra.interfaces.patterns import live, local_read
+from runway.figures import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 DIGEST_DAYS = 7
 TOP_ITEMS = 5
@@ -57,12 +58,14 @@ class RunwayService:
         self._balances = balances
         self._clock = clock
 
+    @local_read
     def runway(self, business_id: int) -> Answer[RunwayFigures]:
-        """Runway figures of one client (see ``runway.services.runway_calc`` for the formula)."""
+        """Runway figures of one client (see ``runway.figures`` for the formula)."""
         self._portfolio.get_business(business_id)
         return self._runway(business_id, self._collections.ar_summary(business_id, DIGEST_DAYS),
                             self._bills.ap_summary(business_id, DIGEST_DAYS))
 
+    @live
     def weekly_digest(self, business_id: int, *, live_cash: bool = False) -> WeeklyDigest:
         """The client's week: runway, AR and AP, money moved in the last 7 days, bills due in the next 7
         days and the invoices most worth chasing, all from the mirror. ``live_cash=True`` reads the bank

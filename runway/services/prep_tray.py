@@ -24,7 +24,8 @@ from domains.core.clock import Clock
 from domains.core.freshness import Freshness, combine
 from domains.core.money import ZERO, per_day
 from domains.portfolio.services.overview import PortfolioService
-from runway.services.runway_calc import BURN_WINDOW_DAYS
+from infra.interfaces.patterns import local_read
+from runway.figures import BURN_WINDOW_DAYS
 
 SAFETY_BUFFER_DAYS = 14
 PAY_HORIZON_DAYS = 14
@@ -83,6 +84,7 @@ class PrepTrayService:
         self._balances = balances
         self._clock = clock
 
+    @local_read
     def prep_tray(self, business_id: int) -> PrepTray:
         self._portfolio.get_business(business_id)
         today = self._clock.today()

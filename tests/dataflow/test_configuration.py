@@ -191,3 +191,51 @@ def test_a_src_layout_is_found_and_paths_are_relative_to_the_repository_root(tmp
         "live); mark it @local_read, @local_write or @live: settle (src/shop/domain/services.py:4)",
     ]
     assert report.operation("shop.domain.services.settle").reaches[0].chain[-1].path == "src/shop/payments.py"
+
+
+def test_a_generic_class_binds_its_type_variables_where_it_is_annotated(tmp_path: Path) -> None:
+    """``Answer[Cash]`` makes ``answer.data`` a Cash, so a live call behind it is seen; an unbound
+    ``T`` stays unresolved, and says so."""
+    root = _write(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/gateway.py": """
+            class Gateway:
+                def fetch(self) -> int:
+                    return 1
+        """,
+        "shop/services/__init__.py": "",
+        "shop/services/answers.py": """
+            from dataclasses import dataclass
+            from typing import Generic, TypeVar
+
+            from shop.gateway import Gateway
+
+            T = TypeVar("T")
+
+
+            @dataclass
+            class Answer(Generic[T]):
+                data: T
+
+
+            class Reader:
+                def __init__(self, bound: Answer[Gateway], unbound: Answer) -> None:
+                    self._bound = bound
+                    self._unbound = unbound
+
+                def bound(self) -> int:
+                    return self._bound.data.fetch()
+
+                def unbound(self) -> int:
+                    return self._unbound.data.fetch()
+        """,
+    })
+    config = DataFlowConfig(root=root, domain_packages=("shop",), service_modules=("shop.services.*",),
+                            live_packages=("shop.gateway",), require_declarations=False)
+
+    report = check(config)
+
+    assert report.operation("shop.services.answers.Reader.bound").observed == "live"
+    assert [f.message for f in report.findings if f.subject == "shop.services.answers.Reader.unbound"] == [
+        "makes an unresolved call self._unbound.data.fetch() (T is a type variable), in the reach of 1 "
+        "operation (shop.services.answers.Reader.unbound)"]

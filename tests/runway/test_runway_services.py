@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from domains.core.errors import NotFound
-from runway.services.runway_calc import RunwayStatus, compute_runway, status_for
+from runway.figures import RunwayStatus, compute_runway, status_for
 from tests.fakes.world import small_world, wire_world
 
 

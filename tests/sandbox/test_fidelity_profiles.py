@@ -1,7 +1,7 @@
 """The generator's company profiles: seeded companies differ in cash, burn and overdue receivables, so a
 portfolio of the default companies has something to triage. (A sandbox feature, not an Intuit behaviour.)
 
-The runway figure is Runway's own formula (``runway.services.runway_calc``) applied to what the sandbox
+The runway figure is Runway's own formula (``runway.figures``) applied to what the sandbox
 serves, so these tests fail if the generator and the product's bands drift apart.
 """
 
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from qbo_sandbox import SandboxConfig, SandboxState, seed_company
 from qbo_sandbox.seed import COMPANY_PROFILES, DEFAULT_PROFILE_ORDER
 from runway.cli import app
-from runway.services.runway_calc import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
+from runway.figures import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 

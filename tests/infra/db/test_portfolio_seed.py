@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # seeds whole portfolios, up to 100,000 documents
 
 
 def runway_days(summary, *, cash_only: bool = False) -> Decimal | None:
-    """The runway formula (runway.services.runway_calc): net position (cash + open AR - open AP) over the
+    """The runway formula (runway.figures): net position (cash + open AR - open AP) over the
     90-day net burn per day; ``cash_only``: cash over the net burn."""
     burn = (summary.paid_last_window - summary.received_last_window) / 90
     if burn <= 0:

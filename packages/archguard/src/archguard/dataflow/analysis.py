@@ -89,6 +89,7 @@ from archguard.dataflow.types import (
     Unknown,
     builtin,
     union,
+    type_variable_reason,
 )
 from archguard.source_imports import resolve_relative
 
@@ -840,7 +841,7 @@ class Analyzer:
                     if _terminal(value.func) == "NewType" and len(value.args) > 1:
                         groups.append(self.annotation(value.args[1], scope))
                     else:
-                        groups.append((Unknown(f"{name} is a type variable"),))
+                        groups.append((Unknown(type_variable_reason(name)),))
                     continue
                 path = _target_path(target, name)
                 groups.append(self.unpack(self.eval(value, scope), path or ()))
@@ -1193,6 +1194,9 @@ class Analyzer:
                         groups.append((Ext(t.origin, args, instance=True),))
                     else:
                         groups.append((Ext(t.origin, instance=True),))
+                elif isinstance(t, ClassRef) and (parameters := self.type_parameters(t.cls)):
+                    bound = tuple(self.annotation(e, scope) for e in elements[:len(parameters)])
+                    groups.append((Instance(t.cls, bound),))
                 else:
                     groups.append(self.instances((t,)))
             return union(*groups)
@@ -1323,9 +1327,30 @@ class Analyzer:
     def _eval_slice(self, node: ast.Slice, scope: Scope) -> Types:
         return (builtin("slice"),)
 
+    def type_parameters(self, qualname: str) -> tuple[str, ...]:
+        """The names of a project class's type parameters, from its ``Generic[...]`` or ``Protocol[...]``
+        base (``class Answer(Generic[T])``: ``("T",)``); empty for a class that is not generic."""
+        info = self.class_info(qualname)
+        if info is None:
+            return ()
+        for base in info.node.bases:
+            if isinstance(base, ast.Subscript) and _terminal(base.value) in ("Generic", "Protocol"):
+                elements = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+                return tuple(e.id for e in elements if isinstance(e, ast.Name))
+        return ()
+
+    def bind_type_variables(self, types: Types, instance: Instance) -> Types:
+        """``types`` (a member of ``instance``'s class) with the class's type variables replaced by what
+        ``instance`` binds them to: the ``data: T`` of an ``Answer[Cash]`` is a ``Cash``."""
+        reasons = {type_variable_reason(name): bound
+                   for name, bound in zip(self.type_parameters(instance.cls), instance.args, strict=False)}
+        return union(*((reasons[t.reason] if isinstance(t, Unknown) and t.reason in reasons else (t,))
+                       for t in types))
+
     def attribute(self, t: object, attr: str) -> Types:
         if isinstance(t, Instance):
-            return self.instance_member(t.cls, attr)
+            found = self.instance_member(t.cls, attr)
+            return self.bind_type_variables(found, t) if t.args else found
         if isinstance(t, ClassRef):
             return self.class_member(t.cls, attr)
         if isinstance(t, ModuleRef):

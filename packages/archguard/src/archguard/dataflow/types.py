@@ -16,19 +16,21 @@ Types = tuple["T", ...]
 
 
 class Instance(tuple):
-    """An instance of a project class."""
+    """An instance of a project class; ``args`` are the types its type parameters are bound to, in
+    the order of the class's ``Generic[...]`` (or ``Protocol[...]``) base (``Answer[Cash]``), if known."""
 
     __slots__ = ()
     cls: str = property(itemgetter(1))  # type: ignore[assignment]
+    args: tuple[Types, ...] = property(itemgetter(2))  # type: ignore[assignment]
 
-    def __new__(cls, qualname: str) -> Instance:
-        return tuple.__new__(cls, (0, qualname))
+    def __new__(cls, qualname: str, args: tuple[Types, ...] = ()) -> Instance:
+        return tuple.__new__(cls, (0, qualname, args))
 
-    def __getnewargs__(self) -> tuple[str]:
-        return (self[1],)
+    def __getnewargs__(self) -> tuple[str, tuple[Types, ...]]:
+        return (self[1], self[2])
 
     def __repr__(self) -> str:
-        return f"Instance({self[1]!r})"
+        return f"Instance({self[1]!r}, {self[2]!r})" if self[2] else f"Instance({self[1]!r})"
 
 
 class ClassRef(tuple):
@@ -157,6 +159,11 @@ class LocalFunc(tuple):
 
     def __getnewargs__(self) -> tuple[str, str | None, str]:
         return (self[1], self[2], self[3])
+
+
+def type_variable_reason(name: str) -> str:
+    """The reason an unbound type variable gives; binding the variable replaces exactly this."""
+    return f"{name} is a type variable"
 
 
 class Unknown(tuple):

@@ -1,0 +1,1 @@
+"""The API's own services: service modules of the data-flow contract, as in the real tree."""
