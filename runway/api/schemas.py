@@ -30,11 +30,11 @@ from infra.interfaces.records import (
     InvoiceRecord,
     OpenAmountSummary,
 )
+from runway.figures import RunwayFigures
 from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
 from runway.services.operations import Readiness
 from runway.services.prep_tray import PrepTray, TrayAction
-from runway.figures import RunwayFigures
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from domains.core.freshness import Freshness
 from domains.portfolio.services.overview import PortfolioService
-from infra.interfaces.records import BusinessRecord
 from infra.interfaces.patterns import local_read
+from infra.interfaces.records import BusinessRecord
 from runway.figures import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 

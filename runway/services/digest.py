@@ -18,8 +18,8 @@ from domains.bank.services.balance import BalanceService, CashPosition
 from domains.core.clock import Clock
 from domains.core.freshness import Answer, Freshness, combine
 from domains.portfolio.services.overview import PortfolioService
-from infra.interfaces.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
 from infra.interfaces.patterns import live, local_read
+from infra.interfaces.records import BillRecord, BusinessRecord, CashFlowTotals, OpenAmountSummary
 from runway.figures import BURN_WINDOW_DAYS, RunwayFigures, compute_runway
 
 DIGEST_DAYS = 7

@@ -88,8 +88,8 @@ from archguard.dataflow.types import (
     Types,
     Unknown,
     builtin,
-    union,
     type_variable_reason,
+    union,
 )
 from archguard.source_imports import resolve_relative
 
