@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,7 @@ def demo(
                               f"({result.error or ', '.join(e.value for e in result.failed_entities)})")
             rows_console = c.console.console(businesses[0].firm_id)
             out.print(render.console_table(rows_console, title=f"Advisor console: {bootstrap.DEMO_FIRM}"))
+            _print_cross_check(c, businesses)
             out.print()
             target = _pick_client(rows_console, client)
             out.print(render.digest_panel(c.runway.weekly_digest(target, live_cash=True)))
@@ -83,6 +84,25 @@ def demo(
             out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
     finally:
         sandbox.__exit__(None, None, None)
+
+
+def _print_cross_check(container: bootstrap.Container, businesses: list[Any]) -> None:
+    """One line: does every client's mirrored AP and AR aging equal QBO's own aging reports?"""
+    differing: list[str] = []
+    for business in businesses:
+        try:
+            result = bootstrap.verify_aging(container, business.id)
+        except DomainError as exc:
+            differing.append(f"{business.name}: not checked ({exc})")
+            continue
+        differing += [f"{business.name}: {line}" for line in result.describe_differences()]
+    if not differing:
+        out.print(f"Cross-check against QBO's AgedPayables and AgedReceivables reports: all {len(businesses)} "
+                  "clients' AP and AR aging match, bucket by bucket ([bold]runway verify[/])")
+        return
+    err.print(f"[bold red]Cross-check against QBO's aging reports: {len(differing)} difference(s)[/]")
+    for line in differing:
+        err.print(f"  {line}")
 
 
 def _sync_with_progress(container: bootstrap.Container, names: dict[int, str], *, full: bool = True,
@@ -130,6 +150,38 @@ def sync(
                   f"{r.quarantined:,} quarantined - {state}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    business: int = typer.Option(..., "--business", help="The business (client) to check."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Age both sides to this date (default: today)."),
+) -> None:
+    """Cross-check the mirror's AP and AR aging against QBO's own AgedPayables and AgedReceivables reports
+    (RUNWAY_DATABASE_URL, QBO settings); name every bucket that differs. Exit 1 when one does."""
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of must be a date (YYYY-MM-DD), not {as_of!r}", 2)
+    try:
+        with bootstrap.build_container() as c:
+            result = bootstrap.verify_aging(c, business, as_of=day)
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+    except NotFound as exc:
+        _fail(str(exc), 2)
+    except DomainError as exc:
+        _fail(str(exc))
+    out.print(render.verification_table(result))
+    if result.ok:
+        out.print("[bold green]no differences:[/] the mirror's aging equals QBO's reports")
+        return
+    err.print(f"[bold red]{len(result.describe_differences())} difference(s) with QBO:[/]")
+    for line in result.describe_differences():
+        err.print(f"  {line}")
+    raise typer.Exit(1)
 
 
 @app.command()

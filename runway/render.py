@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domains.core.freshness import Freshness
+from domains.verification.comparison import LEDGER_NAMES, AgingVerification
 from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
 from runway.services.prep_tray import PrepTray
@@ -96,4 +97,20 @@ def tray_table(tray: PrepTray, business_name: str, limit: int | None = None) -> 
     if len(shown) < len(tray.actions):
         table.caption = (f"{len(tray.actions) - len(shown)} more actions; to pay {money(tray.to_pay_total)}, "
                          f"to collect {money(tray.to_collect_total)} in all")
+    return table
+
+
+def verification_table(result: AgingVerification) -> Table:
+    """The mirror's aging next to QBO's, bucket by bucket, AP then AR; differing buckets in red."""
+    table = Table(title=f"Aging cross-check: {result.business.name}, as of {result.as_of.isoformat()} "
+                        f"(mirror {result.freshness.describe()})", title_justify="left", header_style="bold")
+    for name, justify in [("Ledger", "left"), ("Bucket", "left"), ("Mirror", "right"), ("QBO report", "right"),
+                          ("Difference", "right"), ("", "left")]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for bucket in result.buckets:
+        difference = "-" if bucket.difference is None else money(bucket.difference)
+        verdict = Text("ok", style="green") if bucket.matches else Text("DIFFERS", style="bold red")
+        table.add_row(LEDGER_NAMES[bucket.ledger], bucket.bucket,
+                      "-" if bucket.mirror is None else money(bucket.mirror),
+                      "-" if bucket.qbo is None else money(bucket.qbo), difference, verdict)
     return table
