@@ -19,8 +19,16 @@ from runway.services.console import ConsoleRow
 
 app = typer.Typer(help="Runway: cash runway for the clients of an accounting firm, from QuickBooks Online.",
                   no_args_is_help=True, add_completion=False)
-# Piped output (CI logs, `| less`) gets a width that fits the tables instead of Rich's 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 150)
+
+
+def _stdout_console() -> Console:
+    """Piped output (CI logs, `| less`) gets a width that fits the tables instead of Rich's 80 columns.
+    Rich colours only a terminal (or FORCE_COLOR) and never when NO_COLOR is set."""
+    return Console(width=None if sys.stdout.isatty() else 150)
+
+
+# Made again when a command starts (``_configure``): the terminal and NO_COLOR are those of that moment.
+out = _stdout_console()
 err = Console(stderr=True)
 TRAY_ROWS = 15
 
@@ -222,6 +230,8 @@ def _pick_client(rows: list[ConsoleRow], client: str | None) -> int:
 @app.callback()
 def _configure() -> None:
     """Runway: cash runway for the clients of an accounting firm, from QuickBooks Online."""
+    global out, err
+    out, err = _stdout_console(), Console(stderr=True)
 
 
 @app.command()

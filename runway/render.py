@@ -15,7 +15,10 @@ from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
 from runway.services.prep_tray import PrepTray
 
-STATUS_STYLE = {"critical": "bold red", "warning": "yellow", "healthy": "green", "excellent": "bold green"}
+#: One colour per runway band, so a console of dozens of clients reads at a glance: red needs action this
+#: week, yellow soon, green is fine, cyan has cash to spare. The status is always written out too, so the
+#: table says the same without colour (piped output, NO_COLOR: Rich drops colour itself in both cases).
+STATUS_STYLE = {"critical": "bold red", "warning": "bold yellow", "healthy": "green", "excellent": "cyan"}
 PRIORITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
 
@@ -39,10 +42,12 @@ def console_table(rows: list[ConsoleRow], title: str = "Advisor console") -> Tab
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         f = row.runway
+        style = STATUS_STYLE[f.status.value]
         weeks = "-" if f.runway_weeks is None else f"{f.runway_weeks:,.1f}"
-        table.add_row(str(row.rank), row.business.name, _days(f.runway_days), weeks,
-                      Text(f.status.value, style=STATUS_STYLE[f.status.value]), money(f.cash), money(f.open_ar),
-                      money(f.open_ap), money(f.net_burn_per_day.quantize(Decimal("0.01"))),
+        # The client, its runway and its status carry the band's colour; the amounts stay plain.
+        table.add_row(str(row.rank), Text(row.business.name, style=style), Text(_days(f.runway_days), style=style),
+                      Text(weeks, style=style), Text(f.status.value, style=style), money(f.cash),
+                      money(f.open_ar), money(f.open_ap), money(f.net_burn_per_day.quantize(Decimal("0.01"))),
                       _freshness(row.freshness))
     return table
 
