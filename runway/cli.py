@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,19 +163,13 @@ def sync(
 @app.command()
 def verify(
     business: int = typer.Option(..., "--business", help="The business (client) to check."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Age both sides to this date (default: today)."),
 ) -> None:
-    """Cross-check the mirror's AP and AR aging against QBO's own AgedPayables and AgedReceivables reports
-    (RUNWAY_DATABASE_URL, QBO settings); name every bucket that differs. Exit 1 when one does."""
-    day = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            _fail(f"--as-of must be a date (YYYY-MM-DD), not {as_of!r}", 2)
+    """Cross-check the mirror's AP and AR aging against QBO's own AgedPayables and AgedReceivables reports,
+    both aged to today (RUNWAY_DATABASE_URL, QBO settings); name every bucket that differs. Exit 1 when one
+    does."""
     try:
         with bootstrap.build_container() as c:
-            result = bootstrap.verify_aging(c, business, as_of=day)
+            result = bootstrap.verify_aging(c, business)
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
     except NotFound as exc:

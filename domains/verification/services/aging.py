@@ -35,6 +35,11 @@ class AgingVerificationService:
     every bucket of both ledgers with both totals; it writes nothing. Raises ``NotFound`` for an unknown
     business and ``LiveDataUnavailable`` when QBO cannot be asked (unreachable, throttled, to be
     reconnected, or an answer that is not an aging report).
+
+    Like with like: the mirror holds balances as last synced, QBO's report the balances on ``as_of``, so
+    only an ``as_of`` on or after the last sync compares the same documents. QBO's aging also counts what
+    the mirror's leaves out (unapplied payments and credits, documents dated after ``as_of``): a company
+    holding those shows them as differences, which is what they are.
     """
 
     def __init__(self, directory: BusinessDirectory, bills: BillMirror, invoices: InvoiceMirror,
