@@ -113,6 +113,21 @@ def test_qbo_aging_to_another_day_is_a_problem_of_the_check_itself(world):
                                   f"not {TODAY}")
 
 
+def test_buckets_that_do_not_line_up_with_qbos_are_named_on_both_sides(world):
+    s, b = world
+    s.gateway.report_period_days = 15  # QBO aged in 15-day periods: Current, 1-15, 16-30, 31-45, 46 and over
+
+    result = s.verification.verify_aging(b)
+
+    ap = [c for c in result.differences if c.ledger is AgingLedger.PAYABLES]
+    assert [(c.bucket, c.mirror is None, c.qbo is None) for c in ap] == [
+        ("1-30", False, True), ("31-60", False, True), ("61-90", False, True), ("91 and over", False, True),
+        ("1-15", True, False), ("16-30", True, False), ("31-45", True, False), ("46 and over", True, False)]
+    assert "AP 1-15: QBO 250.00 in a bucket the mirror does not age" in result.describe_differences()
+    assert "AP 1-30: mirror 290.00, and QBO's report has no such bucket" in result.describe_differences()
+    assert [c.bucket for c in result.buckets if c.matches] == ["Current", "Current"]
+
+
 def test_an_explicit_as_of_date_ages_both_sides_to_it(world):
     s, b = world
     day = TODAY + timedelta(days=10)

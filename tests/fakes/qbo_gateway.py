@@ -39,6 +39,8 @@ class FakeQboGateway:
         self.sent: list[tuple[str, str, str | None]] = []
         #: Days QBO is told to age to differently than asked (to exercise the check of the as-of date).
         self.report_date_shift = timedelta(0)
+        #: Days per aging period QBO uses whatever it is asked (to exercise buckets that do not line up).
+        self.report_period_days: int | None = None
         self.calls: list[str] = []
         self._failures: list[QboError] = []
         self._fail_after_write: list[QboError] = []
@@ -118,6 +120,7 @@ class FakeQboGateway:
         date (their TxnDate when undated), ``Current`` up to 0 days, then ``periods`` buckets."""
         self._maybe_fail("aging_report")
         as_of = as_of + self.report_date_shift
+        period_days = self.report_period_days or period_days
         documents: list[BillRecord] | list[InvoiceRecord] = (
             [b for (realm, _), b in self.bills.items() if realm == business.qbo_realm_id]
             if ledger is AgingLedger.PAYABLES else
