@@ -19,8 +19,16 @@ from runway.services.console import ConsoleRow
 
 app = typer.Typer(help="Runway: cash runway for the clients of an accounting firm, from QuickBooks Online.",
                   no_args_is_help=True, add_completion=False)
-# Piped output (CI logs, `| less`) gets a width that fits the tables instead of Rich's 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 150)
+
+
+def _stdout_console() -> Console:
+    """Piped output (CI logs, `| less`) gets a width that fits the tables instead of Rich's 80 columns.
+    Rich colours only a terminal (or FORCE_COLOR) and never when NO_COLOR is set."""
+    return Console(width=None if sys.stdout.isatty() else 150)
+
+
+# Made again when a command starts (``_configure``): the terminal and NO_COLOR are those of that moment.
+out = _stdout_console()
 err = Console(stderr=True)
 TRAY_ROWS = 15
 
@@ -75,6 +83,7 @@ def demo(
                               f"({result.error or ', '.join(e.value for e in result.failed_entities)})")
             rows_console = c.console.console(businesses[0].firm_id)
             out.print(render.console_table(rows_console, title=f"Advisor console: {bootstrap.DEMO_FIRM}"))
+            _print_cross_check(c, businesses)
             out.print()
             target = _pick_client(rows_console, client)
             out.print(render.digest_panel(c.runway.weekly_digest(target, live_cash=True)))
@@ -83,6 +92,25 @@ def demo(
             out.print(render.tray_table(tray, c.portfolio.get_business(target).name, limit=TRAY_ROWS))
     finally:
         sandbox.__exit__(None, None, None)
+
+
+def _print_cross_check(container: bootstrap.Container, businesses: list[Any]) -> None:
+    """One line: does every client's mirrored AP and AR aging equal QBO's own aging reports?"""
+    differing: list[str] = []
+    for business in businesses:
+        try:
+            result = bootstrap.verify_aging(container, business.id)
+        except DomainError as exc:
+            differing.append(f"{business.name}: not checked ({exc})")
+            continue
+        differing += [f"{business.name}: {line}" for line in result.describe_differences()]
+    if not differing:
+        out.print(f"Cross-check against QBO's AgedPayables and AgedReceivables reports: all {len(businesses)} "
+                  "clients' AP and AR aging match, bucket by bucket ([bold]runway verify[/])")
+        return
+    err.print(f"[bold red]Cross-check against QBO's aging reports: {len(differing)} difference(s)[/]")
+    for line in differing:
+        err.print(f"  {line}")
 
 
 def _sync_with_progress(container: bootstrap.Container, names: dict[int, str], *, full: bool = True,
@@ -133,6 +161,32 @@ def sync(
 
 
 @app.command()
+def verify(
+    business: int = typer.Option(..., "--business", help="The business (client) to check."),
+) -> None:
+    """Cross-check the mirror's AP and AR aging against QBO's own AgedPayables and AgedReceivables reports,
+    both aged to today (RUNWAY_DATABASE_URL, QBO settings); name every bucket that differs. Exit 1 when one
+    does."""
+    try:
+        with bootstrap.build_container() as c:
+            result = bootstrap.verify_aging(c, business)
+    except bootstrap.ConfigurationError as exc:
+        _fail(str(exc), 2)
+    except NotFound as exc:
+        _fail(str(exc), 2)
+    except DomainError as exc:
+        _fail(str(exc))
+    out.print(render.verification_table(result))
+    if result.ok:
+        out.print("[bold green]no differences:[/] the mirror's aging equals QBO's reports")
+        return
+    err.print(f"[bold red]{len(result.describe_differences())} difference(s) with QBO:[/]")
+    for line in result.describe_differences():
+        err.print(f"  {line}")
+    raise typer.Exit(1)
+
+
+@app.command()
 def worker(
     interval: float = typer.Option(900, min=1, help="Seconds between syncs of every business."),
     poll: float = typer.Option(5, min=0.1, help="Seconds between checks of the sync request queue."),
@@ -170,6 +224,8 @@ def _pick_client(rows: list[ConsoleRow], client: str | None) -> int:
 @app.callback()
 def _configure() -> None:
     """Runway: cash runway for the clients of an accounting firm, from QuickBooks Online."""
+    global out, err
+    out, err = _stdout_console(), Console(stderr=True)
 
 
 @app.command()

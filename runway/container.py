@@ -15,6 +15,7 @@ from domains.ar.services.collections import CollectionsService
 from domains.bank.services.balance import BalanceService
 from domains.core.clock import Clock
 from domains.portfolio.services.overview import PortfolioService
+from domains.verification.services.aging import AgingVerificationService
 from runway.services.advisors import AdvisorAdminService
 from runway.services.authentication import AuthenticationService
 from runway.services.console import AdvisorConsoleService
@@ -40,6 +41,7 @@ class Services:
     payments: PaymentService
     collections: CollectionsService
     balances: BalanceService
+    verification: AgingVerificationService
     # runway services
     runway: RunwayService
     tray: PrepTrayService

@@ -10,11 +10,15 @@ from rich.table import Table
 from rich.text import Text
 
 from domains.core.freshness import Freshness
+from domains.verification.comparison import LEDGER_NAMES, AgingVerification
 from runway.services.console import ConsoleRow
 from runway.services.digest import WeeklyDigest
 from runway.services.prep_tray import PrepTray
 
-STATUS_STYLE = {"critical": "bold red", "warning": "yellow", "healthy": "green", "excellent": "bold green"}
+#: One colour per runway band, so a console of dozens of clients reads at a glance: red needs action this
+#: week, yellow soon, green is fine, cyan has cash to spare. The status is always written out too, so the
+#: table says the same without colour (piped output, NO_COLOR: Rich drops colour itself in both cases).
+STATUS_STYLE = {"critical": "bold red", "warning": "bold yellow", "healthy": "green", "excellent": "cyan"}
 PRIORITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
 
@@ -38,10 +42,12 @@ def console_table(rows: list[ConsoleRow], title: str = "Advisor console") -> Tab
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         f = row.runway
+        style = STATUS_STYLE[f.status.value]
         weeks = "-" if f.runway_weeks is None else f"{f.runway_weeks:,.1f}"
-        table.add_row(str(row.rank), row.business.name, _days(f.runway_days), weeks,
-                      Text(f.status.value, style=STATUS_STYLE[f.status.value]), money(f.cash), money(f.open_ar),
-                      money(f.open_ap), money(f.net_burn_per_day.quantize(Decimal("0.01"))),
+        # The client, its runway and its status carry the band's colour; the amounts stay plain.
+        table.add_row(str(row.rank), Text(row.business.name, style=style), Text(_days(f.runway_days), style=style),
+                      Text(weeks, style=style), Text(f.status.value, style=style), money(f.cash),
+                      money(f.open_ar), money(f.open_ap), money(f.net_burn_per_day.quantize(Decimal("0.01"))),
                       _freshness(row.freshness))
     return table
 
@@ -96,4 +102,20 @@ def tray_table(tray: PrepTray, business_name: str, limit: int | None = None) -> 
     if len(shown) < len(tray.actions):
         table.caption = (f"{len(tray.actions) - len(shown)} more actions; to pay {money(tray.to_pay_total)}, "
                          f"to collect {money(tray.to_collect_total)} in all")
+    return table
+
+
+def verification_table(result: AgingVerification) -> Table:
+    """The mirror's aging next to QBO's, bucket by bucket, AP then AR; differing buckets in red."""
+    table = Table(title=f"Aging cross-check: {result.business.name}, as of {result.as_of.isoformat()} "
+                        f"(mirror {result.freshness.describe()})", title_justify="left", header_style="bold")
+    for name, justify in [("Ledger", "left"), ("Bucket", "left"), ("Mirror", "right"), ("QBO report", "right"),
+                          ("Difference", "right"), ("", "left")]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for bucket in result.buckets:
+        difference = "-" if bucket.difference is None else money(bucket.difference)
+        verdict = Text("ok", style="green") if bucket.matches else Text("DIFFERS", style="bold red")
+        table.add_row(LEDGER_NAMES[bucket.ledger], bucket.bucket,
+                      "-" if bucket.mirror is None else money(bucket.mirror),
+                      "-" if bucket.qbo is None else money(bucket.qbo), difference, verdict)
     return table

@@ -20,6 +20,7 @@ from infra.interfaces.patterns import live_port, local_port
 from infra.interfaces.records import (
     AccountRecord,
     AgingBucketTotal,
+    AgingLedger,
     BillPaymentRecord,
     BillPaymentStatus,
     BillRecord,
@@ -35,6 +36,7 @@ from infra.interfaces.records import (
     OpenAmountSummary,
     OverdueInvoiceRow,
     PaymentLine,
+    ReportedAging,
     SyncStateRecord,
 )
 
@@ -224,6 +226,12 @@ class QboGateway(Protocol):
     def send_invoice(self, business: BusinessRecord, invoice_qbo_id: str, send_to: str | None
                      ) -> InvoiceRecord:
         """E-mail the invoice to the customer through QBO; returns the invoice as QBO now holds it."""
+        ...
+
+    def aging_report(self, business: BusinessRecord, ledger: AgingLedger, as_of: date, *,
+                     period_days: int, periods: int) -> ReportedAging:
+        """QBO's own aging summary (``AgedPayables`` or ``AgedReceivables``) aged to ``as_of``: ``periods``
+        buckets of ``period_days`` days past due after ``Current``, the last one open-ended."""
         ...
 
 

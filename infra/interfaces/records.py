@@ -220,6 +220,43 @@ class AgingBucketTotal:
     total: Decimal
 
 
+class AgingLedger(enum.StrEnum):
+    """Which side of the books an aging covers: what the business owes (AP) or is owed (AR)."""
+
+    PAYABLES = "payables"
+    RECEIVABLES = "receivables"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedAgingBucket:
+    """One aging column of a QBO aging report: its grand total over every vendor (customer).
+
+    ``title`` is QBO's column title (``"Current"``, ``"1 - 30"``, ..., ``"91 and over"``); ``min_days`` and
+    ``max_days`` are the days past due it covers, read from that title (inclusive; ``min_days`` None is
+    "not yet due", ``max_days`` None is "no upper bound"), in the same form as ``AgingBucketTotal``.
+    """
+
+    title: str
+    min_days: int | None
+    max_days: int | None
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedAging:
+    """QBO's own aging summary report (``AgedPayables`` / ``AgedReceivables``) of one company on one day.
+
+    ``as_of`` is the date QBO says it aged to (the report's ``report_date``), ``buckets`` its aging columns
+    in QBO's order and ``total`` its grand total.
+    """
+
+    ledger: AgingLedger
+    report_name: str
+    as_of: date
+    buckets: tuple[ReportedAgingBucket, ...]
+    total: Decimal
+
+
 @dataclass(frozen=True, slots=True)
 class DaysAmountBand:
     """A rule "more than ``days`` days overdue OR more than ``amount`` owed" naming a ``label``.

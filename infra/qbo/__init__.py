@@ -30,9 +30,11 @@ from infra.qbo.mapping import (
     to_record,
     to_vendor_record,
 )
+from infra.qbo.reports import AGING_REPORTS, aging_bucket_range, to_reported_aging
 from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
 
 __all__ = [
+    "AGING_REPORTS",
     "CDC_MAX_OBJECTS",
     "INTUIT_TOKEN_URL",
     "MAPPERS",
@@ -52,6 +54,7 @@ __all__ = [
     "RealmLimiterRegistry",
     "TokenManager",
     "TokenStore",
+    "aging_bucket_range",
     "bill_payment_body",
     "bill_payment_status",
     "error_from_response",
@@ -68,5 +71,6 @@ __all__ = [
     "to_deleted",
     "to_invoice_record",
     "to_record",
+    "to_reported_aging",
     "to_vendor_record",
 ]

@@ -231,6 +231,16 @@ class QboClient:
                      entity_id=str(entity_id))
         return self._entity(realm_id, call)
 
+    def report(self, realm_id: str, name: str, params: dict[str, str] | None = None) -> dict:
+        """One report of the Reports API (``GET /reports/<name>``) as QBO's JSON (``Header``, ``Columns``,
+        ``Rows``); ``params`` are the report's own query parameters (e.g. ``report_date``)."""
+        _check_entity(name)
+        body = self._execute(realm_id, _Call("GET", f"/reports/{name}", dict(params or {})))
+        if not isinstance(get_ci(body, "Header"), dict):
+            raise QboUnavailableError(f"QBO answered the {name} report without a Header (realm {realm_id})",
+                                      realm_id=realm_id)
+        return body
+
     def company_info(self, realm_id: str) -> dict:
         call = _Call("GET", f"/companyinfo/{quote(realm_id, safe='')}", entity="CompanyInfo", entity_id=realm_id)
         return self._entity(realm_id, call)

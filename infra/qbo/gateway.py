@@ -10,14 +10,17 @@ from decimal import Decimal
 from infra.interfaces.patterns import guard_live_call
 from infra.interfaces.records import (
     AccountRecord,
+    AgingLedger,
     BillPaymentRecord,
     BillRecord,
     BusinessRecord,
     InvoiceRecord,
     PaymentLine,
+    ReportedAging,
 )
 from infra.qbo.client import QboClient
 from infra.qbo.mapping import to_account_record, to_bill_payment_record, to_bill_record, to_invoice_record
+from infra.qbo.reports import AGING_REPORTS, to_reported_aging
 
 __all__ = ["BANK_ACCOUNTS_WHERE", "QboLiveGateway", "bill_payment_body"]
 
@@ -82,3 +85,15 @@ class QboLiveGateway:
         sent = self._client.send_invoice(business.qbo_realm_id, invoice_qbo_id, send_to,
                                          request_id=uuid.uuid4().hex)
         return to_invoice_record(business.id, sent)
+
+    def aging_report(self, business: BusinessRecord, ledger: AgingLedger, as_of: date, *,
+                     period_days: int, periods: int) -> ReportedAging:
+        """QBO's ``AgedPayables`` / ``AgedReceivables`` summary aged to ``as_of`` (``aging_method=Report_Date``)
+        in ``periods`` buckets of ``period_days`` days after ``Current``."""
+        guard_live_call("QboLiveGateway.aging_report")
+        if period_days < 1 or periods < 1:
+            raise ValueError("period_days and periods must be positive")
+        params = {"report_date": as_of.isoformat(), "aging_method": "Report_Date",
+                  "aging_period": str(period_days), "num_periods": str(periods)}
+        report = self._client.report(business.qbo_realm_id, AGING_REPORTS[ledger], params)
+        return to_reported_aging(ledger, report, realm_id=business.qbo_realm_id)

@@ -17,6 +17,7 @@ from domains.bank.services.balance import BalanceService
 from domains.core.clock import Clock
 from domains.core.freshness import STALE_AFTER, FreshnessReader
 from domains.portfolio.services.overview import PortfolioService
+from domains.verification.services.aging import AgingVerificationService
 from infra.interfaces.access import (
     AdvisorDirectory,
     ApiTokenStore,
@@ -83,6 +84,8 @@ def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) ->
     return Services(
         clock=clock, live_qbo=gateway is not None,
         portfolio=portfolio, bills=bills, payments=payments, collections=collections, balances=balances,
+        verification=AgingVerificationService(ports.directory, ports.bills, ports.invoices, freshness, clock,
+                                              gateway=gateway),
         runway=RunwayService(portfolio, bills, payments, collections, balances, clock),
         tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
         console=AdvisorConsoleService(portfolio),

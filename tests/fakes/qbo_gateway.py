@@ -8,20 +8,24 @@ fail the next N calls with any ``QboError`` to exercise fallbacks and retries.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from infra.interfaces.errors import QboError, QboValidationError
 from infra.interfaces.patterns import guard_live_call
 from infra.interfaces.records import (
     AccountRecord,
+    AgingLedger,
     BillPaymentRecord,
     BillPaymentStatus,
     BillRecord,
     BusinessRecord,
     InvoiceRecord,
     PaymentLine,
+    ReportedAging,
+    ReportedAgingBucket,
 )
 
 
@@ -33,6 +37,10 @@ class FakeQboGateway:
         self.payments_by_request: dict[tuple[str, str], BillPaymentRecord] = {}
         self.created_payments: list[BillPaymentRecord] = []
         self.sent: list[tuple[str, str, str | None]] = []
+        #: Days QBO is told to age to differently than asked (to exercise the check of the as-of date).
+        self.report_date_shift = timedelta(0)
+        #: Days per aging period QBO uses whatever it is asked (to exercise buckets that do not line up).
+        self.report_period_days: int | None = None
         self.calls: list[str] = []
         self._failures: list[QboError] = []
         self._fail_after_write: list[QboError] = []
@@ -105,3 +113,28 @@ class FakeQboGateway:
         self.invoices[key] = sent
         self.sent.append((business.qbo_realm_id, invoice_qbo_id, send_to))
         return sent
+
+    def aging_report(self, business: BusinessRecord, ledger: AgingLedger, as_of: date, *,
+                     period_days: int, periods: int) -> ReportedAging:
+        """Aged as QBO's report ages: open documents dated on or before ``as_of``, by days past their due
+        date (their TxnDate when undated), ``Current`` up to 0 days, then ``periods`` buckets."""
+        self._maybe_fail("aging_report")
+        as_of = as_of + self.report_date_shift
+        period_days = self.report_period_days or period_days
+        documents: list[BillRecord] | list[InvoiceRecord] = (
+            [b for (realm, _), b in self.bills.items() if realm == business.qbo_realm_id]
+            if ledger is AgingLedger.PAYABLES else
+            [i for (realm, _), i in self.invoices.items() if realm == business.qbo_realm_id])
+        totals = [Decimal("0")] * (periods + 1)
+        for doc in documents:
+            if doc.balance == 0 or doc.txn_date > as_of:
+                continue
+            days = (as_of - (doc.due_date or doc.txn_date)).days
+            totals[0 if days <= 0 else min(periods, math.ceil(days / period_days))] += doc.balance
+        buckets = [ReportedAgingBucket("Current", None, 0, totals[0])]
+        for index in range(1, periods + 1):
+            low, high = (index - 1) * period_days + 1, index * period_days
+            buckets.append(ReportedAgingBucket(f"{low} and over" if index == periods else f"{low} - {high}",
+                                               low, None if index == periods else high, totals[index]))
+        name = "AgedPayables" if ledger is AgingLedger.PAYABLES else "AgedReceivables"
+        return ReportedAging(ledger, name, as_of, tuple(buckets), sum(totals, Decimal("0")))

@@ -4,9 +4,15 @@ and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from infra.interfaces.records import Entity
+from sqlalchemy import select, update
+
+from domains.core.aging import AGING_BUCKETS, bucket_name
+from infra.db.tables import bills
+from infra.interfaces.records import AgingLedger, Entity
 from infra.jobs import SyncConfig, SyncMode, parse_qbo_time
+from tests.infra.jobs.aging_check import assert_aging_matches_qbo, verify_aging
 from tests.infra.jobs.conftest import World
 from tests.infra.jobs.convergence import assert_mirror_matches_sandbox, mirror_differences, mirror_rows
 from tests.infra.jobs.mutations import create_bill, mixed_changes
@@ -192,3 +198,57 @@ def test_progress_reports_rows_per_entity(sqlite_world: World) -> None:
         last[entity] = (done, total)
     assert set(last) == set(Entity)
     assert last[Entity.BILL] == (len(world.realm().rows("Bill")),) * 2
+
+
+# -- the aging cross-check (runway verify) after the sync converged ------------------------------------
+
+def test_after_full_and_incremental_syncs_the_mirrors_aging_equals_qbos_reports(world: World) -> None:
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+
+    checked = assert_aging_matches_qbo(world, business)
+
+    assert checked.as_of == world.clock.now().date()
+    assert all(c.qbo is not None for c in checked.buckets) and any(c.qbo for c in checked.buckets)
+    world.clock.advance(120)
+    mixed_changes(realm)
+    world.clock.advance(60)
+    assert world.service.sync_business(business).ok
+    assert_aging_matches_qbo(world, business)
+
+
+def test_after_the_query_path_and_on_every_business_the_aging_still_equals_qbos(sqlite_world: World) -> None:
+    world = sqlite_world
+    assert all(r.ok for r in world.service.sync_all())
+    world.clock.advance(timedelta(days=40))  # every document is 40 days older, the cursors too old for CDC
+    mixed_changes(world.realm())
+    world.clock.advance(60)
+    assert all(r.ok for r in world.service.sync_all())
+
+    for index in range(len(world.realm_ids)):
+        assert_aging_matches_qbo(world, world.business(index))
+
+
+def test_a_corrupted_mirror_amount_is_named_by_its_bucket(world: World) -> None:
+    business = world.business()
+    assert world.service.sync_business(business).ok
+    today = world.clock.now().date()
+    with world.db.session_factory() as session:
+        late = session.execute(
+            select(bills.c.qbo_id, bills.c.due_date, bills.c.balance)
+            .where(bills.c.business_id == business, bills.c.balance > 0,
+                   bills.c.due_date < today - timedelta(days=35))
+            .order_by(bills.c.due_date.desc(), bills.c.qbo_id).limit(1)).one()
+    days_late = (today - late.due_date).days
+    bucket = next(bucket_name(lo, hi) for _, lo, hi in AGING_BUCKETS
+                  if (lo is None or days_late >= lo) and (hi is None or days_late <= hi))
+    with world.db.session_factory.begin() as session:  # what a faulty write or a hand edit would do
+        session.execute(update(bills).where(bills.c.business_id == business, bills.c.qbo_id == late.qbo_id)
+                        .values(balance=late.balance + Decimal("12.34")))
+
+    result = verify_aging(world, business)
+
+    assert not result.ok and not result.problems
+    assert [(c.ledger, c.bucket, c.difference) for c in result.differences] == [
+        (AgingLedger.PAYABLES, bucket, Decimal("12.34"))]
+    assert result.describe_differences()[0].startswith(f"AP {bucket}: mirror ")

@@ -16,6 +16,7 @@ from infra.interfaces.errors import QboUnavailableError
 from infra.interfaces.records import Entity
 from infra.jobs import SyncMode, SyncService, parse_qbo_time
 from infra.qbo import OAuthTokens, QboClient
+from tests.infra.jobs.aging_check import assert_aging_matches_qbo
 from tests.infra.jobs.conftest import SYNC_CONFIG, World, make_client
 from tests.infra.jobs.convergence import assert_mirror_matches_sandbox, mirror_rows
 from tests.infra.jobs.mutations import random_changes
@@ -149,6 +150,7 @@ def test_random_fault_schedules_converge_once_the_faults_stop(make_world, new_sq
     assert _quarantined(world, business) == {}, history
     assert_no_cursor_ahead_of_the_data(world, business)
     assert all(state["last_error"] is None for state in _states(world, business).values())
+    assert_aging_matches_qbo(world, business)  # runway verify: the mirror's aging is QBO's own, bucket by bucket
 
 
 def test_malformed_entities_are_quarantined_and_released_once_fixed(world: World) -> None:

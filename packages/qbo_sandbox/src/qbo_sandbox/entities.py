@@ -15,8 +15,8 @@ from .errors import unsupported_operation
 class EntitySpec:
     """Static facts about one entity type.
 
-    is_list:   a "name list" entity (Vendor, Customer, Account, Term, Item): queries return only ``Active = true`` rows
-               unless the query filters on ``Active``; QBO refuses hard deletes of these.
+    is_list:   a "name list" entity (Vendor, Customer, Account, Term, Item, TaxCode): queries return only
+               ``Active = true`` rows unless the query filters on ``Active``; QBO refuses hard deletes of these.
     fields:    top-level fields QBO defines for it (queries on any other field are refused, as QBO does).
     money:     fields holding amounts, at any depth (kept as cent-quantized Decimal).
     read_only: fields the API computes; create/update bodies cannot set them.
@@ -39,6 +39,9 @@ _TXN = {"TxnDate", "DocNumber", "PrivateNote", "CurrencyRef", "ExchangeRate", "D
 _PERSON = {"DisplayName", "CompanyName", "Active", "Balance", "PrimaryEmailAddr", "PrimaryPhone", "Title",
            "GivenName", "MiddleName", "FamilyName", "Suffix", "PrintOnCheckName", "BillAddr", "AlternatePhone",
            "Mobile", "Fax", "WebAddr", "CurrencyRef", "OpenBalanceDate"}
+#: TaxCode: read and queried only; every field is the tax setup's (made with TaxService, not /taxcode).
+_TAX_CODE_FIELDS = {"Name", "Description", "Active", "Hidden", "Taxable", "TaxGroup", "SalesTaxRateList",
+                    "PurchaseTaxRateList", "TaxCodeConfigType"}
 #: Money fields wherever they appear (top level, in Line[], in TxnTaxDetail).
 MONEY_FIELDS = frozenset({
     "Amount", "TotalAmt", "Balance", "Deposit", "TotalTax", "UnappliedAmt", "CurrentBalance",
@@ -103,6 +106,7 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
                        "SalesTaxIncluded", "PurchaseTaxIncluded", "SalesTaxCodeRef", "PurchaseTaxCodeRef",
                        "ClassRef", "PrefVendorRef", "ReorderPoint", "ItemCategoryType", "Source"},
               is_list=True, read_only={"FullyQualifiedName", "Level"}),
+        _spec("TaxCode", _TAX_CODE_FIELDS, is_list=True, read_only=_TAX_CODE_FIELDS),
         _spec("Preferences", {"AccountingInfoPrefs", "ProductAndServicesPrefs", "SalesFormsPrefs",
                               "EmailMessagesPrefs", "VendorAndPurchasesPrefs", "TimeTrackingPrefs", "TaxPrefs",
                               "CurrencyPrefs", "ReportPrefs", "OtherPrefs"}),
@@ -113,6 +117,10 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
 }
 
 _BY_LOWER = {name.lower(): spec for name, spec in ENTITY_SPECS.items()}
+
+#: Entities the data API serves for reading only (read and query): a write of any kind is an Unsupported
+#: Operation. Intuit: "Use the TaxService endpoint to create a TaxCode object".
+READ_ONLY_ENTITIES = frozenset({"TaxCode"})
 
 #: Entities whose rows are business transactions (deletable, voidable where QBO allows).
 TRANSACTIONS = frozenset({"Bill", "BillPayment", "Invoice", "Payment", "SalesReceipt"})

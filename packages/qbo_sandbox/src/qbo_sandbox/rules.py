@@ -31,6 +31,8 @@ What QBO does and the sandbox mirrors:
 - Term, Item and Preferences: Terms are STANDARD (``DueDays``) or DATE_DRIVEN (``DayOfMonthDue``); Items
   name the income/expense accounts their lines post to; Preferences is one object (Id "1") that can only be
   read and updated.
+- TaxCode is read-only (``READ_ONLY_ENTITIES``): read and queried, never created, updated or deleted
+  through ``/taxcode`` or a batch (Intuit makes tax codes with its TaxService endpoint).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import Any, Protocol
 
 from .clock import Clock, qbo_timestamp
 from .encoding import money
-from .entities import MONEY_FIELDS, EntitySpec
+from .entities import MONEY_FIELDS, READ_ONLY_ENTITIES, EntitySpec
 from .errors import (
     QboFault,
     business_validation,
@@ -122,7 +124,14 @@ def check_void_request(entity: str, style: str) -> None:
 
 # ------------------------------------------------------------------------------------------ entry points
 
+def _refuse_read_only(spec: EntitySpec, operation: str) -> None:
+    if spec.name in READ_ONLY_ENTITIES:
+        raise unsupported_operation(f"{operation} for {spec.name}: {spec.name} is read-only in the API "
+                                    f"(a {spec.name} is created with TaxService)")
+
+
 def create(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
+    _refuse_read_only(spec, "Create")
     if spec.name in SINGLETONS:
         raise unsupported_operation(f"Create for {spec.name}")
     fields = _writable(spec, body)
@@ -134,6 +143,7 @@ def create(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
 
 
 def update(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
+    _refuse_read_only(spec, "Update")
     if spec.name == "CompanyInfo":
         raise unsupported_operation("Update for CompanyInfo")
     old = _current(store, spec, body)
@@ -151,6 +161,7 @@ def update(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
 
 
 def delete(store: RealmStore, spec: EntitySpec, body: Any) -> dict:
+    _refuse_read_only(spec, "Delete")
     if spec.is_list or spec.name in SINGLETONS:
         raise unsupported_operation(f"Delete for {spec.name} (make a list entity inactive with Active=false)")
     old = _current(store, spec, body)

@@ -103,6 +103,12 @@ _ITEM_ROWS = ((1, "Services", "Service", "Services", None, "0"),
               (3, "Consulting", "Service", "Services", None, "150.00"),
               (4, "Materials", "NonInventory", "Sales", "Cost of Goods Sold", "0"))
 _DEFAULT_TERMS = {"value": "3", "name": "Net 30"}
+#: Tax codes every company has, as a US company with sales tax set up holds them (tax groups of one or more
+#: rates; the line-level pseudo codes TAX and NON are not TaxCode objects): (Id, name, active, rates), a rate
+#: being (TaxRate Id, its name).
+_TAX_CODE_ROWS = ((1, "California", True, ((1, "California"),)),
+                  (2, "Tucson", True, ((2, "AZ State tax"), (3, "Tucson City"))),
+                  (3, "Old County", False, ((4, "Old County"),)))
 
 _CLASSIFICATION = {"Bank": "Asset", "Credit Card": "Liability", "Accounts Payable": "Liability",
                    "Accounts Receivable": "Asset", "Other Current Asset": "Asset", "Income": "Revenue",
@@ -307,6 +313,7 @@ class _Generator:
             "Preferences": [self._preferences()],
             "Term": self._terms(),
             "Item": self._items(account_ids),
+            "TaxCode": self._tax_codes(),
             "Account": accounts,
             "Vendor": vendor_rows,
             "Customer": customer_rows,
@@ -344,6 +351,17 @@ class _Generator:
     def _terms(self) -> list[dict]:
         return [{"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days, "DiscountPercent": 0,
                  "DiscountDays": 0, **self._system(str(term_id))} for term_id, name, days in _TERM_ROWS]
+
+    def _tax_codes(self) -> list[dict]:
+        rows = []
+        for code_id, name, active, rates in _TAX_CODE_ROWS:
+            details = [{"TaxRateRef": {"value": str(rate_id), "name": rate_name}, "TaxTypeApplicable": "TaxOnAmount",
+                        "TaxOrder": order} for order, (rate_id, rate_name) in enumerate(rates)]
+            rows.append({"Name": name, "Description": f"{name} sales tax", "Active": active, "Hidden": False,
+                         "Taxable": True, "TaxGroup": True, "SalesTaxRateList": {"TaxRateDetail": details},
+                         "PurchaseTaxRateList": {"TaxRateDetail": []}, "TaxCodeConfigType": "USER_DEFINED",
+                         **self._system(str(code_id))})
+        return rows
 
     def _items(self, account_ids: dict[str, str]) -> list[dict]:
         rows = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from infra.interfaces.records import BillPaymentStatus, PaymentLine
+from infra.interfaces.records import AgingLedger, BillPaymentStatus, PaymentLine
 from infra.qbo import to_account_record, to_bill_record, to_invoice_record
 
 
@@ -77,3 +77,24 @@ def test_send_invoice_returns_the_invoice_as_the_sandbox_holds_it(qbo) -> None:
     assert mail.to == invoice["BillEmail"]["Address"] and mail.invoice_id == invoice["Id"]
     (exchange,) = qbo.transport.data()
     assert "sendTo" not in exchange.params and exchange.params["requestid"]
+
+
+def test_aging_reports_total_the_sandbox_companys_open_documents_per_bucket(qbo) -> None:
+    """QBO ages a document by the days from its DueDate to the report date: Current up to 0, then 30-day
+    buckets, the fourth open-ended. The totals are those of the company's open balances."""
+    as_of = date(2026, 11, 20)
+    for ledger, entity in ((AgingLedger.PAYABLES, "Bill"), (AgingLedger.RECEIVABLES, "Invoice")):
+        expected = [Decimal("0")] * 5
+        for row in qbo.realm.all_entities(entity, decimal=True):
+            if row["Balance"] and date.fromisoformat(row["TxnDate"]) <= as_of:
+                days = (as_of - date.fromisoformat(row["DueDate"])).days
+                expected[0 if days <= 0 else min(4, (days + 29) // 30)] += row["Balance"]
+
+        report = qbo.gateway.aging_report(qbo.business, ledger, as_of, period_days=30, periods=4)
+
+        assert report.as_of == as_of
+        assert [(b.title, b.min_days, b.max_days) for b in report.buckets] == [
+            ("Current", None, 0), ("1 - 30", 1, 30), ("31 - 60", 31, 60), ("61 - 90", 61, 90),
+            ("91 and over", 91, None)]
+        assert [b.total for b in report.buckets] == expected and report.total == sum(expected)
+        assert all(expected), f"every {entity} bucket of the seeded company holds something"
