@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     qbo_webhook_verifier_token: str | None = Field(
         None, repr=False, description="the app's webhook verifier token: checks QBO's intuit-signature header")
 
+    webhook_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="largest QBO webhook body accepted (413 beyond); checked while the body is read")
+
     guard_mode: Literal["raise", "log", "off"] = Field(
         "raise", description="what a live call inside a Pattern 1 operation does: raise (dev/tests) or log (prod)")
 

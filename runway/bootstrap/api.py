@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runway.api import create_app
+from runway.api.limits import ApiLimits
 from runway.api.server import build_server
 from runway.bootstrap.container import Container
 
 
 def create_api(container: Container) -> FastAPI:
-    """The HTTP API (FastAPI) over ``container``'s services."""
-    return create_app(container)
+    """The HTTP API (FastAPI) over ``container``'s services, with the body limits of its settings."""
+    return create_app(container, limits=ApiLimits(webhook_max_body_bytes=container.settings.webhook_max_body_bytes))
 
 
 def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:

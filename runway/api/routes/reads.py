@@ -7,7 +7,6 @@ is the mirror's too (``live_cash=False``); its live counterpart is ``/cash``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +23,7 @@ from runway.api.schemas import (
     CashOut,
     ConsoleClientOut,
     ConsoleOut,
+    DateIn,
     DigestOut,
     FirmOut,
     FreshnessOut,
@@ -116,8 +116,8 @@ def get_aging(request: Request, business: ClientBusiness) -> AgingOut:
             summary="Bill payments", responses=errors(404))
 def get_payments(request: Request, business: ClientBusiness,
                  status: Annotated[Literal["pending", "completed", "voided"] | None, Query()] = None,
-                 start: Annotated[date | None, Query(description="txn_date on or after")] = None,
-                 end: Annotated[date | None, Query(description="txn_date on or before")] = None,
+                 start: Annotated[DateIn | None, Query(description="txn_date on or after")] = None,
+                 end: Annotated[DateIn | None, Query(description="txn_date on or before")] = None,
                  limit: Limit = 100) -> PaymentsOut:
     answer = container(request).payments.bill_payments(business.id, status=status, start=start, end=end,
                                                        limit=limit)

@@ -46,7 +46,7 @@ def test_a_business_id_that_cannot_exist_is_invalid_input(api, business_id):
 
 def test_malformed_json_is_invalid_input(api):
     response = api.client.post(f"/v1/businesses/{api.portfolio.business_id}/bills/1/payments", content=b"{not json",
-                               headers={**api.headers, "Content-Type": "application/json"})
+                               headers={**api.headers, "Content-Type": "application/json", "Idempotency-Key": "k1"})
     problem(response, 422, "invalid_input")
 
 
@@ -89,7 +89,8 @@ def test_qbo_throttling_is_503_with_its_retry_after(api):
     api.gateway.bills[(business.qbo_realm_id, bill.qbo_id)] = bill
     api.gateway.fail_next(QboThrottledError("slow down", retry_after_seconds=42.2))
     response = api.post(f"/v1/businesses/{bid}/bills/{bill.qbo_id}/payments",
-                        json={"amount": "1.00", "bank_account_qbo_id": "35"})
+                        json={"amount": "1.00", "bank_account_qbo_id": "35"},
+                        headers={**api.headers, "Idempotency-Key": "k-throttled"})
     body = problem(response, 503, "qbo_unavailable")
     assert response.headers["retry-after"] == "43" and body["retry_after_seconds"] == 43
 
@@ -98,7 +99,8 @@ def test_qbo_refusal_is_409(api):
     bid = api.portfolio.other_business_id
     gateway_bill = BillRecord(bid, "B1", "0", "V1", TODAY, TODAY, Decimal("1.00"), Decimal("1.00"))
     api.gateway.bills[("realm-other", "B1")] = gateway_bill  # QBO says the bill is almost paid
-    response = api.post(f"/v1/businesses/{bid}/bills/B1/payments", headers=api.other_headers,
+    response = api.post(f"/v1/businesses/{bid}/bills/B1/payments",
+                        headers={**api.other_headers, "Idempotency-Key": "k-refused"},
                         json={"amount": "50.00", "bank_account_qbo_id": "A1"})
     problem(response, 409, "action_refused")
 
@@ -106,8 +108,8 @@ def test_qbo_refusal_is_409(api):
 def test_actions_without_quickbooks_are_503_qbo_not_configured(make_api):
     api = make_api(gateway=None)
     bid = api.portfolio.business_id
-    problem(api.post(f"/v1/businesses/{bid}/bills/1/payments", json={"amount": "1.00", "bank_account_qbo_id": "1"}),
-            503, "qbo_not_configured")
+    problem(api.post(f"/v1/businesses/{bid}/bills/1/payments", json={"amount": "1.00", "bank_account_qbo_id": "1"},
+                     headers={**api.headers, "Idempotency-Key": "k1"}), 503, "qbo_not_configured")
     problem(api.post(f"/v1/businesses/{bid}/invoices/1/reminders"), 503, "qbo_not_configured")
 
 
