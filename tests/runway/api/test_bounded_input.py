@@ -247,3 +247,16 @@ def test_a_300_mb_unauthenticated_body_keeps_the_server_under_200_mb(portfolio, 
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    ("sync", {"reason": "nul\u0000here"}, "reason"),
+    ("pay", {"amount": "1.00", "bank_account_qbo_id": "35\u0000"}, "bank_account_qbo_id"),
+    ("remind", {"send_to": "a\u0000@b.example"}, "send_to"),
+])
+def test_a_nul_character_is_422_on_every_database(any_api, url, body, field):
+    bid = any_api.portfolio.business_id
+    path = {"sync": f"/v1/businesses/{bid}/sync", "pay": f"/v1/businesses/{bid}/bills/1/payments",
+            "remind": f"/v1/businesses/{bid}/invoices/1/reminders"}[url]
+    response = any_api.post(path, json=body, headers={**any_api.headers, "Idempotency-Key": f"k-nul-{url}"})
+    assert problem(response, 422, "invalid_input")["field"] == field
