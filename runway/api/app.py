@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from runway.api import problems
 from runway.api.docs import add_body_schemas, require_header, use_problem_media_type
 from runway.api.idempotency import KEY_HEADER
-from runway.api.limits import ApiLimits, BodyLimitMiddleware
+from runway.api.limits import ApiLimits, BodyLimitMiddleware, DeadlineMiddleware
 from runway.api.routes import actions, ops, reads
 from runway.container import Services
 
@@ -62,6 +62,7 @@ def create_app(services: Services, *, limits: ApiLimits | None = None) -> FastAP
     app.state.container = services
     app.state.limits = limits
     # Outermost: a body over its route's limit is refused before any other work, authentication included.
+    app.add_middleware(DeadlineMiddleware, seconds=limits.request_timeout_seconds, answer=problems.render_timeout)
     app.add_middleware(BodyLimitMiddleware, limits=limits, refusal=problems.render_body_too_large)
     problems.install(app)
     app.include_router(ops.router)

@@ -12,6 +12,8 @@ Request bodies are parsed by ``runway.jsonbounds.parse_json`` (depth capped, dup
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,9 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runway.jsonbounds import MAX_JSON_DEPTH
 
+logger = logging.getLogger("runway.api")
+
 DEFAULT_ACTION_MAX_BODY_BYTES = 16 * 1024
 DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_PATH = "/v1/webhooks/qbo"
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 5.0
+# Paths that never touch the database and must answer even when it hangs: no deadline needed or wanted.
+NO_DEADLINE_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,7 @@ class ApiLimits:
     action_max_body_bytes: int = DEFAULT_ACTION_MAX_BODY_BYTES
     webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
     max_json_depth: int = MAX_JSON_DEPTH
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
 
     def body_limit(self, path: str) -> int:
         return self.webhook_max_body_bytes if path == WEBHOOK_PATH else self.action_max_body_bytes
@@ -97,3 +105,64 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+# Renders the answer to a request that ran out of time as (status, headers, body).
+TimeoutAnswer = Callable[[float], tuple[int, list[tuple[bytes, bytes]], bytes]]
+
+
+class DeadlineMiddleware:
+    """Answers a request that has not started its answer within ``seconds`` with the app's timeout answer
+    (503 ``storage_unavailable``, ``Retry-After``): a database that accepts connections but stops answering
+    must not hold clients (or the event loop's attention) for minutes.
+
+    The handler itself cannot be interrupted (it runs in a worker thread, blocked in the driver), so it is
+    left to finish in the background and whatever it sends afterwards is dropped. The database's own bounds
+    (statement, connect and pool timeouts) eventually free its thread and connection.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float, answer: TimeoutAnswer) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in NO_DEADLINE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        started = asyncio.Event()
+        abandoned = False
+
+        async def guarded_send(message: Message) -> None:
+            if abandoned:
+                return
+            if message["type"] == "http.response.start":
+                started.set()
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        answer_started = asyncio.ensure_future(started.wait())
+        try:
+            await asyncio.wait({handler, answer_started}, timeout=self.seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answer_started.cancel()
+        if started.is_set() or handler.done():
+            await handler  # streams the rest of the answer, or raises what the app raised
+            return
+        abandoned = True
+        handler.add_done_callback(_log_late_failure)
+        _LATE.add(handler)
+        handler.add_done_callback(_LATE.discard)
+        status, headers, body = self.answer(self.seconds)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+# Handlers that outlived their deadline, kept referenced until they finish (asyncio keeps only weak ones).
+_LATE: set[asyncio.Future[None]] = set()
+
+
+def _log_late_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("a request abandoned at its deadline failed later: %s", task.exception())

@@ -127,6 +127,16 @@ def render_body_too_large(exc: BodyTooLarge) -> tuple[str, bytes]:
     return PROBLEM_MEDIA_TYPE, json.dumps(body).encode()
 
 
+def render_timeout(seconds: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request that ran out of time (``DeadlineMiddleware``): 503 ``storage_unavailable``."""
+    retry = DEFAULT_STORAGE_RETRY_AFTER
+    body = json.dumps(problem_body(503, "storage_unavailable", f"no answer within {seconds:g} s: the mirror "
+                                   "database is not answering; try again shortly", retry_after_seconds=retry))
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"retry-after", str(retry).encode()),
+               (b"content-length", str(len(body)).encode())]
+    return 503, headers, body.encode()
+
+
 def _retry_after(seconds: float | None, default: int) -> int:
     if seconds is None or not math.isfinite(seconds) or seconds <= 0:
         return default

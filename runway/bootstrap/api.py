@@ -12,7 +12,9 @@ from runway.bootstrap.container import Container
 
 def create_api(container: Container) -> FastAPI:
     """The HTTP API (FastAPI) over ``container``'s services, with the body limits of its settings."""
-    return create_app(container, limits=ApiLimits(webhook_max_body_bytes=container.settings.webhook_max_body_bytes))
+    settings = container.settings
+    return create_app(container, limits=ApiLimits(webhook_max_body_bytes=settings.webhook_max_body_bytes,
+                                                  request_timeout_seconds=settings.request_timeout_seconds))
 
 
 def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:

@@ -27,8 +27,9 @@ _WEBHOOK_BODY = {
 
 
 @router.get("/health", response_model=HealthOut, tags=["operations"], summary="Liveness")
-def health() -> HealthOut:
-    """The process answers. Touches nothing else."""
+async def health() -> HealthOut:
+    """The process answers. Touches nothing else (no database; ``async`` so it needs no worker thread, which
+    requests blocked on a database could all be holding)."""
     return HealthOut()
 
 
