@@ -3,6 +3,7 @@ no byte either way - a database that accepts connections and stops answering."""
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
@@ -29,10 +30,8 @@ class PausableProxy:
         self.closed = True
         self.running.set()
         for sock in [self.listener, *self.sockets]:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def _accept(self) -> None:
         while not self.closed:

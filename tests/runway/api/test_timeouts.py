@@ -60,7 +60,7 @@ def test_a_paused_database_answers_503_within_the_bound_while_health_answers(pg_
 
 def test_postgres_connections_carry_the_configured_statement_timeout(pg_portfolio):
     url, _ = pg_portfolio
-    with bootstrap.build_container(Settings(database_url=url, database_statement_timeout_ms=1234)) as c:
-        with c.engine.connect() as conn:
-            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1234ms"
-            assert conn.exec_driver_sql("SHOW search_path").scalar().startswith("runway_api_")  # URL options kept
+    settings = Settings(database_url=url, database_statement_timeout_ms=1234)
+    with bootstrap.build_container(settings) as c, c.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1234ms"
+        assert conn.exec_driver_sql("SHOW search_path").scalar().startswith("runway_api_")  # URL options kept
