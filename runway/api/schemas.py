@@ -622,7 +622,8 @@ class DatabaseOut(BaseModel):
 
 
 class WorkerOut(BaseModel):
-    worker_id: str
+    """A sync worker's heartbeat (its id, which names a host and process, is not shown)."""
+
     last_beat: datetime
     age_seconds: float
     state: str
@@ -652,14 +653,22 @@ class SyncSummaryOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
+    """Ready when the mirror database answers; nothing else is said without a token (``/v1/readiness``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ready"}]})
+
+    status: Literal["ready"] = "ready"
+
+
+class ReadinessOut(BaseModel):
     """Ready when the mirror database answers. Worker liveness and stale clients are reported, not judged:
-    a stale mirror still answers (flagged), so it does not make the API unready."""
+    a stale mirror still answers (flagged), so it does not make the API unready. ``sync`` covers the caller's
+    firm's clients only."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ready", "checked_at": "2026-11-27T12:00:00Z", "database": {"ok": True, "error": None},
         "workers": {"tracked": True, "alive": 1, "newest_heartbeat_age_seconds": 4.2, "workers": [
-            {"worker_id": "host:123:ab12", "last_beat": "2026-11-27T11:59:56Z", "age_seconds": 4.2,
-             "state": "idle", "alive": True}]},
+            {"last_beat": "2026-11-27T11:59:56Z", "age_seconds": 4.2, "state": "idle", "alive": True}]},
         "sync": {"clients": 6, "stale": 1, "never_synced": 0, "oldest_sync_age_hours": 74.5,
                  "per_client": [{"business_id": 1, "last_synced_at": "2026-11-27T09:30:00Z", "age_hours": 2.5,
                                  "stale": False}]}}]})
@@ -671,8 +680,8 @@ class ReadyOut(BaseModel):
     sync: SyncSummaryOut
 
     @classmethod
-    def of(cls, r: Readiness) -> ReadyOut:
-        workers = [WorkerOut(worker_id=w.worker_id, last_beat=w.last_beat, age_seconds=round(w.age.total_seconds(), 1),
+    def of(cls, r: Readiness) -> ReadinessOut:
+        workers = [WorkerOut(last_beat=w.last_beat, age_seconds=round(w.age.total_seconds(), 1),
                              state=w.state, alive=w.alive) for w in (r.workers or [])]
         newest = r.newest_heartbeat_age
         per_client = [ClientSyncOut(business_id=c.business_id, last_synced_at=c.last_synced_at,

@@ -78,7 +78,7 @@ def test_an_unreachable_database_is_503_and_not_ready(make_api, tmp_path):
     problem(api.get("/v1/console"), 503, "storage_unavailable")  # the token cannot even be checked
     ready = api.client.get("/ready")
     body = problem(ready, 503, "storage_unavailable")
-    assert body["readiness"]["status"] == "unavailable" and body["readiness"]["database"]["ok"] is False
+    assert "readiness" not in body
     assert api.client.get("/health").status_code == 200  # alive, just not ready
 
 
@@ -128,21 +128,30 @@ def test_health(api):
     assert api.client.get("/health").json() == {"status": "ok"}
 
 
-def test_ready_reports_database_workers_and_per_client_freshness(api):
-    WorkerHeartbeats(api.container.session_factory).beat("worker-1", NOW - timedelta(seconds=30), "idle")
-    WorkerHeartbeats(api.container.session_factory).beat("worker-old", NOW - timedelta(hours=2), "syncing")
+def test_ready_unauthenticated_says_only_ready(api):
+    WorkerHeartbeats(api.container.session_factory).beat("host-a:4242:w1", NOW - timedelta(seconds=30), "idle")
     response = api.client.get("/ready")
+    assert response.status_code == 200 and response.json() == {"status": "ready"}
+
+
+def test_readiness_detail_needs_a_token_and_covers_the_callers_firm_only(api):
+    WorkerHeartbeats(api.container.session_factory).beat("host-a:4242:w1", NOW - timedelta(seconds=30), "idle")
+    WorkerHeartbeats(api.container.session_factory).beat("host-b:99:w2", NOW - timedelta(hours=2), "syncing")
+    problem(api.client.get("/v1/readiness"), 401, "unauthorized")
+    response = api.get("/v1/readiness")
     assert response.status_code == 200
     body = response.json()
+    assert "host-a" not in response.text and "4242" not in response.text  # no worker host:pid
     assert body["status"] == "ready" and body["database"] == {"ok": True, "error": None}
     assert body["workers"]["tracked"] is True and body["workers"]["alive"] == 1
     assert body["workers"]["newest_heartbeat_age_seconds"] == 30.0
     sync = body["sync"]
-    all_ids = {*api.portfolio.business_ids, api.portfolio.other_business_id}
-    assert {c["business_id"] for c in sync["per_client"]} == all_ids
+    assert {c["business_id"] for c in sync["per_client"]} == set(api.portfolio.business_ids)  # not the other firm's
     stale = {c["business_id"] for c in sync["per_client"] if c["stale"]}
-    assert api.portfolio.stale_business_id in stale and api.portfolio.other_business_id not in stale
+    assert api.portfolio.stale_business_id in stale
     assert sync["stale"] == len(stale) and sync["oldest_sync_age_hours"] >= 72.0
+    other = api.get("/v1/readiness", headers=api.other_headers).json()
+    assert {c["business_id"] for c in other["sync"]["per_client"]} == {api.portfolio.other_business_id}
 
 
 # -- sync requests --------------------------------------------------------------------------------------------
