@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -308,16 +308,56 @@ def advisor_create(
 def token_create(
     advisor: str = typer.Option(..., help="The advisor's e-mail address."),
     label: str | None = typer.Option(None, help="A note to tell tokens apart (e.g. 'laptop')."),
+    days: int | None = typer.Option(None, min=1, max=3650,
+                                    help="Expire after this many days (default: RUNWAY_TOKEN_LIFETIME_DAYS, 90)."),
 ) -> None:
     """Create an API token for an advisor and print it once: only its SHA-256 digest is stored."""
     with bootstrap.build_container() as c:
         try:
-            issued = c.advisors.create_token(advisor, label)
+            issued = c.advisors.create_token(advisor, label,
+                                             lifetime=None if days is None else timedelta(days=days))
         except DomainError as exc:
             _fail(str(exc), 2)
     err.print(f"token {issued.record.id} ({issued.record.prefix}...) for {issued.advisor.email}; "
-              "it is shown only now - store it safely:")
+              f"expires {_when(issued.record.expires_at)}; it is shown only now - store it safely:")
     print(issued.token)
+
+
+def _when(at: datetime | None) -> str:
+    return "never" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@token_app.command("list")
+def token_list(advisor: str = typer.Option(..., help="The advisor's e-mail address.")) -> None:
+    """An advisor's API tokens: id, prefix, label, when created, last used and expiring, and status."""
+    with bootstrap.build_container() as c:
+        try:
+            tokens = c.advisors.tokens_of(advisor)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+        now = c.clock.now()
+    if not tokens:
+        out.print(f"no API tokens for {advisor}")
+        return
+    for t in tokens:
+        status = "revoked" if not t.active else ("expired" if not t.usable_at(now) else "active")
+        out.print(f"{t.id:>5}  {t.prefix}...  {status:<8} created {_when(t.created_at)}  "
+                  f"last used {_when(t.last_used_at) if t.last_used_at else 'never'}  "
+                  f"expires {_when(t.expires_at)}  {t.label or ''}".rstrip(), highlight=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    advisor: str = typer.Option(..., help="The advisor's e-mail address."),
+    token_id: int = typer.Option(..., "--id", min=1, help="The token's id (runway token list)."),
+) -> None:
+    """Revoke one of an advisor's API tokens: it is refused from the next request on."""
+    with bootstrap.build_container() as c:
+        try:
+            c.advisors.revoke_token(advisor, token_id)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+    out.print(f"token {token_id} of {advisor} revoked")
 
 
 def main() -> None:  # pragma: no cover - the console script is runway.__main__:main

@@ -78,7 +78,8 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
             closers.append(qbo_client.close)
             gateway = QboLiveGateway(qbo_client)
         services = wire(sql_ports(session_factory, settings, clock, gateway=gateway), clock,
-                        stale_after=timedelta(hours=settings.stale_after_hours))
+                        stale_after=timedelta(hours=settings.stale_after_hours),
+                        token_lifetime=timedelta(days=settings.token_lifetime_days))
     except BaseException:
         for close in reversed(closers):
             close()

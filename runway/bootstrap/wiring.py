@@ -36,7 +36,7 @@ from infra.interfaces.ports import (
     SyncStateReader,
 )
 from runway.container import Services
-from runway.services.advisors import AdvisorAdminService
+from runway.services.advisors import DEFAULT_TOKEN_LIFETIME, AdvisorAdminService
 from runway.services.authentication import AuthenticationService
 from runway.services.console import AdvisorConsoleService
 from runway.services.digest import RunwayService
@@ -70,8 +70,10 @@ class Ports:
     webhook_inbox: WebhookInbox | None = None
 
 
-def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) -> Services:
-    """Every domain, runway and API service over ``ports``; answers older than ``stale_after`` are stale."""
+def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER,
+         token_lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME) -> Services:
+    """Every domain, runway and API service over ``ports``; answers older than ``stale_after`` are stale;
+    new API tokens expire after ``token_lifetime``."""
     gateway = ports.gateway
     freshness = FreshnessReader(ports.sync_state, stale_after=stale_after)
     portfolio = PortfolioService(ports.directory, ports.portfolio, clock, stale_after=stale_after)
@@ -87,7 +89,7 @@ def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) ->
         tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
         console=AdvisorConsoleService(portfolio),
         authentication=AuthenticationService(ports.tokens, clock),
-        advisors=AdvisorAdminService(ports.advisors, ports.tokens, clock),
+        advisors=AdvisorAdminService(ports.advisors, ports.tokens, clock, token_lifetime=token_lifetime),
         idempotency=IdempotencyService(ports.idempotency, clock),
         operations=OperationsService(ports.readiness, clock, sync_requests=ports.sync_requests,
                                      webhook_inbox=ports.webhook_inbox, stale_after=stale_after),
