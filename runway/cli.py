@@ -176,7 +176,7 @@ def _configure() -> None:
 def console(firm: int | None = typer.Option(None, help="Firm id (default: every firm)."),
             now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time.")) -> None:
     """Rank the clients in the mirror (RUNWAY_DATABASE_URL) by runway."""
-    with bootstrap.build_container(clock=_parse_now(now)) as c:
+    with bootstrap.build_container(clock=_parse_now(now)) as c, c.read_scope():
         out.print(render.console_table(c.console.console(firm)))
 
 
@@ -184,7 +184,7 @@ def console(firm: int | None = typer.Option(None, help="Firm id (default: every 
 def digest(business: int = typer.Argument(..., help="Business id."),
            now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time.")) -> None:
     """Print one client's weekly digest and prep tray from the mirror (RUNWAY_DATABASE_URL)."""
-    with bootstrap.build_container(clock=_parse_now(now)) as c:
+    with bootstrap.build_container(clock=_parse_now(now)) as c, c.read_scope():  # one snapshot for both
         try:
             out.print(render.digest_panel(c.runway.weekly_digest(business)))
             out.print(render.tray_table(c.tray.prep_tray(business), c.portfolio.get_business(business).name))

@@ -7,8 +7,9 @@ firm's business answers the same 404 as one that does not exist.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,6 +64,22 @@ def client_business(request: Request, principal: Annotated[Principal, Depends(au
     if number > MAX_ID:
         raise InvalidInput("business_id", f"business_id must be at most {MAX_ID}")
     return container(request).portfolio.business_for_firm(principal.firm.id, number)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_snapshot(handler: F) -> F:
+    """Run a read route's handler in one read transaction (``Services.read_scope``): every mirror read of
+    its answer - figures and freshness alike - comes from one snapshot, over one connection. The handler
+    must take ``request: Request``."""
+
+    @functools.wraps(handler)
+    def in_one_transaction(*args: Any, **kwargs: Any) -> Any:
+        with container(kwargs["request"]).read_scope():
+            return handler(*args, **kwargs)
+
+    return cast(F, in_one_transaction)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -24,6 +24,7 @@ from infra.db.repositories.payments import SqlPaymentMirror
 from infra.db.repositories.portfolio import SqlPortfolioMirror
 from infra.db.repositories.sync_state import SqlSyncStateReader
 from infra.db.token_store import DbTokenStore
+from infra.db.unit_of_work import read_scope
 from infra.interfaces.access import (
     SyncRequestRecord,
     WebhookInbox,
@@ -57,7 +58,8 @@ def sql_ports(session_factory: sessionmaker[Session], settings: Settings, clock:
         portfolio=SqlPortfolioMirror(session_factory), sync_state=SqlSyncStateReader(session_factory),
         advisors=SqlAdvisorDirectory(session_factory), tokens=SqlApiTokenStore(session_factory),
         idempotency=SqlIdempotencyStore(session_factory), readiness=SqlReadinessProbe(session_factory),
-        gateway=gateway, sync_requests=QueueSyncRequests(queue), webhook_inbox=inbox)
+        gateway=gateway, sync_requests=QueueSyncRequests(queue), webhook_inbox=inbox,
+        read_scope=lambda: read_scope(session_factory))
 
 
 def build_token_store(settings: Settings, session_factory: sessionmaker[Session]) -> DbTokenStore:

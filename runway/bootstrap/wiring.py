@@ -7,6 +7,8 @@ Only ``infra.interfaces`` is named here, never an implementation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -68,6 +70,8 @@ class Ports:
     gateway: QboGateway | None = None
     sync_requests: SyncRequests | None = None
     webhook_inbox: WebhookInbox | None = None
+    # Opens the unit of work of one answer: every local read inside shares one transaction (None: no-op).
+    read_scope: Callable[[], AbstractContextManager[None]] | None = None
 
 
 def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER,
@@ -93,4 +97,5 @@ def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER,
         idempotency=IdempotencyService(ports.idempotency, clock),
         operations=OperationsService(ports.readiness, clock, sync_requests=ports.sync_requests,
                                      webhook_inbox=ports.webhook_inbox, stale_after=stale_after),
+        read_scope=ports.read_scope or nullcontext,
     )

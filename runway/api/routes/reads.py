@@ -2,7 +2,8 @@
 
 Every route here is Pattern 1 (answers from the mirror, never calls QuickBooks, carries ``freshness``)
 except ``/cash``, the live bank balance (Pattern 2), which says when it fell back to the mirror. The digest
-is the mirror's too (``live_cash=False``); its live counterpart is ``/cash``.
+is the mirror's too (``live_cash=False``); its live counterpart is ``/cash``. Each Pattern 1 route runs in one
+read transaction (``deps.one_snapshot``): its figures and its freshness come from one snapshot of the mirror.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from runway.api.deps import Caller, ClientBusiness, container
+from runway.api.deps import Caller, ClientBusiness, container, one_snapshot
 from runway.api.docs import errors
 from runway.api.schemas import (
     AgingOut,
@@ -45,6 +46,7 @@ NOT_CONFIGURED = "QuickBooks is not configured in this deployment: these are the
 
 
 @router.get("/console", response_model=ConsoleOut, tags=["console"], summary="All clients ranked by runway")
+@one_snapshot
 def get_console(request: Request, caller: Caller) -> ConsoleOut:
     """Every client business of your firm, most urgent runway first (not burning cash last), each with the
     freshness of its mirror: stale clients are listed and flagged, never hidden."""
@@ -56,18 +58,21 @@ def get_console(request: Request, caller: Caller) -> ConsoleOut:
 
 @router.get("/businesses/{business_id}/digest", response_model=DigestOut, tags=["client"],
             summary="Weekly digest", responses=errors(404))
+@one_snapshot
 def get_digest(request: Request, business: ClientBusiness) -> DigestOut:
     return DigestOut.of(container(request).runway.weekly_digest(business.id, live_cash=False))
 
 
 @router.get("/businesses/{business_id}/tray", response_model=TrayOut, tags=["client"],
             summary="Prep tray: what to do next", responses=errors(404))
+@one_snapshot
 def get_tray(request: Request, business: ClientBusiness) -> TrayOut:
     return TrayOut.of(container(request).tray.prep_tray(business.id))
 
 
 @router.get("/businesses/{business_id}/bills", response_model=BillListOut, tags=["bills"],
             summary="Unpaid or overdue bills", responses=errors(404))
+@one_snapshot
 def get_bills(request: Request, business: ClientBusiness,
               status: Annotated[Literal["unpaid", "overdue"], Query(description="unpaid: earliest due first; "
                                                                     "overdue: most overdue first")] = "unpaid",
@@ -80,6 +85,7 @@ def get_bills(request: Request, business: ClientBusiness,
 
 @router.get("/businesses/{business_id}/bills/due", response_model=BillListOut, tags=["bills"],
             summary="Bills due within N days", responses=errors(404))
+@one_snapshot
 def get_bills_due(request: Request, business: ClientBusiness,
                   days: Annotated[int, Query(ge=0, le=MAX_DAYS, description="from today through this many days "
                                                                             "ahead (overdue bills excluded)")] = 7,
@@ -90,6 +96,7 @@ def get_bills_due(request: Request, business: ClientBusiness,
 
 @router.get("/businesses/{business_id}/bills/payment-ready", response_model=PaymentReadyOut, tags=["bills"],
             summary="Bills to pay now under a cash cap", responses=errors(404))
+@one_snapshot
 def get_payment_ready(request: Request, business: ClientBusiness,
                       cap: Annotated[AmountIn, Query(description="cash available for bills")],
                       due_within_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None) -> PaymentReadyOut:
@@ -99,6 +106,7 @@ def get_payment_ready(request: Request, business: ClientBusiness,
 
 @router.get("/businesses/{business_id}/invoices/overdue", response_model=OverdueInvoicesOut, tags=["invoices"],
             summary="Overdue invoices by collection priority", responses=errors(404))
+@one_snapshot
 def get_overdue_invoices(request: Request, business: ClientBusiness, limit: Limit = 50) -> OverdueInvoicesOut:
     answer = container(request).collections.overdue_invoices(business.id, limit=limit)
     return OverdueInvoicesOut(invoices=[OverdueInvoiceOut.of(i) for i in answer.data],
@@ -107,6 +115,7 @@ def get_overdue_invoices(request: Request, business: ClientBusiness, limit: Limi
 
 @router.get("/businesses/{business_id}/aging", response_model=AgingOut, tags=["invoices"],
             summary="Receivables aging", responses=errors(404))
+@one_snapshot
 def get_aging(request: Request, business: ClientBusiness) -> AgingOut:
     answer = container(request).collections.aging_report(business.id)
     return AgingOut.of(answer.data, answer.freshness)
@@ -114,6 +123,7 @@ def get_aging(request: Request, business: ClientBusiness) -> AgingOut:
 
 @router.get("/businesses/{business_id}/payments", response_model=PaymentsOut, tags=["bills"],
             summary="Bill payments", responses=errors(404))
+@one_snapshot
 def get_payments(request: Request, business: ClientBusiness,
                  status: Annotated[Literal["pending", "completed", "voided"] | None, Query()] = None,
                  start: Annotated[DateIn | None, Query(description="txn_date on or after")] = None,
@@ -127,6 +137,7 @@ def get_payments(request: Request, business: ClientBusiness,
 
 @router.get("/businesses/{business_id}/runway", response_model=RunwayAnswerOut, tags=["client"],
             summary="Runway figures", responses=errors(404))
+@one_snapshot
 def get_runway(request: Request, business: ClientBusiness) -> RunwayAnswerOut:
     answer = container(request).runway.runway(business.id)
     return RunwayAnswerOut(business=BusinessOut.of(business), runway=RunwayOut.of(answer.data),

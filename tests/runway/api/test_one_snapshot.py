@@ -1,0 +1,52 @@
+"""One read transaction per answer: a read route's figures and freshness come from one snapshot, and the
+sync state behind its freshness is read once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import event
+
+ROUTES = ["digest", "tray", "runway", "bills", "aging", "payments"]
+
+
+def _count(api, url: str) -> Counter:
+    seen: Counter = Counter()
+    engine = api.container.engine
+
+    def on_begin(conn):
+        seen["transactions"] += 1
+
+    def on_execute(conn, cursor, statement, *args):
+        text = statement.lstrip().upper()
+        if text.startswith("SELECT"):
+            seen["selects"] += 1
+            if "FROM SYNC_STATE" in text:
+                seen["sync_state_reads"] += 1
+
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        response = api.get(url)
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert response.status_code == 200, response.text
+    return seen
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_read_answer_is_one_transaction_after_authentication(api, route):
+    api.get("/v1/console")  # the token's last_used_at is stamped now, not during the measured request
+    seen = _count(api, f"/v1/businesses/{api.portfolio.business_id}/{route}")
+    # authentication, the tenancy check, and the answer itself
+    assert seen["transactions"] <= 3, seen
+    assert seen["sync_state_reads"] == 1, seen
+
+
+def test_the_digest_reads_a_handful_of_queries(api):
+    api.get("/v1/console")
+    seen = _count(api, f"/v1/businesses/{api.portfolio.business_id}/digest")
+    assert seen["selects"] <= 11, seen  # it was 17 transactions, 7 of them the same sync-state read
+
