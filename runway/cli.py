@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -266,16 +267,25 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     migrate_first: bool = typer.Option(False, "--migrate", help="Upgrade the mirror schema before serving."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    workers: int = typer.Option(0, min=0, max=64, help="Server processes (0: one per CPU; 1: this process)."),
 ) -> None:
-    """Serve the HTTP API (FastAPI + uvicorn) over the mirror (RUNWAY_DATABASE_URL) until Ctrl+C."""
+    """Serve the HTTP API (FastAPI + uvicorn) over the mirror (RUNWAY_DATABASE_URL) until Ctrl+C. Several
+    worker processes share the database (PostgreSQL, or SQLite in WAL mode); put a reverse proxy with TLS in
+    front of it in production (see the README)."""
+    workers = workers or os.cpu_count() or 1
+    # FastAPI and uvicorn are imported for this command only.
+    from runway.bootstrap.api import serve_api, serve_api_workers
+
     try:
         with bootstrap.build_container() as c:
             if migrate_first:
                 bootstrap.prepare_database(c)
-            err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}")
-            from runway.bootstrap.api import serve_api  # FastAPI and uvicorn are imported for this command only
-
-            serve_api(c, host=host, port=port, log_level=log_level)
+            err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}, "
+                      f"{workers} worker process{'es' if workers > 1 else ''}")
+            if workers == 1:
+                serve_api(c, host=host, port=port, log_level=log_level)
+                return
+        serve_api_workers(host=host, port=port, workers=workers, log_level=log_level)
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
 

@@ -1,4 +1,7 @@
-"""The HTTP API over a container: ``create_api`` (FastAPI) and ``serve_api`` (uvicorn, ``runway serve``)."""
+"""The HTTP API over a container: ``create_api`` (FastAPI), ``serve_api`` (uvicorn in this process,
+``runway serve --workers 1``) and ``serve_api_workers`` (several uvicorn worker processes over the same
+database, ``runway serve --workers N``; each builds its own container from the environment with
+``app_from_environment``)."""
 
 from __future__ import annotations
 
@@ -20,3 +23,24 @@ def create_api(container: Container) -> FastAPI:
 def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve the HTTP API in the foreground with uvicorn until interrupted."""
     build_server(create_api(container), host=host, port=port, log_level=log_level).run()
+
+
+def app_from_environment() -> FastAPI:
+    """The API over a container built from the environment's settings: the app factory each worker process
+    of ``serve_api_workers`` calls (uvicorn ``factory=True``). The container lives as long as the process."""
+    from runway.bootstrap.container import build_container
+
+    container = build_container()
+    app = create_api(container)
+    app.router.on_shutdown.append(container.close)
+    return app
+
+
+def serve_api_workers(*, host: str, port: int, workers: int, log_level: str = "info") -> None:
+    """Serve the HTTP API with ``workers`` uvicorn processes sharing the listening socket, until interrupted.
+    They share the database named by ``RUNWAY_DATABASE_URL`` (PostgreSQL, or SQLite in WAL mode)."""
+    import uvicorn
+
+    uvicorn.run("runway.bootstrap.api:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level=log_level, proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=5)
