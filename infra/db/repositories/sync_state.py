@@ -21,11 +21,11 @@ class SqlSyncStateReader(SessionScoped):
             return []
         # Every entity's state in one read, kept for the session: inside a read scope the answer's other
         # freshness checks read it from there (one sync-state read per answer, from the same snapshot).
-        stmt = select(sync_state).where(sync_state.c.business_id == business_id)
         with self.transaction("read sync state") as session:
             key = ("sync_states", business_id)
             found = session.info.get(key)
             if found is None:
+                stmt = select(sync_state).where(sync_state.c.business_id == business_id)
                 found = {Entity(row["entity"]): sync_state_record(row) for row in session.execute(stmt).mappings()}
                 session.info[key] = found
         return [found.get(e) or SyncStateRecord(business_id=business_id, entity=e) for e in wanted]
