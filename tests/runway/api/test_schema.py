@@ -1,8 +1,9 @@
 """Schemathesis over the app's own OpenAPI schema: generated requests to every operation, authenticated, find
 no server error and answers that match the schema (status codes, media types, bodies, headers).
 
-Run on SQLite and on PostgreSQL. Bounded to keep the run short: a few derandomized examples per operation. Business ids are mostly pointed at
-a real client of the caller's firm, so the generated query parameters and bodies reach the domain.
+Run on SQLite and on PostgreSQL. Bounded to keep the run short: a few derandomized examples per operation.
+Business ids are mostly pointed at a real client of the caller's firm, so the generated query parameters and
+bodies reach the domain.
 """
 
 from __future__ import annotations
