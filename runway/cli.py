@@ -290,6 +290,28 @@ def serve(
         _fail(str(exc), 2)
 
 
+payments_app = typer.Typer(help="Bill payments made through Runway.", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("settle")
+def payments_settle(business: int | None = typer.Option(None, help="Only this business (default: all).")) -> None:
+    """Settle pending payments whose answer was lost: each is looked up in QuickBooks by its requestid; found
+    ones are recorded as made, ones pending over 24 h and not found were never made and are removed. Every
+    sync does this too; this runs it now."""
+    with bootstrap.build_container() as c:
+        try:
+            reports = bootstrap.settle_payments(c, business_ids=None if business is None else [business])
+        except bootstrap.ConfigurationError as exc:
+            _fail(str(exc), 2)
+    for report in reports:
+        line = (f"business {report.business_id}: {len(report.settled)} settled, {len(report.discarded)} removed "
+                f"(never made), {len(report.waiting)} still pending")
+        out.print(line + (f"; failed: {report.error}" if report.error else ""), highlight=False)
+    if any(report.error for report in reports):
+        raise typer.Exit(1)
+
+
 advisor_app = typer.Typer(help="Advisors: the people at a firm who use the API.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (Authorization: Bearer rk_...).", no_args_is_help=True)
 app.add_typer(advisor_app, name="advisor")

@@ -68,3 +68,18 @@ def test_pending_payments_qbo_never_made_are_resolved_after_the_bound(sandbox_co
     bootstrap.sync_now(c, business_ids=[business.id])
     left = {p.request_id for p in _mirrored(c, business.id) if p.status is BillPaymentStatus.PENDING}
     assert left == {"never-made-young"}  # the old one was never paid: removed (and logged); the young one waits
+
+
+def test_settling_on_demand_records_a_lost_answer_payment_as_made(sandbox_company):
+    c, business, store, sandbox = (sandbox_company.container, sandbox_company.business, sandbox_company.store,
+                                   sandbox_company.sandbox)
+    bill, bank = _open_bill(store), _bank_account(store)
+    sandbox.state.faults.drop_next(10, after_processing=True)
+    with pytest.raises(LiveDataUnavailable):
+        c.payments.record_bill_payment(business.id, bill["Id"], "9.00", bank["Id"], idempotency_key="lost-2")
+    sandbox.state.faults.clear()
+    (report,) = bootstrap.settle_payments(c, business_ids=[business.id])
+    assert len(report.settled) == 1 and not report.discarded and report.error is None
+    (made,) = [p for p in _mirrored(c, business.id) if p.request_id == report.settled[0]]
+    assert made.status is BillPaymentStatus.COMPLETED and made.qbo_id is not None
+    assert store.get("BillPayment", made.qbo_id)["PrivateNote"].endswith(made.request_id)
