@@ -8,8 +8,9 @@ call these functions.
 
 Modules: ``wiring`` (``Ports``, ``wire``), ``adapters`` (infra's implementations of the ports),
 ``container`` (``Container``, ``build_container``, ``prepare_database``), ``qbo`` (connecting QBO
-companies), ``sync`` (one sync pass, the worker), ``settlement`` (settling pending payments on demand), ``sandbox`` (the local QBO sandbox, loaded only when it is
-installed), ``api`` (the HTTP API; imported by ``runway serve`` only, so other commands skip FastAPI).
+companies), ``sync`` (one sync pass, the worker), ``settlement`` (settling pending payments on demand),
+``sandbox`` (the local QBO sandbox, loaded only when it is installed), ``api`` (the HTTP API; imported by
+``runway serve`` only, so other commands skip FastAPI).
 """
 
 from runway.bootstrap.container import Container, build_container, prepare_database
