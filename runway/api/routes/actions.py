@@ -35,7 +35,7 @@ from runway.api.schemas import (
 )
 from runway.services.idempotency import StoredAnswer
 
-router = APIRouter(prefix="/v1", responses=errors(401, 422, 503))
+router = APIRouter(prefix="/v1", responses=errors(401, 413, 422, 503))
 
 QboId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$", examples=["1042"])]
 IdempotencyKey = Annotated[str | None, Header(

@@ -62,7 +62,7 @@ def readiness(request: Request, caller: Caller) -> Response:
 
 
 @router.post("/v1/webhooks/qbo", response_model=WebhookOut, tags=["operations"], summary="QBO webhook",
-             responses=errors(401, 422, 501, 503), openapi_extra={"requestBody": _WEBHOOK_BODY})
+             responses=errors(401, 413, 422, 501, 503), openapi_extra={"requestBody": _WEBHOOK_BODY})
 async def qbo_webhook(request: Request,
                       intuit_signature: Annotated[str | None, Header(alias="intuit-signature")] = None
                       ) -> WebhookOut:

@@ -225,3 +225,24 @@ def test_webhook_without_a_verifier_token_is_501(make_api):
     api = make_api(qbo_webhook_verifier_token=None)
     response = api.client.post("/v1/webhooks/qbo", content=WEBHOOK, headers={"intuit-signature": "x"})
     problem(response, 501, "not_implemented")
+
+
+def test_a_payment_without_an_idempotency_key_is_400_and_pays_nothing(api):
+    bid = api.portfolio.business_id
+    business = api.container.portfolio.get_business(bid)
+    bill = api.container.bills.unpaid_bills(bid, limit=1).data[0]
+    api.gateway.bills[(business.qbo_realm_id, bill.qbo_id)] = bill
+    response = api.post(f"/v1/businesses/{bid}/bills/{bill.qbo_id}/payments",
+                        json={"amount": "1.00", "bank_account_qbo_id": "35"})
+    body = problem(response, 400, "idempotency_key_required")
+    assert body["field"] == "Idempotency-Key"
+    assert not api.container.payments.bill_payments(bid, status="pending").data  # nothing was even pending
+
+
+def test_openapi_says_payments_require_an_idempotency_key(api):
+    operation = api.app.openapi()["paths"]["/v1/businesses/{business_id}/bills/{bill_qbo_id}/payments"]["post"]
+    (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header" and header["required"] is True
+    assert "400" in operation["responses"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PaymentIn")
+    assert "PaymentIn" in api.app.openapi()["components"]["schemas"]
