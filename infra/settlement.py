@@ -53,10 +53,10 @@ class SettlementReport:
 def settle_pending_payments(mirror: SessionScoped, client: QboClient, business_id: int, realm_id: str, *,
                             now: datetime, give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER) -> SettlementReport:
     """Settle every pending bill payment of one business (see the module docstring). ``mirror`` is any
-    adapter over the mirror database (its session factory is used)."""
+    adapter over the mirror database (its sessions are used)."""
     report = SettlementReport(business_id)
     try:
-        payments = SqlPaymentMirror(mirror._session_factory)
+        payments = SqlPaymentMirror(mirror.session_factory)
         for pending in _pending(payments, business_id):
             request_id = pending.request_id or ""
             found = _find_in_qbo(client, realm_id, pending)

@@ -57,6 +57,11 @@ class SessionScoped:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The sessions this adapter works with (another adapter over the same database can share them)."""
+        return self._session_factory
+
     @contextmanager
     def transaction(self, what: str, *, write: bool = False) -> Iterator[Session]:
         """A session in a transaction, committed on success and rolled back on error; SQLAlchemy errors
