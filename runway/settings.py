@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(
         5.0, gt=0, description="an API request not answered by then is answered 503 (a database that stopped "
                                "answering never holds a client longer)")
+    live_request_timeout_seconds: float = Field(
+        30.0, gt=0, description="the same for requests that wait on QuickBooks (payments, reminders, /cash)")
     token_lifetime_days: int = Field(90, ge=1, description="new API tokens expire after this many days")
 
     webhook_max_body_bytes: int = Field(

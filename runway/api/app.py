@@ -62,7 +62,7 @@ def create_app(services: Services, *, limits: ApiLimits | None = None) -> FastAP
     app.state.container = services
     app.state.limits = limits
     # Outermost: a body over its route's limit is refused before any other work, authentication included.
-    app.add_middleware(DeadlineMiddleware, seconds=limits.request_timeout_seconds, answer=problems.render_timeout)
+    app.add_middleware(DeadlineMiddleware, limits=limits, answer=problems.render_timeout)
     app.add_middleware(BodyLimitMiddleware, limits=limits, refusal=problems.render_body_too_large)
     problems.install(app)
     app.include_router(ops.router)

@@ -28,6 +28,7 @@ DEFAULT_ACTION_MAX_BODY_BYTES = 16 * 1024
 DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_PATH = "/v1/webhooks/qbo"
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 5.0
+DEFAULT_LIVE_REQUEST_TIMEOUT_SECONDS = 30.0
 # Paths that never touch the database and must answer even when it hangs: no deadline needed or wanted.
 NO_DEADLINE_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json"})
 
@@ -40,6 +41,13 @@ class ApiLimits:
     webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
     max_json_depth: int = MAX_JSON_DEPTH
     request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    live_request_timeout_seconds: float = DEFAULT_LIVE_REQUEST_TIMEOUT_SECONDS
+
+    def deadline(self, method: str, path: str) -> float:
+        """How long a request may go unanswered: Pattern 2 requests (writes, and ``/cash``) wait on QuickBooks,
+        its retries and back-off too, so they get longer than the mirror's reads."""
+        live = method != "GET" or path.endswith("/cash")
+        return self.live_request_timeout_seconds if live else self.request_timeout_seconds
 
     def body_limit(self, path: str) -> int:
         return self.webhook_max_body_bytes if path == WEBHOOK_PATH else self.action_max_body_bytes
@@ -112,24 +120,26 @@ TimeoutAnswer = Callable[[float], tuple[int, list[tuple[bytes, bytes]], bytes]]
 
 
 class DeadlineMiddleware:
-    """Answers a request that has not started its answer within ``seconds`` with the app's timeout answer
-    (503 ``storage_unavailable``, ``Retry-After``): a database that accepts connections but stops answering
-    must not hold clients (or the event loop's attention) for minutes.
+    """Answers a request that has not started its answer within its deadline (``ApiLimits.deadline``) with the
+    app's timeout answer (503 ``storage_unavailable``, ``Retry-After``): a database that accepts connections but
+    stops answering must not hold clients for minutes. A payment cut short is safe to retry with the same
+    ``Idempotency-Key``.
 
     The handler itself cannot be interrupted (it runs in a worker thread, blocked in the driver), so it is
     left to finish in the background and whatever it sends afterwards is dropped. The database's own bounds
     (statement, connect and pool timeouts) eventually free its thread and connection.
     """
 
-    def __init__(self, app: ASGIApp, seconds: float, answer: TimeoutAnswer) -> None:
+    def __init__(self, app: ASGIApp, limits: ApiLimits, answer: TimeoutAnswer) -> None:
         self.app = app
-        self.seconds = seconds
+        self.limits = limits
         self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in NO_DEADLINE_PATHS:
             await self.app(scope, receive, send)
             return
+        seconds = self.limits.deadline(scope.get("method", "GET"), scope.get("path", ""))
         started = asyncio.Event()
         abandoned = False
 
@@ -143,7 +153,7 @@ class DeadlineMiddleware:
         handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
         answer_started = asyncio.ensure_future(started.wait())
         try:
-            await asyncio.wait({handler, answer_started}, timeout=self.seconds,
+            await asyncio.wait({handler, answer_started}, timeout=seconds,
                                return_when=asyncio.FIRST_COMPLETED)
         finally:
             answer_started.cancel()
@@ -154,7 +164,7 @@ class DeadlineMiddleware:
         handler.add_done_callback(_log_late_failure)
         _LATE.add(handler)
         handler.add_done_callback(_LATE.discard)
-        status, headers, body = self.answer(self.seconds)
+        status, headers, body = self.answer(seconds)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

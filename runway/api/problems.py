@@ -131,7 +131,9 @@ def render_timeout(seconds: float) -> tuple[int, list[tuple[bytes, bytes]], byte
     """The answer to a request that ran out of time (``DeadlineMiddleware``): 503 ``storage_unavailable``."""
     retry = DEFAULT_STORAGE_RETRY_AFTER
     body = json.dumps(problem_body(503, "storage_unavailable", f"no answer within {seconds:g} s: the mirror "
-                                   "database is not answering; try again shortly", retry_after_seconds=retry))
+                                   "database (or QuickBooks) is not answering; try again shortly (a payment "
+                                   "retried with the same Idempotency-Key is never made twice)",
+                                   retry_after_seconds=retry))
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"retry-after", str(retry).encode()),
                (b"content-length", str(len(body)).encode())]
     return 503, headers, body.encode()

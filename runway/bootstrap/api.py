@@ -19,7 +19,8 @@ def create_api(container: Container) -> FastAPI:
     """The HTTP API (FastAPI) over ``container``'s services, with the body limits of its settings."""
     settings = container.settings
     return create_app(container, limits=ApiLimits(webhook_max_body_bytes=settings.webhook_max_body_bytes,
-                                                  request_timeout_seconds=settings.request_timeout_seconds))
+                                                  request_timeout_seconds=settings.request_timeout_seconds,
+                                                  live_request_timeout_seconds=settings.live_request_timeout_seconds))
 
 
 def serve_api(container: Container, *, host: str, port: int, log_level: str = "info") -> None:
