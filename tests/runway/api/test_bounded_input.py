@@ -222,11 +222,12 @@ def test_a_300_mb_unauthenticated_body_keeps_the_server_under_200_mb(portfolio, 
     port = _free_port()
     network_guard.allow_address("127.0.0.1", port)
     env = {**os.environ, "RUNWAY_DATABASE_URL": f"sqlite:///{db}"}
-    server = subprocess.Popen([sys.executable, "-m", "runway", "serve", "--port", str(port), "--log-level",
-                               "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # One process, so that its peak memory is the server's.
+    server = subprocess.Popen([sys.executable, "-m", "runway", "serve", "--port", str(port), "--workers", "1",
+                               "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
