@@ -1,4 +1,5 @@
-"""Bounded work per request, before anything else runs: body size limits and strict, bounded JSON.
+"""Bounded work per request, before anything else runs: body size limits, strict and bounded JSON, and a
+deadline.
 
 ``BodyLimitMiddleware`` (pure ASGI, outermost) gives every request a body budget chosen by its path: the QBO
 webhook gets ``ApiLimits.webhook_max_body_bytes`` (configured), everything else ``action_max_body_bytes``
@@ -8,6 +9,10 @@ that crosses the budget fails with ``BodyTooLarge`` (answered 413 as a problem).
 or not, ever holds more than its budget in memory.
 
 Request bodies are parsed by ``runway.jsonbounds.parse_json`` (depth capped, duplicate keys refused).
+
+``DeadlineMiddleware`` answers 503 for a request not answered within its deadline (``ApiLimits.deadline``: 5 s
+for mirror reads, 30 s for requests that wait on QuickBooks), so a database that stops answering never holds a
+client; ``/health`` and the documentation have none.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ NO_DEADLINE_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json"})
 
 @dataclass(frozen=True, slots=True)
 class ApiLimits:
-    """Per-request bounds: body sizes by route kind and the JSON nesting depth."""
+    """Per-request bounds: body sizes by route kind, the JSON nesting depth and the deadlines."""
 
     action_max_body_bytes: int = DEFAULT_ACTION_MAX_BODY_BYTES
     webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
