@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,8 +38,9 @@ def read_scope(session_factory: sessionmaker[Session]) -> Iterator[None]:
     try:
         with session_factory() as session:
             if session.get_bind().dialect.name == "postgresql":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ",
-                                                      "postgresql_readonly": True})
+                # The transaction's first statement, so it ends with the transaction: one round trip, where
+                # the connection-level options would cost four (set, then reset when the pool takes it back).
+                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             token = _read_session.set(session)
             try:
                 yield

@@ -50,3 +50,27 @@ def test_the_digest_reads_a_handful_of_queries(api):
     seen = _count(api, f"/v1/businesses/{api.portfolio.business_id}/digest")
     assert seen["selects"] <= 11, seen  # it was 17 transactions, 7 of them the same sync-state read
 
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_read_scope_is_one_repeatable_read_read_only_transaction(pg_portfolio):
+    from sqlalchemy import text
+
+    from infra.db.repositories.bills import SqlBillMirror
+    from runway import bootstrap
+    from runway.settings import Settings
+
+    url, _ = pg_portfolio
+    with bootstrap.build_container(Settings(database_url=url)) as c:
+        with c.read_scope():
+            seen = []
+            repository = SqlBillMirror(c.session_factory)
+            for _ in range(2):
+                with repository.transaction("probe") as session:  # what every repository read joins
+                    seen.append((session.execute(text("SHOW transaction_isolation")).scalar(),
+                                 session.execute(text("SHOW transaction_read_only")).scalar(),
+                                 session.execute(text("SELECT txid_current_if_assigned() IS NULL, "
+                                                      "pg_backend_pid()")).one()))
+            assert seen[0] == seen[1] and seen[0][:2] == ("repeatable read", "on")
+        with c.engine.connect() as conn:  # the pool's connections are left as they were
+            assert conn.execute(text("SHOW transaction_isolation")).scalar() == "read committed"
