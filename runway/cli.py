@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +233,7 @@ def _configure() -> None:
 def console(firm: int | None = typer.Option(None, help="Firm id (default: every firm)."),
             now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time.")) -> None:
     """Rank the clients in the mirror (RUNWAY_DATABASE_URL) by runway."""
-    with bootstrap.build_container(clock=_parse_now(now)) as c:
+    with bootstrap.build_container(clock=_parse_now(now)) as c, c.read_scope():
         out.print(render.console_table(c.console.console(firm)))
 
 
@@ -240,7 +241,7 @@ def console(firm: int | None = typer.Option(None, help="Firm id (default: every 
 def digest(business: int = typer.Argument(..., help="Business id."),
            now: str | None = typer.Option(None, help="Pretend it is this ISO-8601 date-time.")) -> None:
     """Print one client's weekly digest and prep tray from the mirror (RUNWAY_DATABASE_URL)."""
-    with bootstrap.build_container(clock=_parse_now(now)) as c:
+    with bootstrap.build_container(clock=_parse_now(now)) as c, c.read_scope():  # one snapshot for both
         try:
             out.print(render.digest_panel(c.runway.weekly_digest(business)))
             out.print(render.tray_table(c.tray.prep_tray(business), c.portfolio.get_business(business).name))
@@ -322,18 +323,49 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     migrate_first: bool = typer.Option(False, "--migrate", help="Upgrade the mirror schema before serving."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    workers: int = typer.Option(0, min=0, max=64, help="Server processes (0: one per CPU; 1: this process)."),
 ) -> None:
-    """Serve the HTTP API (FastAPI + uvicorn) over the mirror (RUNWAY_DATABASE_URL) until Ctrl+C."""
+    """Serve the HTTP API (FastAPI + uvicorn) over the mirror (RUNWAY_DATABASE_URL) until Ctrl+C. Several
+    worker processes share the database (PostgreSQL, or SQLite in WAL mode); put a reverse proxy with TLS in
+    front of it in production (see the README)."""
+    workers = workers or os.cpu_count() or 1
+    # FastAPI and uvicorn are imported for this command only.
+    from runway.bootstrap.api import serve_api, serve_api_workers
+
     try:
         with bootstrap.build_container() as c:
             if migrate_first:
                 bootstrap.prepare_database(c)
-            err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}")
-            from runway.bootstrap.api import serve_api  # FastAPI and uvicorn are imported for this command only
-
-            serve_api(c, host=host, port=port, log_level=log_level)
+            err.print(f"Runway API on http://{host}:{port} (docs: /docs) over {c.settings.database_url}, "
+                      f"{workers} worker process{'es' if workers > 1 else ''}")
+            if workers == 1:
+                serve_api(c, host=host, port=port, log_level=log_level)
+                return
+        serve_api_workers(host=host, port=port, workers=workers, log_level=log_level)
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
+
+
+payments_app = typer.Typer(help="Bill payments made through Runway.", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("settle")
+def payments_settle(business: int | None = typer.Option(None, help="Only this business (default: all).")) -> None:
+    """Settle pending payments whose answer was lost: each is looked up in QuickBooks by its requestid; found
+    ones are recorded as made, ones pending over 24 h and not found were never made and are removed. Every
+    sync does this too; this runs it now."""
+    with bootstrap.build_container() as c:
+        try:
+            reports = bootstrap.settle_payments(c, business_ids=None if business is None else [business])
+        except bootstrap.ConfigurationError as exc:
+            _fail(str(exc), 2)
+    for report in reports:
+        line = (f"business {report.business_id}: {len(report.settled)} settled, {len(report.discarded)} removed "
+                f"(never made), {len(report.waiting)} still pending")
+        out.print(line + (f"; failed: {report.error}" if report.error else ""), highlight=False)
+    if any(report.error for report in reports):
+        raise typer.Exit(1)
 
 
 advisor_app = typer.Typer(help="Advisors: the people at a firm who use the API.", no_args_is_help=True)
@@ -364,16 +396,56 @@ def advisor_create(
 def token_create(
     advisor: str = typer.Option(..., help="The advisor's e-mail address."),
     label: str | None = typer.Option(None, help="A note to tell tokens apart (e.g. 'laptop')."),
+    days: int | None = typer.Option(None, min=1, max=3650,
+                                    help="Expire after this many days (default: RUNWAY_TOKEN_LIFETIME_DAYS, 90)."),
 ) -> None:
     """Create an API token for an advisor and print it once: only its SHA-256 digest is stored."""
     with bootstrap.build_container() as c:
         try:
-            issued = c.advisors.create_token(advisor, label)
+            issued = c.advisors.create_token(advisor, label,
+                                             lifetime=None if days is None else timedelta(days=days))
         except DomainError as exc:
             _fail(str(exc), 2)
     err.print(f"token {issued.record.id} ({issued.record.prefix}...) for {issued.advisor.email}; "
-              "it is shown only now - store it safely:")
+              f"expires {_when(issued.record.expires_at)}; it is shown only now - store it safely:")
     print(issued.token)
+
+
+def _when(at: datetime | None) -> str:
+    return "never" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@token_app.command("list")
+def token_list(advisor: str = typer.Option(..., help="The advisor's e-mail address.")) -> None:
+    """An advisor's API tokens: id, prefix, label, when created, last used and expiring, and status."""
+    with bootstrap.build_container() as c:
+        try:
+            tokens = c.advisors.tokens_of(advisor)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+        now = c.clock.now()
+    if not tokens:
+        out.print(f"no API tokens for {advisor}")
+        return
+    for t in tokens:
+        status = "revoked" if not t.active else ("expired" if not t.usable_at(now) else "active")
+        out.print(f"{t.id:>5}  {t.prefix}...  {status:<8} created {_when(t.created_at)}  "
+                  f"last used {_when(t.last_used_at) if t.last_used_at else 'never'}  "
+                  f"expires {_when(t.expires_at)}  {t.label or ''}".rstrip(), highlight=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    advisor: str = typer.Option(..., help="The advisor's e-mail address."),
+    token_id: int = typer.Option(..., "--id", min=1, help="The token's id (runway token list)."),
+) -> None:
+    """Revoke one of an advisor's API tokens: it is refused from the next request on."""
+    with bootstrap.build_container() as c:
+        try:
+            c.advisors.revoke_token(advisor, token_id)
+        except DomainError as exc:
+            _fail(str(exc), 2)
+    out.print(f"token {token_id} of {advisor} revoked")
 
 
 def main() -> None:  # pragma: no cover - the console script is runway.__main__:main

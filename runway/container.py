@@ -7,6 +7,8 @@ builds anything (``runway.bootstrap.wire`` does, from the ports it is given).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from domains.ap.services.bill import BillService
@@ -51,3 +53,6 @@ class Services:
     advisors: AdvisorAdminService
     idempotency: IdempotencyService
     operations: OperationsService
+    # ``with services.read_scope():`` - every mirror read inside shares one transaction (one snapshot); what
+    # each API read route and CLI answer runs in (a no-op over ports that have no transactions).
+    read_scope: Callable[[], AbstractContextManager[None]]

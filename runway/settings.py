@@ -39,6 +39,22 @@ class Settings(BaseSettings):
     qbo_webhook_verifier_token: str | None = Field(
         None, repr=False, description="the app's webhook verifier token: checks QBO's intuit-signature header")
 
+    database_statement_timeout_ms: int = Field(
+        15000, ge=0, description="PostgreSQL statement_timeout of every connection (0: none)")
+    database_connect_timeout_seconds: int = Field(5, ge=1, description="PostgreSQL connect_timeout")
+    database_pool_timeout_seconds: float = Field(5.0, gt=0, description="wait for a pooled connection at most")
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy_timeout: wait for a lock at most")
+    request_timeout_seconds: float = Field(
+        5.0, gt=0, description="an API request not answered by then is answered 503 (a database that stopped "
+                               "answering never holds a client longer)")
+    live_request_timeout_seconds: float = Field(
+        30.0, gt=0, description="the same for requests that wait on QuickBooks (payments, reminders, /cash)")
+    token_lifetime_days: int = Field(90, ge=1, description="new API tokens expire after this many days")
+
+    webhook_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="largest QBO webhook body accepted (413 beyond); checked while the body is read")
+
     guard_mode: Literal["raise", "log", "off"] = Field(
         "raise", description="what a live call inside a Pattern 1 operation does: raise (dev/tests) or log (prod)")
 

@@ -8,4 +8,5 @@ Nothing is created at import time; the composition root (``runway.bootstrap``) w
     bills = SqlBillMirror(sessions)            # infra.db.repositories (one class per local port)
     writer = MirrorWriter(sessions)            # infra.db.writer (sync jobs, connecting companies)
     tokens = DbTokenStore(sessions, key)       # infra.db.token_store
+    with read_scope(sessions): ...             # infra.db.unit_of_work: the reads of one answer, one transaction
 """

@@ -1,12 +1,14 @@
-"""What every database adapter in ``infra.db`` shares: short transactions and error translation."""
+"""What every database adapter in ``infra.db`` shares: short transactions and error translation, and the
+read scope that makes every read of one answer share one transaction (``read_scope``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,17 +22,60 @@ T = TypeVar("T")
 CHUNK = 500
 
 
+# The session of the read scope the current thread (or task) is in, if any: see ``read_scope``.
+_read_session: ContextVar[Session | None] = ContextVar("runway_read_session", default=None)
+
+
+@contextmanager
+def read_scope(session_factory: sessionmaker[Session]) -> Iterator[None]:
+    """Every read of the mirror inside the block (every adapter's ``transaction()`` without ``write``) runs
+    in one transaction: one connection, one snapshot (PostgreSQL ``REPEATABLE READ, READ ONLY``; a SQLite
+    read transaction is a snapshot in WAL mode). Writes inside it still get their own transactions. Nested
+    scopes join the outer one. SQLAlchemy errors become ``StorageError``."""
+    if _read_session.get() is not None:
+        yield
+        return
+    try:
+        with session_factory() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # The transaction's first statement, so it ends with the transaction: one round trip, where
+                # the connection-level options would cost four (set, then reset when the pool takes it back).
+                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            token = _read_session.set(session)
+            try:
+                yield
+            finally:
+                _read_session.reset(token)
+                session.rollback()
+    except SQLAlchemyError as exc:
+        raise StorageError(f"mirror database failed to read: {_describe(exc)}") from exc
+
+
 class SessionScoped:
-    """Base of the adapters: each public method runs in one short transaction from ``transaction()``."""
+    """Base of the adapters: each public method runs in one short transaction from ``transaction()``, or in
+    the enclosing ``read_scope``'s when it only reads."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The sessions this adapter works with (another adapter over the same database can share them)."""
+        return self._session_factory
 
     @contextmanager
     def transaction(self, what: str, *, write: bool = False) -> Iterator[Session]:
         """A session in a transaction, committed on success and rolled back on error; SQLAlchemy errors
         become ``StorageError`` (``what`` names the operation in the message). ``write=True`` takes SQLite's
-        write lock when the transaction starts (``BEGIN IMMEDIATE``)."""
+        write lock when the transaction starts (``BEGIN IMMEDIATE``). A read inside a ``read_scope`` over the
+        same database uses the scope's session (nothing is committed)."""
+        scoped = _read_session.get()
+        if scoped is not None and not write and scoped.get_bind() is self._session_factory.kw.get("bind"):
+            try:
+                yield scoped
+            except SQLAlchemyError as exc:
+                raise StorageError(f"mirror database failed to {what}: {_describe(exc)}") from exc
+            return
         try:
             with self._session_factory.begin() as session:
                 if write:

@@ -44,6 +44,7 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),  # migration 0004; None: never expires
     UniqueConstraint("token_hash"),
     Index(None, "advisor_id"),
 )

@@ -14,7 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5_000
+# PostgreSQL: a statement running longer is cancelled by the server; a connection attempt longer fails; a
+# pool checkout waiting longer for a free connection fails. Each surfaces as StorageError (answered 503).
+DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5
+DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
 SQLITE_BEGIN_OPTION = "runway_sqlite_begin"
 # Execution options of a connection that will write (ignored by PostgreSQL).
 WRITE_OPTIONS = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
@@ -43,17 +48,29 @@ def normalize_url(url: str | os.PathLike[str]) -> str:
 
 
 def create_engine_for(url: str | os.PathLike[str], *, echo: bool = False,
-                      sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+                      sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+                      statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+                      connect_timeout_seconds: int = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+                      pool_timeout_seconds: float = DEFAULT_POOL_TIMEOUT_SECONDS) -> Engine:
     """An engine for the mirror.
 
     SQLite: WAL journal (file databases), foreign keys enforced, ``busy_timeout``, usable from several
     threads, and real transactions (``BEGIN`` is emitted by SQLAlchemy rather than guessed by the
-    ``sqlite3`` module). PostgreSQL: psycopg 3 with pre-ping.
+    ``sqlite3`` module). PostgreSQL: psycopg 3 with pre-ping, ``connect_timeout``, a server-side
+    ``statement_timeout`` on every connection (0 disables it) and a bounded wait for a pooled connection.
     """
     sa_url = make_url(normalize_url(url))
     if sa_url.get_backend_name() == "sqlite":
         return _sqlite_engine(sa_url, echo=echo, busy_timeout_ms=sqlite_busy_timeout_ms)
-    return create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    options = sa_url.query.get("options")
+    options = " ".join(options) if isinstance(options, tuple) else (options or "")
+    if statement_timeout_ms > 0:
+        options = f"{options} -c statement_timeout={int(statement_timeout_ms)}".strip()
+    connect_args: dict = {"connect_timeout": max(1, int(connect_timeout_seconds))}
+    if options:
+        connect_args["options"] = options
+    return create_engine(sa_url, echo=echo, pool_pre_ping=True, pool_timeout=pool_timeout_seconds,
+                         connect_args=connect_args)
 
 
 def _sqlite_engine(sa_url, *, echo: bool, busy_timeout_ms: int) -> Engine:

@@ -87,7 +87,7 @@ def bill_payment_record(row: Row, lines: Iterable[PaymentLine] = ()) -> BillPaym
         vendor_qbo_id=row["vendor_qbo_id"], txn_date=row["txn_date"], total_amount=row["total_amount"],
         status=BillPaymentStatus(row["status"]), pay_type=row["pay_type"],
         bank_account_qbo_id=row["bank_account_qbo_id"], lines=tuple(lines), request_id=row["request_id"],
-        qbo_updated_at=row["qbo_updated_at"], id=row["id"],
+        qbo_updated_at=row["qbo_updated_at"], id=row["id"], pending_since=row.get("pending_since"),
     )
 
 
@@ -158,6 +158,7 @@ def bill_payment_row(r: BillPaymentRecord) -> dict[str, Any]:
         "qbo_updated_at": r.qbo_updated_at, "vendor_qbo_id": r.vendor_qbo_id, "txn_date": r.txn_date,
         "total_amount": r.total_amount, "status": BillPaymentStatus(r.status).value, "pay_type": r.pay_type,
         "bank_account_qbo_id": r.bank_account_qbo_id, "request_id": r.request_id,
+        "pending_since": r.pending_since if r.status is BillPaymentStatus.PENDING else None,
     }
 
 

@@ -26,6 +26,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 def _run(target: str | os.PathLike[str] | Engine | Connection, revision: str, *, downgrade: bool) -> None:
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite big tables: the engine's statement_timeout is for requests, not for it.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config = alembic_config()
         config.attributes["connection"] = connection
         if downgrade:

@@ -174,6 +174,8 @@ bill_payments = Table(
     Column("pay_type", String(32), nullable=False),
     Column("bank_account_qbo_id", String(64), nullable=True),
     Column("request_id", String(64), nullable=True),
+    # When our own payment was stored pending (migration 0004): pending rows older than a bound are settled.
+    Column("pending_since", UTCDateTime, nullable=True),
     UniqueConstraint("business_id", "qbo_id"),
     UniqueConstraint("business_id", "request_id"),
     CheckConstraint("status IN ('pending', 'completed', 'voided')", name="status"),

@@ -54,10 +54,16 @@ class ApiTokenRecord:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # None: never expires
 
     @property
     def active(self) -> bool:
+        """Not revoked (expiry is judged against a clock: ``usable_at``)."""
         return self.revoked_at is None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.active and (self.expires_at is None or now < self.expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,7 @@ class ApiTokenStore(Protocol):
     """Local: API tokens, stored as digests and found by digest (one indexed lookup per request)."""
 
     def add_token(self, advisor_id: int, token_hash: str, prefix: str, label: str | None,
-                  created_at: datetime) -> ApiTokenRecord:
+                  created_at: datetime, expires_at: datetime | None = None) -> ApiTokenRecord:
         ...
 
     def find_by_hash(self, token_hash: str) -> TokenOwner | None:

@@ -166,6 +166,8 @@ class BillPaymentRecord:
     request_id: str | None = None
     qbo_updated_at: str | None = None
     id: int | None = None
+    # When a payment of ours was stored pending (before QBO was asked); None for payments read from QBO.
+    pending_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ from infra.qbo import (
     to_deleted,
     to_record,
 )
+from infra.settlement import settle_pending_payments
 
 __all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_entities"]
 
@@ -295,6 +296,7 @@ class _BusinessRun:
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self._record(states)
+        settle_pending_payments(self.store, self.client, self.business_id, self.realm_id, now=self.clock())
         return dict(self.results)
 
     def _mode(self, state: SyncStateRecord | None) -> SyncMode:

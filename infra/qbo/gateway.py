@@ -22,22 +22,32 @@ from infra.qbo.client import QboClient
 from infra.qbo.mapping import to_account_record, to_bill_payment_record, to_bill_record, to_invoice_record
 from infra.qbo.reports import AGING_REPORTS, to_reported_aging
 
-__all__ = ["BANK_ACCOUNTS_WHERE", "QboLiveGateway", "bill_payment_body"]
+__all__ = ["BANK_ACCOUNTS_WHERE", "PAYMENT_NOTE_PREFIX", "QboLiveGateway", "bill_payment_body", "payment_note"]
 
 # List entities answer only active rows unless asked otherwise; saying so keeps the intent explicit
 # (and the result is filtered again below, in case a server ignores the default).
 BANK_ACCOUNTS_WHERE = "AccountType = 'Bank' AND Active = true"
 
 
+PAYMENT_NOTE_PREFIX = "Runway payment "
+
+
+def payment_note(request_id: str) -> str:
+    """The ``PrivateNote`` a payment of ours carries: how it is found in QBO when its answer was lost
+    (``infra.settlement``)."""
+    return PAYMENT_NOTE_PREFIX + request_id
+
+
 def bill_payment_body(vendor_qbo_id: str, bank_account_qbo_id: str, txn_date: date,
-                      lines: Sequence[PaymentLine]) -> dict:
-    """The QBO body of a check BillPayment paying ``lines`` (one bill each); ``TotalAmt`` is their sum."""
+                      lines: Sequence[PaymentLine], request_id: str | None = None) -> dict:
+    """The QBO body of a check BillPayment paying ``lines`` (one bill each); ``TotalAmt`` is their sum. With
+    ``request_id``, its ``PrivateNote`` names it (``payment_note``)."""
     if not lines:
         raise ValueError("a bill payment needs at least one line")
     for line in lines:
         if not isinstance(line.amount, Decimal) or not line.amount.is_finite() or line.amount <= 0:
             raise ValueError(f"line amounts must be positive Decimals, got {line.amount!r} for bill {line.txn_qbo_id}")
-    return {
+    body = {
         "VendorRef": {"value": vendor_qbo_id},
         "PayType": "Check",
         "CheckPayment": {"BankAccountRef": {"value": bank_account_qbo_id}},
@@ -48,6 +58,9 @@ def bill_payment_body(vendor_qbo_id: str, bank_account_qbo_id: str, txn_date: da
             for line in lines
         ],
     }
+    if request_id:
+        body["PrivateNote"] = payment_note(request_id)
+    return body
 
 
 class QboLiveGateway:
@@ -75,7 +88,7 @@ class QboLiveGateway:
         guard_live_call("QboLiveGateway.create_bill_payment")
         if not request_id:
             raise ValueError("request_id is required: it is what keeps a retried payment from paying twice")
-        body = bill_payment_body(vendor_qbo_id, bank_account_qbo_id, txn_date, lines)
+        body = bill_payment_body(vendor_qbo_id, bank_account_qbo_id, txn_date, lines, request_id)
         created = self._client.create(business.qbo_realm_id, "BillPayment", body, request_id=request_id)
         return to_bill_payment_record(business.id, created, request_id=request_id)
 

@@ -13,7 +13,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from runway.api import problems
-from runway.api.docs import use_problem_media_type
+from runway.api.docs import add_body_schemas, require_header, use_problem_media_type
+from runway.api.idempotency import KEY_HEADER
+from runway.api.limits import ApiLimits, BodyLimitMiddleware, DeadlineMiddleware
 from runway.api.routes import actions, ops, reads
 from runway.container import Services
 
@@ -30,6 +32,10 @@ answers 404, exactly like an id that does not exist.
 it is in `freshness`; stale data is answered and flagged, never hidden. `/cash` reads QuickBooks live and
 says when it fell back to the mirror.
 
+**Limits.** Action bodies are at most a few kilobytes and the webhook's body has a configured limit (413
+`body_too_large` beyond); JSON bodies may not repeat a key or nest deeply. Payments require an
+`Idempotency-Key` header.
+
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
 """
 
@@ -43,13 +49,21 @@ TAGS = [
 ]
 
 
-def create_app(services: Services) -> FastAPI:
-    """The API over ``services`` (``runway.bootstrap.build_container`` or ``runway.bootstrap.wire``)."""
+def create_app(services: Services, *, limits: ApiLimits | None = None) -> FastAPI:
+    """The API over ``services`` (``runway.bootstrap.build_container`` or ``runway.bootstrap.wire``), with
+    the per-request bounds ``limits`` (body sizes, JSON depth; the defaults when None)."""
     if not isinstance(services, Services):
         raise TypeError(f"create_app takes runway.container.Services, not {type(services).__name__}: "
                         "build it with runway.bootstrap.build_container")
-    app = FastAPI(title="Runway API", version=API_VERSION, description=DESCRIPTION, openapi_tags=TAGS)
+    limits = limits or ApiLimits()
+    # redirect_slashes=False: "/v1/console/" is a 404, not a redirect whose Location echoes the Host header.
+    app = FastAPI(title="Runway API", version=API_VERSION, description=DESCRIPTION, openapi_tags=TAGS,
+                  redirect_slashes=False)
     app.state.container = services
+    app.state.limits = limits
+    # Outermost: a body over its route's limit is refused before any other work, authentication included.
+    app.add_middleware(DeadlineMiddleware, limits=limits, answer=problems.render_timeout)
+    app.add_middleware(BodyLimitMiddleware, limits=limits, refusal=problems.render_body_too_large)
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(reads.router)
@@ -59,7 +73,7 @@ def create_app(services: Services) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes, tags=app.openapi_tags)
-            app.openapi_schema = use_problem_media_type(schema)
+            app.openapi_schema = require_header(add_body_schemas(use_problem_media_type(schema)), KEY_HEADER)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

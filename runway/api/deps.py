@@ -7,18 +7,27 @@ firm's business answers the same 404 as one that does not exist.
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
+from domains.core.errors import InvalidInput
 from infra.interfaces.records import BusinessRecord
+from runway.api.limits import ApiLimits
 from runway.container import Services
+from runway.jsonbounds import parse_json
 from runway.services.authentication import Principal, Unauthenticated
 from runway.services.operations import NotConfigured
 
 # Ids are PostgreSQL ``integer``s: anything larger cannot name a row (and must not reach the driver).
 MAX_ID = 2_147_483_647
+# A path id is written one way only: "01", "+1" and "1.0" name nothing.
+CANONICAL_ID_PATTERN = r"^[1-9][0-9]{0,9}$"
 
 bearer = HTTPBearer(auto_error=False, scheme_name="ApiToken",
                     description="An API token: `Authorization: Bearer rk_...` (create one with `runway token create`).")
@@ -39,11 +48,65 @@ def authenticated(request: Request,
     return container(request).authentication.authenticate(credentials.credentials)
 
 
+def api_limits(request: Request) -> ApiLimits:
+    """The per-request bounds this app was created with."""
+    limits = getattr(request.app.state, "limits", None)
+    return limits if isinstance(limits, ApiLimits) else ApiLimits()
+
+
 def client_business(request: Request, principal: Annotated[Principal, Depends(authenticated)],
-                    business_id: Annotated[int, Path(ge=1, le=MAX_ID, description="a client business of your firm",
-                                                     examples=[3])]) -> BusinessRecord:
+                    business_id: Annotated[str, Path(pattern=CANONICAL_ID_PATTERN, max_length=10,
+                                                     description="a client business of your firm (a positive "
+                                                                 "integer, written without sign or leading zero)",
+                                                     examples=["3"])]) -> BusinessRecord:
     """The business named in the path if it belongs to the caller's firm; 404 otherwise."""
-    return container(request).portfolio.business_for_firm(principal.firm.id, business_id)
+    number = int(business_id)
+    if number > MAX_ID:
+        raise InvalidInput("business_id", f"business_id must be at most {MAX_ID}")
+    return container(request).portfolio.business_for_firm(principal.firm.id, number)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_snapshot(handler: F) -> F:
+    """Run a read route's handler in one read transaction (``Services.read_scope``): every mirror read of
+    its answer - figures and freshness alike - comes from one snapshot, over one connection. The handler
+    must take ``request: Request``."""
+
+    @functools.wraps(handler)
+    def in_one_transaction(*args: Any, **kwargs: Any) -> Any:
+        with container(kwargs["request"]).read_scope():
+            return handler(*args, **kwargs)
+
+    return cast(F, in_one_transaction)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_body(model: type[M], *, required: bool) -> Callable[..., Awaitable[M | None]]:
+    """A dependency reading the request's JSON body as ``model`` *after* the caller is authenticated.
+
+    FastAPI reads and parses a declared body before any dependency runs, so an unauthenticated caller could
+    make the server parse whatever it sends; routes take their body through this instead. The body is
+    bounded by ``BodyLimitMiddleware`` and parsed by ``parse_json`` (depth capped, duplicate keys refused).
+    The route documents it with ``docs.request_body(model)``."""
+
+    async def read_body(request: Request, _caller: Annotated[Principal, Depends(authenticated)]) -> M | None:
+        raw = await request.body()
+        if not raw.strip():
+            if required:
+                raise InvalidInput("body", "a JSON body is required")
+            return None
+        data = parse_json(raw, max_depth=api_limits(request).max_json_depth)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
+                                          for error in exc.errors(include_url=False)]) from None
+
+    return read_body
 
 
 def live_qbo(request: Request) -> None:

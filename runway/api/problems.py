@@ -13,6 +13,8 @@ header). ``code`` is stable; clients branch on it, never on ``title`` or ``detai
 | ``ActionRefused`` (QuickBooks refused the write; nothing was done) | 409 | ``action_refused`` |
 | ``InvalidInput``, request validation errors | 422 | ``invalid_input`` |
 | ``IdempotencyKeyReused`` | 422 | ``idempotency_key_reused`` |
+| a payment without ``Idempotency-Key`` | 400 | ``idempotency_key_required`` |
+| a body over its route's limit (``runway.api.limits``) | 413 | ``body_too_large`` |
 | ``NotConfigured("qbo")`` | 503 | ``qbo_not_configured`` |
 | ``NotConfigured("sync")`` / ``NotConfigured("webhooks")`` | 501 | ``not_implemented`` |
 | ``LiveDataUnavailable`` (QuickBooks unreachable, throttled, reconnect) | 503 + ``Retry-After`` | ``qbo_unavailable`` |
@@ -25,6 +27,7 @@ with the state QuickBooks holds (e.g. the bill changed since the last sync).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
@@ -38,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domains.core.errors import ActionRefused, DomainError, InvalidInput, LiveDataUnavailable, NotFound
 from infra.interfaces.errors import StorageError
 from runway.api.idempotency import KEY_HEADER
+from runway.api.limits import BodyTooLarge
 from runway.services.authentication import Unauthenticated
 from runway.services.idempotency import IdempotencyKeyReused
 from runway.services.operations import NotConfigured, WebhookRejected
@@ -57,6 +61,8 @@ TITLES = {
     "action_refused": "Action refused by QuickBooks",
     "invalid_input": "Invalid input",
     "idempotency_key_reused": "Idempotency key reused",
+    "idempotency_key_required": "Idempotency key required",
+    "body_too_large": "Request body too large",
     "qbo_not_configured": "QuickBooks not configured",
     "not_implemented": "Not implemented",
     "qbo_unavailable": "QuickBooks unavailable",
@@ -87,6 +93,7 @@ class Problem(BaseModel):
     field: str | None = Field(None, description="the input at fault (invalid_input)")
     errors: list[FieldError] | None = Field(None, description="every invalid input of the request")
     retry_after_seconds: int | None = Field(None, description="when to try again (also the Retry-After header)")
+    limit_bytes: int | None = Field(None, description="the route's body limit (body_too_large)")
 
 
 class ApiProblem(Exception):
@@ -112,6 +119,24 @@ def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str,
 def problem_response(problem: ApiProblem) -> JSONResponse:
     return JSONResponse(problem_body(problem.status, problem.code, problem.detail, **problem.extra),
                         status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers)
+
+
+def render_body_too_large(exc: BodyTooLarge) -> tuple[str, bytes]:
+    """The 413 problem as (media type, body), for ``BodyLimitMiddleware`` (which answers before the app)."""
+    body = problem_body(413, "body_too_large", str(exc.detail), limit_bytes=exc.limit)
+    return PROBLEM_MEDIA_TYPE, json.dumps(body).encode()
+
+
+def render_timeout(seconds: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request that ran out of time (``DeadlineMiddleware``): 503 ``storage_unavailable``."""
+    retry = DEFAULT_STORAGE_RETRY_AFTER
+    body = json.dumps(problem_body(503, "storage_unavailable", f"no answer within {seconds:g} s: the mirror "
+                                   "database (or QuickBooks) is not answering; try again shortly (a payment "
+                                   "retried with the same Idempotency-Key is never made twice)",
+                                   retry_after_seconds=retry))
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"retry-after", str(retry).encode()),
+               (b"content-length", str(len(body)).encode())]
+    return 503, headers, body.encode()
 
 
 def _retry_after(seconds: float | None, default: int) -> int:
@@ -160,7 +185,8 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     return FieldError(field=field, location=location, message=str(error.get("msg", "invalid")))
 
 
-_HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 422: "invalid_input"}
+_HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
+               422: "invalid_input"}
 
 
 def install(app: FastAPI) -> None:
@@ -184,7 +210,8 @@ def install(app: FastAPI) -> None:
                 FieldError(field="body", location="body", message=detail).model_dump()]))
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(code, "error")
-        return problem_response(ApiProblem(exc.status_code, code, detail, headers=dict(exc.headers or {})))
+        extra = {"limit_bytes": exc.limit} if isinstance(exc, BodyTooLarge) else {}
+        return problem_response(ApiProblem(exc.status_code, code, detail, headers=dict(exc.headers or {}), **extra))
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -7,11 +7,12 @@ cent values). Other decimals (runway days) are strings too. Every Pattern 1 answ
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic.config import JsonDict
 
 from domains.ap.services.bill import PaymentReadySelection
@@ -39,8 +40,37 @@ from runway.services.prep_tray import PrepTray, TrayAction
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
-# What the API accepts as an amount: positive or zero, at most 10 digits before the point, 2 after.
-AMOUNT_IN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+# What the API accepts as an amount: positive or zero, at most 10 ASCII digits before the point, 2 after.
+# [0-9], not \d: the validator's regex engine reads \d as any Unicode digit ("１.00" would be an amount).
+AMOUNT_IN_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+# Text the API accepts: no control characters (NUL included; PostgreSQL cannot even store NUL).
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# Identifiers QuickBooks gives (account ids, ...): printable ASCII, no spaces.
+QBO_ID_PATTERN = r"^[!-~]+$"
+# QuickBooks' own window for transaction dates is not published in full; it refuses dates before 1900 and
+# its date pickers stop at 2099. Anything outside is a typo, never a payment to send.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2099, 12, 31)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+
+def _strict_date(value: object) -> date:
+    """A calendar date written ``YYYY-MM-DD`` (a datetime, a number or another spelling is refused) within
+    ``MIN_DATE``..``MAX_DATE``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        parsed = date.fromisoformat(value)  # ValueError for 2026-02-30: answered 422 like any invalid input
+    else:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not MIN_DATE <= parsed <= MAX_DATE:
+        raise ValueError(f"must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+    return parsed
+
+
+DateIn = Annotated[date, BeforeValidator(_strict_date)]
+PlainText = Annotated[str, Field(pattern=PLAIN_TEXT_PATTERN)]
 
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, description="an amount of money, 2 decimals",
                              examples=["1250.00"])]
@@ -499,8 +529,9 @@ class PaymentIn(BaseModel):
         {"amount": "250.00", "bank_account_qbo_id": "35", "txn_date": "2026-11-27"}]})
 
     amount: AmountIn
-    bank_account_qbo_id: str = Field(min_length=1, max_length=64, pattern=r"^\S+$", examples=["35"])
-    txn_date: date | None = Field(None, description="the payment's date (default: today)")
+    bank_account_qbo_id: str = Field(min_length=1, max_length=64, pattern=QBO_ID_PATTERN, examples=["35"])
+    txn_date: DateIn | None = Field(None, description="the payment's date (default: today), YYYY-MM-DD within "
+                                                      f"{MIN_DATE.isoformat()}..{MAX_DATE.isoformat()}")
 
 
 class PaymentResultOut(BaseModel):
@@ -517,7 +548,7 @@ class PaymentResultOut(BaseModel):
 class ReminderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"send_to": "ap@bluecafe.example"}]})
 
-    send_to: str | None = Field(None, min_length=3, max_length=254,
+    send_to: str | None = Field(None, min_length=3, max_length=254, pattern=r"^[^\x00-\x20\x7f]+$",
                                 description="send to this address instead of the invoice's billing e-mail")
 
 
@@ -538,8 +569,9 @@ class SyncIn(BaseModel):
 
     entities: list[EntityName] | None = Field(None, min_length=1, max_length=7,
                                               description="entities to sync (default: all)")
-    full: bool = Field(False, description="read everything again instead of the changes since the last sync")
-    reason: str | None = Field(None, min_length=1, max_length=150, description="why (shown in the sync queue)")
+    full: StrictBool = Field(False, description="read everything again instead of the changes since the last sync")
+    reason: str | None = Field(None, min_length=1, max_length=150, pattern=PLAIN_TEXT_PATTERN,
+                               description="why (shown in the sync queue)")
 
 
 class SyncRequestOut(BaseModel):
@@ -590,7 +622,8 @@ class DatabaseOut(BaseModel):
 
 
 class WorkerOut(BaseModel):
-    worker_id: str
+    """A sync worker's heartbeat (its id, which names a host and process, is not shown)."""
+
     last_beat: datetime
     age_seconds: float
     state: str
@@ -620,14 +653,22 @@ class SyncSummaryOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
+    """Ready when the mirror database answers; nothing else is said without a token (``/v1/readiness``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ready"}]})
+
+    status: Literal["ready"] = "ready"
+
+
+class ReadinessOut(BaseModel):
     """Ready when the mirror database answers. Worker liveness and stale clients are reported, not judged:
-    a stale mirror still answers (flagged), so it does not make the API unready."""
+    a stale mirror still answers (flagged), so it does not make the API unready. ``sync`` covers the caller's
+    firm's clients only."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ready", "checked_at": "2026-11-27T12:00:00Z", "database": {"ok": True, "error": None},
         "workers": {"tracked": True, "alive": 1, "newest_heartbeat_age_seconds": 4.2, "workers": [
-            {"worker_id": "host:123:ab12", "last_beat": "2026-11-27T11:59:56Z", "age_seconds": 4.2,
-             "state": "idle", "alive": True}]},
+            {"last_beat": "2026-11-27T11:59:56Z", "age_seconds": 4.2, "state": "idle", "alive": True}]},
         "sync": {"clients": 6, "stale": 1, "never_synced": 0, "oldest_sync_age_hours": 74.5,
                  "per_client": [{"business_id": 1, "last_synced_at": "2026-11-27T09:30:00Z", "age_hours": 2.5,
                                  "stale": False}]}}]})
@@ -639,8 +680,8 @@ class ReadyOut(BaseModel):
     sync: SyncSummaryOut
 
     @classmethod
-    def of(cls, r: Readiness) -> ReadyOut:
-        workers = [WorkerOut(worker_id=w.worker_id, last_beat=w.last_beat, age_seconds=round(w.age.total_seconds(), 1),
+    def of(cls, r: Readiness) -> ReadinessOut:
+        workers = [WorkerOut(last_beat=w.last_beat, age_seconds=round(w.age.total_seconds(), 1),
                              state=w.state, alive=w.alive) for w in (r.workers or [])]
         newest = r.newest_heartbeat_age
         per_client = [ClientSyncOut(business_id=c.business_id, last_synced_at=c.last_synced_at,

@@ -11,9 +11,9 @@ import uvicorn
 from fastapi import FastAPI
 
 
-def build_server(app: FastAPI, *, host: str, port: int, log_level: str = "info", access_log: bool = True
-                 ) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=access_log,
+def build_server(app: FastAPI, *, host: str, port: int, log_level: str = "info", access_log: bool = True,
+                 loop: str = "auto") -> uvicorn.Server:
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=access_log, loop=loop,
                             proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
     return uvicorn.Server(config)
 
@@ -22,7 +22,9 @@ def build_server(app: FastAPI, *, host: str, port: int, log_level: str = "info",
 def serving_in_thread(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
                       startup_timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` from a daemon thread; yields the base URL (``port=0`` picks a free port)."""
-    server = build_server(app, host=host, port=port, log_level=log_level, access_log=False)
+    # asyncio's own loop, not uvloop: its sockets are Python sockets, which the tests' network guard sees bound
+    # (uvloop binds in C, so a strict run would take this server for the outside world).
+    server = build_server(app, host=host, port=port, log_level=log_level, access_log=False, loop="asyncio")
     thread = threading.Thread(target=server.run, name="runway-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout

@@ -9,6 +9,7 @@ call these functions.
 Modules: ``wiring`` (``Ports``, ``wire``), ``adapters`` (infra's implementations of the ports),
 ``container`` (``Container``, ``build_container``, ``prepare_database``), ``qbo`` (connecting QBO
 companies), ``sync`` (one sync pass, the worker), ``verify`` (the aging cross-check against QBO's reports),
+``settlement`` (settling pending payments on demand),
 ``sandbox`` (the local QBO sandbox, loaded only when it is installed), ``api`` (the HTTP API; imported by
 ``runway serve`` only, so other commands skip FastAPI).
 """
@@ -17,6 +18,7 @@ from runway.bootstrap.container import Container, build_container, prepare_datab
 from runway.bootstrap.errors import ConfigurationError
 from runway.bootstrap.qbo import connect_company, generate_encryption_key
 from runway.bootstrap.sandbox import DEMO_FIRM, DemoSandbox, SandboxNotInstalled, run_sandbox
+from runway.bootstrap.settlement import settle_payments
 from runway.bootstrap.sync import build_sync_service, run_worker, sync_now
 from runway.bootstrap.verify import verify_aging
 from runway.bootstrap.wiring import Ports, wire
@@ -35,6 +37,7 @@ __all__ = [
     "prepare_database",
     "run_sandbox",
     "run_worker",
+    "settle_payments",
     "sync_now",
     "verify_aging",
     "wire",

@@ -6,11 +6,13 @@ database, the QBO client and its token store, and the sync request queue and web
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.core.clock import Clock
+from domains.core.errors import InvalidInput
 from infra.db.repositories.advisors import SqlAdvisorDirectory, SqlApiTokenStore
 from infra.db.repositories.bank import SqlBankMirror
 from infra.db.repositories.bills import SqlBillMirror
@@ -21,8 +23,8 @@ from infra.db.repositories.invoices import SqlInvoiceMirror
 from infra.db.repositories.payments import SqlPaymentMirror
 from infra.db.repositories.portfolio import SqlPortfolioMirror
 from infra.db.repositories.sync_state import SqlSyncStateReader
-from infra.db.sync_store import SyncStore
 from infra.db.token_store import DbTokenStore
+from infra.db.unit_of_work import read_scope
 from infra.interfaces.access import (
     SyncRequestRecord,
     WebhookInbox,
@@ -32,9 +34,11 @@ from infra.interfaces.access import (
 )
 from infra.interfaces.ports import QboGateway
 from infra.jobs import SyncRequestQueue, WebhookHandler, WebhookPayloadError, WebhookSignatureError
+from infra.jobs.webhooks import verify_intuit_signature
 from infra.qbo import QboClient, QboClientConfig, RealmLimiterRegistry
 from runway.bootstrap.errors import ConfigurationError
 from runway.bootstrap.wiring import Ports
+from runway.jsonbounds import parse_json
 from runway.settings import Settings
 
 
@@ -44,18 +48,18 @@ def sql_ports(session_factory: sessionmaker[Session], settings: Settings, clock:
     (when ``RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN`` is set) and ``gateway`` as the live port."""
     queue = SyncRequestQueue(session_factory, clock=clock.now)
     inbox: WebhookInbox | None = None
+    directory = SqlBusinessDirectory(session_factory)
     if settings.qbo_webhook_verifier_token:
-        handler = WebhookHandler(queue, SyncStore(session_factory).business_id_for_realm,
-                                 settings.qbo_webhook_verifier_token)
-        inbox = HandlerWebhookInbox(handler)
+        inbox = HandlerWebhookInbox(queue, directory, settings.qbo_webhook_verifier_token)
     bills = SqlBillMirror(session_factory)
     return Ports(
-        directory=SqlBusinessDirectory(session_factory), bills=bills, invoices=SqlInvoiceMirror(session_factory),
+        directory=directory, bills=bills, invoices=SqlInvoiceMirror(session_factory),
         payments=SqlPaymentMirror(session_factory), bank=SqlBankMirror(session_factory),
         portfolio=SqlPortfolioMirror(session_factory), sync_state=SqlSyncStateReader(session_factory),
         advisors=SqlAdvisorDirectory(session_factory), tokens=SqlApiTokenStore(session_factory),
         idempotency=SqlIdempotencyStore(session_factory), readiness=SqlReadinessProbe(session_factory),
-        gateway=gateway, sync_requests=QueueSyncRequests(queue), webhook_inbox=inbox)
+        gateway=gateway, sync_requests=QueueSyncRequests(queue), webhook_inbox=inbox,
+        read_scope=lambda: read_scope(session_factory))
 
 
 def build_token_store(settings: Settings, session_factory: sessionmaker[Session]) -> DbTokenStore:
@@ -101,17 +105,48 @@ class QueueSyncRequests:
 
 
 class HandlerWebhookInbox:
-    """``WebhookInbox`` (infra.interfaces.access) over ``infra.jobs.WebhookHandler``."""
+    """``WebhookInbox`` (infra.interfaces.access) over ``infra.jobs.WebhookHandler``.
 
-    def __init__(self, handler: WebhookHandler) -> None:
-        self._handler = handler
+    Bounded work per delivery: the signature is checked first (nothing of an unsigned body is parsed), then
+    the body is parsed strictly (``runway.jsonbounds``: nesting depth capped, duplicate keys refused), and the
+    realms it names are looked up together (``business_ids_for_realms``) rather than one query per realm.
+    """
+
+    def __init__(self, queue: SyncRequestQueue, directory: SqlBusinessDirectory, verifier_token: str) -> None:
+        if not verifier_token:
+            raise ValueError("a webhook verifier token is required")
+        self._queue = queue
+        self._directory = directory
+        self._verifier_token = verifier_token
 
     def accept(self, body: bytes, signature: str | None) -> WebhookReceipt:
+        if not verify_intuit_signature(self._verifier_token, body, signature):
+            raise WebhookSignatureInvalid("missing or invalid intuit-signature")
         try:
-            outcome = self._handler.handle(body, signature)
+            realms = self._directory.business_ids_for_realms(_named_realms(parse_json(body)))
+        except InvalidInput as exc:
+            raise WebhookPayloadInvalid(exc.message) from exc
+        handler = WebhookHandler(self._queue, realms.get, self._verifier_token)
+        try:
+            outcome = handler.handle(body, signature)
         except WebhookSignatureError as exc:
             raise WebhookSignatureInvalid(str(exc)) from exc
         except WebhookPayloadError as exc:
             raise WebhookPayloadInvalid(str(exc)) from exc
         return WebhookReceipt(notifications=outcome.notifications, queued=len(outcome.enqueued),
                               unknown_realms=outcome.unknown_realms, ignored_entities=outcome.ignored_entities)
+
+
+def _named_realms(body: Any) -> set[str]:
+    """The realm ids a delivery names, in either of Intuit's formats (what is not a notification is left for
+    ``WebhookHandler`` to refuse)."""
+    items = body.get("eventNotifications") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return set()
+    realms = set()
+    for item in items:
+        if isinstance(item, dict):
+            realm = item.get("realmId") or item.get("intuitaccountid") or item.get("intuitAccountId")
+            if realm:
+                realms.add(str(realm))
+    return realms

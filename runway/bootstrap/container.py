@@ -64,7 +64,10 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
     settings = settings or Settings()
     clock = clock or SystemClock()
     set_guard_mode(settings.guard_mode)
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                               statement_timeout_ms=settings.database_statement_timeout_ms,
+                               connect_timeout_seconds=settings.database_connect_timeout_seconds,
+                               pool_timeout_seconds=settings.database_pool_timeout_seconds)
     closers: list[Callable[[], None]] = [engine.dispose]
     try:
         session_factory = create_session_factory(engine)
@@ -75,7 +78,8 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
             closers.append(qbo_client.close)
             gateway = QboLiveGateway(qbo_client)
         services = wire(sql_ports(session_factory, settings, clock, gateway=gateway), clock,
-                        stale_after=timedelta(hours=settings.stale_after_hours))
+                        stale_after=timedelta(hours=settings.stale_after_hours),
+                        token_lifetime=timedelta(days=settings.token_lifetime_days))
     except BaseException:
         for close in reversed(closers):
             close()

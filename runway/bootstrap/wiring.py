@@ -7,6 +7,8 @@ Only ``infra.interfaces`` is named here, never an implementation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,7 +39,7 @@ from infra.interfaces.ports import (
     SyncStateReader,
 )
 from runway.container import Services
-from runway.services.advisors import AdvisorAdminService
+from runway.services.advisors import DEFAULT_TOKEN_LIFETIME, AdvisorAdminService
 from runway.services.authentication import AuthenticationService
 from runway.services.console import AdvisorConsoleService
 from runway.services.digest import RunwayService
@@ -69,10 +71,14 @@ class Ports:
     gateway: QboGateway | None = None
     sync_requests: SyncRequests | None = None
     webhook_inbox: WebhookInbox | None = None
+    # Opens the unit of work of one answer: every local read inside shares one transaction (None: no-op).
+    read_scope: Callable[[], AbstractContextManager[None]] | None = None
 
 
-def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) -> Services:
-    """Every domain, runway and API service over ``ports``; answers older than ``stale_after`` are stale."""
+def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER,
+         token_lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME) -> Services:
+    """Every domain, runway and API service over ``ports``; answers older than ``stale_after`` are stale;
+    new API tokens expire after ``token_lifetime``."""
     gateway = ports.gateway
     freshness = FreshnessReader(ports.sync_state, stale_after=stale_after)
     portfolio = PortfolioService(ports.directory, ports.portfolio, clock, stale_after=stale_after)
@@ -90,8 +96,9 @@ def wire(ports: Ports, clock: Clock, *, stale_after: timedelta = STALE_AFTER) ->
         tray=PrepTrayService(portfolio, bills, payments, collections, balances, clock),
         console=AdvisorConsoleService(portfolio),
         authentication=AuthenticationService(ports.tokens, clock),
-        advisors=AdvisorAdminService(ports.advisors, ports.tokens, clock),
+        advisors=AdvisorAdminService(ports.advisors, ports.tokens, clock, token_lifetime=token_lifetime),
         idempotency=IdempotencyService(ports.idempotency, clock),
         operations=OperationsService(ports.readiness, clock, sync_requests=ports.sync_requests,
                                      webhook_inbox=ports.webhook_inbox, stale_after=stale_after),
+        read_scope=ports.read_scope or nullcontext,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domains.core.clock import Clock
 from domains.core.errors import InvalidInput, NotFound
@@ -16,6 +17,7 @@ from infra.interfaces.patterns import local_read, local_write
 from infra.interfaces.records import FirmRecord
 from runway.services.authentication import DISPLAY_PREFIX_LENGTH, new_token, token_digest
 
+DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -41,14 +43,17 @@ class AdvisorAdminService:
 
     Contract: ``create_advisor`` adds an advisor to a firm named by name (created only when asked) and
     raises ``InvalidInput`` for a bad or taken e-mail address and ``NotFound`` for an unknown firm;
-    ``create_token`` issues a new token for an advisor by e-mail and stores only its digest;
+    ``create_token`` issues a new token for an advisor by e-mail, expiring after the configured lifetime
+    (``RUNWAY_TOKEN_LIFETIME_DAYS``), and stores only its digest;
     ``revoke_token`` and ``tokens_of`` raise ``NotFound`` for an unknown advisor or a token not theirs.
     """
 
-    def __init__(self, advisors: AdvisorDirectory, tokens: ApiTokenStore, clock: Clock) -> None:
+    def __init__(self, advisors: AdvisorDirectory, tokens: ApiTokenStore, clock: Clock, *,
+                 token_lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME) -> None:
         self._advisors = advisors
         self._tokens = tokens
         self._clock = clock
+        self._token_lifetime = token_lifetime
 
     @local_write
     def create_advisor(self, firm_name: str, email: str, name: str | None = None, *,
@@ -69,15 +74,21 @@ class AdvisorAdminService:
         return self._advisors.create_advisor(firm.id, address, name, self._clock.now()), firm
 
     @local_write
-    def create_token(self, email: str, label: str | None = None) -> IssuedToken:
+    def create_token(self, email: str, label: str | None = None, *, lifetime: timedelta | None = None
+                     ) -> IssuedToken:
+        """A new token, expiring after ``lifetime`` (the service's default lifetime when None)."""
         advisor = self._advisors.find_advisor_by_email(normalize_email(email))
         if advisor is None:
             raise NotFound("advisor", email)
-        if label is not None and len(label) > 200:
-            raise InvalidInput("label", "the label must be at most 200 characters")
+        if label is not None and (len(label) > 200 or not label.isprintable()):
+            raise InvalidInput("label", "the label must be at most 200 printable characters")
+        lifetime = lifetime if lifetime is not None else self._token_lifetime
+        if lifetime is not None and lifetime <= timedelta(0):
+            raise InvalidInput("lifetime", "a token's lifetime must be positive")
         token = new_token()
+        now = self._clock.now()
         record = self._tokens.add_token(advisor.id, token_digest(token), token[:DISPLAY_PREFIX_LENGTH], label,
-                                        self._clock.now())
+                                        now, None if lifetime is None else now + lifetime)
         return IssuedToken(token, record, advisor)
 
     @local_write

@@ -62,7 +62,7 @@ class AuthenticationService:
     """Authentication of API tokens.
 
     Contract: ``authenticate`` answers the advisor behind an active token or raises ``Unauthenticated``
-    (the same message for a malformed, unknown or revoked token). It stamps the token's ``last_used_at``
+    (the same message for a malformed, unknown, revoked or expired token). It stamps the token's ``last_used_at``
     at most once per ``USED_AT_RESOLUTION``; a failed stamp never refuses a valid token.
     """
 
@@ -77,9 +77,9 @@ class AuthenticationService:
         if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("the API token is not valid")
         owner = self._tokens.find_by_hash(token_digest(token))
-        if owner is None or not owner.token.active:
-            raise Unauthenticated("the API token is not valid")
         now = self._clock.now()
+        if owner is None or not owner.token.usable_at(now):
+            raise Unauthenticated("the API token is not valid")
         last = owner.token.last_used_at
         if last is None or now - last >= USED_AT_RESOLUTION:
             # Bookkeeping only: a failed write must not refuse a valid token.

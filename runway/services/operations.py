@@ -14,7 +14,7 @@ that the composition root hands in (the first two over ``infra.jobs``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -142,7 +142,18 @@ class OperationsService:
     # -- readiness -------------------------------------------------------------------------------------
 
     @local_read
-    def readiness(self) -> Readiness:
+    def is_ready(self) -> bool:
+        """Whether the mirror database answers (one trivial query); never raises."""
+        try:
+            self._probe.ping()
+        except StorageError:
+            return False
+        return True
+
+    @local_read
+    def readiness(self, business_ids: Collection[int] | None = None) -> Readiness:
+        """The database, the workers, and how fresh each client's mirror is: every client, or only those of
+        ``business_ids`` (the caller's firm's, for the API)."""
         now = self._clock.now()
         try:
             self._probe.ping()
@@ -151,7 +162,10 @@ class OperationsService:
             return Readiness(False, now, str(exc), None, [])
         everything = len(Entity)
         clients = []
+        wanted = None if business_ids is None else set(business_ids)
         for row in overview:
+            if wanted is not None and row.business_id not in wanted:
+                continue
             if row.oldest_success_at is None:
                 clients.append(ClientSync(row.business_id, None, None, True))
                 continue

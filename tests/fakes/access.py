@@ -64,8 +64,9 @@ class InMemoryAdvisors:
     # -- ApiTokenStore ----------------------------------------------------------------------------
 
     def add_token(self, advisor_id: int, token_hash: str, prefix: str, label: str | None,
-                  created_at: datetime) -> ApiTokenRecord:
-        token = ApiTokenRecord(len(self.tokens) + 1, advisor_id, token_hash, prefix, label, created_at)
+                  created_at: datetime, expires_at: datetime | None = None) -> ApiTokenRecord:
+        token = ApiTokenRecord(len(self.tokens) + 1, advisor_id, token_hash, prefix, label, created_at,
+                               expires_at=expires_at)
         self.tokens[token.id] = token
         return token
 

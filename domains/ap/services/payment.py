@@ -139,7 +139,7 @@ class PaymentService:
                 self._payments.add_pending_bill_payment(BillPaymentRecord(
                     business_id, None, None, bill.vendor_qbo_id, txn_date or self._clock.today(), value,
                     BillPaymentStatus.PENDING, bank_account_qbo_id=bank_account_qbo_id, lines=lines,
-                    request_id=request_id))
+                    request_id=request_id, pending_since=self._clock.now()))
             except StorageError:
                 # Another request with the same key got there first: answer as its repeat.
                 existing = self._payments.find_bill_payment_by_request_id(business_id, request_id)

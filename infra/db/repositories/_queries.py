@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from infra.db.tables import bill_payment_lines, bills, customer_payment_lines, customers, invoices, vendors
@@ -72,15 +74,25 @@ def _range_totals(session: Session, table: Table, business_id: int,
     return {key: (n, total) for key, n, total in session.execute(stmt)}
 
 
+@functools.cache
+def _open_summary_statement(table: Table) -> Any:
+    """Built once per table, with bound parameters: on the digest's path, building a SQLAlchemy statement
+    costs many times what SQLite takes to run it."""
+    due = table.c.due_date
+    parts = [select(literal_column(str(key)).label("k"), func.count().label("n"),
+                    func.coalesce(func.sum(table.c.balance), literal_column("0")).label("total"))
+             .where(table.c.business_id == bindparam("business_id"), is_open(table), *conditions)
+             for key, conditions in [(0, ()), (1, (due < bindparam("as_of"),)),
+                                     (2, (due >= bindparam("as_of"), due <= bindparam("soon_end")))]]
+    return union_all(*parts)
+
+
 def open_summary(session: Session, table: Table, business_id: int, as_of: date,
                  due_within_days: int) -> OpenAmountSummary:
     """All open documents, those overdue on ``as_of`` and those due within ``due_within_days`` days."""
-    due = table.c.due_date
-    totals = _range_totals(session, table, business_id, [
-        (0, ()),
-        (1, (due < as_of,)),
-        (2, (due >= as_of, due <= as_of + timedelta(days=due_within_days))),
-    ])
+    rows = session.execute(_open_summary_statement(table), {
+        "business_id": business_id, "as_of": as_of, "soon_end": as_of + timedelta(days=due_within_days)})
+    totals = {key: (n, total) for key, n, total in rows}
     (n, total), (n_over, over), (n_soon, soon) = totals[0], totals[1], totals[2]
     return OpenAmountSummary(open_count=n, open_total=total, overdue_count=n_over, overdue_total=over,
                              due_soon_count=n_soon, due_soon_total=soon)

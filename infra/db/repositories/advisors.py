@@ -27,7 +27,8 @@ def _advisor(row: Mapping[str, Any]) -> AdvisorRecord:
 def _token(row: Mapping[str, Any]) -> ApiTokenRecord:
     return ApiTokenRecord(id=row["id"], advisor_id=row["advisor_id"], token_hash=row["token_hash"],
                           prefix=row["prefix"], label=row["label"], created_at=row["created_at"],
-                          last_used_at=row["last_used_at"], revoked_at=row["revoked_at"])
+                          last_used_at=row["last_used_at"], revoked_at=row["revoked_at"],
+                          expires_at=row["expires_at"])
 
 
 class SqlAdvisorDirectory(SessionScoped):
@@ -83,11 +84,11 @@ class SqlApiTokenStore(SessionScoped):
     ``token_hash``: the secret itself is never stored nor compared."""
 
     def add_token(self, advisor_id: int, token_hash: str, prefix: str, label: str | None,
-                  created_at: datetime) -> ApiTokenRecord:
+                  created_at: datetime, expires_at: datetime | None = None) -> ApiTokenRecord:
         with self.transaction("store an API token", write=True) as session:
             token_id = session.execute(insert(api_tokens).values(
                 advisor_id=advisor_id, token_hash=token_hash, prefix=prefix, label=label, created_at=created_at,
-                last_used_at=None, revoked_at=None).returning(api_tokens.c.id)).scalar_one()
+                last_used_at=None, revoked_at=None, expires_at=expires_at).returning(api_tokens.c.id)).scalar_one()
             row = session.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().one()
         return _token(row)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from infra.db._base import SessionScoped
@@ -9,6 +11,9 @@ from infra.db.mapping import business_record, firm_record
 from infra.db.tables import businesses, firms
 from infra.interfaces.errors import RecordNotFound
 from infra.interfaces.records import BusinessRecord, FirmRecord
+
+# Bound parameters per IN list: far below SQLite's (32766) and PostgreSQL's (65535) limits.
+REALM_BATCH = 5000
 
 
 class SqlBusinessDirectory(SessionScoped):
@@ -41,6 +46,21 @@ class SqlBusinessDirectory(SessionScoped):
         if row is None:
             raise RecordNotFound(f"no firm with id {firm_id}")
         return firm_record(row)
+
+    def business_ids_for_realms(self, realm_ids: Iterable[str]) -> dict[str, int]:
+        """realm id -> business id for each of ``realm_ids`` connected to a business (the others are absent),
+        in one transaction and one query per ``REALM_BATCH`` ids (a webhook delivery may name thousands)."""
+        wanted = sorted({str(r) for r in realm_ids})
+        found: dict[str, int] = {}
+        if not wanted:
+            return found
+        with self.transaction("find businesses by realm") as session:
+            for start in range(0, len(wanted), REALM_BATCH):
+                batch = wanted[start:start + REALM_BATCH]
+                rows = session.execute(select(businesses.c.qbo_realm_id, businesses.c.id)
+                                       .where(businesses.c.qbo_realm_id.in_(batch)))
+                found.update({realm: business_id for realm, business_id in rows})
+        return found
 
     def get_business_by_realm(self, qbo_realm_id: str) -> BusinessRecord:
         """The business connected to that QBO company; ``RecordNotFound`` if there is none."""

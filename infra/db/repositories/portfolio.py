@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import bindparam, case, func, literal_column, select
 
 from infra.db._base import SessionScoped
 from infra.db.mapping import business_record
@@ -29,49 +31,59 @@ class SqlPortfolioMirror(SessionScoped):
         entities synced at least once. One grouped query over every table (each aggregate reads an index
         only), plus one small query for the synced entities.
         """
-        scope = select(businesses.c.id)
-        if firm_id is not None:
-            scope = scope.where(businesses.c.firm_id == firm_id)
-
-        def grouped(table, amount, *conditions):
-            return (select(table.c.business_id.label("business_id"), func.sum(amount).label("total"))
-                    .where(table.c.business_id.in_(scope), *conditions)
-                    .group_by(table.c.business_id).subquery())
-
-        cash = grouped(accounts, accounts.c.current_balance, accounts.c.account_type == "Bank",
-                       accounts.c.active)
-        ar = grouped(invoices, invoices.c.balance, is_open(invoices))
-        ap = grouped(bills, bills.c.balance, is_open(bills))
-        received = grouped(customer_payments, customer_payments.c.total_amount,
-                           customer_payments.c.txn_date >= window_start, customer_payments.c.txn_date <= window_end)
-        paid = grouped(bill_payments, bill_payments.c.total_amount,
-                       bill_payments.c.status == BillPaymentStatus.COMPLETED.value,
-                       bill_payments.c.txn_date >= window_start, bill_payments.c.txn_date <= window_end)
-        synced = (select(sync_state.c.business_id.label("business_id"),
-                         case((func.count() == func.count(sync_state.c.last_success_at),
-                               func.min(sync_state.c.last_success_at))).label("oldest"))
-                  .where(sync_state.c.business_id.in_(scope))
-                  .group_by(sync_state.c.business_id).subquery())
-
-        stmt = select(businesses, *(func.coalesce(sub.c.total, ZERO).label(name) for name, sub in (
-            ("cash", cash), ("open_ar", ar), ("open_ap", ap), ("received", received), ("paid", paid))),
-            synced.c.oldest)
-        from_ = businesses
-        for sub in (cash, ar, ap, received, paid, synced):
-            from_ = from_.outerjoin(sub, sub.c.business_id == businesses.c.id)
-        stmt = stmt.select_from(from_).order_by(businesses.c.id)
-        if firm_id is not None:
-            stmt = stmt.where(businesses.c.firm_id == firm_id)
-
-        entities_stmt = (select(sync_state.c.business_id, sync_state.c.entity)
-                         .where(sync_state.c.business_id.in_(scope), sync_state.c.last_success_at.is_not(None)))
+        stmt, entities_stmt = _summary_statements(firm_id is not None)
+        params = {"firm_id": firm_id, "window_start": window_start, "window_end": window_end}
         with self.transaction("summarise businesses") as session:
-            rows = session.execute(stmt).mappings().all()
+            rows = session.execute(stmt, params).mappings().all()
             entities: dict[int, set[Entity]] = defaultdict(set)
-            for business_id, entity in session.execute(entities_stmt):
+            for business_id, entity in session.execute(entities_stmt, params):
                 entities[business_id].add(Entity(entity))
         return [BusinessMirrorSummary(
             business=business_record(row), cash=row["cash"], open_ar=row["open_ar"], open_ap=row["open_ap"],
             received_last_window=row["received"], paid_last_window=row["paid"], last_success_at=row["oldest"],
             synced_entities=frozenset(entities.get(row["id"], ())),
         ) for row in rows]
+
+
+@functools.cache
+def _summary_statements(one_firm: bool) -> tuple[Any, Any]:
+    """The summary and synced-entities statements, built once with bound parameters (``firm_id`` when
+    ``one_firm``, ``window_start``, ``window_end``): building them costs more than SQLite takes to run them."""
+    scope = select(businesses.c.id)
+    if one_firm:
+        scope = scope.where(businesses.c.firm_id == bindparam("firm_id"))
+    window_start, window_end = bindparam("window_start"), bindparam("window_end")
+
+    def grouped(table, amount, *conditions):
+        return (select(table.c.business_id.label("business_id"), func.sum(amount).label("total"))
+                .where(table.c.business_id.in_(scope), *conditions)
+                .group_by(table.c.business_id).subquery())
+
+    cash = grouped(accounts, accounts.c.current_balance, accounts.c.account_type == literal_column("'Bank'"),
+                   accounts.c.active)
+    ar = grouped(invoices, invoices.c.balance, is_open(invoices))
+    ap = grouped(bills, bills.c.balance, is_open(bills))
+    received = grouped(customer_payments, customer_payments.c.total_amount,
+                       customer_payments.c.txn_date >= window_start, customer_payments.c.txn_date <= window_end)
+    paid = grouped(bill_payments, bill_payments.c.total_amount,
+                   bill_payments.c.status == literal_column(f"'{BillPaymentStatus.COMPLETED.value}'"),
+                   bill_payments.c.txn_date >= window_start, bill_payments.c.txn_date <= window_end)
+    synced = (select(sync_state.c.business_id.label("business_id"),
+                     case((func.count() == func.count(sync_state.c.last_success_at),
+                           func.min(sync_state.c.last_success_at))).label("oldest"))
+              .where(sync_state.c.business_id.in_(scope))
+              .group_by(sync_state.c.business_id).subquery())
+
+    stmt = select(businesses, *(func.coalesce(sub.c.total, ZERO).label(name) for name, sub in (
+        ("cash", cash), ("open_ar", ar), ("open_ap", ap), ("received", received), ("paid", paid))),
+        synced.c.oldest)
+    from_ = businesses
+    for sub in (cash, ar, ap, received, paid, synced):
+        from_ = from_.outerjoin(sub, sub.c.business_id == businesses.c.id)
+    stmt = stmt.select_from(from_).order_by(businesses.c.id)
+    if one_firm:
+        stmt = stmt.where(businesses.c.firm_id == bindparam("firm_id"))
+
+    entities_stmt = (select(sync_state.c.business_id, sync_state.c.entity)
+                     .where(sync_state.c.business_id.in_(scope), sync_state.c.last_success_at.is_not(None)))
+    return stmt, entities_stmt

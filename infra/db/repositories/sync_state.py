@@ -19,10 +19,15 @@ class SqlSyncStateReader(SessionScoped):
         wanted = [Entity(e) for e in entities]
         if not wanted:
             return []
-        stmt = select(sync_state).where(sync_state.c.business_id == business_id,
-                                        sync_state.c.entity.in_([e.value for e in wanted]))
+        # Every entity's state in one read, kept for the session: inside a read scope the answer's other
+        # freshness checks read it from there (one sync-state read per answer, from the same snapshot).
         with self.transaction("read sync state") as session:
-            found = {Entity(row["entity"]): sync_state_record(row) for row in session.execute(stmt).mappings()}
+            key = ("sync_states", business_id)
+            found = session.info.get(key)
+            if found is None:
+                stmt = select(sync_state).where(sync_state.c.business_id == business_id)
+                found = {Entity(row["entity"]): sync_state_record(row) for row in session.execute(stmt).mappings()}
+                session.info[key] = found
         return [found.get(e) or SyncStateRecord(business_id=business_id, entity=e) for e in wanted]
 
     def all_sync_states(self, business_id: int) -> list[SyncStateRecord]:

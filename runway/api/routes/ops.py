@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from runway.api.deps import container
+from runway.api.deps import Caller, container
 from runway.api.docs import errors
 from runway.api.problems import PROBLEM_MEDIA_TYPE, problem_body
-from runway.api.schemas import HealthOut, ReadyOut, WebhookOut
+from runway.api.schemas import HealthOut, ReadinessOut, ReadyOut, WebhookOut
 
 router = APIRouter()
 
@@ -27,26 +27,42 @@ _WEBHOOK_BODY = {
 
 
 @router.get("/health", response_model=HealthOut, tags=["operations"], summary="Liveness")
-def health() -> HealthOut:
-    """The process answers. Touches nothing else."""
+async def health() -> HealthOut:
+    """The process answers. Touches nothing else (no database; ``async`` so it needs no worker thread, which
+    requests blocked on a database could all be holding)."""
     return HealthOut()
+
+
+def _not_ready() -> JSONResponse:
+    body = problem_body(503, "storage_unavailable", "the mirror database is not answering", retry_after_seconds=5)
+    return JSONResponse(body, status_code=503, media_type=PROBLEM_MEDIA_TYPE, headers={"Retry-After": "5"})
 
 
 @router.get("/ready", response_model=ReadyOut, tags=["operations"], summary="Readiness",
             responses=errors(503))
-def ready(request: Request) -> JSONResponse:
-    """Ready when the mirror database answers (503 otherwise), with the sync workers' heartbeats and how
-    fresh each client's mirror is."""
-    report = ReadyOut.of(container(request).operations.readiness())
-    if report.status == "ready":
-        return JSONResponse(report.model_dump(mode="json"))
-    body = problem_body(503, "storage_unavailable", "the mirror database is not answering",
-                        retry_after_seconds=5, readiness=report.model_dump(mode="json"))
-    return JSONResponse(body, status_code=503, media_type=PROBLEM_MEDIA_TYPE, headers={"Retry-After": "5"})
+def ready(request: Request) -> Response:
+    """Ready when the mirror database answers (503 otherwise). Says nothing else: the detail is
+    ``/v1/readiness``, behind a token."""
+    if container(request).operations.is_ready():
+        return JSONResponse(ReadyOut().model_dump(mode="json"))
+    return _not_ready()
+
+
+@router.get("/v1/readiness", response_model=ReadinessOut, tags=["operations"], summary="Readiness in detail",
+            responses=errors(401, 503))
+def readiness(request: Request, caller: Caller) -> Response:
+    """The database, the sync workers' heartbeats (counts and ages) and how fresh the mirror of each client
+    of your firm is (503 when the database does not answer)."""
+    c = container(request)
+    firm_businesses = [b.id for b in c.portfolio.list_businesses(caller.firm.id)]
+    report = ReadinessOut.of(c.operations.readiness(firm_businesses))
+    if report.status != "ready":
+        return _not_ready()
+    return JSONResponse(report.model_dump(mode="json"))
 
 
 @router.post("/v1/webhooks/qbo", response_model=WebhookOut, tags=["operations"], summary="QBO webhook",
-             responses=errors(401, 422, 501, 503), openapi_extra={"requestBody": _WEBHOOK_BODY})
+             responses=errors(401, 413, 422, 501, 503), openapi_extra={"requestBody": _WEBHOOK_BODY})
 async def qbo_webhook(request: Request,
                       intuit_signature: Annotated[str | None, Header(alias="intuit-signature")] = None
                       ) -> WebhookOut:

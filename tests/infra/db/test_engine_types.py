@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from infra.db.engine import create_engine_for, create_session_factory, normalize_url, sqlite_url
+from infra.db.engine import (
+    DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    create_engine_for,
+    create_session_factory,
+    normalize_url,
+    sqlite_url,
+)
 from infra.db.types import from_cents, to_cents
 
 
@@ -29,7 +35,7 @@ def test_sqlite_engine_pragmas(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == DEFAULT_SQLITE_BUSY_TIMEOUT_MS
     engine.dispose()
 
 

@@ -13,7 +13,7 @@ from infra.db.engine import create_engine_for, sqlite_url
 from infra.db.migrate import current_revision, downgrade_to, upgrade_to_head
 from infra.db.tables import metadata
 
-HEAD = "0003"
+HEAD = "0004"
 EXPECTED_TABLES = {
     "firms", "businesses", "vendors", "customers", "accounts", "bills", "invoices", "bill_payments",
     "bill_payment_lines", "customer_payments", "customer_payment_lines", "sync_state", "qbo_connections",

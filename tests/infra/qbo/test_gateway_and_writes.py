@@ -43,7 +43,7 @@ def test_create_bill_payment_body_shape_and_requestid(harness_factory):
         b'{"VendorRef":{"value":"56"},"PayType":"Check","CheckPayment":{"BankAccountRef":{"value":"35"}},'
         b'"TxnDate":"2025-02-21","TotalAmt":0.3,"Line":['
         b'{"Amount":0.1,"LinkedTxn":[{"TxnId":"146","TxnType":"Bill"}]},'
-        b'{"Amount":0.2,"LinkedTxn":[{"TxnId":"147","TxnType":"Bill"}]}]}')
+        b'{"Amount":0.2,"LinkedTxn":[{"TxnId":"147","TxnType":"Bill"}]}],"PrivateNote":"Runway payment pay-abc"}')
 
     assert record.qbo_id == "300" and record.business_id == 7 and record.request_id == "pay-abc"
     assert record.status is BillPaymentStatus.COMPLETED and record.total_amount == Decimal("0.3")

@@ -8,8 +8,10 @@ The seeded mirror is built once per session and copied for each test that gets a
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -101,7 +103,14 @@ def _checkpoint(path: Path) -> None:
 @pytest.fixture(scope="session")
 def portfolio(tmp_path_factory) -> Portfolio:
     path = tmp_path_factory.mktemp("api-template") / "mirror.db"
-    with bootstrap.build_container(Settings(database_url=f"sqlite:///{path}"), clock=FixedClock(NOW)) as c:
+    seeded = seed_portfolio(f"sqlite:///{path}", path)
+    _checkpoint(path)
+    return seeded
+
+
+def seed_portfolio(database_url: str, path: Path) -> Portfolio:
+    """Migrate the mirror at ``database_url`` and seed the API tests' portfolio into it."""
+    with bootstrap.build_container(Settings(database_url=database_url), clock=FixedClock(NOW)) as c:
         bootstrap.prepare_database(c)
         summary = seed_container(c, scale="small")
         other_firm_id, other_business_id = seed_other_firm(c)
@@ -113,7 +122,6 @@ def portfolio(tmp_path_factory) -> Portfolio:
         c.advisors.revoke_token("alice@harbor.example", revoked.record.id)
         stale = next(b.business.id for b in summary.businesses if b.last_synced_at < NOW - timedelta(hours=24))
         ids = tuple(b.business.id for b in summary.businesses)
-    _checkpoint(path)
     return Portfolio(path, summary.firm.id, summary.firm.name, ids, stale, other_firm_id, other_business_id,
                      token, other_token, revoked.token)
 
@@ -179,6 +187,47 @@ def make_api(portfolio: Portfolio, tmp_path) -> Iterator[ApiFactory]:
 @pytest.fixture
 def api(make_api: ApiFactory) -> Api:
     return make_api()
+
+
+@pytest.fixture(scope="session")
+def pg_portfolio(tmp_path_factory) -> Iterator[tuple[str, Portfolio]]:
+    """The portfolio seeded into a schema of its own on the test PostgreSQL server (dropped at the end);
+    skips (fails under RUNWAY_REQUIRE_POSTGRES=1) when the server is not reachable."""
+    from sqlalchemy import text
+
+    from infra.db.engine import create_engine_for
+    from tests.infra.db.conftest import _reachable, postgres_url, with_search_path
+
+    server = postgres_url()
+    reason = _reachable(server)
+    if reason is not None:
+        message = (f"PostgreSQL not reachable at {server}: start it or set RUNWAY_TEST_POSTGRES_URL to run these "
+                   f"tests ({reason})")
+        if os.environ.get("RUNWAY_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"runway_api_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine_for(server)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = with_search_path(server, schema)
+    try:
+        yield url, seed_portfolio(url, tmp_path_factory.mktemp("pg-api"))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_api(request, make_api: ApiFactory) -> Api:
+    """The API over the SQLite copy, then over PostgreSQL (tests that only read or are refused)."""
+    if request.param == "sqlite":
+        return make_api()
+    url, pg = request.getfixturevalue("pg_portfolio")
+    api = make_api(database_url=url)
+    api.portfolio = pg
+    return api
 
 
 def app_routes(app: FastAPI) -> list[tuple[str, str]]:

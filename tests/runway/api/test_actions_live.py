@@ -7,6 +7,7 @@ holds.
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -29,9 +30,9 @@ class Live:
         self.other_business_id = other_business_id
 
     def pay(self, bill_id: str, body: dict, key: str | None = None, business_id: int | None = None):
+        """POST a payment; ``key`` None sends a fresh Idempotency-Key (one is required)."""
         headers = dict(self.headers)
-        if key is not None:
-            headers["Idempotency-Key"] = key
+        headers["Idempotency-Key"] = key if key is not None else f"test-{uuid.uuid4()}"
         url = f"/v1/businesses/{business_id or self.business.id}/bills/{bill_id}/payments"
         return self.client.post(url, json=body, headers=headers)
 

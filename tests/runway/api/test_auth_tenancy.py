@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -154,3 +155,42 @@ def test_cli_creates_the_firm_when_asked(make_api):
     token = TOKEN.findall(runner.invoke(cli, ["token", "create", "--advisor", "n@new.example"], env=env).output)[0]
     body = api.get("/v1/console", headers=auth(token)).json()
     assert body["firm"]["name"] == "New Firm" and body["clients"] == []
+
+
+# -- token lifecycle ------------------------------------------------------------------------------------------
+
+def test_a_token_expires_after_its_lifetime(api):
+    issued = api.container.advisors.create_token("alice@harbor.example", "short", lifetime=timedelta(days=2))
+    assert issued.record.expires_at == api.container.clock.now() + timedelta(days=2)
+    assert api.get("/v1/console", headers=auth(issued.token)).status_code == 200
+    api.container.clock.advance(days=2)
+    body = api.get("/v1/console", headers=auth(issued.token)).json()
+    assert body["code"] == "unauthorized" and "expired" not in body["detail"]  # reads like any invalid token
+
+
+def test_new_tokens_get_the_configured_lifetime(make_api):
+    api = make_api(token_lifetime_days=7)
+    issued = api.container.advisors.create_token("alice@harbor.example")
+    assert issued.record.expires_at == api.container.clock.now() + timedelta(days=7)
+
+
+def test_cli_lists_and_revokes_tokens(make_api):
+    api = make_api()
+    env = {"RUNWAY_DATABASE_URL": api.container.settings.database_url}
+    issued = runner.invoke(cli, ["token", "create", "--advisor", "alice@harbor.example", "--label", "ci",
+                                 "--days", "30"], env=env)
+    assert issued.exit_code == 0 and "expires 20" in issued.output, issued.output
+    token = TOKEN.findall(issued.output)[0]
+    api.get("/v1/console", headers=auth(api.portfolio.token))  # stamps last_used_at
+    listed = runner.invoke(cli, ["token", "list", "--advisor", "alice@harbor.example"], env=env)
+    assert listed.exit_code == 0, listed.output
+    lines = {line.split()[0]: line for line in listed.output.splitlines() if line.strip()}
+    assert len(lines) == 3 and token[:10] in listed.output and token not in listed.output
+    assert sum("revoked" in line for line in lines.values()) == 1 and "ci" in listed.output
+    assert "last used 2026-11-27" in listed.output  # the API's clock stamped the tests' token
+    new_id = max(lines, key=int)
+    revoked = runner.invoke(cli, ["token", "revoke", "--advisor", "alice@harbor.example", "--id", new_id], env=env)
+    assert revoked.exit_code == 0, revoked.output
+    assert api.get("/v1/console", headers=auth(token)).status_code == 401
+    missing = runner.invoke(cli, ["token", "revoke", "--advisor", "olga@other.example", "--id", new_id], env=env)
+    assert missing.exit_code == 2  # not her token

@@ -46,7 +46,7 @@ def test_a_business_id_that_cannot_exist_is_invalid_input(api, business_id):
 
 def test_malformed_json_is_invalid_input(api):
     response = api.client.post(f"/v1/businesses/{api.portfolio.business_id}/bills/1/payments", content=b"{not json",
-                               headers={**api.headers, "Content-Type": "application/json"})
+                               headers={**api.headers, "Content-Type": "application/json", "Idempotency-Key": "k1"})
     problem(response, 422, "invalid_input")
 
 
@@ -78,7 +78,7 @@ def test_an_unreachable_database_is_503_and_not_ready(make_api, tmp_path):
     problem(api.get("/v1/console"), 503, "storage_unavailable")  # the token cannot even be checked
     ready = api.client.get("/ready")
     body = problem(ready, 503, "storage_unavailable")
-    assert body["readiness"]["status"] == "unavailable" and body["readiness"]["database"]["ok"] is False
+    assert "readiness" not in body
     assert api.client.get("/health").status_code == 200  # alive, just not ready
 
 
@@ -89,7 +89,8 @@ def test_qbo_throttling_is_503_with_its_retry_after(api):
     api.gateway.bills[(business.qbo_realm_id, bill.qbo_id)] = bill
     api.gateway.fail_next(QboThrottledError("slow down", retry_after_seconds=42.2))
     response = api.post(f"/v1/businesses/{bid}/bills/{bill.qbo_id}/payments",
-                        json={"amount": "1.00", "bank_account_qbo_id": "35"})
+                        json={"amount": "1.00", "bank_account_qbo_id": "35"},
+                        headers={**api.headers, "Idempotency-Key": "k-throttled"})
     body = problem(response, 503, "qbo_unavailable")
     assert response.headers["retry-after"] == "43" and body["retry_after_seconds"] == 43
 
@@ -98,7 +99,8 @@ def test_qbo_refusal_is_409(api):
     bid = api.portfolio.other_business_id
     gateway_bill = BillRecord(bid, "B1", "0", "V1", TODAY, TODAY, Decimal("1.00"), Decimal("1.00"))
     api.gateway.bills[("realm-other", "B1")] = gateway_bill  # QBO says the bill is almost paid
-    response = api.post(f"/v1/businesses/{bid}/bills/B1/payments", headers=api.other_headers,
+    response = api.post(f"/v1/businesses/{bid}/bills/B1/payments",
+                        headers={**api.other_headers, "Idempotency-Key": "k-refused"},
                         json={"amount": "50.00", "bank_account_qbo_id": "A1"})
     problem(response, 409, "action_refused")
 
@@ -106,8 +108,8 @@ def test_qbo_refusal_is_409(api):
 def test_actions_without_quickbooks_are_503_qbo_not_configured(make_api):
     api = make_api(gateway=None)
     bid = api.portfolio.business_id
-    problem(api.post(f"/v1/businesses/{bid}/bills/1/payments", json={"amount": "1.00", "bank_account_qbo_id": "1"}),
-            503, "qbo_not_configured")
+    problem(api.post(f"/v1/businesses/{bid}/bills/1/payments", json={"amount": "1.00", "bank_account_qbo_id": "1"},
+                     headers={**api.headers, "Idempotency-Key": "k1"}), 503, "qbo_not_configured")
     problem(api.post(f"/v1/businesses/{bid}/invoices/1/reminders"), 503, "qbo_not_configured")
 
 
@@ -126,21 +128,30 @@ def test_health(api):
     assert api.client.get("/health").json() == {"status": "ok"}
 
 
-def test_ready_reports_database_workers_and_per_client_freshness(api):
-    WorkerHeartbeats(api.container.session_factory).beat("worker-1", NOW - timedelta(seconds=30), "idle")
-    WorkerHeartbeats(api.container.session_factory).beat("worker-old", NOW - timedelta(hours=2), "syncing")
+def test_ready_unauthenticated_says_only_ready(api):
+    WorkerHeartbeats(api.container.session_factory).beat("host-a:4242:w1", NOW - timedelta(seconds=30), "idle")
     response = api.client.get("/ready")
+    assert response.status_code == 200 and response.json() == {"status": "ready"}
+
+
+def test_readiness_detail_needs_a_token_and_covers_the_callers_firm_only(api):
+    WorkerHeartbeats(api.container.session_factory).beat("host-a:4242:w1", NOW - timedelta(seconds=30), "idle")
+    WorkerHeartbeats(api.container.session_factory).beat("host-b:99:w2", NOW - timedelta(hours=2), "syncing")
+    problem(api.client.get("/v1/readiness"), 401, "unauthorized")
+    response = api.get("/v1/readiness")
     assert response.status_code == 200
     body = response.json()
+    assert "host-a" not in response.text and "4242" not in response.text  # no worker host:pid
     assert body["status"] == "ready" and body["database"] == {"ok": True, "error": None}
     assert body["workers"]["tracked"] is True and body["workers"]["alive"] == 1
     assert body["workers"]["newest_heartbeat_age_seconds"] == 30.0
     sync = body["sync"]
-    all_ids = {*api.portfolio.business_ids, api.portfolio.other_business_id}
-    assert {c["business_id"] for c in sync["per_client"]} == all_ids
+    assert {c["business_id"] for c in sync["per_client"]} == set(api.portfolio.business_ids)  # not the other firm's
     stale = {c["business_id"] for c in sync["per_client"] if c["stale"]}
-    assert api.portfolio.stale_business_id in stale and api.portfolio.other_business_id not in stale
+    assert api.portfolio.stale_business_id in stale
     assert sync["stale"] == len(stale) and sync["oldest_sync_age_hours"] >= 72.0
+    other = api.get("/v1/readiness", headers=api.other_headers).json()
+    assert {c["business_id"] for c in other["sync"]["per_client"]} == {api.portfolio.other_business_id}
 
 
 # -- sync requests --------------------------------------------------------------------------------------------
@@ -214,3 +225,24 @@ def test_webhook_without_a_verifier_token_is_501(make_api):
     api = make_api(qbo_webhook_verifier_token=None)
     response = api.client.post("/v1/webhooks/qbo", content=WEBHOOK, headers={"intuit-signature": "x"})
     problem(response, 501, "not_implemented")
+
+
+def test_a_payment_without_an_idempotency_key_is_400_and_pays_nothing(api):
+    bid = api.portfolio.business_id
+    business = api.container.portfolio.get_business(bid)
+    bill = api.container.bills.unpaid_bills(bid, limit=1).data[0]
+    api.gateway.bills[(business.qbo_realm_id, bill.qbo_id)] = bill
+    response = api.post(f"/v1/businesses/{bid}/bills/{bill.qbo_id}/payments",
+                        json={"amount": "1.00", "bank_account_qbo_id": "35"})
+    body = problem(response, 400, "idempotency_key_required")
+    assert body["field"] == "Idempotency-Key"
+    assert not api.container.payments.bill_payments(bid, status="pending").data  # nothing was even pending
+
+
+def test_openapi_says_payments_require_an_idempotency_key(api):
+    operation = api.app.openapi()["paths"]["/v1/businesses/{business_id}/bills/{bill_qbo_id}/payments"]["post"]
+    (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header" and header["required"] is True
+    assert "400" in operation["responses"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PaymentIn")
+    assert "PaymentIn" in api.app.openapi()["components"]["schemas"]

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from runway.api import create_app
 from runway.api.server import serving_in_thread
 from runway.bootstrap import api as bootstrap_api
 from runway.cli import app as cli
+from tests import network_guard
 from tests.runway.api.conftest import auth
 
 
@@ -30,9 +42,69 @@ def test_serve_builds_the_container_from_the_environment_and_serves_it(make_api,
                       app=create_app(container))
 
     monkeypatch.setattr(bootstrap_api, "serve_api", fake_serve)
-    result = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8123", "--migrate"],
+    result = CliRunner().invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8123", "--migrate", "--workers", "1"],
                                 env={"RUNWAY_DATABASE_URL": api.container.settings.database_url})
     assert result.exit_code == 0, result.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123
     assert served["url"] == api.container.settings.database_url
     assert "/v1/console" in served["app"].openapi()["paths"]
+
+
+def test_serve_with_several_workers_runs_them_over_the_same_database(make_api, monkeypatch):
+    api = make_api()
+    served = {}
+    monkeypatch.setattr(bootstrap_api, "serve_api_workers", lambda **kwargs: served.update(kwargs))
+    monkeypatch.setattr(bootstrap_api, "serve_api", lambda *a, **k: pytest.fail("served in-process"))
+    env = {"RUNWAY_DATABASE_URL": api.container.settings.database_url}
+    result = CliRunner().invoke(cli, ["serve", "--port", "8124", "--workers", "3"], env=env)
+    assert result.exit_code == 0, result.output
+    assert served == {"host": "127.0.0.1", "port": 8124, "workers": 3, "log_level": "info"}
+    defaulted = CliRunner().invoke(cli, ["serve", "--port", "8124"], env=env)
+    assert defaulted.exit_code == 0, defaulted.output
+    if (os.cpu_count() or 1) > 1:
+        assert served["workers"] == os.cpu_count()  # one per CPU by default
+
+
+@pytest.mark.slow
+def test_two_worker_processes_answer_over_one_sqlite_database(portfolio, tmp_path):
+    db = tmp_path / "mirror.db"
+    shutil.copyfile(portfolio.path, db)
+    port = _free_port()
+    network_guard.allow_address("127.0.0.1", port)
+    env = {**os.environ, "RUNWAY_DATABASE_URL": f"sqlite:///{db}"}
+    server = subprocess.Popen([sys.executable, "-m", "runway", "serve", "--port", str(port), "--workers", "2",
+                               "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: httpx.get(f"{base}/v1/console", headers=auth(portfolio.token),
+                                                         timeout=30).status_code, range(40)))
+        assert answers == [200] * 40
+        children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == server.pid]
+        assert len(children) >= 2  # the worker processes
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+def _ppid(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
