@@ -36,36 +36,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db import mapping, upsert
+from infra.db import mapping
 from infra.db._base import CHUNK, SessionScoped, chunks, dialect_insert
+from infra.db.entities import ENTITIES, spec_of_record
 from infra.db.sync_tables import sync_locks, sync_quarantine, sync_requests, worker_heartbeat
 from infra.db.tables import (
-    accounts,
-    bill_payment_lines,
-    bill_payments,
-    bills,
     businesses,
-    customer_payment_lines,
-    customer_payments,
-    customers,
-    invoices,
     sync_state,
-    vendors,
 )
 from infra.db.types import Money, to_cents
-from infra.db.writer import ENTITY_TABLES, MirrorWriter
+from infra.db.writer import MirrorWriter
 from infra.interfaces.errors import RecordNotFound, StorageError
 from infra.interfaces.records import (
-    AccountRecord,
     BillPaymentRecord,
-    BillRecord,
     BusinessRecord,
     CustomerPaymentRecord,
-    CustomerRecord,
     Entity,
-    InvoiceRecord,
     SyncStateRecord,
-    VendorRecord,
 )
 
 __all__ = [
@@ -90,27 +77,8 @@ Now = Callable[[], datetime]
 
 # -- applying QBO data --------------------------------------------------------------------------------
 
-_ROW_OF: dict[type, tuple[Table, Callable[[Any], dict[str, Any]]]] = {
-    VendorRecord: (vendors, mapping.vendor_row),
-    CustomerRecord: (customers, mapping.customer_row),
-    AccountRecord: (accounts, mapping.account_row),
-    BillRecord: (bills, mapping.bill_row),
-    InvoiceRecord: (invoices, mapping.invoice_row),
-    BillPaymentRecord: (bill_payments, mapping.bill_payment_row),
-    CustomerPaymentRecord: (customer_payments, mapping.customer_payment_row),
-}
-
 #: Columns not compared when deciding whether a record changes the mirror row (QBO never sends them).
 _NOT_COMPARED = frozenset({"id", "business_id", "request_id"})
-
-#: The column holding the vendor/customer a transaction belongs to.
-PARTY_COLUMNS: dict[Entity, str] = {
-    Entity.BILL: "vendor_qbo_id",
-    Entity.BILL_PAYMENT: "vendor_qbo_id",
-    Entity.INVOICE: "customer_qbo_id",
-    Entity.PAYMENT: "customer_qbo_id",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class QuarantineItem:
@@ -203,8 +171,8 @@ def _row_problem(table: Table, row: Mapping[str, Any]) -> str | None:
 def record_problem(record: Any) -> str | None:
     """Why a mirrored record cannot be stored, or None (checked before writing so one bad entity is
     quarantined instead of failing the whole page)."""
-    table, to_row = _ROW_OF[type(record)]
-    return _record_problem(table, record, to_row(record))
+    entity_spec = spec_of_record(type(record))
+    return _record_problem(entity_spec.table, record, entity_spec.to_row(record))
 
 
 def _record_problem(table: Table, record: Any, row: Mapping[str, Any]) -> str | None:
@@ -301,12 +269,13 @@ class SyncStore(SessionScoped):
         date by the caller): only those are read back to compare, the others are taken as new.
         """
         entity = Entity(entity)
+        to_row = ENTITIES[entity].to_row
         bad = list(quarantine)
         good: list[tuple[Any, dict[str, Any]]] = []
         for record in records:
             if record.business_id != business_id:
                 raise StorageError(f"record of business {record.business_id} given for business {business_id}")
-            row = _ROW_OF[type(record)][1](record)
+            row = to_row(record)
             token = row.get("sync_token")
             if token is None or not str(token).isdigit():  # every later upsert compares it as an integer
                 bad.append(QuarantineItem(record.qbo_id, "cannot be stored: SyncToken must be a non-negative "
@@ -320,7 +289,7 @@ class SyncStore(SessionScoped):
             logger.info("writing a page of %s failed (%s): checking its rows", entity.value, exc)
         checked = []
         for record, row in good:
-            problem = _record_problem(ENTITY_TABLES[entity], record, row)
+            problem = _record_problem(ENTITIES[entity].table, record, row)
             if problem is None:
                 checked.append((record, row))
             else:
@@ -350,7 +319,7 @@ class SyncStore(SessionScoped):
     def _apply(self, business_id: int, entity: Entity, good: list[tuple[Any, dict[str, Any]]], deleted: list[str],
                bad: list[QuarantineItem], at: datetime, *, fast: bool, known_ids: set[str] | None = None
                ) -> ApplyOutcome:
-        table = ENTITY_TABLES[entity]
+        table = ENTITIES[entity].table
         with self.transaction(f"apply {entity.value} changes", write=True) as session:
             candidates = [record.qbo_id for record, _ in good
                           if known_ids is None or record.qbo_id in known_ids]
@@ -360,11 +329,11 @@ class SyncStore(SessionScoped):
                        if record.qbo_id in stored and _differs(stored[record.qbo_id], row)]
             written: set[str] = set()
             if new and fast:
-                written |= _insert_new(session, table, business_id, new)
+                written |= _insert_new(session, entity, business_id, new)
             else:
                 changed.extend(record for record, _ in new)
             if changed:
-                written |= {qbo_id for (_, qbo_id) in upsert.UPSERTS[type(changed[0])](session, changed)}
+                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session, changed)}
             removed = 0
             for batch in chunks(deleted):
                 result = session.execute(delete(table).where(table.c.business_id == business_id,
@@ -379,7 +348,7 @@ class SyncStore(SessionScoped):
 
     def mirror_ids(self, business_id: int, entity: Entity) -> set[str]:
         """The QBO ids of every mirrored row of ``entity`` (pending bill payments, without an id, excluded)."""
-        table = ENTITY_TABLES[Entity(entity)]
+        table = ENTITIES[Entity(entity)].table
         with self.transaction(f"list mirrored {Entity(entity).value} ids") as session:
             return set(session.execute(select(table.c.qbo_id).where(table.c.business_id == business_id,
                                                                     table.c.qbo_id.is_not(None))).scalars())
@@ -388,8 +357,11 @@ class SyncStore(SessionScoped):
         """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not
         mirrored are absent)."""
         entity = Entity(entity)
-        table = ENTITY_TABLES[entity]
-        column = table.c[PARTY_COLUMNS[entity]]
+        table = ENTITIES[entity].table
+        party = ENTITIES[entity].party
+        if party is None:
+            raise ValueError(f"{entity.value} belongs to no vendor or customer")
+        column = table.c[party.field]
         ids = list(dict.fromkeys(qbo_ids))
         found: dict[str, str] = {}
         with self.transaction(f"read {entity.value} parties") as session:
@@ -447,12 +419,6 @@ def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list
     return stored
 
 
-_LINES: dict[str, tuple[Table, str, str]] = {
-    "bill_payments": (bill_payment_lines, "bill_payment_id", "bill_qbo_id"),
-    "customer_payments": (customer_payment_lines, "customer_payment_id", "invoice_qbo_id"),
-}
-
-
 #: Bound parameters per multi-row INSERT: SQLite 3.32+ allows 32766, PostgreSQL 65535.
 _MAX_PARAMS = 30_000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
@@ -496,21 +462,22 @@ def _insert_values(session: Session, table: Table, rows: list[dict[str, Any]], r
     return returned
 
 
-def _insert_new(session: Session, table: Table, business_id: int, new: list[tuple[Any, dict[str, Any]]]) -> set[str]:
+def _insert_new(session: Session, entity: Entity, business_id: int, new: list[tuple[Any, dict[str, Any]]]
+                ) -> set[str]:
     """Insert rows known to be absent (multi-row INSERTs), payment lines included; returns their ids."""
     newest: dict[str, tuple[Any, dict[str, Any]]] = {}
     for record, row in new:  # one row per id: the newest SyncToken, the last one on a tie
         current = newest.get(record.qbo_id)
         if current is None or int(row["sync_token"]) >= int(current[1]["sync_token"]):
             newest[record.qbo_id] = (record, row)
-    lines = _LINES.get(table.name)
+    table, lines = ENTITIES[entity].table, ENTITIES[entity].lines
     returned = _insert_values(session, table, [row for _, row in newest.values()],
                               returning=("id", "qbo_id") if lines is not None else ())
     if lines is not None:
-        lines_table, parent, txn = lines
         ids = {qbo_id: row_id for row_id, qbo_id in returned}
-        _insert_values(session, lines_table, [
-            {parent: ids[qbo_id], "business_id": business_id, txn: line.txn_qbo_id, "amount": line.amount}
+        _insert_values(session, lines.table, [
+            {lines.parent_column: ids[qbo_id], "business_id": business_id, lines.txn_column: line.txn_qbo_id,
+             "amount": line.amount}
             for qbo_id, (record, _) in newest.items() for line in record.lines])
     return set(newest)
 

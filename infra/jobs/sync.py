@@ -57,6 +57,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
+from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, Party, to_record
 from infra.db.sync_store import BusinessLocks, HeldLock, QuarantineItem, SyncStore
 from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
 from infra.interfaces.patterns import sync_job
@@ -72,7 +73,6 @@ from infra.qbo import (
     qbo_literal,
     select_statement,
     to_deleted,
-    to_record,
 )
 
 __all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_entities"]
@@ -82,16 +82,6 @@ logger = logging.getLogger("infra.jobs.sync")
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: The order entities are synced in: name lists first, then documents, then the payments applied to them.
-ENTITY_ORDER: tuple[Entity, ...] = (Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER, Entity.BILL, Entity.INVOICE,
-                                    Entity.BILL_PAYMENT, Entity.PAYMENT)
-LIST_ENTITIES = frozenset({Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER})
-TRANSACTIONS = frozenset({Entity.BILL, Entity.INVOICE, Entity.BILL_PAYMENT, Entity.PAYMENT})
-#: The vendor or customer whose computed Balance a transaction moves.
-PARTY_OF = {Entity.BILL: Entity.VENDOR, Entity.BILL_PAYMENT: Entity.VENDOR, Entity.INVOICE: Entity.CUSTOMER,
-            Entity.PAYMENT: Entity.CUSTOMER}
-_PARTY_FIELD = {Entity.BILL: "vendor_qbo_id", Entity.BILL_PAYMENT: "vendor_qbo_id",
-                Entity.INVOICE: "customer_qbo_id", Entity.PAYMENT: "customer_qbo_id"}
 ALL_ACTIVE = "Active IN (true, false)"
 
 
@@ -279,8 +269,8 @@ class _BusinessRun:
         for entity in TRANSACTIONS:
             # Offset reads see no hard deletes: a document created and deleted since the last sync moved
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
-            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and PARTY_OF[entity] in refreshable:
-                self.parties_all.add(PARTY_OF[entity])
+            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and _party_of(entity) in refreshable:
+                self.parties_all.add(_party_of(entity))
         self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"sync-{self.realm_id}")
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
@@ -513,12 +503,12 @@ class _BusinessRun:
             refreshable = self._refreshable(plan, states)
             for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        PARTY_OF[entity] in refreshable:
+                        _party_of(entity) in refreshable:
                     with self._guard(entity):
                         parties, unknown = self._parties_of(entity, changes[entity])
                         if unknown:
-                            self.parties_all.add(PARTY_OF[entity])
-                        self._prefetch(PARTY_OF[entity], None if unknown else parties)
+                            self.parties_all.add(_party_of(entity))
+                        self._prefetch(_party_of(entity), None if unknown else parties)
             for entity in self._not_failed(entities):
                 if entity in fallback:
                     continue
@@ -628,7 +618,7 @@ class _BusinessRun:
     def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> tuple[set[str], bool]:
         """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror;
         and whether one of them is unknown (see ``_unknown_deletion``)."""
-        key = "VendorRef" if PARTY_OF[entity] is Entity.VENDOR else "CustomerRef"
+        key = _party(entity).qbo_ref
         parties = {str(obj[key]["value"]) for obj in objects
                    if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
         ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
@@ -782,7 +772,7 @@ class _BusinessRun:
             old_parties = set(party_map.values())
             if any(self._unknown_deletion(entity, qbo_id, self.tombstones.get((entity, qbo_id)), party_map)
                    for qbo_id in tombstones):
-                self.parties_all.add(PARTY_OF[entity])
+                self.parties_all.add(_party_of(entity))
         outcome = self.store.apply(self.business_id, entity, records, deleted_ids=removed, quarantine=bad,
                                    at=self.clock(), known_ids=known)
         if known is not None:
@@ -804,9 +794,9 @@ class _BusinessRun:
                 changed = bool(payloads) or bool(removed)
             if changed:
                 self.transactions_touched = True
-                party = PARTY_OF[entity]
+                party = _party_of(entity)
                 self.parties[party].update(old_parties)
-                self.parties[party].update(getattr(r, _PARTY_FIELD[entity]) for r in touched)
+                self.parties[party].update(getattr(r, _party(entity).field) for r in touched)
 
     def _map(self, entity: Entity, payloads: Sequence[Any]) -> _Mapped:
         """Records, deleted ids and quarantine items of a page."""
@@ -841,6 +831,19 @@ class _BusinessRun:
             self.progress(self.business_id, entity, done, total)
         except Exception:  # a progress display must not break a sync
             logger.exception("sync progress callback failed")
+
+
+def _party(entity: Entity) -> Party:
+    """The vendor or customer side of a transaction entity (see ``infra.db.entities``)."""
+    party = ENTITIES[entity].party
+    if party is None:
+        raise ValueError(f"{entity.value} is not a transaction")
+    return party
+
+
+def _party_of(entity: Entity) -> Entity:
+    """The name list whose computed balances a transaction of ``entity`` moves."""
+    return _party(entity).entity
 
 
 def _after_pages(total: int, page_size: int) -> int:

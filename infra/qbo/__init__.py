@@ -17,7 +17,6 @@ from infra.qbo.faults import Fault, FaultError, error_from_response, error_from_
 from infra.qbo.gateway import QboLiveGateway, bill_payment_body
 from infra.qbo.limiter import RealmLimiter, RealmLimiterRegistry
 from infra.qbo.mapping import (
-    MAPPERS,
     bill_payment_status,
     is_deleted,
     to_account_record,
@@ -27,7 +26,6 @@ from infra.qbo.mapping import (
     to_customer_record,
     to_deleted,
     to_invoice_record,
-    to_record,
     to_vendor_record,
 )
 from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
@@ -35,7 +33,6 @@ from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
 __all__ = [
     "CDC_MAX_OBJECTS",
     "INTUIT_TOKEN_URL",
-    "MAPPERS",
     "MAX_PAGE_SIZE",
     "MIN_MINORVERSION",
     "ConnectionStatus",
@@ -67,6 +64,5 @@ __all__ = [
     "to_customer_record",
     "to_deleted",
     "to_invoice_record",
-    "to_record",
     "to_vendor_record",
 ]

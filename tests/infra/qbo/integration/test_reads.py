@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from infra.db.entities import to_record
 from infra.interfaces.errors import QboValidationError
 from infra.interfaces.records import Entity
-from infra.qbo import CDC_MAX_OBJECTS, OAuthTokens, is_deleted, qbo_literal, to_deleted, to_record
+from infra.qbo import CDC_MAX_OBJECTS, OAuthTokens, is_deleted, qbo_literal, to_deleted
 
 PAGED_ENTITIES = ["Bill", "Invoice", "BillPayment", "Payment"]
 
