@@ -22,12 +22,14 @@ change. An entity that cannot be mapped (``MalformedEntityError``) or stored is 
 (``sync_quarantine``) and the sync goes on; quarantined ids are read again by id at the end of every run
 and leave the quarantine once they sync fine.
 
-Cursors (``sync_state.cursor``): the instant the run started minus ``cursor_overlap``, in the company's
-UTC offset (see ``cursors.py``), stored only after the entity's rows are committed. Rows changed while a
-run pages through QBO are therefore read again by the next run instead of being skipped; re-reading is
-harmless. A failed entity keeps its cursor and records the failure (``record_sync_failure``); the next
-run retries it. One failing entity or business never stops the others; an authentication failure (the
-company must reconnect) ends that business's run.
+Cursors (``sync_state.cursor``): the earliest ``time`` QBO stamped on an answer of the run (QBO's clock,
+in the company's UTC offset; the host clock at the run's start only if no answer carried one) minus
+``cursor_overlap`` (QBO's commit lag), stored only after the entity's rows are committed. Rows changed
+while a run pages through QBO are therefore read again by the next run instead of being skipped, and a
+skewed host clock cannot make a run skip changes; re-reading is harmless. A failed entity keeps its cursor
+and records the failure (``record_sync_failure``); the next run retries it. One failing entity or
+business never stops the others; an authentication failure (the company must reconnect) ends that
+business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
 without touching their SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
@@ -46,6 +48,7 @@ bounds every request made here (it is never bypassed).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -90,8 +93,8 @@ class SyncConfig:
     """Tuning of the sync (defaults suit QBO production).
 
     cdc_max_age:       a cursor younger than this uses CDC (QBO looks back 30 days at most).
-    cursor_overlap:    how far before the run's start the next run reads from (clock skew between this
-                       host and QBO, and QBO's commit lag, must be smaller).
+    cursor_overlap:    how far before the run's first QBO answer (its ``time``) the next run reads from
+                       (QBO's commit lag must be smaller).
     page_size:         MAXRESULTS of each page (QBO's maximum is 1000).
     page_workers:      pages fetched concurrently per business (default: the realm limiter's in-flight cap).
     ids_per_query:     ids per ``Id IN (...)`` lookup (reconcile, quarantine retries, balance refresh).
@@ -210,6 +213,38 @@ class SyncService:
             return [future.result() for future in futures]
 
 
+class _RealmReads:
+    """The QBO reads of one run of one realm, noting the earliest ``time`` QBO stamped on an answer
+    (the cursor is taken from it). Thread-safe: the run's pool calls it from several threads."""
+
+    def __init__(self, client: QboClient, realm_id: str) -> None:
+        self._client = client
+        self._realm_id = realm_id
+        self._lock = threading.Lock()
+        self.earliest_time: datetime | None = None
+
+    def _saw(self, stamp: str | None) -> None:
+        instant = parse_qbo_time(stamp)
+        if instant is None:
+            return
+        with self._lock:
+            if self.earliest_time is None or instant < self.earliest_time:
+                self.earliest_time = instant
+
+    def query(self, statement: str) -> dict:
+        return self._client.query(self._realm_id, statement, on_time=self._saw)
+
+    def count(self, entity: str, where: str | None) -> int:
+        return self._client.count(self._realm_id, entity, where, on_time=self._saw)
+
+    def query_page(self, entity: str, start: int, where: str | None, order_by: str | None, page_size: int
+                   ) -> list[dict]:
+        return self._client.query_page(self._realm_id, entity, start, where, order_by, page_size, on_time=self._saw)
+
+    def cdc(self, entities: list[str], since: str) -> dict[str, list[dict]]:
+        return self._client.cdc(self._realm_id, entities, since, on_time=self._saw)
+
+
 #: A mapped page: records, ids QBO deleted, entities to quarantine.
 _Mapped = tuple[list[Any], list[str], list[QuarantineItem]]
 
@@ -253,6 +288,7 @@ class _BusinessRun:
         self.workers = self.config.page_workers or max(1, self.client.limiters.max_in_flight)
         self.page_size = self.config.page_size
         self.started = self.clock()
+        self.qbo = _RealmReads(self.client, realm_id)
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -296,7 +332,14 @@ class _BusinessRun:
         return SyncMode.QUERY
 
     def _new_cursor(self) -> str:
-        return format_cursor(self.started - self.config.cursor_overlap, self.tz)
+        """The earliest ``time`` QBO stamped on an answer of this run, minus the overlap, in the company's
+        offset: every change QBO had committed before that answer is in what this run read. QBO's clock,
+        not this host's, so a skewed host clock cannot make the next run skip changes. The host clock at
+        the start of the run only when no answer carried a time."""
+        earliest = self.qbo.earliest_time
+        if earliest is None:
+            return format_cursor(self.started - self.config.cursor_overlap, self.tz)
+        return format_cursor(earliest - self.config.cursor_overlap, self.tz or earliest.tzinfo)
 
     def _record(self, states: dict[Entity, SyncStateRecord]) -> None:
         at = self.clock()
@@ -406,12 +449,12 @@ class _BusinessRun:
                 entity, start = task
                 if entity in self.failed or self.fatal is not None:
                     return None
-                return self.client.query_page(self.realm_id, entity.value, start, wheres[entity], "Id",
+                return self.qbo.query_page(entity.value, start, wheres[entity], "Id",
                                               self.page_size)
 
             # The counts, and meanwhile (speculatively) every entity's first page.
             totals: dict[Entity, int] = {}
-            counted = {entity: self.executor.submit(self.client.count, self.realm_id, entity.value, where)
+            counted = {entity: self.executor.submit(self.qbo.count, entity.value, where)
                        for entity, where in wheres.items()}
             first = {(entity, 1): self.executor.submit(fetch, (entity, 1)) for entity in wheres}
             for entity, future in counted.items():
@@ -443,7 +486,7 @@ class _BusinessRun:
                     if last.get(entity) == self.page_size:  # a full last page: there may be more rows
                         start: int | None = _after_pages(totals[entity], self.page_size)
                         while start is not None:
-                            rows = self.client.query_page(self.realm_id, entity.value, start, wheres[entity],
+                            rows = self.qbo.query_page(entity.value, start, wheres[entity],
                                                           "Id", self.page_size)
                             self._apply(entity, rows, mode, seen[entity])
                             done[entity] += len(rows)
@@ -475,7 +518,7 @@ class _BusinessRun:
             if Entity.ACCOUNT in self._refreshable(plan, states):
                 self._prefetch(Entity.ACCOUNT, None)
             try:
-                answer = self.client.cdc(self.realm_id, [entity.value for entity in entities], since)
+                answer = self.qbo.cdc([entity.value for entity in entities], since)
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
                 logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
                 return list(entities)
@@ -491,7 +534,7 @@ class _BusinessRun:
                 if len(entities) == 1:
                     return list(entities)
                 # The answer may be truncated: ask each entity on its own (concurrently).
-                alone = {entity: self.executor.submit(self.client.cdc, self.realm_id, [entity.value],
+                alone = {entity: self.executor.submit(self.qbo.cdc, [entity.value],
                                                       states[entity].cursor) for entity in entities}
                 for entity, future in alone.items():
                     with self._guard(entity):
@@ -562,13 +605,13 @@ class _BusinessRun:
     def _list_ids(self, entity: Entity) -> set[str]:
         """Every Id QBO holds for ``entity`` (inactive name-list rows included), paged concurrently."""
         where = self._all_where(entity)
-        total = self.client.count(self.realm_id, entity.value, where)
+        total = self.qbo.count(entity.value, where)
         clause = f" WHERE {where}" if where else ""
 
         def page(start: int) -> list[dict]:
             statement = (f"SELECT Id FROM {entity.value}{clause} ORDERBY Id STARTPOSITION {start} "
                          f"MAXRESULTS {self.page_size}")
-            return _rows(self.client.query(self.realm_id, statement), entity)
+            return _rows(self.qbo.query(statement), entity)
 
         ids: set[str] = set()
         last = 0
@@ -595,7 +638,7 @@ class _BusinessRun:
 
     def _query_rows(self, task: tuple[Entity, str]) -> list[dict]:
         entity, statement = task
-        return _rows(self.client.query(self.realm_id, statement), entity)
+        return _rows(self.qbo.query(statement), entity)
 
     def _by_ids(self, entity: Entity, ids: Iterable[str]) -> list[dict]:
         """The objects of ``entity`` with those Ids that QBO still has (``Id IN (...)``, concurrently)."""
@@ -666,10 +709,10 @@ class _BusinessRun:
         rows = list(first)
         if len(first) < self.page_size:
             return rows
-        total = self.client.count(self.realm_id, entity.value, ALL_ACTIVE)
+        total = self.qbo.count(entity.value, ALL_ACTIVE)
 
         def page(start: int) -> list[dict]:
-            return self.client.query_page(self.realm_id, entity.value, start, ALL_ACTIVE, "Id", self.page_size)
+            return self.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", self.page_size)
 
         last = self.page_size
         for _start, future in self._ordered(range(self.page_size + 1, total + 1, self.page_size), page):

@@ -40,12 +40,15 @@ from infra.qbo.faults import error_from_response, error_from_transport
 from infra.qbo.limiter import RealmLimiterRegistry
 from infra.qbo.tokens import OAuthTokens, TokenStore
 
-__all__ = ["CDC_MAX_OBJECTS", "MAX_PAGE_SIZE", "QboClient", "qbo_literal", "select_statement"]
+__all__ = ["CDC_MAX_OBJECTS", "MAX_PAGE_SIZE", "OnTime", "QboClient", "qbo_literal", "select_statement"]
 
 logger = logging.getLogger("infra.qbo")
 
 MAX_PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
 CDC_MAX_OBJECTS = 1000  # QBO answers at most this many objects per CDC call
+
+#: Called with the ``time`` member of a QBO answer (None when it has none).
+OnTime = Callable[[str | None], None]
 
 _ENTITY = re.compile(r"^[A-Za-z]+$")
 _REALM = re.compile(r"^[\w-]+$")
@@ -132,31 +135,37 @@ class QboClient:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def query(self, realm_id: str, statement: str) -> dict:
-        """Run one query statement; returns the ``QueryResponse`` object (``{}`` when nothing matched)."""
+    def query(self, realm_id: str, statement: str, *, on_time: OnTime | None = None) -> dict:
+        """Run one query statement; returns the ``QueryResponse`` object (``{}`` when nothing matched).
+
+        ``on_time``, when given, is called with the ``time`` QBO stamped on its answer (the instant on QBO's
+        clock, in the company's offset), or None when the answer carries none: what sync cursors are
+        taken from (every read method below takes it too)."""
         body = self._execute(realm_id, _Call("GET", "/query", {"query": statement}))
+        _report_time(body, on_time)
         response = get_ci(body, "QueryResponse")
         if not isinstance(response, dict):
             raise QboUnavailableError(f"QBO query answer has no QueryResponse (realm {realm_id})",
                                       realm_id=realm_id)
         return response
 
-    def count(self, realm_id: str, entity: str, where: str | None = None) -> int:
+    def count(self, realm_id: str, entity: str, where: str | None = None, *, on_time: OnTime | None = None) -> int:
         """``SELECT COUNT(*)`` of an entity, optionally filtered."""
         _check_entity(entity)
         statement = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
-        total = self.query(realm_id, statement).get("totalCount", 0)
+        total = self.query(realm_id, statement, on_time=on_time).get("totalCount", 0)
         try:
             return int(total)
         except (TypeError, ValueError) as exc:
             raise QboUnavailableError(f"QBO count answer unreadable: {total!r}", realm_id=realm_id) from exc
 
     def query_page(self, realm_id: str, entity: str, start_position: int, where: str | None = None,
-                   order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE) -> list[dict]:
+                   order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE, *, on_time: OnTime | None = None
+                   ) -> list[dict]:
         """The rows of one page (``STARTPOSITION`` is 1-based)."""
         _check_page_size(page_size)
         statement = select_statement(entity, where, order_by, start_position, page_size)
-        rows = get_ci(self.query(realm_id, statement), entity) or []
+        rows = get_ci(self.query(realm_id, statement, on_time=on_time), entity) or []
         if not isinstance(rows, list):
             raise QboUnavailableError(f"QBO query answer holds no {entity} list (realm {realm_id})",
                                       realm_id=realm_id)
@@ -235,7 +244,8 @@ class QboClient:
         call = _Call("GET", f"/companyinfo/{quote(realm_id, safe='')}", entity="CompanyInfo", entity_id=realm_id)
         return self._entity(realm_id, call)
 
-    def cdc(self, realm_id: str, entities: Sequence[str], changed_since: datetime | str) -> dict[str, list[dict]]:
+    def cdc(self, realm_id: str, entities: Sequence[str], changed_since: datetime | str, *,
+            on_time: OnTime | None = None) -> dict[str, list[dict]]:
         """Objects of ``entities`` changed since then (at most 30 days back), hard deletes included as
         ``{"status": "Deleted", "Id": ..., "MetaData": ...}`` markers. Every entity asked for is a key.
 
@@ -252,6 +262,7 @@ class QboClient:
             changed_since = changed_since.isoformat()
         call = _Call("GET", "/cdc", {"entities": ",".join(entities), "changedSince": changed_since})
         body = self._execute(realm_id, call)
+        _report_time(body, on_time)
         result: dict[str, list[dict]] = {entity: [] for entity in entities}
         by_lower = {entity.lower(): entity for entity in entities}
         responses = get_ci(body, "CDCResponse")
@@ -395,6 +406,12 @@ class QboClient:
                    tid, ms, extra={"realm_id": realm_id, "method": call.method, "path": path,
                                    "status": response.status_code, "intuit_tid": tid, "duration_ms": ms})
         return response
+
+
+def _report_time(body: dict, on_time: OnTime | None) -> None:
+    if on_time is not None:
+        stamp = get_ci(body, "time")
+        on_time(stamp if isinstance(stamp, str) else None)
 
 
 def _check_page_size(page_size: int) -> None:
