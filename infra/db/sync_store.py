@@ -1,8 +1,8 @@
 """The database side of the background sync (``infra.jobs``): applying QBO changes to the mirror page by
-page, quarantine, per-business sync locks, the embedded sync request queue and worker heartbeats.
+page, and quarantine. Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's
+request queue in ``infra.db.sync_requests`` and worker heartbeats in ``infra.db.heartbeats``.
 
-Every public method is one short transaction (``SessionScoped``), except the PostgreSQL lock, which
-holds a dedicated connection for as long as the lock is held.
+Every public method is one short transaction (``SessionScoped``).
 
 Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror rows of the page's ids,
 keep only the records that differ from them (so re-reading unchanged data writes nothing), insert the new
@@ -19,27 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import platform
 import sqlite3
-import threading
-import uuid
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, String, Table, delete, insert, or_, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import String, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.clock import utc_now
 from infra.db import mapping
 from infra.db._base import CHUNK, SessionScoped, chunks, dialect_insert
 from infra.db.entities import ENTITIES, spec_of_record
-from infra.db.sync_tables import sync_locks, sync_quarantine, sync_requests, worker_heartbeat
+from infra.db.sync_tables import sync_quarantine
 from infra.db.tables import (
     businesses,
     sync_state,
@@ -57,22 +50,13 @@ from infra.interfaces.records import (
 
 __all__ = [
     "ApplyOutcome",
-    "BusinessLocks",
-    "HeldLock",
     "QuarantineItem",
     "QuarantineRecord",
-    "SyncRequest",
-    "SyncRequestStore",
     "SyncStore",
-    "WorkerBeat",
-    "WorkerHeartbeats",
-    "advisory_key",
     "quarantine_key",
 ]
 
 logger = logging.getLogger("infra.db.sync_store")
-
-Now = Callable[[], datetime]
 
 
 # -- applying QBO data --------------------------------------------------------------------------------
@@ -511,355 +495,3 @@ def _quarantine(session: Session, business_id: int, entity: Entity, items: Seque
             index_elements=[sync_quarantine.c.business_id, sync_quarantine.c.entity, sync_quarantine.c.qbo_id],
             set_={**values, "times_seen": sync_quarantine.c.times_seen + 1}))
     return set(by_key)
-
-
-# -- one sync at a time per business ------------------------------------------------------------------
-
-#: PostgreSQL advisory locks are per database, not per schema: their first key is this namespace
-#: ("RUNW") mixed with a hash of the mirror's schema, so mirrors in several schemas of one database (tests,
-#: staging next to production) never lock each other's businesses; the second key is the business id.
-ADVISORY_NAMESPACE = 0x52554E57
-
-
-def advisory_key(schema: str) -> int:
-    """The first advisory-lock key for the mirror in ``schema``: a signed 32-bit integer."""
-    value = (ADVISORY_NAMESPACE ^ zlib.crc32(schema.encode())) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-class HeldLock:
-    """A business's sync lock, held until ``release()`` (also a context manager).
-
-    ``lost`` turns true if a renewal found the lock taken over (SQLite rows only: it expired because
-    this holder stopped renewing, e.g. the machine slept); the holder should stop writing.
-    """
-
-    def __init__(self, business_id: int, owner: str, release: Callable[[], None],
-                 renew: Callable[[], bool] | None = None, renew_every: float | None = None) -> None:
-        self.business_id = business_id
-        self.owner = owner
-        self._release = release
-        self._renew = renew
-        self._stop = threading.Event()
-        self.lost = False
-        self._thread: threading.Thread | None = None
-        if renew is not None and renew_every:
-            self._thread = threading.Thread(target=self._renew_loop, args=(renew_every,), daemon=True,
-                                            name=f"sync-lock-{business_id}")
-            self._thread.start()
-
-    def _renew_loop(self, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                if self._renew is not None and not self._renew():
-                    self.lost = True
-                    logger.error("sync lock of business %s was taken over by another holder", self.business_id)
-                    return
-            except StorageError as exc:  # keep trying: the lock only expires after its whole ttl
-                logger.warning("could not renew the sync lock of business %s: %s", self.business_id, exc)
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
-        self._release()
-
-    def __enter__(self) -> HeldLock:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.release()
-
-
-class BusinessLocks(SessionScoped):
-    """One sync at a time per business, across threads and processes.
-
-    PostgreSQL: ``pg_try_advisory_lock(advisory_key(schema), business_id)`` on a dedicated connection in
-    autocommit mode (no transaction stays open), held until release; the server frees it if the process
-    dies. SQLite: a ``sync_locks`` row naming its owner (``host:pid:uuid``) with an expiry, renewed by a
-    background thread every ``ttl / 3``; an expired row, or one whose owner process on this host is gone
-    (a killed sync), is taken over. Each acquisition has its own owner id, so two threads of one process
-    exclude each other too.
-    """
-
-    def __init__(self, session_factory: sessionmaker[Session], *, ttl: timedelta = timedelta(minutes=5),
-                 now: Now = utc_now) -> None:
-        super().__init__(session_factory)
-        self.ttl = ttl
-        self._now = now
-        self._host = platform.node() or "localhost"
-
-    @property
-    def _engine(self) -> Engine:
-        bind = self._session_factory.kw.get("bind")
-        if not isinstance(bind, Engine):
-            raise StorageError("BusinessLocks needs a session factory bound to an Engine")
-        return bind
-
-    def try_acquire(self, business_id: int) -> HeldLock | None:
-        """The lock of ``business_id``, or None when another sync holds it."""
-        owner = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex}"
-        if self._engine.dialect.name == "postgresql":
-            return self._acquire_advisory(business_id, owner)
-        return self._acquire_row(business_id, owner)
-
-    def _acquire_advisory(self, business_id: int, owner: str) -> HeldLock | None:
-        try:
-            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot open a connection for the sync lock: {exc}") from exc
-        try:
-            schema = connection.execute(text("SELECT current_schema()")).scalar() or "public"
-            params = {"ns": advisory_key(schema), "id": int(business_id)}
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), params).scalar()
-        except SQLAlchemyError as exc:
-            connection.close()
-            raise StorageError(f"cannot take the sync lock of business {business_id}: {exc}") from exc
-        if not got:
-            connection.close()
-            return None
-
-        def release() -> None:
-            try:
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), params)
-            except SQLAlchemyError as exc:  # the connection is gone: so is the lock
-                logger.warning("releasing the sync lock of business %s failed: %s", business_id, exc)
-            finally:
-                connection.close()
-
-        return HeldLock(business_id, owner, release)
-
-    def _acquire_row(self, business_id: int, owner: str) -> HeldLock | None:
-        now = self._now()
-        with self.transaction("take a sync lock", write=True) as session:
-            row = session.execute(select(sync_locks).where(sync_locks.c.business_id == business_id)).first()
-            values = {"owner": owner, "acquired_at": now, "expires_at": now + self.ttl}
-            if row is None:
-                session.execute(insert(sync_locks).values(business_id=business_id, **values))
-            elif row.expires_at <= now or self._owner_is_gone(row.owner):
-                logger.warning("taking over the sync lock of business %s from %s (expired or its process is gone)",
-                               business_id, row.owner)
-                session.execute(update(sync_locks).where(sync_locks.c.business_id == business_id,
-                                                         sync_locks.c.owner == row.owner).values(**values))
-            else:
-                return None
-
-        def release() -> None:
-            with self.transaction("release a sync lock", write=True) as session:
-                session.execute(delete(sync_locks).where(sync_locks.c.business_id == business_id,
-                                                         sync_locks.c.owner == owner))
-
-        def renew() -> bool:
-            with self.transaction("renew a sync lock", write=True) as session:
-                result = session.execute(update(sync_locks).where(
-                    sync_locks.c.business_id == business_id, sync_locks.c.owner == owner
-                ).values(expires_at=self._now() + self.ttl))
-                return bool(result.rowcount)
-
-        return HeldLock(business_id, owner, release, renew, max(0.05, self.ttl.total_seconds() / 3))
-
-    def _owner_is_gone(self, owner: str) -> bool:
-        """True when ``owner`` is a process of this host that no longer runs."""
-        host, _, rest = owner.partition(":")
-        pid_text = rest.partition(":")[0]
-        if host != self._host or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A killed child not yet reaped still answers ``kill(pid, 0)``: look at its state on Linux."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
-# -- the sync request queue ---------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class SyncRequest:
-    """A queued request to sync a business. ``entities`` None means every mirrored entity."""
-
-    id: int
-    business_id: int
-    entities: frozenset[Entity] | None
-    full: bool
-    reason: str
-    requested_at: datetime
-    last_requested_at: datetime
-    request_count: int
-    claimed_by: str | None = None
-    claimed_at: datetime | None = None
-
-
-def _entities_text(entities: frozenset[Entity] | None) -> str | None:
-    return None if entities is None else ",".join(sorted(e.value for e in entities))
-
-
-def _entities_of(value: str | None) -> frozenset[Entity] | None:
-    if value is None:
-        return None
-    return frozenset(Entity(name) for name in value.split(",") if name)
-
-
-def _merge_entities(a: frozenset[Entity] | None, b: frozenset[Entity] | None) -> frozenset[Entity] | None:
-    return None if a is None or b is None else a | b
-
-
-def _merge_reason(current: str, new: str) -> str:
-    parts = [part for part in current.split(", ") if part]
-    if new and new not in parts:
-        parts.append(new)
-    return ", ".join(parts)[:1000]
-
-
-def _request(row: Mapping[str, Any]) -> SyncRequest:
-    return SyncRequest(id=row["id"], business_id=row["business_id"], entities=_entities_of(row["entities"]),
-                       full=bool(row["full_sync"]), reason=row["reason"], requested_at=row["requested_at"],
-                       last_requested_at=row["last_requested_at"], request_count=row["request_count"],
-                       claimed_by=row["claimed_by"], claimed_at=row["claimed_at"])
-
-
-_PENDING = sync_requests.c.claimed_at.is_(None)
-
-
-class SyncRequestStore(SessionScoped):
-    """The ``sync_requests`` table: at most one pending request per business, claimed by workers.
-
-    Claiming uses ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (workers on several machines never
-    claim the same row and never wait for each other) and a conditional ``UPDATE ... WHERE claimed_at IS
-    NULL`` on SQLite (whose writers are serialised anyway).
-    """
-
-    def enqueue(self, business_id: int, entities: frozenset[Entity] | None, reason: str, *, full: bool,
-                at: datetime) -> SyncRequest:
-        """Add a request, or merge it into the business's pending one (entity sets united, ``full`` or-ed)."""
-        with self.transaction("enqueue a sync request", write=True) as session:
-            ins = dialect_insert(session, sync_requests).values(
-                business_id=business_id, entities=_entities_text(entities), full_sync=full, reason=reason,
-                requested_at=at, last_requested_at=at, request_count=1, claimed_by=None, claimed_at=None)
-            inserted = session.execute(ins.on_conflict_do_nothing(
-                index_elements=[sync_requests.c.business_id], index_where=_PENDING
-            ).returning(sync_requests.c.id)).scalar()
-            if inserted is not None:
-                row = session.execute(select(sync_requests).where(sync_requests.c.id == inserted)).mappings().one()
-                return _request(row)
-            row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.business_id == business_id, _PENDING))).mappings().one()
-            current = _request(row)
-            merged = {"entities": _entities_text(_merge_entities(current.entities, entities)),
-                      "full_sync": current.full or full, "reason": _merge_reason(current.reason, reason),
-                      "last_requested_at": max(current.last_requested_at, at),
-                      "request_count": current.request_count + 1}
-            session.execute(update(sync_requests).where(sync_requests.c.id == current.id).values(**merged))
-            row = session.execute(select(sync_requests).where(sync_requests.c.id == current.id)).mappings().one()
-            return _request(row)
-
-    def claim_next(self, worker_id: str, at: datetime, *, stale_after: timedelta | None = None
-                   ) -> SyncRequest | None:
-        """Claim the oldest pending request (or one claimed longer than ``stale_after`` ago: its worker
-        died); None when there is none."""
-        claimable = _PENDING if stale_after is None else or_(
-            _PENDING, sync_requests.c.claimed_at < at - stale_after)
-        for _ in range(10):
-            with self.transaction("claim a sync request", write=True) as session:
-                postgres = session.get_bind().dialect.name == "postgresql"
-                stmt = select(sync_requests.c.id).where(claimable).order_by(
-                    sync_requests.c.requested_at, sync_requests.c.id).limit(1)
-                if postgres:
-                    stmt = stmt.with_for_update(skip_locked=True)
-                candidate = session.execute(stmt).scalar()
-                if candidate is None:
-                    return None
-                result = session.execute(update(sync_requests).where(
-                    sync_requests.c.id == candidate, claimable).values(claimed_by=worker_id, claimed_at=at))
-                if result.rowcount == 1:
-                    row = session.execute(select(sync_requests).where(sync_requests.c.id == candidate)
-                                          ).mappings().one()
-                    return _request(row)
-        return None
-
-    def complete(self, request_id: int) -> None:
-        """The request was served: remove it."""
-        with self.transaction("complete a sync request", write=True) as session:
-            session.execute(delete(sync_requests).where(sync_requests.c.id == request_id))
-
-    def release(self, request_id: int) -> None:
-        """Give a claimed request back (not served, e.g. the business was locked): it becomes pending
-        again, merged into the business's pending request if one arrived meanwhile."""
-        with self.transaction("release a sync request", write=True) as session:
-            row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.id == request_id))).mappings().first()
-            if row is None or row["claimed_at"] is None:
-                return
-            claimed = _request(row)
-            pending_row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.business_id == claimed.business_id, _PENDING))).mappings().first()
-            if pending_row is None:
-                session.execute(update(sync_requests).where(sync_requests.c.id == request_id)
-                                .values(claimed_by=None, claimed_at=None))
-                return
-            pending = _request(pending_row)
-            session.execute(update(sync_requests).where(sync_requests.c.id == pending.id).values(
-                entities=_entities_text(_merge_entities(pending.entities, claimed.entities)),
-                full_sync=pending.full or claimed.full, reason=_merge_reason(pending.reason, claimed.reason),
-                requested_at=min(pending.requested_at, claimed.requested_at),
-                request_count=pending.request_count + claimed.request_count))
-            session.execute(delete(sync_requests).where(sync_requests.c.id == request_id))
-
-    def requests(self, *, pending_only: bool = False) -> list[SyncRequest]:
-        stmt = select(sync_requests).order_by(sync_requests.c.requested_at, sync_requests.c.id)
-        if pending_only:
-            stmt = stmt.where(_PENDING)
-        with self.transaction("list sync requests") as session:
-            return [_request(row) for row in session.execute(stmt).mappings()]
-
-    @staticmethod
-    def _locking(session: Session, stmt):
-        return stmt.with_for_update() if session.get_bind().dialect.name == "postgresql" else stmt
-
-
-# -- worker heartbeats --------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class WorkerBeat:
-    worker_id: str
-    started_at: datetime
-    last_beat: datetime
-    state: str
-
-
-class WorkerHeartbeats(SessionScoped):
-    """``worker_heartbeat`` rows: each scheduler writes its own every loop; readiness checks read them."""
-
-    def beat(self, worker_id: str, at: datetime, state: str = "idle") -> None:
-        with self.transaction("write a worker heartbeat", write=True) as session:
-            ins = dialect_insert(session, worker_heartbeat).values(worker_id=worker_id, started_at=at, last_beat=at,
-                                                                   state=state[:64])
-            session.execute(ins.on_conflict_do_update(index_elements=[worker_heartbeat.c.worker_id],
-                                                      set_={"last_beat": at, "state": state[:64]}))
-
-    def workers(self) -> list[WorkerBeat]:
-        with self.transaction("read worker heartbeats") as session:
-            rows = session.execute(select(worker_heartbeat).order_by(worker_heartbeat.c.worker_id)).mappings()
-            return [WorkerBeat(row["worker_id"], row["started_at"], row["last_beat"], row["state"]) for row in rows]
-
-    def alive(self, since: datetime) -> list[WorkerBeat]:
-        """Workers whose last beat is at or after ``since``."""
-        return [beat for beat in self.workers() if beat.last_beat >= since]
-
-    def forget(self, worker_id: str) -> None:
-        with self.transaction("remove a worker heartbeat", write=True) as session:
-            session.execute(delete(worker_heartbeat).where(worker_heartbeat.c.worker_id == worker_id))
-

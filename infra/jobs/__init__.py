@@ -14,7 +14,9 @@ The database side lives in ``infra.db.sync_store``. This package imports nothing
 ``runway``; jobs are marked ``@sync_job`` (``infra.interfaces.patterns``).
 """
 
-from infra.db.sync_store import QuarantineRecord, SyncRequest, WorkerBeat
+from infra.db.heartbeats import WorkerBeat
+from infra.db.sync_requests import SyncRequest
+from infra.db.sync_store import QuarantineRecord
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
 from infra.jobs.queue import SyncRequestQueue
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db.sync_store import SyncRequest, SyncRequestStore
+from infra.db.sync_requests import SyncRequest, SyncRequestStore
 from infra.interfaces.records import Entity
 from infra.jobs.sync import normalize_entities
 

@@ -61,7 +61,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
 from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, Party, to_record
-from infra.db.sync_store import BusinessLocks, HeldLock, QuarantineItem, SyncStore
+from infra.db.sync_locks import BusinessLocks, HeldLock
+from infra.db.sync_store import QuarantineItem, SyncStore
 from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
 from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from infra.db.engine import create_engine_for, create_session_factory
-from infra.db.sync_store import BusinessLocks, advisory_key
+from infra.db.sync_locks import BusinessLocks, advisory_key
 from infra.db.sync_tables import sync_locks
 from infra.jobs import SyncService
 from tests.infra.db.conftest import postgres_url, with_search_path
