@@ -184,7 +184,8 @@ class SyncRequestStore(SessionScoped):
             pending = _request(pending_row)
             session.execute(update(sync_requests).where(sync_requests.c.id == pending.id).values(
                 entities=_entities_text(merge_entities(pending.entities, claimed.entities)),
-                full_sync=pending.full or claimed.full, reason=merge_reason(pending.reason, claimed.reason, merged=True),
+                full_sync=pending.full or claimed.full,
+                reason=merge_reason(pending.reason, claimed.reason, merged=True),
                 requested_at=min(pending.requested_at, claimed.requested_at),
                 request_count=pending.request_count + claimed.request_count))
             session.execute(delete(sync_requests).where(sync_requests.c.id == request_id))

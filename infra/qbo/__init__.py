@@ -15,7 +15,7 @@ from infra.qbo.config import INTUIT_TOKEN_URL, MIN_MINORVERSION, QboClientConfig
 from infra.qbo.errors import MalformedEntityError, QboLimiterTimeout, QboRequestNotSent
 from infra.qbo.faults import Fault, FaultError, error_from_response, error_from_transport, parse_fault
 from infra.qbo.gateway import QboLiveGateway, bill_payment_body
-from infra.qbo.limiter import RealmLimiter, RealmLimiterRegistry
+from infra.qbo.limiter import LimiterRegistry, RealmLimiter, RealmLimiterRegistry
 from infra.qbo.mapping import (
     bill_payment_status,
     is_deleted,
@@ -28,6 +28,7 @@ from infra.qbo.mapping import (
     to_invoice_record,
     to_vendor_record,
 )
+from infra.qbo.redis_limiter import RedisRealmLimiterRegistry
 from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "QboRequestNotSent",
     "RealmLimiter",
     "RealmLimiterRegistry",
+    "RedisRealmLimiterRegistry",
+    "LimiterRegistry",
     "TokenManager",
     "TokenStore",
     "bill_payment_body",

@@ -3,7 +3,8 @@
 One ``QboClient`` serves every realm and every thread of a process. Each data request:
 
 1. gets an access token from the ``TokenManager`` (refreshed first when it expires within the margin),
-2. waits for a slot of the realm's limiter (shared ``RealmLimiterRegistry``),
+2. waits for a slot of the realm's limiter (``RealmLimiterRegistry`` shared by the process's threads, or
+   ``RedisRealmLimiterRegistry`` shared by every process),
 3. is sent with ``Authorization: Bearer``, ``Accept: application/json``, ``minorversion`` and, on writes
    given one, ``requestid``; a 401 answer refreshes the token once and repeats the request once,
 4. is logged (logger ``infra.qbo``: method, path, status, intuit_tid, duration),
@@ -37,7 +38,7 @@ from infra.qbo.auth import Now, TokenManager, _utcnow
 from infra.qbo.config import QboClientConfig
 from infra.qbo.errors import MalformedEntityError
 from infra.qbo.faults import error_from_response, error_from_transport
-from infra.qbo.limiter import RealmLimiterRegistry
+from infra.qbo.limiter import LimiterRegistry
 from infra.qbo.tokens import OAuthTokens, TokenStore
 
 __all__ = ["CDC_MAX_OBJECTS", "MAX_PAGE_SIZE", "OnTime", "QboClient", "qbo_literal", "select_statement"]
@@ -102,7 +103,7 @@ class QboClient:
     with; ``now`` is the wall clock used for token expiry.
     """
 
-    def __init__(self, config: QboClientConfig, token_store: TokenStore, limiter_registry: RealmLimiterRegistry,
+    def __init__(self, config: QboClientConfig, token_store: TokenStore, limiter_registry: LimiterRegistry,
                  transport: httpx.BaseTransport | None = None, *,
                  sleep: Callable[[float], None] = time.sleep, now: Now = _utcnow) -> None:
         self.config = config
