@@ -28,7 +28,6 @@ from infra.qbo.mapping import (
     to_invoice_record,
     to_vendor_record,
 )
-from infra.qbo.redis_limiter import RedisRealmLimiterRegistry
 from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
 
 __all__ = [
@@ -48,7 +47,6 @@ __all__ = [
     "QboRequestNotSent",
     "RealmLimiter",
     "RealmLimiterRegistry",
-    "RedisRealmLimiterRegistry",
     "LimiterRegistry",
     "TokenManager",
     "TokenStore",
