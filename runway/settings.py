@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         None, description="Redis holding QBO's per-realm limits for every process (default: RUNWAY_BROKER_URL "
                           "when it is a Redis URL); unset = each process limits itself")
     redis_namespace: str = Field("runway", min_length=1, description="prefix of every Redis key of this deployment")
+    broker_heartbeat_timeout_seconds: float = Field(
+        60.0, gt=0, description="a worker silent this long is taken for dead: its unfinished jobs run again")
     idempotency_retention_hours: float = Field(
         24.0, gt=0, description="the worker purges Idempotency-Key records older than this")
 

@@ -6,9 +6,10 @@ How a request travels:
    per business, in a WATCH/MULTI transaction; entity sets united, a full sync wins, distinct reasons kept,
    bounded, as the embedded queue does). Only the request that finds no message queued for the business
    sends one (``sync_business(business_id)``): a burst of webhooks costs one message and one sync.
-2. A worker thread runs the actor: it *takes* the pending request (reads and deletes it, and clears the
-   queued flag, so a request arriving during the sync sends a new message) and syncs the business under
-   its lock (``BusinessLocks``: the per-business mutex, shared with every other engine and CLI sync).
+2. A worker thread runs the actor: it *takes* the pending request (moves it to the business's *running*
+   request and clears the queued flag, so a request arriving during the sync sends a new message) and
+   syncs the business under its lock (``BusinessLocks``: the per-business mutex, shared with every other
+   engine and CLI sync); once served, the running request is forgotten.
 3. A sync that did not succeed (the business was locked by another sync, or the run or one of its
    entities failed) puts its request back, merged with anything that arrived meanwhile, and raises: the
    Retries middleware runs the message again with exponential backoff (``min_backoff`` .. ``max_backoff``).
@@ -16,9 +17,9 @@ How a request travels:
    for ``dead_message_ttl``) and the queued flag is left clear, so the request stays pending and the next
    request for the business, or the next scheduled sync, sends a fresh message.
 4. A worker killed mid-job never acknowledged its message: another worker's Redis broker maintenance puts
-   it back on the queue once the dead worker's heartbeat is older than ``heartbeat_timeout``; its pending
-   request was taken, but the sync's own cursors make the re-run converge (the retried message finds no
-   pending request and syncs the business anyway: see ``_run``).
+   it back on the queue once the dead worker's heartbeat is older than ``heartbeat_timeout``; the message
+   takes the running request the dead worker left (merged with any pending one) and syncs again. The
+   sync's own cursors and idempotent writes make the re-run converge.
 
 The actor is registered on the broker at run time (``DramatiqEngine.__init__``), never at import time.
 Tests use Dramatiq's ``StubBroker`` with ``MemoryPendingSyncs``; production uses ``RedisBroker`` with
@@ -82,11 +83,17 @@ class PendingSyncs(Protocol):
         ...
 
     def take(self, business_id: int) -> SyncRequest | None:
-        """Remove and return the business's pending request (None if there is none); clears its flag."""
+        """Move the business's pending request to *running* (merged with a running one left by a worker
+        that died) and return it (None if there is neither); clears the queued flag."""
         ...
 
-    def clear_flag(self, business_id: int) -> None:
-        """No message is queued for the business any more (its last one was dead-lettered)."""
+    def finish(self, business_id: int) -> None:
+        """The running request was served: forget it."""
+        ...
+
+    def give_back(self, business_id: int, *, queued: bool) -> None:
+        """The running request was not served: merge it back into the pending one; ``queued``: a message
+        for the business is (still) on its way, so the flag is set."""
         ...
 
     def pending(self) -> list[SyncRequest]:
@@ -111,6 +118,7 @@ class MemoryPendingSyncs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[int, SyncRequest] = {}
+        self._running: dict[int, SyncRequest] = {}
         self._queued: set[int] = set()
         self._next_id = 0
 
@@ -129,11 +137,25 @@ class MemoryPendingSyncs:
     def take(self, business_id: int) -> SyncRequest | None:
         with self._lock:
             self._queued.discard(business_id)
-            return self._pending.pop(business_id, None)
+            pending, running = self._pending.pop(business_id, None), self._running.get(business_id)
+            taken = pending if running is None else running if pending is None else _merged(
+                running, pending, merged=True, new_id=self._new_id)
+            if taken is not None:
+                self._running[business_id] = taken
+            return taken
 
-    def clear_flag(self, business_id: int) -> None:
+    def finish(self, business_id: int) -> None:
         with self._lock:
-            self._queued.discard(business_id)
+            self._running.pop(business_id, None)
+
+    def give_back(self, business_id: int, *, queued: bool) -> None:
+        with self._lock:
+            running = self._running.pop(business_id, None)
+            if running is not None:
+                self._pending[business_id] = _merged(self._pending.get(business_id), running, merged=True,
+                                                     new_id=self._new_id)
+            if queued:
+                self._queued.add(business_id)
 
     def pending(self) -> list[SyncRequest]:
         with self._lock:
@@ -197,19 +219,44 @@ class RedisPendingSyncs:
 
     def take(self, business_id: int) -> SyncRequest | None:
         pending_key, flag_key = self._key("pending", business_id), self._key("queued", business_id)
+        running_key = self._key("running", business_id)
 
         def transaction(pipe: Any) -> SyncRequest | None:
-            current = self._decode(pipe.hgetall(pending_key))
+            pending, running = self._decode(pipe.hgetall(pending_key)), self._decode(pipe.hgetall(running_key))
+            taken = pending if running is None else running if pending is None else _merged(
+                running, pending, merged=True, new_id=lambda: 0)
             pipe.multi()
             pipe.delete(pending_key, flag_key)
             pipe.zrem(self._key("index"), str(business_id))
-            return current
+            if taken is not None:
+                pipe.delete(running_key)
+                pipe.hset(running_key, mapping=self._encode(taken))
+            return taken
 
         return self._call("take a sync request", lambda: self._redis.transaction(
-            transaction, pending_key, flag_key, value_from_callable=True))
+            transaction, pending_key, flag_key, running_key, value_from_callable=True))
 
-    def clear_flag(self, business_id: int) -> None:
-        self._call("clear a sync flag", lambda: self._redis.delete(self._key("queued", business_id)))
+    def finish(self, business_id: int) -> None:
+        self._call("finish a sync request", lambda: self._redis.delete(self._key("running", business_id)))
+
+    def give_back(self, business_id: int, *, queued: bool) -> None:
+        pending_key, flag_key = self._key("pending", business_id), self._key("queued", business_id)
+        running_key = self._key("running", business_id)
+
+        def transaction(pipe: Any) -> None:
+            pending, running = self._decode(pipe.hgetall(pending_key)), self._decode(pipe.hgetall(running_key))
+            pipe.multi()
+            pipe.delete(running_key)
+            if running is not None:
+                back = _merged(pending, running, merged=True, new_id=lambda: running.id)
+                pipe.delete(pending_key)
+                pipe.hset(pending_key, mapping=self._encode(back))
+                pipe.zadd(self._key("index"), {str(business_id): back.requested_at.timestamp()})
+            if queued:
+                pipe.set(flag_key, "1")
+
+        self._call("give a sync request back", lambda: self._redis.transaction(
+            transaction, pending_key, flag_key, running_key))
 
     def pending(self) -> list[SyncRequest]:
         def read() -> list[SyncRequest]:
@@ -280,17 +327,12 @@ class DramatiqEngine:
         last_try = retries >= self.max_retries
         request = self.pending_syncs.take(business_id)
         if request is None:
-            if retries == 0:
-                return  # an earlier message served it
-            # A retry whose request was taken by an attempt that died: sync everything incrementally.
-            at = self.clock()
-            request = SyncRequest(0, business_id, None, False, "retry", at, at, 1)
+            return  # an earlier message served it
         result = service.sync_business(business_id, full=request.full, entities=request.entities)
         if result.ok:
+            self.pending_syncs.finish(business_id)
             return
-        _, _ = self.pending_syncs.merge(request, merged=True)
-        if last_try:
-            self.pending_syncs.clear_flag(business_id)
+        self.pending_syncs.give_back(business_id, queued=not last_try)
         if result.skipped:
             raise dramatiq.Retry(f"business {business_id} is being synced by another worker",
                                  delay=self.retry_locked_ms)

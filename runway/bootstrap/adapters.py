@@ -50,7 +50,10 @@ def build_sync_engine(settings: Settings, session_factory: sessionmaker[Session]
         raise ConfigurationError(f"RUNWAY_BROKER_URL must be a Redis URL (redis://host:port/db), not {url!r}")
     from infra.jobs.dramatiq_engine import DramatiqEngine, RedisPendingSyncs, redis_broker
 
-    return DramatiqEngine(redis_broker(url, namespace=f"{settings.redis_namespace}-dramatiq"),
+    heartbeat_ms = int(settings.broker_heartbeat_timeout_seconds * 1000)
+    return DramatiqEngine(redis_broker(url, namespace=f"{settings.redis_namespace}-dramatiq",
+                                       heartbeat_timeout_ms=heartbeat_ms,
+                                       maintenance_chance=1000 if heartbeat_ms >= 10_000 else 50_000),
                           RedisPendingSyncs(_redis(url), prefix=settings.redis_namespace), clock=clock.now)
 
 

@@ -112,3 +112,20 @@ def test_the_embedded_engine_is_the_same_port_over_the_sync_requests_table(sqlit
     engine.enqueue(world.business(), ["Invoice"], "manual")
     (request,) = engine.pending()
     assert request.entities == frozenset({Entity.BILL, Entity.INVOICE}) and request.request_count == 2
+
+
+def test_a_job_whose_worker_died_after_taking_it_is_served_when_its_message_comes_back(broker, sqlite_world: World
+                                                                                       ) -> None:
+    world = sqlite_world
+    pending = MemoryPendingSyncs()
+    engine = DramatiqEngine(broker, pending, clock=world.clock.now, **FAST_RETRIES)
+    engine.bind(world.service)
+    business = world.business()
+    engine.enqueue(business, ["Bill"], "webhook")
+    assert pending.take(business) is not None  # a worker took the request, then was killed (no ack)
+    assert engine.pending() == []
+
+    _drain(broker)  # the unacknowledged message is delivered again
+
+    assert world.cursor(business, "Bill") is not None
+    assert pending.take(business) is None  # served and forgotten
