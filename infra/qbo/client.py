@@ -17,12 +17,9 @@ Bodies are decoded with non-integer numbers as ``Decimal`` and encoded with ``De
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
@@ -174,65 +171,16 @@ class QboClient:
 
     def query_all(self, realm_id: str, entity: str, where: str | None = None, order_by: str | None = "Id",
                   page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
-        """Every matching row, page after page (``STARTPOSITION``/``MAXRESULTS``) until a short page."""
-        return self._rows_from(realm_id, entity, where, order_by, page_size, start_position=1)
-
-    def _rows_from(self, realm_id: str, entity: str, where: str | None, order_by: str | None, page_size: int,
-                   start_position: int) -> Iterator[dict]:
+        """Every matching row, page after page (``STARTPOSITION``/``MAXRESULTS``) until a short page (the
+        live gateway's small reads; the sync pages through QBO concurrently on its own)."""
         _check_page_size(page_size)
-        start = start_position
+        start = 1
         while True:
             rows = self.query_page(realm_id, entity, start, where, order_by, page_size)
             yield from rows
             if len(rows) < page_size:
                 return
             start += page_size
-
-    def fetch_pages(self, realm_id: str, entity: str, total: int, where: str | None = None,
-                    order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE,
-                    max_workers: int | None = None) -> Iterator[list[dict]]:
-        """The ``ceil(total / page_size)`` pages of a query, fetched concurrently, yielded in order.
-
-        Threads: ``max_workers`` (default the limiter's in-flight cap), and the realm limiter still bounds
-        what is sent, so several concurrent callers of one realm share its budget. At most two pages per
-        worker are held ahead of the consumer. A failed page raises its exception in order and cancels
-        the pages not started. Offset paging is not a snapshot: rows created or deleted meanwhile shift
-        later pages (order by ``Id`` and reconcile, or page by ``LastUpdatedTime``, to be exact).
-        """
-        _check_page_size(page_size)
-        pages = math.ceil(max(0, total) / page_size)
-        if pages == 0:
-            return
-        workers = max(1, min(max_workers or self.limiters.max_in_flight, pages))
-        starts = iter(range(1, pages * page_size + 1, page_size))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"qbo-{realm_id}-pages")
-        pending: deque[Future[list[dict]]] = deque()
-        try:
-            for start in starts:
-                pending.append(executor.submit(self.query_page, realm_id, entity, start, where, order_by,
-                                               page_size))
-                if len(pending) >= workers * 2:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-    def query_all_concurrent(self, realm_id: str, entity: str, where: str | None = None,
-                             order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE,
-                             max_workers: int | None = None) -> Iterator[dict]:
-        """Every matching row, in order: ``count`` first, then ``fetch_pages``; if the last counted page
-        came back full (rows were added since the count), the rest is paged sequentially."""
-        total = self.count(realm_id, entity, where)
-        last_len = page_size
-        pages = 0
-        for rows in self.fetch_pages(realm_id, entity, total, where, order_by, page_size, max_workers):
-            pages += 1
-            last_len = len(rows)
-            yield from rows
-        if last_len == page_size:
-            yield from self._rows_from(realm_id, entity, where, order_by, page_size,
-                                       start_position=pages * page_size + 1)
 
     def read(self, realm_id: str, entity: str, entity_id: str) -> dict:
         """One entity by Id."""
