@@ -9,6 +9,7 @@ import logging
 import os
 import platform
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable
@@ -46,39 +47,77 @@ def advisory_key(schema: str) -> int:
 class HeldLock:
     """A business's sync lock, held until ``release()`` (also a context manager).
 
-    ``lost`` turns true if a renewal found the lock taken over (SQLite rows only: it expired because
-    this holder stopped renewing, e.g. the machine slept); the holder should stop writing.
+    A lock with a ``renew`` check (every ``renew_every`` seconds, on a thread of its own) is *lost* when a
+    check finds it taken over, or when no check has succeeded for ``max_silence`` seconds: the database
+    stopped answering (or the machine slept), so a SQLite lease has expired and another worker may take
+    it, and a PostgreSQL session may be gone. The time bound holds even while a check hangs on a database
+    that accepts connections but never answers. The holder must then stop writing (the sync checks
+    ``lost`` between pages) and release: ``release`` never waits on the database longer than it must
+    (PostgreSQL: the lock's connection is dropped, which ends its session and so frees the lock).
     """
 
     def __init__(self, business_id: int, owner: str, release: Callable[[], None],
-                 renew: Callable[[], bool] | None = None, renew_every: float | None = None) -> None:
+                 renew: Callable[[], bool] | None = None, renew_every: float | None = None, *,
+                 max_silence: float | None = None, abandon: Callable[[], None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.business_id = business_id
         self.owner = owner
         self._release = release
+        self._abandon = abandon
         self._renew = renew
         self._stop = threading.Event()
-        self.lost = False
+        self._taken_over = False
+        self._monotonic = monotonic
+        self._last_renewed = monotonic()
+        self._max_silence = max_silence
         self._thread: threading.Thread | None = None
         if renew is not None and renew_every:
             self._thread = threading.Thread(target=self._renew_loop, args=(renew_every,), daemon=True,
                                             name=f"sync-lock-{business_id}")
             self._thread.start()
 
+    @property
+    def lost(self) -> bool:
+        """True once the lock cannot be relied on any more (see the class docstring)."""
+        if self._taken_over:
+            return True
+        if self._max_silence is not None and self._monotonic() - self._last_renewed > self._max_silence:
+            self._taken_over = True  # once expired, always: another holder may have come and gone meanwhile
+        return self._taken_over
+
     def _renew_loop(self, every: float) -> None:
         while not self._stop.wait(every):
             try:
-                if self._renew is not None and not self._renew():
-                    self.lost = True
+                renewed = self._renew is not None and self._renew()
+                if self.lost:  # the renewal came back too late: the lease had expired meanwhile
+                    logger.error("sync lock of business %s is lost: the database did not answer for %.0f s",
+                                 self.business_id, self._monotonic() - self._last_renewed)
+                    return
+                if not renewed:
+                    self._taken_over = True
                     logger.error("sync lock of business %s was taken over by another holder", self.business_id)
                     return
-            except StorageError as exc:  # keep trying: the lock only expires after its whole ttl
+                self._last_renewed = self._monotonic()
+            except StorageError as exc:  # keep trying until max_silence says the lock is gone
                 logger.warning("could not renew the sync lock of business %s: %s", self.business_id, exc)
+            if self.lost:
+                logger.error("sync lock of business %s is lost: the database has not answered for %.0f s",
+                             self.business_id, self._monotonic() - self._last_renewed)
+                return
 
     def release(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
-        self._release()
+            self._thread.join(0 if self.lost else 5)
+        if self.lost and self._abandon is not None:
+            self._abandon()
+            return
+        try:
+            self._release()
+        except StorageError as exc:  # a lease frees itself at expiry; a dropped session frees its lock
+            logger.warning("releasing the sync lock of business %s failed: %s", self.business_id, exc)
+            if self._abandon is not None:
+                self._abandon()
 
     def __enter__(self) -> HeldLock:
         return self
@@ -143,7 +182,24 @@ class BusinessLocks(SessionScoped):
             finally:
                 connection.close()
 
-        return HeldLock(business_id, owner, release)
+        def renew() -> bool:
+            """The session holding the lock still answers (the lock lives as long as it does)."""
+            try:
+                connection.execute(text("SELECT 1"))
+            except SQLAlchemyError as exc:
+                raise StorageError(f"the sync lock's connection does not answer: {exc}") from exc
+            return True
+
+        def abandon() -> None:
+            """Drop the connection without a word to the server: its session ends, and the lock with it,
+            as soon as the server notices (at once when it answers again)."""
+            try:
+                connection.invalidate()
+            except Exception as exc:  # it is going away either way
+                logger.warning("dropping the sync lock connection of business %s: %s", business_id, exc)
+
+        return HeldLock(business_id, owner, release, renew, max(0.05, self.ttl.total_seconds() / 3),
+                        max_silence=self.ttl.total_seconds(), abandon=abandon)
 
     def _acquire_row(self, business_id: int, owner: str) -> HeldLock | None:
         now = self._now()
@@ -172,7 +228,8 @@ class BusinessLocks(SessionScoped):
                 ).values(expires_at=self._now() + self.ttl))
                 return bool(result.rowcount)
 
-        return HeldLock(business_id, owner, release, renew, max(0.05, self.ttl.total_seconds() / 3))
+        return HeldLock(business_id, owner, release, renew, max(0.05, self.ttl.total_seconds() / 3),
+                        max_silence=self.ttl.total_seconds())
 
     def _owner_is_gone(self, owner: str) -> bool:
         """True when ``owner`` is a process of this host that no longer runs."""
