@@ -88,7 +88,7 @@ def _child(settings: dict[str, Any], interval_seconds: float | None, poll_second
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its children on Ctrl+C
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(processName)s %(name)s %(message)s")
     with build_container(Settings(**settings)) as container:
         serve(container, interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop)
 
