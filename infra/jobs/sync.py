@@ -49,9 +49,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -67,6 +66,7 @@ from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, 
 from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
+from infra.jobs.pipeline import BoundedPipeline
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode
 from infra.qbo import (
     CDC_MAX_OBJECTS,
@@ -308,7 +308,7 @@ class _BusinessRun:
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
             if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and _party_of(entity) in refreshable:
                 self.parties_all.add(_party_of(entity))
-        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"sync-{self.realm_id}")
+        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
             self._paged({entity: self._all_where(entity) for entity in full}, SyncMode.FULL)
@@ -320,7 +320,7 @@ class _BusinessRun:
             self._retry_quarantine()
             self._refresh_balances(plan, states)
         finally:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.pipeline.shutdown()
         self._record(states)
         return dict(self.results)
 
@@ -405,37 +405,6 @@ class _BusinessRun:
         where = f"Metadata.LastUpdatedTime >= {qbo_literal(cursor or '')}"
         return f"{where} AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else where
 
-    def _ordered(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
-                 ) -> Iterator[tuple[T, Future[R]]]:
-        """Run ``fn`` over ``tasks`` on the run's pool, at most ``2 * workers`` ahead of the consumer,
-        yielding each task with its future in task order (``started``: futures already submitted)."""
-        window = max(2, self.workers * 2)
-        pending: deque[tuple[T, Future[R]]] = deque()
-        started = started if started is not None else {}
-        for task in tasks:
-            future = started.pop(task, None)
-            pending.append((task, future if future is not None else self.executor.submit(fn, task)))
-            if len(pending) >= window:
-                yield pending.popleft()
-        while pending:
-            yield pending.popleft()
-
-    def _as_completed(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
-                      ) -> Iterator[tuple[T, Future[R]]]:
-        """Like ``_ordered`` but yielding each task as soon as it is done (no head-of-line blocking)."""
-        window = max(2, self.workers * 2)
-        started = started if started is not None else {}
-        queue = deque(tasks)
-        running: dict[Future[R], T] = {}
-        while queue or running:
-            while queue and len(running) < window:
-                task = queue.popleft()
-                future = started.pop(task, None)
-                running[future if future is not None else self.executor.submit(fn, task)] = task
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield running.pop(future), future
-
     def _paged(self, wheres: dict[Entity, str | None], mode: SyncMode) -> None:
         """Read ``wheres`` (entity -> filter) page by page, concurrently across all of them, applying each
         page as it arrives (in order); then reconcile each entity that was read completely."""
@@ -455,9 +424,9 @@ class _BusinessRun:
 
             # The counts, and meanwhile (speculatively) every entity's first page.
             totals: dict[Entity, int] = {}
-            counted = {entity: self.executor.submit(self.qbo.count, entity.value, where)
+            counted = {entity: self.pipeline.submit(self.qbo.count, entity.value, where)
                        for entity, where in wheres.items()}
-            first = {(entity, 1): self.executor.submit(fetch, (entity, 1)) for entity in wheres}
+            first = {(entity, 1): self.pipeline.submit(fetch, (entity, 1)) for entity in wheres}
             for entity, future in counted.items():
                 with self._guard(entity):
                     totals[entity] = future.result()
@@ -468,7 +437,7 @@ class _BusinessRun:
             seen: dict[Entity, set[str]] = {entity: set() for entity in wheres}
             done = dict.fromkeys(wheres, 0)
             last: dict[Entity, int] = {}  # the size of the page at the highest start position
-            for (entity, start), future in self._as_completed(tasks, fetch, first):
+            for (entity, start), future in self.pipeline.as_completed(tasks, fetch, first):
                 self._check()
                 if entity in self.failed:
                     continue
@@ -535,7 +504,7 @@ class _BusinessRun:
                 if len(entities) == 1:
                     return list(entities)
                 # The answer may be truncated: ask each entity on its own (concurrently).
-                alone = {entity: self.executor.submit(self.qbo.cdc, [entity.value],
+                alone = {entity: self.pipeline.submit(self.qbo.cdc, [entity.value],
                                                       states[entity].cursor) for entity in entities}
                 for entity, future in alone.items():
                     with self._guard(entity):
@@ -616,7 +585,7 @@ class _BusinessRun:
 
         ids: set[str] = set()
         last = 0
-        for _start, future in self._ordered(range(1, total + 1, self.page_size), page):
+        for _start, future in self.pipeline.ordered(range(1, total + 1, self.page_size), page):
             rows = future.result()
             ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
             last = len(rows)
@@ -645,7 +614,7 @@ class _BusinessRun:
         """The objects of ``entity`` with those Ids that QBO still has (``Id IN (...)``, concurrently)."""
         payloads: list[dict] = []
         tasks = [(entity, statement) for statement in self._id_statements(entity, ids)]
-        for _task, future in self._ordered(tasks, self._query_rows):
+        for _task, future in self.pipeline.ordered(tasks, self._query_rows):
             payloads.extend(future.result())
         return payloads
 
@@ -703,7 +672,7 @@ class _BusinessRun:
             self.parties[entity].update(ids)
             tasks = self._refresh_tasks(entity, ids)
         for task in tasks:
-            self.prefetched[task] = self.executor.submit(self._query_rows, task)
+            self.prefetched[task] = self.pipeline.submit(self._query_rows, task)
 
     def _read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
         """Every row of a name list, given its first page: the other pages are read concurrently."""
@@ -716,7 +685,7 @@ class _BusinessRun:
             return self.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", self.page_size)
 
         last = self.page_size
-        for _start, future in self._ordered(range(self.page_size + 1, total + 1, self.page_size), page):
+        for _start, future in self.pipeline.ordered(range(self.page_size + 1, total + 1, self.page_size), page):
             last = len(result := future.result())
             rows.extend(result)
         start = _after_pages(max(total, self.page_size), self.page_size)
@@ -756,7 +725,7 @@ class _BusinessRun:
         payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
         try:
             self._check()
-            for (entity, _statement), future in self._ordered(tasks, self._query_rows, self.prefetched):
+            for (entity, _statement), future in self.pipeline.ordered(tasks, self._query_rows, self.prefetched):
                 if entity not in self.failed:
                     with self._guard(entity):
                         payloads[entity].extend(future.result())
