@@ -48,7 +48,6 @@ bounds every request made here (it is never bypassed).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -67,6 +66,8 @@ from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
 from infra.jobs.pipeline import BoundedPipeline
+from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, id_statements
+from infra.jobs.reconcile import Reconciler
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode
 from infra.qbo import (
     CDC_MAX_OBJECTS,
@@ -85,9 +86,6 @@ logger = logging.getLogger("infra.jobs.sync")
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-ALL_ACTIVE = "Active IN (true, false)"
-
 
 @dataclass(frozen=True, slots=True)
 class SyncConfig:
@@ -214,38 +212,6 @@ class SyncService:
             return [future.result() for future in futures]
 
 
-class _RealmReads:
-    """The QBO reads of one run of one realm, noting the earliest ``time`` QBO stamped on an answer
-    (the cursor is taken from it). Thread-safe: the run's pool calls it from several threads."""
-
-    def __init__(self, client: QboClient, realm_id: str) -> None:
-        self._client = client
-        self._realm_id = realm_id
-        self._lock = threading.Lock()
-        self.earliest_time: datetime | None = None
-
-    def _saw(self, stamp: str | None) -> None:
-        instant = parse_qbo_time(stamp)
-        if instant is None:
-            return
-        with self._lock:
-            if self.earliest_time is None or instant < self.earliest_time:
-                self.earliest_time = instant
-
-    def query(self, statement: str) -> dict:
-        return self._client.query(self._realm_id, statement, on_time=self._saw)
-
-    def count(self, entity: str, where: str | None) -> int:
-        return self._client.count(self._realm_id, entity, where, on_time=self._saw)
-
-    def query_page(self, entity: str, start: int, where: str | None, order_by: str | None, page_size: int
-                   ) -> list[dict]:
-        return self._client.query_page(self._realm_id, entity, start, where, order_by, page_size, on_time=self._saw)
-
-    def cdc(self, entities: list[str], since: str) -> dict[str, list[dict]]:
-        return self._client.cdc(self._realm_id, entities, since, on_time=self._saw)
-
-
 #: A mapped page: records, ids QBO deleted, entities to quarantine.
 _Mapped = tuple[list[Any], list[str], list[QuarantineItem]]
 
@@ -289,7 +255,7 @@ class _BusinessRun:
         self.workers = self.config.page_workers or max(1, self.client.limiters.max_in_flight)
         self.page_size = self.config.page_size
         self.started = self.clock()
-        self.qbo = _RealmReads(self.client, realm_id)
+        self.qbo = RealmReads(self.client, realm_id)
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -309,9 +275,14 @@ class _BusinessRun:
             if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and _party_of(entity) in refreshable:
                 self.parties_all.add(_party_of(entity))
         self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
+        self.reconciler = Reconciler(
+            self.qbo, self.store, self.pipeline, self.business_id, page_size=self.page_size,
+            ids_per_query=self.config.ids_per_query,
+            apply=lambda entity, payloads, deleted: self._apply(entity, payloads, SyncMode.QUERY, set(),
+                                                                deleted=deleted))
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
-            self._paged({entity: self._all_where(entity) for entity in full}, SyncMode.FULL)
+            self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
             query = [entity for entity in self.entities
                      if plan[entity] is SyncMode.QUERY or entity in fallback]
@@ -398,9 +369,6 @@ class _BusinessRun:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _all_where(self, entity: Entity) -> str | None:
-        return ALL_ACTIVE if entity in LIST_ENTITIES else None
-
     def _changed_where(self, entity: Entity, cursor: str | None) -> str:
         where = f"Metadata.LastUpdatedTime >= {qbo_literal(cursor or '')}"
         return f"{where} AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else where
@@ -447,14 +415,14 @@ class _BusinessRun:
                         continue
                     self._apply(entity, rows, mode, seen[entity])
                     done[entity] += len(rows)
-                    if start == _after_pages(totals[entity], self.page_size) - self.page_size:
+                    if start == after_pages(totals[entity], self.page_size) - self.page_size:
                         last[entity] = len(rows)
                     self._report(entity, done[entity], max(totals[entity], done[entity]))
             for entity in self._not_failed(wheres):
                 self._check()
                 with self._guard(entity):
                     if last.get(entity) == self.page_size:  # a full last page: there may be more rows
-                        start: int | None = _after_pages(totals[entity], self.page_size)
+                        start: int | None = after_pages(totals[entity], self.page_size)
                         while start is not None:
                             rows = self.qbo.query_page(entity.value, start, wheres[entity],
                                                           "Id", self.page_size)
@@ -462,9 +430,10 @@ class _BusinessRun:
                             done[entity] += len(rows)
                             start = start + self.page_size if len(rows) == self.page_size else None
                     if mode is SyncMode.FULL:
-                        self._reconcile_full(entity, seen[entity], totals[entity])
+                        self.reconciler.after_full_read(entity, seen[entity], totals[entity],
+                                                        self.quarantined_keys[entity])
                     else:
-                        self._reconcile_listing(entity, seen[entity])
+                        self.reconciler.after_query_read(entity, seen[entity])
                     self.completed.add(entity)
                     self._report(entity, done[entity], done[entity])
         except _Fatal:
@@ -537,87 +506,6 @@ class _BusinessRun:
         except _Fatal:
             return []
 
-    # -- reconciling --------------------------------------------------------------------------------
-
-    def _reconcile_full(self, entity: Entity, seen: set[str], total: int) -> None:
-        """After a complete read: mirror rows the read did not see are looked up by id (offset paging can
-        skip a row when another is deleted meanwhile); those QBO still has are applied, the rest deleted.
-        When fewer rows were seen than counted, every QBO Id is listed to find the skipped ones."""
-        mirror = self.store.mirror_ids(self.business_id, entity)
-        unseen = mirror - seen
-        check = set(unseen)
-        if len(seen) < total:
-            check |= self._list_ids(entity) - seen
-        self._look_up(entity, check, deletable=unseen)
-        self.store.clear_quarantine_except(self.business_id, entity, self.quarantined_keys[entity])
-
-    def _reconcile_listing(self, entity: Entity, seen: set[str]) -> None:
-        """After a query-path read: list every QBO Id; mirror rows QBO does not list are looked up and
-        deleted if really gone; Ids the mirror lacks are read."""
-        listed = self._list_ids(entity)
-        mirror = self.store.mirror_ids(self.business_id, entity)
-        gone = mirror - listed
-        self._look_up(entity, gone | (listed - mirror - seen), deletable=gone)
-
-    def _look_up(self, entity: Entity, ids: set[str], *, deletable: set[str]) -> None:
-        """Read ``ids`` by id and apply what QBO returns; delete the ``deletable`` ids it did not return
-        (unless an answer held an object without an Id: then nothing is deleted this run)."""
-        if not ids:
-            return
-        payloads = self._by_ids(entity, ids)
-        returned = {str(p["Id"]) for p in payloads if isinstance(p, dict) and p.get("Id") not in (None, "")}
-        anonymous = any(not isinstance(p, dict) or p.get("Id") in (None, "") for p in payloads)
-        self._apply(entity, payloads, SyncMode.QUERY, set())
-        missing = set() if anonymous else deletable - returned
-        if missing:
-            self._apply(entity, [], SyncMode.QUERY, set(), deleted=missing)
-
-    def _list_ids(self, entity: Entity) -> set[str]:
-        """Every Id QBO holds for ``entity`` (inactive name-list rows included), paged concurrently."""
-        where = self._all_where(entity)
-        total = self.qbo.count(entity.value, where)
-        clause = f" WHERE {where}" if where else ""
-
-        def page(start: int) -> list[dict]:
-            statement = (f"SELECT Id FROM {entity.value}{clause} ORDERBY Id STARTPOSITION {start} "
-                         f"MAXRESULTS {self.page_size}")
-            return _rows(self.qbo.query(statement), entity)
-
-        ids: set[str] = set()
-        last = 0
-        for _start, future in self.pipeline.ordered(range(1, total + 1, self.page_size), page):
-            rows = future.result()
-            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
-            last = len(rows)
-        start = _after_pages(total, self.page_size)
-        while last == self.page_size:  # a full last page: there may be more rows
-            rows = page(start)
-            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
-            last = len(rows)
-            start += self.page_size
-        return ids
-
-    def _id_statements(self, entity: Entity, ids: Iterable[str]) -> list[str]:
-        """``SELECT * ... WHERE Id IN (...)`` statements covering ``ids`` (``ids_per_query`` at a time)."""
-        ordered = sorted(ids, key=lambda i: (len(i), i))
-        size = self.config.ids_per_query
-        extra = f" AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else ""
-        batches = [ordered[start:start + size] for start in range(0, len(ordered), size)]
-        return [select_statement(entity.value, f"Id IN ({', '.join(qbo_literal(i) for i in batch)}){extra}", "Id",
-                                 None, MAX_PAGE_SIZE) for batch in batches]
-
-    def _query_rows(self, task: tuple[Entity, str]) -> list[dict]:
-        entity, statement = task
-        return _rows(self.qbo.query(statement), entity)
-
-    def _by_ids(self, entity: Entity, ids: Iterable[str]) -> list[dict]:
-        """The objects of ``entity`` with those Ids that QBO still has (``Id IN (...)``, concurrently)."""
-        payloads: list[dict] = []
-        tasks = [(entity, statement) for statement in self._id_statements(entity, ids)]
-        for _task, future in self.pipeline.ordered(tasks, self._query_rows):
-            payloads.extend(future.result())
-        return payloads
-
     # -- balances and quarantine ------------------------------------------------------------------
 
     def _refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
@@ -655,7 +543,7 @@ class _BusinessRun:
     def _refresh_tasks(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
         if ids is None:
             return [(entity, select_statement(entity.value, ALL_ACTIVE, "Id", 1, self.page_size))]
-        return [(entity, statement) for statement in self._id_statements(entity, ids)]
+        return [(entity, statement) for statement in id_statements(entity, ids, self.config.ids_per_query)]
 
     def _prefetch(self, entity: Entity, ids: set[str] | None) -> None:
         """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
@@ -672,7 +560,7 @@ class _BusinessRun:
             self.parties[entity].update(ids)
             tasks = self._refresh_tasks(entity, ids)
         for task in tasks:
-            self.prefetched[task] = self.pipeline.submit(self._query_rows, task)
+            self.prefetched[task] = self.pipeline.submit(self.qbo.rows, task)
 
     def _read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
         """Every row of a name list, given its first page: the other pages are read concurrently."""
@@ -688,7 +576,7 @@ class _BusinessRun:
         for _start, future in self.pipeline.ordered(range(self.page_size + 1, total + 1, self.page_size), page):
             last = len(result := future.result())
             rows.extend(result)
-        start = _after_pages(max(total, self.page_size), self.page_size)
+        start = after_pages(max(total, self.page_size), self.page_size)
         while last == self.page_size:  # a full last page: there may be more rows
             last = len(result := page(start))
             rows.extend(result)
@@ -725,7 +613,7 @@ class _BusinessRun:
         payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
         try:
             self._check()
-            for (entity, _statement), future in self.pipeline.ordered(tasks, self._query_rows, self.prefetched):
+            for (entity, _statement), future in self.pipeline.ordered(tasks, self.qbo.rows, self.prefetched):
                 if entity not in self.failed:
                     with self._guard(entity):
                         payloads[entity].extend(future.result())
@@ -758,7 +646,7 @@ class _BusinessRun:
                 continue
             try:
                 with self._guard(entity):
-                    self._look_up(entity, set(ids), deletable=set(ids))
+                    self.reconciler.look_up(entity, set(ids), deletable=set(ids))
             except _Fatal:
                 return
 
@@ -857,19 +745,6 @@ def _party(entity: Entity) -> Party:
 def _party_of(entity: Entity) -> Entity:
     """The name list whose computed balances a transaction of ``entity`` moves."""
     return _party(entity).entity
-
-
-def _after_pages(total: int, page_size: int) -> int:
-    """The STARTPOSITION after the ``ceil(total / page_size)`` pages of a count of ``total``."""
-    return -(-total // page_size) * page_size + 1
-
-
-def _rows(response: dict, entity: Entity) -> list[dict]:
-    """The rows of ``entity`` in a QueryResponse (its key matched without regard to case)."""
-    for key, value in response.items():
-        if key.lower() == entity.value.lower() and isinstance(value, list):
-            return value
-    return []
 
 
 def _last_updated(payload: dict) -> str | None:
