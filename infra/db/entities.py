@@ -45,7 +45,7 @@ from infra.interfaces.records import (
 from infra.qbo import mapping as qbo_mapping
 
 __all__ = ["ENTITIES", "ENTITY_ORDER", "LIST_ENTITIES", "TRANSACTIONS", "EntitySpec", "LineSpec", "Party",
-           "spec", "spec_of_record", "to_record"]
+           "party_of", "spec", "spec_of_record", "to_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +127,14 @@ def spec(entity: Entity | str) -> EntitySpec:
 def spec_of_record(record_type: type) -> EntitySpec:
     """The spec of the entity whose record type is ``record_type`` (``KeyError`` for any other type)."""
     return _BY_RECORD[record_type]
+
+
+def party_of(entity: Entity | str) -> Party:
+    """The vendor or customer side of a transaction entity (``ValueError`` for a name list)."""
+    party = spec(entity).party
+    if party is None:
+        raise ValueError(f"{Entity(entity).value} is not a transaction")
+    return party
 
 
 def to_record(entity: Entity | str, business_id: int, payload: Any) -> Any:

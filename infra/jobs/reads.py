@@ -12,7 +12,7 @@ from infra.interfaces.records import Entity
 from infra.jobs.cursors import parse_qbo_time
 from infra.qbo import MAX_PAGE_SIZE, QboClient, qbo_literal, select_statement
 
-__all__ = ["ALL_ACTIVE", "RealmReads", "after_pages", "all_where", "id_statements", "rows_of"]
+__all__ = ["ALL_ACTIVE", "RealmReads", "after_pages", "all_where", "id_statements", "last_updated", "rows_of"]
 
 #: Name lists are read with inactive rows too (QBO answers only active ones unless asked).
 ALL_ACTIVE = "Active IN (true, false)"
@@ -80,3 +80,9 @@ def rows_of(response: dict, entity: Entity) -> list[dict]:
         if key.lower() == entity.value.lower() and isinstance(value, list):
             return value
     return []
+
+
+def last_updated(payload: dict) -> str | None:
+    """``MetaData.LastUpdatedTime`` of a QBO object (for a deletion marker: when it was deleted)."""
+    meta = payload.get("MetaData")
+    return meta.get("LastUpdatedTime") if isinstance(meta, dict) else None

@@ -32,16 +32,14 @@ business never stops the others; an authentication failure (the company must rec
 business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
-without touching their SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
-them. When a run sees transactions change, it re-reads the accounts (requested together with the CDC call)
-and the vendors and customers those transactions belong to, before and after the change (requested as
-soon as the CDC answer is in, while it is being written). A deleted document the mirror never held
-(created and deleted between two runs), or a transaction read in full or by the query path, leaves the
-party unknown: that name list is re-read in full. The transactions' cursors advance only once the
-re-read succeeded, so an interrupted one is redone by the next run.
+without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) re-reads
+what the run's changes moved. What a read missed is found by ``Reconciler`` (``infra.jobs.reconcile``);
+pages are fetched through ``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads``
+(``infra.jobs.reads``), which also notes the ``time`` of QBO's answers for the cursors.
 
-One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite);
-a second sync of a locked business returns at once with ``skipped``. The QBO client's per-realm limiter
+One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
+``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
+whose lock is lost (its database stopped answering) stops between pages. The QBO client's per-realm limiter
 bounds every request made here (it is never bypassed).
 """
 
@@ -49,7 +47,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -58,17 +56,18 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, Party, to_record
+from infra.db.entities import ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of, to_record
 from infra.db.sync_locks import BusinessLocks, HeldLock
 from infra.db.sync_store import QuarantineItem, SyncStore
 from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
 from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
+from infra.jobs.balances import BalanceRefresh
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
 from infra.jobs.pipeline import BoundedPipeline
-from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, id_statements
+from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, last_updated
 from infra.jobs.reconcile import Reconciler
-from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode
+from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, RunStopped, SyncMode
 from infra.qbo import (
     CDC_MAX_OBJECTS,
     MAX_PAGE_SIZE,
@@ -76,7 +75,6 @@ from infra.qbo import (
     QboClient,
     is_deleted,
     qbo_literal,
-    select_statement,
     to_deleted,
 )
 
@@ -216,10 +214,6 @@ class SyncService:
 _Mapped = tuple[list[Any], list[str], list[QuarantineItem]]
 
 
-class _Fatal(Exception):
-    """The run of this business cannot go on (authentication, lost lock)."""
-
-
 class _BusinessRun:
     """One run of one business (one thread, plus a pool fetching pages for it)."""
 
@@ -242,20 +236,11 @@ class _BusinessRun:
         self.tz: timezone | None = None
         self.quarantined_keys: dict[Entity, set[str]] = {entity: set() for entity in Entity}
         self.known: dict[Entity, set[str]] = {}
-        self.prefetched: dict[tuple[Entity, str], Future[list[dict]]] = {}
-        self.prefetched_ids: dict[Entity, set[str]] = {}
-        self.prefetched_all: set[Entity] = set()
-        self.parties_all: set[Entity] = set()  # name lists to re-read in full (a change of unknown party)
-        self.tombstones: dict[tuple[Entity, str], str | None] = {}  # deletion times CDC reported
-        self.previous_start: dict[Entity, datetime | None] = {}
-        self.collect_parties = False
-        self.transactions_touched = False
-        self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
-        self.balances_ok = True
         self.workers = self.config.page_workers or max(1, self.client.limiters.max_in_flight)
         self.page_size = self.config.page_size
         self.started = self.clock()
         self.qbo = RealmReads(self.client, realm_id)
+        self.balances = BalanceRefresh(self)
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -264,21 +249,20 @@ class _BusinessRun:
         for state in states.values():
             self.tz = self.tz or offset_of(state.cursor)
         plan = {entity: self._mode(states.get(entity)) for entity in self.entities}
-        self.collect_parties = self.config.refresh_balances
         for entity, state in states.items():
             cursor = parse_qbo_time(state.cursor)
-            self.previous_start[entity] = None if cursor is None else cursor + self.config.cursor_overlap
-        refreshable = self._refreshable(plan, states)
+            self.balances.previous_start[entity] = None if cursor is None else cursor + self.config.cursor_overlap
+        refreshable = self.balances.refreshable(plan, states)
         for entity in TRANSACTIONS:
             # Offset reads see no hard deletes: a document created and deleted since the last sync moved
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
-            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and _party_of(entity) in refreshable:
-                self.parties_all.add(_party_of(entity))
+            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and party_of(entity).entity in refreshable:
+                self.balances.parties_all.add(party_of(entity).entity)
         self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
         self.reconciler = Reconciler(
             self.qbo, self.store, self.pipeline, self.business_id, page_size=self.page_size,
             ids_per_query=self.config.ids_per_query,
-            apply=lambda entity, payloads, deleted: self._apply(entity, payloads, SyncMode.QUERY, set(),
+            apply=lambda entity, payloads, deleted: self.apply(entity, payloads, SyncMode.QUERY, set(),
                                                                 deleted=deleted))
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
@@ -289,7 +273,7 @@ class _BusinessRun:
             self._paged({entity: self._changed_where(entity, states[entity].cursor) for entity in query},
                         SyncMode.QUERY)
             self._retry_quarantine()
-            self._refresh_balances(plan, states)
+            self.balances.refresh(plan, states)
         finally:
             self.pipeline.shutdown()
         self._record(states)
@@ -327,7 +311,7 @@ class _BusinessRun:
                 continue  # only re-read for balances: its own cursor is not this run's business
             new = cursor
             old = states[entity].cursor if entity in states else None
-            if entity in TRANSACTIONS and not self.balances_ok and old is not None:
+            if entity in TRANSACTIONS and not self.balances.balances_ok and old is not None:
                 new = old  # the balances these changes moved were not re-read: read the changes again
             self.store.record_success(self.business_id, entity, new, at)
             result.cursor = new
@@ -335,16 +319,16 @@ class _BusinessRun:
     # -- failures -----------------------------------------------------------------------------------
 
     @contextmanager
-    def _guard(self, entity: Entity) -> Iterator[None]:
+    def guard(self, entity: Entity) -> Iterator[None]:
         """Record an exception as the failure of ``entity``; authentication failures end the run."""
         try:
             yield
-        except _Fatal:
+        except RunStopped:
             raise
         except QboAuthError as exc:
             self._fail(entity, exc)
             self.fatal = exc
-            raise _Fatal(str(exc)) from exc
+            raise RunStopped(str(exc)) from exc
         except Exception as exc:
             if not isinstance(exc, StorageError | QboError):
                 logger.exception("unexpected error syncing %s of business %s", entity.value, self.business_id)
@@ -357,11 +341,11 @@ class _BusinessRun:
         self.failed.add(entity)
         logger.warning("sync of %s for business %s failed: %s", entity.value, self.business_id, result.error)
 
-    def _check(self) -> None:
+    def check(self) -> None:
         if self.held.lost and self.fatal is None:
             self.fatal = StorageError("the business's sync lock was lost")
         if self.fatal is not None:
-            raise _Fatal(str(self.fatal))
+            raise RunStopped(str(self.fatal))
 
     def _not_failed(self, entities: Iterable[Entity]) -> list[Entity]:
         """The entities of ``entities`` that have not failed in this run (a failed one is not read again)."""
@@ -377,7 +361,7 @@ class _BusinessRun:
         """Read ``wheres`` (entity -> filter) page by page, concurrently across all of them, applying each
         page as it arrives (in order); then reconcile each entity that was read completely."""
         try:
-            self._check()
+            self.check()
             if not wheres:
                 return
             for entity in wheres:
@@ -396,9 +380,9 @@ class _BusinessRun:
                        for entity, where in wheres.items()}
             first = {(entity, 1): self.pipeline.submit(fetch, (entity, 1)) for entity in wheres}
             for entity, future in counted.items():
-                with self._guard(entity):
+                with self.guard(entity):
                     totals[entity] = future.result()
-            self._check()
+            self.check()
             tasks = [(entity, start) for entity in self._not_failed(wheres) for start in
                      range(1, totals[entity] + 1, self.page_size)]
 
@@ -406,27 +390,27 @@ class _BusinessRun:
             done = dict.fromkeys(wheres, 0)
             last: dict[Entity, int] = {}  # the size of the page at the highest start position
             for (entity, start), future in self.pipeline.as_completed(tasks, fetch, first):
-                self._check()
+                self.check()
                 if entity in self.failed:
                     continue
-                with self._guard(entity):
+                with self.guard(entity):
                     rows = future.result()
                     if rows is None:
                         continue
-                    self._apply(entity, rows, mode, seen[entity])
+                    self.apply(entity, rows, mode, seen[entity])
                     done[entity] += len(rows)
                     if start == after_pages(totals[entity], self.page_size) - self.page_size:
                         last[entity] = len(rows)
                     self._report(entity, done[entity], max(totals[entity], done[entity]))
             for entity in self._not_failed(wheres):
-                self._check()
-                with self._guard(entity):
+                self.check()
+                with self.guard(entity):
                     if last.get(entity) == self.page_size:  # a full last page: there may be more rows
                         start: int | None = after_pages(totals[entity], self.page_size)
                         while start is not None:
                             rows = self.qbo.query_page(entity.value, start, wheres[entity],
                                                           "Id", self.page_size)
-                            self._apply(entity, rows, mode, seen[entity])
+                            self.apply(entity, rows, mode, seen[entity])
                             done[entity] += len(rows)
                             start = start + self.page_size if len(rows) == self.page_size else None
                     if mode is SyncMode.FULL:
@@ -436,7 +420,7 @@ class _BusinessRun:
                         self.reconciler.after_query_read(entity, seen[entity])
                     self.completed.add(entity)
                     self._report(entity, done[entity], done[entity])
-        except _Fatal:
+        except RunStopped:
             return
 
     def _cdc(self, entities: list[Entity], states: dict[Entity, SyncStateRecord], plan: dict[Entity, SyncMode]
@@ -447,15 +431,15 @@ class _BusinessRun:
         the vendors and customers of the changed transactions as soon as the answer is in, while the
         changes are being written (see ``_refresh_balances``)."""
         try:
-            self._check()
+            self.check()
             if not entities:
                 return []
             for entity in entities:
                 self.results[entity].mode = SyncMode.CDC
             since = min((states[entity].cursor for entity in entities),
                         key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
-            if Entity.ACCOUNT in self._refreshable(plan, states):
-                self._prefetch(Entity.ACCOUNT, None)
+            if Entity.ACCOUNT in self.balances.refreshable(plan, states):
+                self.balances.prefetch(Entity.ACCOUNT, None)
             try:
                 answer = self.qbo.cdc([entity.value for entity in entities], since)
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
@@ -476,162 +460,37 @@ class _BusinessRun:
                 alone = {entity: self.pipeline.submit(self.qbo.cdc, [entity.value],
                                                       states[entity].cursor) for entity in entities}
                 for entity, future in alone.items():
-                    with self._guard(entity):
+                    with self.guard(entity):
                         objects = future.result().get(entity.value, [])
                         if len(objects) >= CDC_MAX_OBJECTS:
                             fallback.append(entity)
                         else:
                             changes[entity] = objects
-            refreshable = self._refreshable(plan, states)
+            refreshable = self.balances.refreshable(plan, states)
             for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        _party_of(entity) in refreshable:
-                    with self._guard(entity):
-                        parties, unknown = self._parties_of(entity, changes[entity])
+                        party_of(entity).entity in refreshable:
+                    with self.guard(entity):
+                        parties, unknown = self.balances.parties_of(entity, changes[entity])
                         if unknown:
-                            self.parties_all.add(_party_of(entity))
-                        self._prefetch(_party_of(entity), None if unknown else parties)
+                            self.balances.parties_all.add(party_of(entity).entity)
+                        self.balances.prefetch(party_of(entity).entity, None if unknown else parties)
             for entity in self._not_failed(entities):
                 if entity in fallback:
                     continue
-                self._check()
-                with self._guard(entity):
+                self.check()
+                with self.guard(entity):
                     objects = changes[entity]
                     seen: set[str] = set()
                     for start in range(0, len(objects), self.page_size):
-                        self._apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
+                        self.apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
                     self.completed.add(entity)
                     self._report(entity, len(objects), len(objects))
             return fallback
-        except _Fatal:
+        except RunStopped:
             return []
 
-    # -- balances and quarantine ------------------------------------------------------------------
-
-    def _refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
-        """The name lists whose computed balances this run should re-read when transactions changed: not
-        those read in full by this run, nor those never synced (their first full sync reads them)."""
-        if not self.collect_parties:
-            return set()
-        return {entity for entity in LIST_ENTITIES if plan.get(entity) is not SyncMode.FULL
-                and (entity in plan or (entity in states and states[entity].cursor is not None))}
-
-    def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> tuple[set[str], bool]:
-        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror;
-        and whether one of them is unknown (see ``_unknown_deletion``)."""
-        key = _party(entity).qbo_ref
-        parties = {str(obj[key]["value"]) for obj in objects
-                   if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
-        ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
-        mirrored = self.store.party_map(self.business_id, entity, ids)
-        deleted = [obj for obj in objects if isinstance(obj, dict) and is_deleted(obj)]
-        unknown = any(self._unknown_deletion(entity, str(obj.get("Id")), _last_updated(obj), mirrored)
-                      for obj in deleted)
-        return parties | set(mirrored.values()), unknown
-
-    def _unknown_deletion(self, entity: Entity, qbo_id: str, deleted_at: str | None, mirrored: dict[str, str]
-                          ) -> bool:
-        """A document deleted in QBO that the mirror never held (created and deleted between two syncs):
-        its party's balance moved and nothing says which party. Deletions from before the previous run
-        of the entity started were that run's to handle."""
-        if qbo_id in mirrored:
-            return False
-        previous = self.previous_start.get(entity)
-        when = parse_qbo_time(deleted_at)
-        return previous is None or when is None or when >= previous
-
-    def _refresh_tasks(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
-        if ids is None:
-            return [(entity, select_statement(entity.value, ALL_ACTIVE, "Id", 1, self.page_size))]
-        return [(entity, statement) for statement in id_statements(entity, ids, self.config.ids_per_query)]
-
-    def _prefetch(self, entity: Entity, ids: set[str] | None) -> None:
-        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
-        if ids is None:
-            if entity in self.prefetched_all:
-                return
-            self.prefetched_all.add(entity)
-            tasks = self._refresh_tasks(entity, None)
-        else:
-            ids = ids - self.prefetched_ids.setdefault(entity, set())
-            if not ids:
-                return
-            self.prefetched_ids[entity].update(ids)
-            self.parties[entity].update(ids)
-            tasks = self._refresh_tasks(entity, ids)
-        for task in tasks:
-            self.prefetched[task] = self.pipeline.submit(self.qbo.rows, task)
-
-    def _read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
-        """Every row of a name list, given its first page: the other pages are read concurrently."""
-        rows = list(first)
-        if len(first) < self.page_size:
-            return rows
-        total = self.qbo.count(entity.value, ALL_ACTIVE)
-
-        def page(start: int) -> list[dict]:
-            return self.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", self.page_size)
-
-        last = self.page_size
-        for _start, future in self.pipeline.ordered(range(self.page_size + 1, total + 1, self.page_size), page):
-            last = len(result := future.result())
-            rows.extend(result)
-        start = after_pages(max(total, self.page_size), self.page_size)
-        while last == self.page_size:  # a full last page: there may be more rows
-            last = len(result := page(start))
-            rows.extend(result)
-            start += self.page_size
-        return rows
-
-    def _refresh_balances(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Re-read what QBO's computed balances may have moved (see the module docstring): every account,
-        the touched vendors and customers (all of them after a change whose party is unknown), all
-        requests at once (some started earlier by ``_prefetch``)."""
-        refreshable = self._refreshable(plan, states)
-        started = self.prefetched_all | set(self.prefetched_ids)
-        if not refreshable or self.fatal is not None or not (self.transactions_touched or started & refreshable):
-            return
-        wanted: dict[Entity, set[str] | None] = {}
-        for entity in sorted(refreshable, key=ENTITY_ORDER.index):
-            if entity in self.failed:  # its balances stay unread: read the transactions' changes again
-                self.balances_ok = False
-                continue
-            ids = None if entity is Entity.ACCOUNT or entity in self.parties_all else self.parties[entity]
-            if ids is None or ids:
-                wanted[entity] = ids
-        tasks: list[tuple[Entity, str]] = []
-        for entity, ids in wanted.items():
-            result = self.results.setdefault(entity, EntitySyncResult(entity))
-            result.mode = result.mode or SyncMode.REFRESH
-            if ids is None:
-                tasks.extend(self._refresh_tasks(entity, None))
-            else:
-                tasks.extend(task for task in self.prefetched if task[0] is entity)
-                rest = ids - self.prefetched_ids.get(entity, set())
-                if rest:
-                    tasks.extend(self._refresh_tasks(entity, rest))
-        payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
-        try:
-            self._check()
-            for (entity, _statement), future in self.pipeline.ordered(tasks, self.qbo.rows, self.prefetched):
-                if entity not in self.failed:
-                    with self._guard(entity):
-                        payloads[entity].extend(future.result())
-            for entity, ids in wanted.items():
-                if entity in self.failed:
-                    continue
-                self._check()
-                with self._guard(entity):
-                    rows = self._read_list(entity, payloads[entity]) if ids is None else payloads[entity]
-                    for start in range(0, len(rows), self.page_size):
-                        self._apply(entity, rows[start:start + self.page_size], SyncMode.REFRESH, set())
-                    if entity not in self.entities:
-                        self.completed.add(entity)
-        except _Fatal:
-            return
-        finally:
-            if any(entity in self.failed for entity in wanted):
-                self.balances_ok = False
+    # -- quarantine ------------------------------------------------------------------------------
 
     def _retry_quarantine(self) -> None:
         """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
@@ -645,14 +504,14 @@ class _BusinessRun:
             if not ids:
                 continue
             try:
-                with self._guard(entity):
+                with self.guard(entity):
                     self.reconciler.look_up(entity, set(ids), deletable=set(ids))
-            except _Fatal:
+            except RunStopped:
                 return
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def _apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
+    def apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
                deleted: Iterable[str] = ()) -> None:
         """Map one page of QBO objects and write it (one transaction)."""
         records, tombstones, bad = self._map(entity, payloads)
@@ -666,14 +525,15 @@ class _BusinessRun:
             # Big reads: the ids the mirror holds, once, so that only those are read back before a write.
             known = self.known[entity] = self.store.mirror_ids(self.business_id, entity)
         old_parties: set[str] = set()
-        track = self.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
+        track = self.balances.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
         mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
         if track and (mirrored or tombstones):
             party_map = self.store.party_map(self.business_id, entity, mirrored)
             old_parties = set(party_map.values())
-            if any(self._unknown_deletion(entity, qbo_id, self.tombstones.get((entity, qbo_id)), party_map)
+            balances = self.balances
+            if any(balances.unknown_deletion(entity, qbo_id, balances.tombstones.get((entity, qbo_id)), party_map)
                    for qbo_id in tombstones):
-                self.parties_all.add(_party_of(entity))
+                self.balances.parties_all.add(party_of(entity).entity)
         outcome = self.store.apply(self.business_id, entity, records, deleted_ids=removed, quarantine=bad,
                                    at=self.clock(), known_ids=known)
         if known is not None:
@@ -694,10 +554,10 @@ class _BusinessRun:
                 touched = records
                 changed = bool(payloads) or bool(removed)
             if changed:
-                self.transactions_touched = True
-                party = _party_of(entity)
-                self.parties[party].update(old_parties)
-                self.parties[party].update(getattr(r, _party(entity).field) for r in touched)
+                self.balances.transactions_touched = True
+                party = party_of(entity).entity
+                self.balances.parties[party].update(old_parties)
+                self.balances.parties[party].update(getattr(r, party_of(entity).field) for r in touched)
 
     def _map(self, entity: Entity, payloads: Sequence[Any]) -> _Mapped:
         """Records, deleted ids and quarantine items of a page."""
@@ -713,10 +573,10 @@ class _BusinessRun:
             try:
                 if is_deleted(payload):
                     removed.append(to_deleted(entity, payload).id)
-                    self.tombstones[(entity, removed[-1])] = _last_updated(payload)
+                    self.balances.tombstones[(entity, removed[-1])] = last_updated(payload)
                     continue
                 if self.tz is None:
-                    self.tz = offset_of(_last_updated(payload))
+                    self.tz = offset_of(last_updated(payload))
                 records.append(to_record(entity, self.business_id, payload))
             except MalformedEntityError as exc:
                 bad.append(QuarantineItem(exc.entity_id or qbo_id, exc.reason, payload))
@@ -732,22 +592,3 @@ class _BusinessRun:
             self.progress(self.business_id, entity, done, total)
         except Exception:  # a progress display must not break a sync
             logger.exception("sync progress callback failed")
-
-
-def _party(entity: Entity) -> Party:
-    """The vendor or customer side of a transaction entity (see ``infra.db.entities``)."""
-    party = ENTITIES[entity].party
-    if party is None:
-        raise ValueError(f"{entity.value} is not a transaction")
-    return party
-
-
-def _party_of(entity: Entity) -> Entity:
-    """The name list whose computed balances a transaction of ``entity`` moves."""
-    return _party(entity).entity
-
-
-def _last_updated(payload: dict) -> str | None:
-    meta = payload.get("MetaData")
-    return meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
-
