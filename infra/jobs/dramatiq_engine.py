@@ -96,6 +96,10 @@ class PendingSyncs(Protocol):
         for the business is (still) on its way, so the flag is set."""
         ...
 
+    def clear_flag(self, business_id: int) -> None:
+        """No message is on its way for the business (sending one failed)."""
+        ...
+
     def pending(self) -> list[SyncRequest]:
         ...
 
@@ -148,6 +152,10 @@ class MemoryPendingSyncs:
         with self._lock:
             self._running.pop(business_id, None)
 
+    def clear_flag(self, business_id: int) -> None:
+        with self._lock:
+            self._queued.discard(business_id)
+
     def give_back(self, business_id: int, *, queued: bool) -> None:
         with self._lock:
             running = self._running.pop(business_id, None)
@@ -162,8 +170,14 @@ class MemoryPendingSyncs:
             return sorted(self._pending.values(), key=lambda r: (r.requested_at, r.id))
 
 
+#: The queued flag expires: should its message ever be lost (a Redis restart without persistence of the
+#: queue), a request after this long sends a new one. A duplicate message only finds nothing to do.
+FLAG_SECONDS = 3600
+
+
 class RedisPendingSyncs:
-    """``PendingSyncs`` in Redis, shared by every process: a hash per business, a queued flag, an index."""
+    """``PendingSyncs`` in Redis, shared by every process: a hash per business, a queued flag (expiring
+    after ``FLAG_SECONDS``), a running hash, an index."""
 
     def __init__(self, client: redis.Redis, *, prefix: str = "runway") -> None:
         self._redis = client
@@ -211,7 +225,7 @@ class RedisPendingSyncs:
             pipe.delete(pending_key)
             pipe.hset(pending_key, mapping=self._encode(result))
             pipe.zadd(self._key("index"), {str(request.business_id): result.requested_at.timestamp()})
-            pipe.set(flag_key, "1")
+            pipe.set(flag_key, "1", ex=FLAG_SECONDS)
             return result, not queued
 
         return self._call("queue a sync request", lambda: self._redis.transaction(
@@ -239,6 +253,9 @@ class RedisPendingSyncs:
     def finish(self, business_id: int) -> None:
         self._call("finish a sync request", lambda: self._redis.delete(self._key("running", business_id)))
 
+    def clear_flag(self, business_id: int) -> None:
+        self._call("clear a sync flag", lambda: self._redis.delete(self._key("queued", business_id)))
+
     def give_back(self, business_id: int, *, queued: bool) -> None:
         pending_key, flag_key = self._key("pending", business_id), self._key("queued", business_id)
         running_key = self._key("running", business_id)
@@ -253,7 +270,7 @@ class RedisPendingSyncs:
                 pipe.hset(pending_key, mapping=self._encode(back))
                 pipe.zadd(self._key("index"), {str(business_id): back.requested_at.timestamp()})
             if queued:
-                pipe.set(flag_key, "1")
+                pipe.set(flag_key, "1", ex=FLAG_SECONDS)
 
         self._call("give a sync request back", lambda: self._redis.transaction(
             transaction, pending_key, flag_key, running_key))
@@ -305,7 +322,11 @@ class DramatiqEngine:
         at = self.clock()
         request, send = self.pending_syncs.merge(SyncRequest(0, business_id, wanted, full, reason, at, at, 1))
         if send:
-            self.actor.send(business_id)
+            try:
+                self.actor.send(business_id)
+            except Exception as exc:  # the request stays pending; the next one must send a message
+                self.pending_syncs.clear_flag(business_id)
+                raise StorageError(f"cannot queue the sync of business {business_id}: {exc}") from exc
         return request
 
     def pending(self) -> list[SyncRequest]:

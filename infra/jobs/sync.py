@@ -51,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,8 +82,6 @@ __all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_en
 
 logger = logging.getLogger("infra.jobs.sync")
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True)
 class SyncConfig:

@@ -10,8 +10,9 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from infra.interfaces.errors import StorageError
 from infra.interfaces.records import Entity
-from infra.jobs.dramatiq_engine import QUEUE_NAME, DramatiqEngine, MemoryPendingSyncs
+from infra.jobs.dramatiq_engine import QUEUE_NAME, DramatiqEngine, MemoryPendingSyncs, redis_broker
 from infra.jobs.engine import EmbeddedEngine
 from infra.jobs.queue import SyncRequestQueue
 from tests.infra.jobs.conftest import World
@@ -129,3 +130,18 @@ def test_a_job_whose_worker_died_after_taking_it_is_served_when_its_message_come
 
     assert world.cursor(business, "Bill") is not None
     assert pending.take(business) is None  # served and forgotten
+
+
+def test_a_message_that_cannot_be_sent_leaves_the_request_pending_for_the_next_one(broker, sqlite_world: World
+                                                                                    ) -> None:
+    pending = MemoryPendingSyncs()
+    unreachable = redis_broker("redis://127.0.0.1:1/0", namespace="runway-unreachable")  # nothing listens there
+    down = DramatiqEngine(unreachable, pending, clock=sqlite_world.clock.now, **FAST_RETRIES)
+    business = sqlite_world.business()
+    with pytest.raises(StorageError):
+        down.enqueue(business, ["Bill"], "webhook")
+    up = DramatiqEngine(broker, pending, clock=sqlite_world.clock.now, **FAST_RETRIES)  # the broker is back
+    up.enqueue(business, ["Invoice"], "manual")  # the flag was cleared: this one sends the message
+    assert len(broker.queues[QUEUE_NAME].queue) == 1
+    (request,) = up.pending()
+    assert request.entities == frozenset({Entity.BILL, Entity.INVOICE}) and request.request_count == 2
