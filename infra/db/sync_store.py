@@ -1,6 +1,7 @@
 """The database side of the background sync (``infra.jobs``): applying QBO changes to the mirror page by
-page, and quarantine. Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's
-request queue in ``infra.db.sync_requests`` and worker heartbeats in ``infra.db.heartbeats``.
+page, quarantining what cannot be stored (``infra.db.quarantine`` keeps, reads and clears the quarantine).
+Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's request queue in
+``infra.db.sync_requests`` and worker heartbeats in ``infra.db.heartbeats``.
 
 Every public method is one short transaction (``SessionScoped``).
 
@@ -16,23 +17,28 @@ Importing this module registers the sync tables on ``infra.db.tables.metadata`` 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import mapping
-from infra.db._base import CHUNK, SessionScoped, chunks, dialect_insert
+from infra.db._base import CHUNK, chunks
 from infra.db.entities import ENTITIES, spec_of_record
-from infra.db.sync_tables import sync_quarantine
+from infra.db.quarantine import (
+    QuarantineItem,
+    QuarantineRecord,
+    QuarantineStore,
+    clear_quarantine_ids,
+    has_quarantine,
+    quarantine,
+    quarantine_key,
+)
 from infra.db.tables import (
     businesses,
     sync_state,
@@ -65,27 +71,6 @@ logger = logging.getLogger("infra.db.sync_store")
 _NOT_COMPARED = frozenset({"id", "business_id", "request_id"})
 
 @dataclass(frozen=True, slots=True)
-class QuarantineItem:
-    """An entity that could not be mapped or stored: its QBO Id (None if it had none), why, and the payload."""
-
-    qbo_id: str | None
-    error: str
-    payload: Any
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineRecord:
-    business_id: int
-    entity: Entity
-    qbo_id: str
-    error: str
-    payload: Any
-    first_seen: datetime
-    last_seen: datetime
-    times_seen: int
-
-
-@dataclass(frozen=True, slots=True)
 class ApplyOutcome:
     """What one ``SyncStore.apply`` changed. ``written_ids``: the ids inserted or updated."""
 
@@ -95,26 +80,6 @@ class ApplyOutcome:
     unquarantined: int = 0
     written_ids: frozenset[str] = frozenset()
     quarantined_keys: frozenset[str] = frozenset()
-
-
-def quarantine_key(qbo_id: str | None, payload: Any) -> str:
-    """The ``qbo_id`` a quarantined entity is stored under: its Id, or ``?<hash>`` when it has none."""
-    if qbo_id:
-        return str(qbo_id)[:64]
-    digest = hashlib.sha256(_payload_json(payload).encode()).hexdigest()[:32]
-    return f"?{digest}"
-
-
-def _payload_json(payload: Any) -> str:
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        return str(value)
-
-    try:
-        return json.dumps(payload, default=default, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return json.dumps(repr(payload))
 
 
 _ColumnCheck = tuple[str, bool, bool, int | None]  # name, nullable, money, longest string
@@ -187,7 +152,7 @@ def _differs(stored: Mapping[str, Any] | None, row: Mapping[str, Any]) -> bool:
     return False
 
 
-class SyncStore(SessionScoped):
+class SyncStore(QuarantineStore):
     """Reads and writes of the sync jobs, one short transaction per call."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -324,10 +289,10 @@ class SyncStore(SessionScoped):
                                                              table.c.qbo_id.in_(batch)))
                 removed += result.rowcount or 0
             unquarantined = 0
-            if _has_quarantine(session, business_id, entity):
-                unquarantined = _clear_quarantine(session, business_id, entity,
+            if has_quarantine(session, business_id, entity):
+                unquarantined = clear_quarantine_ids(session, business_id, entity,
                                                   [record.qbo_id for record, _ in good] + deleted)
-            keys = _quarantine(session, business_id, entity, bad, at)
+            keys = quarantine(session, business_id, entity, bad, at)
         return ApplyOutcome(len(written), removed, len(keys), unquarantined, frozenset(written), frozenset(keys))
 
     def mirror_ids(self, business_id: int, entity: Entity) -> set[str]:
@@ -353,46 +318,6 @@ class SyncStore(SessionScoped):
                 found.update(session.execute(select(table.c.qbo_id, column).where(
                     table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
-
-    # -- quarantine ----------------------------------------------------------------------------------
-
-    def quarantined(self, business_id: int, entity: Entity | None = None) -> list[QuarantineRecord]:
-        stmt = select(sync_quarantine).where(sync_quarantine.c.business_id == business_id)
-        if entity is not None:
-            stmt = stmt.where(sync_quarantine.c.entity == Entity(entity).value)
-        stmt = stmt.order_by(sync_quarantine.c.entity, sync_quarantine.c.qbo_id)
-        with self.transaction("read the sync quarantine") as session:
-            rows = session.execute(stmt).mappings().all()
-        return [QuarantineRecord(business_id=row["business_id"], entity=Entity(row["entity"]), qbo_id=row["qbo_id"],
-                                 error=row["error"], payload=json.loads(row["payload"]),
-                                 first_seen=row["first_seen"], last_seen=row["last_seen"],
-                                 times_seen=row["times_seen"]) for row in rows]
-
-    def quarantined_ids(self, business_id: int, entity: Entity, *, limit: int | None = None) -> list[str]:
-        """Quarantined QBO ids of ``entity`` (those keyed ``?<hash>``, without an id, left out)."""
-        stmt = select(sync_quarantine.c.qbo_id).where(sync_quarantine.c.business_id == business_id,
-                                                      sync_quarantine.c.entity == Entity(entity).value,
-                                                      ~sync_quarantine.c.qbo_id.startswith("?"))
-        stmt = stmt.order_by(sync_quarantine.c.last_seen, sync_quarantine.c.qbo_id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        with self.transaction("read quarantined ids") as session:
-            return list(session.execute(stmt).scalars())
-
-    def clear_quarantine(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> int:
-        with self.transaction("clear quarantined entities", write=True) as session:
-            return _clear_quarantine(session, business_id, Entity(entity), list(qbo_ids))
-
-    def clear_quarantine_except(self, business_id: int, entity: Entity, keep: Iterable[str]) -> int:
-        """After a complete read of ``entity``: forget the quarantined entries not among ``keep`` (the keys
-        quarantined during that read, see ``quarantine_key``). Returns how many were removed."""
-        keep = set(keep)
-        with self.transaction("clear stale quarantine entries", write=True) as session:
-            keys = session.execute(select(sync_quarantine.c.qbo_id).where(
-                sync_quarantine.c.business_id == business_id,
-                sync_quarantine.c.entity == Entity(entity).value)).scalars().all()
-            return _clear_quarantine(session, business_id, Entity(entity), [k for k in keys if k not in keep])
-
 
 def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, Mapping]:
     stored: dict[str, Mapping] = {}
@@ -464,34 +389,3 @@ def _insert_new(session: Session, entity: Entity, business_id: int, new: list[tu
              "amount": line.amount}
             for qbo_id, (record, _) in newest.items() for line in record.lines])
     return set(newest)
-
-
-def _has_quarantine(session: Session, business_id: int, entity: Entity) -> bool:
-    return session.execute(select(sync_quarantine.c.qbo_id).where(
-        sync_quarantine.c.business_id == business_id, sync_quarantine.c.entity == entity.value).limit(1)
-    ).first() is not None
-
-
-def _clear_quarantine(session: Session, business_id: int, entity: Entity, qbo_ids: list[str]) -> int:
-    cleared = 0
-    for batch in chunks(qbo_ids):
-        result = session.execute(delete(sync_quarantine).where(
-            sync_quarantine.c.business_id == business_id, sync_quarantine.c.entity == entity.value,
-            sync_quarantine.c.qbo_id.in_(batch)))
-        cleared += result.rowcount or 0
-    return cleared
-
-
-def _quarantine(session: Session, business_id: int, entity: Entity, items: Sequence[QuarantineItem],
-                at: datetime) -> set[str]:
-    by_key: dict[str, QuarantineItem] = {}
-    for item in items:
-        by_key[quarantine_key(item.qbo_id, item.payload)] = item
-    for key, item in by_key.items():
-        values = {"error": item.error[:4000], "payload": _payload_json(item.payload), "last_seen": at}
-        ins = dialect_insert(session, sync_quarantine).values(business_id=business_id, entity=entity.value,
-                                                              qbo_id=key, first_seen=at, times_seen=1, **values)
-        session.execute(ins.on_conflict_do_update(
-            index_elements=[sync_quarantine.c.business_id, sync_quarantine.c.entity, sync_quarantine.c.qbo_id],
-            set_={**values, "times_seen": sync_quarantine.c.times_seen + 1}))
-    return set(by_key)
