@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from infra.db.sync_requests import SyncRequest
@@ -67,7 +68,8 @@ class EmbeddedEngine:
 
     def serve(self, sync_service: SyncService, *, stop_event: threading.Event, interval_seconds: float | None,
               poll_seconds: float = 5.0, worker_id: str | None = None) -> None:
-        # The Scheduler always runs the periodic sync: without one, a very long interval.
-        interval = interval_seconds if interval_seconds is not None else 10.0 ** 9
-        Scheduler(sync_service, self.queue, interval_seconds=interval, poll_seconds=poll_seconds,
-                  stop_event=stop_event, worker_id=worker_id).run()
+        scheduler = Scheduler(sync_service, self.queue, interval_seconds=interval_seconds or 900.0,
+                              poll_seconds=poll_seconds, stop_event=stop_event, worker_id=worker_id)
+        if interval_seconds is None:  # only what is requested: the periodic sync is never due
+            scheduler.next_sync_at = datetime.max.replace(tzinfo=UTC)
+        scheduler.run()

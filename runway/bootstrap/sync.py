@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,8 @@ logger = logging.getLogger("runway.worker")
 
 #: How often a worker purges expired Idempotency-Key records.
 HOUSEKEEPING_SECONDS = 3600.0
+#: The shortest time between two starts of one worker process slot (a child that dies at once).
+RESTART_SECONDS = 5.0
 
 
 def build_sync_service(container: Container, *, max_parallel_businesses: int = 4,
@@ -104,6 +107,9 @@ def run_worker(container: Container, *, interval_seconds: float | None, poll_sec
     if processes == 1:
         serve(container, interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop_event)
         return
+    build_sync_service(container)  # a configuration error stops here, not in a loop of dying children
+    if container.sync_engine is None:
+        raise ConfigurationError("the container has no job engine")
     context = multiprocessing.get_context("spawn")  # no inherited connections, threads or locks
     settings = container.settings.model_dump()
 
@@ -114,13 +120,16 @@ def run_worker(container: Container, *, interval_seconds: float | None, poll_sec
         return child
 
     children = [start(index) for index in range(processes)]
+    started_at = [time.monotonic()] * processes
     try:
         while not stop_event.wait(1.0):
             for index, child in enumerate(children):
-                if not child.is_alive():
+                # A child that keeps dying at once is started again at most every RESTART_SECONDS.
+                if not child.is_alive() and time.monotonic() - started_at[index] >= RESTART_SECONDS:
                     logger.warning("worker process %s (pid %s) exited with %s: starting another", child.name,
                                    child.pid, child.exitcode)
                     children[index] = start(index)
+                    started_at[index] = time.monotonic()
     finally:
         for child in children:
             if child.is_alive():

@@ -78,3 +78,41 @@ def test_the_worker_purges_idempotency_records_older_than_the_retention(tmp_path
         clock.advance(hours=2)
         assert purge_idempotency_records(container) == 1
         assert store.get(firm.id, "recent") is None
+
+
+def test_a_worker_without_qbo_says_what_to_set_before_starting_any_process(tmp_path) -> None:
+    from runway.bootstrap import run_worker
+
+    with build_container(_settings(tmp_path)) as container, pytest.raises(ConfigurationError, match="needs QBO"):
+        run_worker(container, interval_seconds=None, processes=3)
+
+
+@pytest.mark.slow  # two worker processes
+def test_two_embedded_worker_processes_serve_queued_requests(sandbox_company) -> None:
+    from sqlalchemy import text
+
+    from runway.bootstrap import run_worker
+    from tests.infra.jobs.mutations import create_bill
+
+    container, business = sandbox_company.container, sandbox_company.business
+    assert isinstance(container.sync_engine, EmbeddedEngine)
+    bill = create_bill(sandbox_company.store)
+    container.sync_engine.enqueue(business.id, ["Bill"], "webhook")
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, kwargs={"container": container, "interval_seconds": None,
+                                                         "poll_seconds": 0.2, "stop_event": stop, "processes": 2})
+    worker.start()
+
+    def mirrored() -> bool:
+        with container.session_factory() as session:
+            return session.execute(text("SELECT COUNT(*) FROM bills WHERE qbo_id = :id"),
+                                   {"id": bill["Id"]}).scalar_one() == 1
+
+    try:
+        deadline = time.monotonic() + 120
+        while not (mirrored() and container.sync_engine.pending() == []) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(90)
+    assert mirrored() and container.sync_engine.pending() == []
