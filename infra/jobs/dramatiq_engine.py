@@ -315,13 +315,17 @@ class DramatiqEngine:
                                     time_limit=time_limit_ms)
 
     def enqueue(self, business_id: int, entities: Iterable[Entity | str] | None = None, reason: str = "manual",
-                *, full: bool = False) -> SyncRequest:
+                *, full: bool = False, ensure_message: bool = False) -> SyncRequest:
+        """Merge the request into the business's pending one; send a message if none is on its way, or
+        always with ``ensure_message`` (the scheduled requests do: should a message ever be lost, e.g. by
+        a Redis restart mid-job, the next scheduled round picks the request up; a surplus message finds
+        nothing to do)."""
         wanted = None if entities is None else frozenset(normalize_entities(entities))
         if wanted is not None and not wanted:
             raise ValueError("name at least one entity, or None for all")
         at = self.clock()
         request, send = self.pending_syncs.merge(SyncRequest(0, business_id, wanted, full, reason, at, at, 1))
-        if send:
+        if send or ensure_message:
             try:
                 self.actor.send(business_id)
             except Exception as exc:  # the request stays pending; the next one must send a message
@@ -380,7 +384,7 @@ class DramatiqEngine:
                     heartbeats.beat(worker_id, self.clock(), "serving")
                     if interval_seconds is not None and self.clock() >= next_schedule:
                         for business in sync_service.store.list_businesses():
-                            self.enqueue(business.id, None, "scheduled")
+                            self.enqueue(business.id, None, "scheduled", ensure_message=True)
                         next_schedule = self.clock() + timedelta(seconds=interval_seconds)
                 except Exception:  # the loop must survive a database or Redis restart
                     logger.exception("worker %s: heartbeat or scheduling failed", worker_id)

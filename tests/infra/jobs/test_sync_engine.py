@@ -145,3 +145,16 @@ def test_a_message_that_cannot_be_sent_leaves_the_request_pending_for_the_next_o
     assert len(broker.queues[QUEUE_NAME].queue) == 1
     (request,) = up.pending()
     assert request.entities == frozenset({Entity.BILL, Entity.INVOICE}) and request.request_count == 2
+
+
+def test_scheduled_requests_always_send_a_message_so_nothing_stays_stranded(broker, sqlite_world: World) -> None:
+    engine = DramatiqEngine(broker, MemoryPendingSyncs(), clock=sqlite_world.clock.now, **FAST_RETRIES)
+    business = sqlite_world.business()
+    engine.enqueue(business, None, "webhook")
+    engine.enqueue(business, None, "webhook")  # coalesced: no second message
+    assert len(broker.queues[QUEUE_NAME].queue) == 1
+    engine.enqueue(business, None, "scheduled", ensure_message=True)  # as if the first one had been lost
+    assert len(broker.queues[QUEUE_NAME].queue) == 2
+    engine.bind(sqlite_world.service)
+    _drain(broker)
+    assert engine.pending() == [] and broker.dead_letters == []  # the surplus message found nothing to do

@@ -4,7 +4,10 @@
 - every sync converges (the mirror equals the sandbox row by row), with zero 429s, so no realm ever went
   over a limit the sandbox enforces, and the sandbox saw no realm with more than 10 requests in flight;
 - a worker process killed with SIGKILL in the middle of its jobs: its jobs run again (Dramatiq puts back
-  the messages of a worker whose heartbeat stopped) and the mirror still converges.
+  the messages of a worker whose heartbeat stopped) and the mirror still converges;
+- Redis killed and restarted mid-run (with its append-only file): the jobs run again (Dramatiq's own
+  recovery; the scheduled requests, which always send a message, are the safety net) and the mirror still
+  converges.
 
 Needs Redis (tests/fixtures/redis.py) and PostgreSQL (several processes write the mirror at once).
 """
@@ -13,13 +16,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from sqlalchemy import text
 
 from infra.db.engine import create_engine_for, create_session_factory
@@ -159,3 +166,89 @@ def test_a_worker_process_killed_mid_job_has_its_jobs_run_again_and_the_mirror_c
             workers.join(90)
         for realm, business_id in businesses.items():
             assert_mirror_matches_sandbox(container.session_factory, business_id, state.realm(realm))
+
+
+class _OwnRedis:
+    """A Redis server of this test alone (on a free port, with its append-only file in ``directory``), so
+    that it can be killed and restarted without disturbing anyone else's."""
+
+    def __init__(self, directory) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        _wait(lambda: _answers(client), 20, "redis-server started")
+        client.close()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def test_redis_restarting_mid_run_the_jobs_run_again_and_the_mirror_converges(pg_mirror, tmp_path) -> None:
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed: install it (apt-get install redis-server) to run this test"
+        if os.environ.get("RUNWAY_REQUIRE_REDIS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    own = _OwnRedis(tmp_path)
+    own.start()
+    state = SandboxState(SandboxConfig(realms=4, seed=13, size=300, limits=INTUIT_LIMITS,
+                                       latency=LatencySettings(fixed_ms=15)))
+    try:
+        with SandboxServer(state) as server, bootstrap.build_container(
+                _settings(server, pg_mirror, own.url, "runway-restart")) as container:
+            businesses = {realm: bootstrap.connect_company(
+                container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
+                refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
+            assert container.sync_engine is not None
+            for business_id in businesses.values():
+                container.sync_engine.enqueue(business_id, None, "first sync", full=True)
+            store = SyncStore(container.session_factory)
+            stop = threading.Event()
+            workers = threading.Thread(target=bootstrap.run_worker, kwargs={
+                "container": container, "interval_seconds": 3.0, "poll_seconds": 0.5, "stop_event": stop,
+                "processes": 2}, daemon=True)
+            workers.start()
+            try:
+                engine = create_engine_for(pg_mirror)
+                sessions = create_session_factory(engine)
+
+                def rows_written() -> bool:
+                    with sessions() as session:
+                        return session.execute(text("SELECT COUNT(*) FROM bills")).scalar_one() > 50
+
+                _wait(rows_written, 120, "the workers wrote some rows")
+                own.kill()  # mid-run: workers lose the broker, the pending requests and the shared limiter
+                time.sleep(2)
+                own.start()  # back, with what its append-only file kept
+                _wait(lambda: _all_synced(store, list(businesses.values())), 300,
+                      "every business synced after Redis restarted")
+                engine.dispose()
+            finally:
+                stop.set()
+                workers.join(90)
+            for realm, business_id in businesses.items():
+                assert_mirror_matches_sandbox(container.session_factory, business_id, state.realm(realm))
+    finally:
+        own.kill()
