@@ -12,6 +12,11 @@
    it (target <= 1.3) and the number of 429s (must be 0: the client's limiter keeps under the limits).
 2. An incremental sync after ``--changed`` (1%) of the entities changed (target: < 5% of the full time).
 3. ``--companies`` companies of ``--company-entities`` entities synced together (``sync_all``).
+4. ``--processes 1,2,4``: the same companies synced by that many ``runway worker`` processes on the Dramatiq
+   engine (Redis at ``--redis``), QBO's limits shared through Redis, the mirror on PostgreSQL (``--pg``, a
+   fresh schema per run: SQLite serialises writers). Printed per process count: time, rows/s, 429s, the
+   speed-up over one process and the ratio to the bound QBO's limits set (every company synced at once:
+   the slowest company's ``max(requests / (500/min), latency / 10 in flight)``).
 
 The mirror is a SQLite file in a temporary directory unless ``--db`` names a database URL (its tables
 must be empty or absent; it is migrated). The client runs with its production defaults (500/min,
@@ -121,7 +126,7 @@ class Measure:
     requests: int
     throttled: int
     latency_ms: float
-    cpu_seconds: float = 0.0  # this process (the sync), all threads
+    cpu_seconds: float = 0.0  # this process (the sync), all threads; not measured for worker processes
 
     @property
     def bound(self) -> float:
@@ -323,6 +328,127 @@ def portfolio(args: argparse.Namespace, workdir: Path) -> None:
         sandbox.stop()
 
 
+def _schema_url(pg_url: str, schema: str) -> str:
+    from tests.infra.db.conftest import with_search_path
+
+    admin = create_engine_for(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    url = with_search_path(pg_url, schema)
+    engine = create_engine_for(url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    return url
+
+
+def _drop_schema(pg_url: str, schema: str) -> None:
+    admin = create_engine_for(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.dispose()
+
+
+def _mirrored_rows(sessions) -> int:
+    from sqlalchemy import text
+
+    tables = ("vendors", "customers", "accounts", "bills", "invoices", "bill_payments", "customer_payments")
+    with sessions() as session:
+        return sum(session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() for table in tables)
+
+
+def _worker_run(args: argparse.Namespace, sandbox: Sandbox, realms: list[dict], processes: int) -> Measure:
+    """One run: fresh mirror schema and Redis namespace, ``processes`` workers started and serving (their
+    start-up is not timed), then every company requested and the time until all are synced."""
+    import threading
+    import uuid
+
+    from domains.core.clock import SystemClock
+    from infra.db.heartbeats import WorkerHeartbeats
+    from infra.db.sync_store import SyncStore
+    from infra.interfaces.records import Entity
+    from runway import bootstrap
+    from runway.settings import Settings
+
+    schema = f"sync_bench_{uuid.uuid4().hex[:10]}"
+    url = _schema_url(args.pg, schema)
+    settings = Settings(_env_file=None, database_url=url, qbo_api_base_url=f"{sandbox.base}/v3",
+                        qbo_token_url=f"{sandbox.base}/oauth2/v1/tokens/bearer", qbo_client_id="sandbox-client-id",
+                        qbo_client_secret="sandbox-client-secret",
+                        token_encryption_key=bootstrap.generate_encryption_key(), broker_url=args.redis,
+                        redis_namespace=f"sync-bench-{uuid.uuid4().hex[:10]}")
+    try:
+        with bootstrap.build_container(settings, clock=SystemClock()) as container:
+            ids = [bootstrap.connect_company(container, firm_name="Portfolio", business_name=f"Client {i}",
+                                             realm_id=realm["realm_id"],
+                                             refresh_token=sandbox.connect(realm["realm_id"])).id
+                   for i, realm in enumerate(realms)]
+            store = SyncStore(container.session_factory)
+            engine = container.sync_engine
+            assert engine is not None
+            stop = threading.Event()
+            worker = threading.Thread(target=bootstrap.run_worker, kwargs={
+                "container": container, "interval_seconds": None, "poll_seconds": 0.2, "stop_event": stop,
+                "processes": processes}, daemon=True)
+            worker.start()
+            beats = WorkerHeartbeats(container.session_factory)
+            while len([b for b in beats.workers() if b.state == "serving"]) < processes:
+                time.sleep(0.1)
+
+            def synced() -> bool:
+                """Every entity of every company has a cursor (one query: polling must not steal the CPU)."""
+                from sqlalchemy import text
+
+                with container.session_factory() as session:
+                    done = session.execute(text("SELECT COUNT(*) FROM sync_state WHERE cursor IS NOT NULL")
+                                           ).scalar_one()
+                return done >= len(ids) * len(Entity)
+
+            def run() -> list[BusinessSyncResult]:
+                for business_id in ids:
+                    engine.enqueue(business_id, None, "benchmark", full=True)
+                while not synced():
+                    time.sleep(0.5)
+                return []
+
+            _, m = measure(sandbox, run)
+            m.cpu_seconds = float("nan")  # the syncs ran in the worker processes, not here
+            stop.set()
+            worker.join(120)
+            m.rows = _mirrored_rows(container.session_factory)
+            failures = [s for business_id in ids for s in store.sync_states(business_id).values() if s.last_error]
+            if failures:
+                print(f"    {len(failures)} entity failures, e.g. {failures[0].last_error}")
+            return m
+    finally:
+        _drop_schema(args.pg, schema)
+
+
+def worker_processes(args: argparse.Namespace) -> None:
+    """The portfolio synced by N ``runway worker`` processes (Dramatiq on Redis, shared QBO limits)."""
+    counts = [int(n) for n in args.processes.split(",") if n.strip()]
+    print(f"\n== {args.companies} companies of ~{args.company_entities:,} entities synced by "
+          f"{', '.join(map(str, counts))} worker processes (Dramatiq on Redis, QBO limits shared in Redis, "
+          f"mirror on PostgreSQL; 4 businesses at a time per process) ==")
+    sandbox = Sandbox(args.companies, args.company_entities, args.seed + 1, args.latency_ms, args.per_row_ms)
+    first: float | None = None
+    try:
+        realms = sandbox.realms()
+        for processes in counts:
+            m = _worker_run(args, sandbox, realms, processes)
+            THROTTLED.append(m.throttled)
+            bound = max(m.requests / len(realms) / (REQUESTS_PER_MINUTE / 60),
+                        m.latency_ms / len(realms) / 1000 / MAX_IN_FLIGHT)
+            first = first or m.seconds
+            _line(f"{processes} process{'es' if processes > 1 else '  '}", m)
+            floor = len(realms) * bound / (4 * processes)  # 4 companies at a time per process
+            print(f"    speed-up over the first count {first / m.seconds:.2f}x; floor at 4 companies per process "
+                  f"{floor:.1f} s; bound set by QBO's limits (every company at once: {bound:.2f} s) -> ratio "
+                  f"{m.seconds / bound:.1f}")
+    finally:
+        sandbox.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entities", type=int, default=50_000, help="entities of the single company")
@@ -334,6 +460,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.01, help="share of entities changed before the incremental")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", help="mirror database URL (default: a SQLite file in a temporary directory)")
+    parser.add_argument("--processes", default="",
+                        help="comma-separated worker process counts for the Dramatiq run, e.g. 1,2,4 (empty: skip)")
+    parser.add_argument("--no-portfolio", dest="portfolio", action="store_false",
+                        help="skip the in-process portfolio run (e.g. to measure only the worker processes)")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis of the Dramatiq run")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                        help="PostgreSQL of the Dramatiq run (a schema of its own is created and dropped)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip the field-by-field comparison of mirror and sandbox after the single-company run")
     args = parser.parse_args(argv)
@@ -342,11 +475,13 @@ def main(argv: list[str] | None = None) -> int:
         (workdir / "portfolio").mkdir()
         if args.entities > 0:
             single_company(args, workdir)
-        if args.companies > 0:
+        if args.companies > 0 and args.portfolio:
             if args.db:
                 print("\n(portfolio run skipped: it needs an empty mirror and --db was given)")
             else:
                 portfolio(args, workdir)
+        if args.processes and args.companies > 0:
+            worker_processes(args)
     if any(THROTTLED):
         print(f"\nFAILED: the sandbox answered {sum(THROTTLED)} requests with 429")
         return 1

@@ -191,8 +191,12 @@ def verify(
 def worker(
     interval: float = typer.Option(900, min=1, help="Seconds between syncs of every business."),
     poll: float = typer.Option(5, min=0.1, help="Seconds between checks of the sync request queue."),
+    processes: int = typer.Option(1, min=1, help="Worker processes to run (each syncs several businesses)."),
 ) -> None:
-    """Run the background sync worker until Ctrl+C: every business each interval, requests in between."""
+    """Run the background sync worker until Ctrl+C: every business each interval, requests in between.
+
+    The job engine is configuration: the embedded queue in the mirror database, or Dramatiq on the Redis
+    named by RUNWAY_BROKER_URL (then run this on as many machines as needed)."""
     import signal
     import threading
 
@@ -200,15 +204,17 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         with bootstrap.build_container() as c:
-            out.print(f"worker: syncing every {interval:.0f} s, polling requests every {poll:.0f} s (Ctrl+C stops)")
+            engine = c.sync_engine.name if c.sync_engine is not None else "none"
+            out.print(f"worker ({engine} engine, {processes} process{'es' if processes > 1 else ''}): syncing "
+                      f"every {interval:.0f} s, polling requests every {poll:.0f} s (Ctrl+C stops)")
             try:
-                rounds = bootstrap.run_worker(c, interval_seconds=interval, poll_seconds=poll, stop_event=stop)
+                bootstrap.run_worker(c, interval_seconds=interval, poll_seconds=poll, stop_event=stop,
+                                     processes=processes)
             except KeyboardInterrupt:
                 stop.set()
-                rounds = None
     except bootstrap.ConfigurationError as exc:
         _fail(str(exc), 2)
-    out.print(f"worker stopped{'' if rounds is None else f' after {rounds} rounds'}")
+    out.print("worker stopped")
 
 
 def _pick_client(rows: list[ConsoleRow], client: str | None) -> int:

@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     guard_mode: Literal["raise", "log", "off"] = Field(
         "raise", description="what a live call inside a Pattern 1 operation does: raise (dev/tests) or log (prod)")
 
+    broker_url: str | None = Field(
+        None, description="job engine of the syncs: unset = the embedded queue in the mirror database (one "
+                          "machine); redis://host:port/db = Dramatiq on that Redis (N workers on M machines)")
+    redis_url: str | None = Field(
+        None, description="Redis holding QBO's per-realm limits for every process (default: RUNWAY_BROKER_URL "
+                          "when it is a Redis URL); unset = each process limits itself")
+    redis_namespace: str = Field("runway", min_length=1, description="prefix of every Redis key of this deployment")
+    broker_heartbeat_timeout_seconds: float = Field(
+        60.0, gt=0, description="a worker silent this long is taken for dead: its unfinished jobs run again")
+    idempotency_retention_hours: float = Field(
+        24.0, gt=0, description="the worker purges Idempotency-Key records older than this")
+
     @property
     def qbo_configured(self) -> bool:
         return bool(self.qbo_api_base_url and self.qbo_client_id and self.qbo_client_secret)
+
+    @property
+    def shared_limits_url(self) -> str | None:
+        """The Redis that holds QBO's limits for every process, or None (each process limits itself)."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://", "unix://")):
+            return self.broker_url
+        return None

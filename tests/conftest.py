@@ -9,8 +9,9 @@ from tests import network_guard
 # --dataflow-strict (archguard's pytest plugin, registered by its pytest11 entry point): the whole suite
 # under the runtime guard in "raise" mode with sockets blocked, except servers the tests start in-process
 # (the QBO sandbox) and the dataflow_allow addresses in pyproject.toml.
-# tests.fixtures.sandbox: the shared sandbox fixtures (sandbox_pool, sandbox_company).
-pytest_plugins = ["tests.fixtures.sandbox"]
+# tests.fixtures.sandbox: the shared sandbox fixtures (sandbox_pool, sandbox_company); tests.fixtures.redis:
+# Redis for the Dramatiq engine and the shared QBO limiter (redis_server, redis_prefix).
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.redis"]
 
 
 @pytest.fixture

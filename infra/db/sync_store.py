@@ -1,8 +1,9 @@
 """The database side of the background sync (``infra.jobs``): applying QBO changes to the mirror page by
-page, quarantine, per-business sync locks, the embedded sync request queue and worker heartbeats.
+page, quarantining what cannot be stored (``infra.db.quarantine`` keeps, reads and clears the quarantine).
+Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's request queue in
+``infra.db.sync_requests`` and worker heartbeats in ``infra.db.heartbeats``.
 
-Every public method is one short transaction (``SessionScoped``), except the PostgreSQL lock, which
-holds a dedicated connection for as long as the lock is held.
+Every public method is one short transaction (``SessionScoped``).
 
 Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror rows of the page's ids,
 keep only the records that differ from them (so re-reading unchanged data writes nothing), insert the new
@@ -16,122 +17,58 @@ Importing this module registers the sync tables on ``infra.db.tables.metadata`` 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import platform
 import sqlite3
-import threading
-import uuid
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, Table, delete, insert, or_, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import String, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.clock import utc_now
-from infra.db import mapping, upsert
-from infra.db._base import CHUNK, SessionScoped, chunks, dialect_insert
-from infra.db.sync_tables import sync_locks, sync_quarantine, sync_requests, worker_heartbeat
+from infra.db import mapping
+from infra.db._base import CHUNK, chunks
+from infra.db.entities import ENTITIES, spec_of_record
+from infra.db.quarantine import (
+    QuarantineItem,
+    QuarantineRecord,
+    QuarantineStore,
+    clear_quarantine_ids,
+    has_quarantine,
+    quarantine,
+    quarantine_key,
+)
 from infra.db.tables import (
-    accounts,
-    bill_payment_lines,
-    bill_payments,
-    bills,
     businesses,
-    customer_payment_lines,
-    customer_payments,
-    customers,
-    invoices,
     sync_state,
-    vendors,
 )
 from infra.db.types import Money, to_cents
-from infra.db.writer import ENTITY_TABLES, MirrorWriter
+from infra.db.writer import MirrorWriter
 from infra.interfaces.errors import RecordNotFound, StorageError
 from infra.interfaces.records import (
-    AccountRecord,
     BillPaymentRecord,
-    BillRecord,
     BusinessRecord,
     CustomerPaymentRecord,
-    CustomerRecord,
     Entity,
-    InvoiceRecord,
     SyncStateRecord,
-    VendorRecord,
 )
 
 __all__ = [
     "ApplyOutcome",
-    "BusinessLocks",
-    "HeldLock",
     "QuarantineItem",
     "QuarantineRecord",
-    "SyncRequest",
-    "SyncRequestStore",
     "SyncStore",
-    "WorkerBeat",
-    "WorkerHeartbeats",
-    "advisory_key",
     "quarantine_key",
 ]
 
 logger = logging.getLogger("infra.db.sync_store")
 
-Now = Callable[[], datetime]
-
 
 # -- applying QBO data --------------------------------------------------------------------------------
 
-_ROW_OF: dict[type, tuple[Table, Callable[[Any], dict[str, Any]]]] = {
-    VendorRecord: (vendors, mapping.vendor_row),
-    CustomerRecord: (customers, mapping.customer_row),
-    AccountRecord: (accounts, mapping.account_row),
-    BillRecord: (bills, mapping.bill_row),
-    InvoiceRecord: (invoices, mapping.invoice_row),
-    BillPaymentRecord: (bill_payments, mapping.bill_payment_row),
-    CustomerPaymentRecord: (customer_payments, mapping.customer_payment_row),
-}
-
 #: Columns not compared when deciding whether a record changes the mirror row (QBO never sends them).
 _NOT_COMPARED = frozenset({"id", "business_id", "request_id"})
-
-#: The column holding the vendor/customer a transaction belongs to.
-PARTY_COLUMNS: dict[Entity, str] = {
-    Entity.BILL: "vendor_qbo_id",
-    Entity.BILL_PAYMENT: "vendor_qbo_id",
-    Entity.INVOICE: "customer_qbo_id",
-    Entity.PAYMENT: "customer_qbo_id",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineItem:
-    """An entity that could not be mapped or stored: its QBO Id (None if it had none), why, and the payload."""
-
-    qbo_id: str | None
-    error: str
-    payload: Any
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineRecord:
-    business_id: int
-    entity: Entity
-    qbo_id: str
-    error: str
-    payload: Any
-    first_seen: datetime
-    last_seen: datetime
-    times_seen: int
-
 
 @dataclass(frozen=True, slots=True)
 class ApplyOutcome:
@@ -143,26 +80,6 @@ class ApplyOutcome:
     unquarantined: int = 0
     written_ids: frozenset[str] = frozenset()
     quarantined_keys: frozenset[str] = frozenset()
-
-
-def quarantine_key(qbo_id: str | None, payload: Any) -> str:
-    """The ``qbo_id`` a quarantined entity is stored under: its Id, or ``?<hash>`` when it has none."""
-    if qbo_id:
-        return str(qbo_id)[:64]
-    digest = hashlib.sha256(_payload_json(payload).encode()).hexdigest()[:32]
-    return f"?{digest}"
-
-
-def _payload_json(payload: Any) -> str:
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        return str(value)
-
-    try:
-        return json.dumps(payload, default=default, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return json.dumps(repr(payload))
 
 
 _ColumnCheck = tuple[str, bool, bool, int | None]  # name, nullable, money, longest string
@@ -203,8 +120,8 @@ def _row_problem(table: Table, row: Mapping[str, Any]) -> str | None:
 def record_problem(record: Any) -> str | None:
     """Why a mirrored record cannot be stored, or None (checked before writing so one bad entity is
     quarantined instead of failing the whole page)."""
-    table, to_row = _ROW_OF[type(record)]
-    return _record_problem(table, record, to_row(record))
+    entity_spec = spec_of_record(type(record))
+    return _record_problem(entity_spec.table, record, entity_spec.to_row(record))
 
 
 def _record_problem(table: Table, record: Any, row: Mapping[str, Any]) -> str | None:
@@ -235,7 +152,7 @@ def _differs(stored: Mapping[str, Any] | None, row: Mapping[str, Any]) -> bool:
     return False
 
 
-class SyncStore(SessionScoped):
+class SyncStore(QuarantineStore):
     """Reads and writes of the sync jobs, one short transaction per call."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -301,12 +218,13 @@ class SyncStore(SessionScoped):
         date by the caller): only those are read back to compare, the others are taken as new.
         """
         entity = Entity(entity)
+        to_row = ENTITIES[entity].to_row
         bad = list(quarantine)
         good: list[tuple[Any, dict[str, Any]]] = []
         for record in records:
             if record.business_id != business_id:
                 raise StorageError(f"record of business {record.business_id} given for business {business_id}")
-            row = _ROW_OF[type(record)][1](record)
+            row = to_row(record)
             token = row.get("sync_token")
             if token is None or not str(token).isdigit():  # every later upsert compares it as an integer
                 bad.append(QuarantineItem(record.qbo_id, "cannot be stored: SyncToken must be a non-negative "
@@ -320,7 +238,7 @@ class SyncStore(SessionScoped):
             logger.info("writing a page of %s failed (%s): checking its rows", entity.value, exc)
         checked = []
         for record, row in good:
-            problem = _record_problem(ENTITY_TABLES[entity], record, row)
+            problem = _record_problem(ENTITIES[entity].table, record, row)
             if problem is None:
                 checked.append((record, row))
             else:
@@ -350,7 +268,7 @@ class SyncStore(SessionScoped):
     def _apply(self, business_id: int, entity: Entity, good: list[tuple[Any, dict[str, Any]]], deleted: list[str],
                bad: list[QuarantineItem], at: datetime, *, fast: bool, known_ids: set[str] | None = None
                ) -> ApplyOutcome:
-        table = ENTITY_TABLES[entity]
+        table = ENTITIES[entity].table
         with self.transaction(f"apply {entity.value} changes", write=True) as session:
             candidates = [record.qbo_id for record, _ in good
                           if known_ids is None or record.qbo_id in known_ids]
@@ -360,26 +278,26 @@ class SyncStore(SessionScoped):
                        if record.qbo_id in stored and _differs(stored[record.qbo_id], row)]
             written: set[str] = set()
             if new and fast:
-                written |= _insert_new(session, table, business_id, new)
+                written |= _insert_new(session, entity, business_id, new)
             else:
                 changed.extend(record for record, _ in new)
             if changed:
-                written |= {qbo_id for (_, qbo_id) in upsert.UPSERTS[type(changed[0])](session, changed)}
+                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session, changed)}
             removed = 0
             for batch in chunks(deleted):
                 result = session.execute(delete(table).where(table.c.business_id == business_id,
                                                              table.c.qbo_id.in_(batch)))
                 removed += result.rowcount or 0
             unquarantined = 0
-            if _has_quarantine(session, business_id, entity):
-                unquarantined = _clear_quarantine(session, business_id, entity,
+            if has_quarantine(session, business_id, entity):
+                unquarantined = clear_quarantine_ids(session, business_id, entity,
                                                   [record.qbo_id for record, _ in good] + deleted)
-            keys = _quarantine(session, business_id, entity, bad, at)
+            keys = quarantine(session, business_id, entity, bad, at)
         return ApplyOutcome(len(written), removed, len(keys), unquarantined, frozenset(written), frozenset(keys))
 
     def mirror_ids(self, business_id: int, entity: Entity) -> set[str]:
         """The QBO ids of every mirrored row of ``entity`` (pending bill payments, without an id, excluded)."""
-        table = ENTITY_TABLES[Entity(entity)]
+        table = ENTITIES[Entity(entity)].table
         with self.transaction(f"list mirrored {Entity(entity).value} ids") as session:
             return set(session.execute(select(table.c.qbo_id).where(table.c.business_id == business_id,
                                                                     table.c.qbo_id.is_not(None))).scalars())
@@ -388,8 +306,11 @@ class SyncStore(SessionScoped):
         """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not
         mirrored are absent)."""
         entity = Entity(entity)
-        table = ENTITY_TABLES[entity]
-        column = table.c[PARTY_COLUMNS[entity]]
+        table = ENTITIES[entity].table
+        party = ENTITIES[entity].party
+        if party is None:
+            raise ValueError(f"{entity.value} belongs to no vendor or customer")
+        column = table.c[party.field]
         ids = list(dict.fromkeys(qbo_ids))
         found: dict[str, str] = {}
         with self.transaction(f"read {entity.value} parties") as session:
@@ -398,46 +319,6 @@ class SyncStore(SessionScoped):
                     table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
 
-    # -- quarantine ----------------------------------------------------------------------------------
-
-    def quarantined(self, business_id: int, entity: Entity | None = None) -> list[QuarantineRecord]:
-        stmt = select(sync_quarantine).where(sync_quarantine.c.business_id == business_id)
-        if entity is not None:
-            stmt = stmt.where(sync_quarantine.c.entity == Entity(entity).value)
-        stmt = stmt.order_by(sync_quarantine.c.entity, sync_quarantine.c.qbo_id)
-        with self.transaction("read the sync quarantine") as session:
-            rows = session.execute(stmt).mappings().all()
-        return [QuarantineRecord(business_id=row["business_id"], entity=Entity(row["entity"]), qbo_id=row["qbo_id"],
-                                 error=row["error"], payload=json.loads(row["payload"]),
-                                 first_seen=row["first_seen"], last_seen=row["last_seen"],
-                                 times_seen=row["times_seen"]) for row in rows]
-
-    def quarantined_ids(self, business_id: int, entity: Entity, *, limit: int | None = None) -> list[str]:
-        """Quarantined QBO ids of ``entity`` (those keyed ``?<hash>``, without an id, left out)."""
-        stmt = select(sync_quarantine.c.qbo_id).where(sync_quarantine.c.business_id == business_id,
-                                                      sync_quarantine.c.entity == Entity(entity).value,
-                                                      ~sync_quarantine.c.qbo_id.startswith("?"))
-        stmt = stmt.order_by(sync_quarantine.c.last_seen, sync_quarantine.c.qbo_id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        with self.transaction("read quarantined ids") as session:
-            return list(session.execute(stmt).scalars())
-
-    def clear_quarantine(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> int:
-        with self.transaction("clear quarantined entities", write=True) as session:
-            return _clear_quarantine(session, business_id, Entity(entity), list(qbo_ids))
-
-    def clear_quarantine_except(self, business_id: int, entity: Entity, keep: Iterable[str]) -> int:
-        """After a complete read of ``entity``: forget the quarantined entries not among ``keep`` (the keys
-        quarantined during that read, see ``quarantine_key``). Returns how many were removed."""
-        keep = set(keep)
-        with self.transaction("clear stale quarantine entries", write=True) as session:
-            keys = session.execute(select(sync_quarantine.c.qbo_id).where(
-                sync_quarantine.c.business_id == business_id,
-                sync_quarantine.c.entity == Entity(entity).value)).scalars().all()
-            return _clear_quarantine(session, business_id, Entity(entity), [k for k in keys if k not in keep])
-
-
 def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, Mapping]:
     stored: dict[str, Mapping] = {}
     for batch in chunks(qbo_ids, CHUNK):
@@ -445,12 +326,6 @@ def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list
                                                        table.c.qbo_id.in_(batch))).mappings():
             stored[row["qbo_id"]] = row
     return stored
-
-
-_LINES: dict[str, tuple[Table, str, str]] = {
-    "bill_payments": (bill_payment_lines, "bill_payment_id", "bill_qbo_id"),
-    "customer_payments": (customer_payment_lines, "customer_payment_id", "invoice_qbo_id"),
-}
 
 
 #: Bound parameters per multi-row INSERT: SQLite 3.32+ allows 32766, PostgreSQL 65535.
@@ -496,403 +371,21 @@ def _insert_values(session: Session, table: Table, rows: list[dict[str, Any]], r
     return returned
 
 
-def _insert_new(session: Session, table: Table, business_id: int, new: list[tuple[Any, dict[str, Any]]]) -> set[str]:
+def _insert_new(session: Session, entity: Entity, business_id: int, new: list[tuple[Any, dict[str, Any]]]
+                ) -> set[str]:
     """Insert rows known to be absent (multi-row INSERTs), payment lines included; returns their ids."""
     newest: dict[str, tuple[Any, dict[str, Any]]] = {}
     for record, row in new:  # one row per id: the newest SyncToken, the last one on a tie
         current = newest.get(record.qbo_id)
         if current is None or int(row["sync_token"]) >= int(current[1]["sync_token"]):
             newest[record.qbo_id] = (record, row)
-    lines = _LINES.get(table.name)
+    table, lines = ENTITIES[entity].table, ENTITIES[entity].lines
     returned = _insert_values(session, table, [row for _, row in newest.values()],
                               returning=("id", "qbo_id") if lines is not None else ())
     if lines is not None:
-        lines_table, parent, txn = lines
         ids = {qbo_id: row_id for row_id, qbo_id in returned}
-        _insert_values(session, lines_table, [
-            {parent: ids[qbo_id], "business_id": business_id, txn: line.txn_qbo_id, "amount": line.amount}
+        _insert_values(session, lines.table, [
+            {lines.parent_column: ids[qbo_id], "business_id": business_id, lines.txn_column: line.txn_qbo_id,
+             "amount": line.amount}
             for qbo_id, (record, _) in newest.items() for line in record.lines])
     return set(newest)
-
-
-def _has_quarantine(session: Session, business_id: int, entity: Entity) -> bool:
-    return session.execute(select(sync_quarantine.c.qbo_id).where(
-        sync_quarantine.c.business_id == business_id, sync_quarantine.c.entity == entity.value).limit(1)
-    ).first() is not None
-
-
-def _clear_quarantine(session: Session, business_id: int, entity: Entity, qbo_ids: list[str]) -> int:
-    cleared = 0
-    for batch in chunks(qbo_ids):
-        result = session.execute(delete(sync_quarantine).where(
-            sync_quarantine.c.business_id == business_id, sync_quarantine.c.entity == entity.value,
-            sync_quarantine.c.qbo_id.in_(batch)))
-        cleared += result.rowcount or 0
-    return cleared
-
-
-def _quarantine(session: Session, business_id: int, entity: Entity, items: Sequence[QuarantineItem],
-                at: datetime) -> set[str]:
-    by_key: dict[str, QuarantineItem] = {}
-    for item in items:
-        by_key[quarantine_key(item.qbo_id, item.payload)] = item
-    for key, item in by_key.items():
-        values = {"error": item.error[:4000], "payload": _payload_json(item.payload), "last_seen": at}
-        ins = dialect_insert(session, sync_quarantine).values(business_id=business_id, entity=entity.value,
-                                                              qbo_id=key, first_seen=at, times_seen=1, **values)
-        session.execute(ins.on_conflict_do_update(
-            index_elements=[sync_quarantine.c.business_id, sync_quarantine.c.entity, sync_quarantine.c.qbo_id],
-            set_={**values, "times_seen": sync_quarantine.c.times_seen + 1}))
-    return set(by_key)
-
-
-# -- one sync at a time per business ------------------------------------------------------------------
-
-#: PostgreSQL advisory locks are per database, not per schema: their first key is this namespace
-#: ("RUNW") mixed with a hash of the mirror's schema, so mirrors in several schemas of one database (tests,
-#: staging next to production) never lock each other's businesses; the second key is the business id.
-ADVISORY_NAMESPACE = 0x52554E57
-
-
-def advisory_key(schema: str) -> int:
-    """The first advisory-lock key for the mirror in ``schema``: a signed 32-bit integer."""
-    value = (ADVISORY_NAMESPACE ^ zlib.crc32(schema.encode())) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-class HeldLock:
-    """A business's sync lock, held until ``release()`` (also a context manager).
-
-    ``lost`` turns true if a renewal found the lock taken over (SQLite rows only: it expired because
-    this holder stopped renewing, e.g. the machine slept); the holder should stop writing.
-    """
-
-    def __init__(self, business_id: int, owner: str, release: Callable[[], None],
-                 renew: Callable[[], bool] | None = None, renew_every: float | None = None) -> None:
-        self.business_id = business_id
-        self.owner = owner
-        self._release = release
-        self._renew = renew
-        self._stop = threading.Event()
-        self.lost = False
-        self._thread: threading.Thread | None = None
-        if renew is not None and renew_every:
-            self._thread = threading.Thread(target=self._renew_loop, args=(renew_every,), daemon=True,
-                                            name=f"sync-lock-{business_id}")
-            self._thread.start()
-
-    def _renew_loop(self, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                if self._renew is not None and not self._renew():
-                    self.lost = True
-                    logger.error("sync lock of business %s was taken over by another holder", self.business_id)
-                    return
-            except StorageError as exc:  # keep trying: the lock only expires after its whole ttl
-                logger.warning("could not renew the sync lock of business %s: %s", self.business_id, exc)
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
-        self._release()
-
-    def __enter__(self) -> HeldLock:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.release()
-
-
-class BusinessLocks(SessionScoped):
-    """One sync at a time per business, across threads and processes.
-
-    PostgreSQL: ``pg_try_advisory_lock(advisory_key(schema), business_id)`` on a dedicated connection in
-    autocommit mode (no transaction stays open), held until release; the server frees it if the process
-    dies. SQLite: a ``sync_locks`` row naming its owner (``host:pid:uuid``) with an expiry, renewed by a
-    background thread every ``ttl / 3``; an expired row, or one whose owner process on this host is gone
-    (a killed sync), is taken over. Each acquisition has its own owner id, so two threads of one process
-    exclude each other too.
-    """
-
-    def __init__(self, session_factory: sessionmaker[Session], *, ttl: timedelta = timedelta(minutes=5),
-                 now: Now = utc_now) -> None:
-        super().__init__(session_factory)
-        self.ttl = ttl
-        self._now = now
-        self._host = platform.node() or "localhost"
-
-    @property
-    def _engine(self) -> Engine:
-        bind = self._session_factory.kw.get("bind")
-        if not isinstance(bind, Engine):
-            raise StorageError("BusinessLocks needs a session factory bound to an Engine")
-        return bind
-
-    def try_acquire(self, business_id: int) -> HeldLock | None:
-        """The lock of ``business_id``, or None when another sync holds it."""
-        owner = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex}"
-        if self._engine.dialect.name == "postgresql":
-            return self._acquire_advisory(business_id, owner)
-        return self._acquire_row(business_id, owner)
-
-    def _acquire_advisory(self, business_id: int, owner: str) -> HeldLock | None:
-        try:
-            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot open a connection for the sync lock: {exc}") from exc
-        try:
-            schema = connection.execute(text("SELECT current_schema()")).scalar() or "public"
-            params = {"ns": advisory_key(schema), "id": int(business_id)}
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), params).scalar()
-        except SQLAlchemyError as exc:
-            connection.close()
-            raise StorageError(f"cannot take the sync lock of business {business_id}: {exc}") from exc
-        if not got:
-            connection.close()
-            return None
-
-        def release() -> None:
-            try:
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), params)
-            except SQLAlchemyError as exc:  # the connection is gone: so is the lock
-                logger.warning("releasing the sync lock of business %s failed: %s", business_id, exc)
-            finally:
-                connection.close()
-
-        return HeldLock(business_id, owner, release)
-
-    def _acquire_row(self, business_id: int, owner: str) -> HeldLock | None:
-        now = self._now()
-        with self.transaction("take a sync lock", write=True) as session:
-            row = session.execute(select(sync_locks).where(sync_locks.c.business_id == business_id)).first()
-            values = {"owner": owner, "acquired_at": now, "expires_at": now + self.ttl}
-            if row is None:
-                session.execute(insert(sync_locks).values(business_id=business_id, **values))
-            elif row.expires_at <= now or self._owner_is_gone(row.owner):
-                logger.warning("taking over the sync lock of business %s from %s (expired or its process is gone)",
-                               business_id, row.owner)
-                session.execute(update(sync_locks).where(sync_locks.c.business_id == business_id,
-                                                         sync_locks.c.owner == row.owner).values(**values))
-            else:
-                return None
-
-        def release() -> None:
-            with self.transaction("release a sync lock", write=True) as session:
-                session.execute(delete(sync_locks).where(sync_locks.c.business_id == business_id,
-                                                         sync_locks.c.owner == owner))
-
-        def renew() -> bool:
-            with self.transaction("renew a sync lock", write=True) as session:
-                result = session.execute(update(sync_locks).where(
-                    sync_locks.c.business_id == business_id, sync_locks.c.owner == owner
-                ).values(expires_at=self._now() + self.ttl))
-                return bool(result.rowcount)
-
-        return HeldLock(business_id, owner, release, renew, max(0.05, self.ttl.total_seconds() / 3))
-
-    def _owner_is_gone(self, owner: str) -> bool:
-        """True when ``owner`` is a process of this host that no longer runs."""
-        host, _, rest = owner.partition(":")
-        pid_text = rest.partition(":")[0]
-        if host != self._host or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A killed child not yet reaped still answers ``kill(pid, 0)``: look at its state on Linux."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
-# -- the sync request queue ---------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class SyncRequest:
-    """A queued request to sync a business. ``entities`` None means every mirrored entity."""
-
-    id: int
-    business_id: int
-    entities: frozenset[Entity] | None
-    full: bool
-    reason: str
-    requested_at: datetime
-    last_requested_at: datetime
-    request_count: int
-    claimed_by: str | None = None
-    claimed_at: datetime | None = None
-
-
-def _entities_text(entities: frozenset[Entity] | None) -> str | None:
-    return None if entities is None else ",".join(sorted(e.value for e in entities))
-
-
-def _entities_of(value: str | None) -> frozenset[Entity] | None:
-    if value is None:
-        return None
-    return frozenset(Entity(name) for name in value.split(",") if name)
-
-
-def _merge_entities(a: frozenset[Entity] | None, b: frozenset[Entity] | None) -> frozenset[Entity] | None:
-    return None if a is None or b is None else a | b
-
-
-def _merge_reason(current: str, new: str) -> str:
-    parts = [part for part in current.split(", ") if part]
-    if new and new not in parts:
-        parts.append(new)
-    return ", ".join(parts)[:1000]
-
-
-def _request(row: Mapping[str, Any]) -> SyncRequest:
-    return SyncRequest(id=row["id"], business_id=row["business_id"], entities=_entities_of(row["entities"]),
-                       full=bool(row["full_sync"]), reason=row["reason"], requested_at=row["requested_at"],
-                       last_requested_at=row["last_requested_at"], request_count=row["request_count"],
-                       claimed_by=row["claimed_by"], claimed_at=row["claimed_at"])
-
-
-_PENDING = sync_requests.c.claimed_at.is_(None)
-
-
-class SyncRequestStore(SessionScoped):
-    """The ``sync_requests`` table: at most one pending request per business, claimed by workers.
-
-    Claiming uses ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (workers on several machines never
-    claim the same row and never wait for each other) and a conditional ``UPDATE ... WHERE claimed_at IS
-    NULL`` on SQLite (whose writers are serialised anyway).
-    """
-
-    def enqueue(self, business_id: int, entities: frozenset[Entity] | None, reason: str, *, full: bool,
-                at: datetime) -> SyncRequest:
-        """Add a request, or merge it into the business's pending one (entity sets united, ``full`` or-ed)."""
-        with self.transaction("enqueue a sync request", write=True) as session:
-            ins = dialect_insert(session, sync_requests).values(
-                business_id=business_id, entities=_entities_text(entities), full_sync=full, reason=reason,
-                requested_at=at, last_requested_at=at, request_count=1, claimed_by=None, claimed_at=None)
-            inserted = session.execute(ins.on_conflict_do_nothing(
-                index_elements=[sync_requests.c.business_id], index_where=_PENDING
-            ).returning(sync_requests.c.id)).scalar()
-            if inserted is not None:
-                row = session.execute(select(sync_requests).where(sync_requests.c.id == inserted)).mappings().one()
-                return _request(row)
-            row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.business_id == business_id, _PENDING))).mappings().one()
-            current = _request(row)
-            merged = {"entities": _entities_text(_merge_entities(current.entities, entities)),
-                      "full_sync": current.full or full, "reason": _merge_reason(current.reason, reason),
-                      "last_requested_at": max(current.last_requested_at, at),
-                      "request_count": current.request_count + 1}
-            session.execute(update(sync_requests).where(sync_requests.c.id == current.id).values(**merged))
-            row = session.execute(select(sync_requests).where(sync_requests.c.id == current.id)).mappings().one()
-            return _request(row)
-
-    def claim_next(self, worker_id: str, at: datetime, *, stale_after: timedelta | None = None
-                   ) -> SyncRequest | None:
-        """Claim the oldest pending request (or one claimed longer than ``stale_after`` ago: its worker
-        died); None when there is none."""
-        claimable = _PENDING if stale_after is None else or_(
-            _PENDING, sync_requests.c.claimed_at < at - stale_after)
-        for _ in range(10):
-            with self.transaction("claim a sync request", write=True) as session:
-                postgres = session.get_bind().dialect.name == "postgresql"
-                stmt = select(sync_requests.c.id).where(claimable).order_by(
-                    sync_requests.c.requested_at, sync_requests.c.id).limit(1)
-                if postgres:
-                    stmt = stmt.with_for_update(skip_locked=True)
-                candidate = session.execute(stmt).scalar()
-                if candidate is None:
-                    return None
-                result = session.execute(update(sync_requests).where(
-                    sync_requests.c.id == candidate, claimable).values(claimed_by=worker_id, claimed_at=at))
-                if result.rowcount == 1:
-                    row = session.execute(select(sync_requests).where(sync_requests.c.id == candidate)
-                                          ).mappings().one()
-                    return _request(row)
-        return None
-
-    def complete(self, request_id: int) -> None:
-        """The request was served: remove it."""
-        with self.transaction("complete a sync request", write=True) as session:
-            session.execute(delete(sync_requests).where(sync_requests.c.id == request_id))
-
-    def release(self, request_id: int) -> None:
-        """Give a claimed request back (not served, e.g. the business was locked): it becomes pending
-        again, merged into the business's pending request if one arrived meanwhile."""
-        with self.transaction("release a sync request", write=True) as session:
-            row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.id == request_id))).mappings().first()
-            if row is None or row["claimed_at"] is None:
-                return
-            claimed = _request(row)
-            pending_row = session.execute(self._locking(session, select(sync_requests).where(
-                sync_requests.c.business_id == claimed.business_id, _PENDING))).mappings().first()
-            if pending_row is None:
-                session.execute(update(sync_requests).where(sync_requests.c.id == request_id)
-                                .values(claimed_by=None, claimed_at=None))
-                return
-            pending = _request(pending_row)
-            session.execute(update(sync_requests).where(sync_requests.c.id == pending.id).values(
-                entities=_entities_text(_merge_entities(pending.entities, claimed.entities)),
-                full_sync=pending.full or claimed.full, reason=_merge_reason(pending.reason, claimed.reason),
-                requested_at=min(pending.requested_at, claimed.requested_at),
-                request_count=pending.request_count + claimed.request_count))
-            session.execute(delete(sync_requests).where(sync_requests.c.id == request_id))
-
-    def requests(self, *, pending_only: bool = False) -> list[SyncRequest]:
-        stmt = select(sync_requests).order_by(sync_requests.c.requested_at, sync_requests.c.id)
-        if pending_only:
-            stmt = stmt.where(_PENDING)
-        with self.transaction("list sync requests") as session:
-            return [_request(row) for row in session.execute(stmt).mappings()]
-
-    @staticmethod
-    def _locking(session: Session, stmt):
-        return stmt.with_for_update() if session.get_bind().dialect.name == "postgresql" else stmt
-
-
-# -- worker heartbeats --------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class WorkerBeat:
-    worker_id: str
-    started_at: datetime
-    last_beat: datetime
-    state: str
-
-
-class WorkerHeartbeats(SessionScoped):
-    """``worker_heartbeat`` rows: each scheduler writes its own every loop; readiness checks read them."""
-
-    def beat(self, worker_id: str, at: datetime, state: str = "idle") -> None:
-        with self.transaction("write a worker heartbeat", write=True) as session:
-            ins = dialect_insert(session, worker_heartbeat).values(worker_id=worker_id, started_at=at, last_beat=at,
-                                                                   state=state[:64])
-            session.execute(ins.on_conflict_do_update(index_elements=[worker_heartbeat.c.worker_id],
-                                                      set_={"last_beat": at, "state": state[:64]}))
-
-    def workers(self) -> list[WorkerBeat]:
-        with self.transaction("read worker heartbeats") as session:
-            rows = session.execute(select(worker_heartbeat).order_by(worker_heartbeat.c.worker_id)).mappings()
-            return [WorkerBeat(row["worker_id"], row["started_at"], row["last_beat"], row["state"]) for row in rows]
-
-    def alive(self, since: datetime) -> list[WorkerBeat]:
-        """Workers whose last beat is at or after ``since``."""
-        return [beat for beat in self.workers() if beat.last_beat >= since]
-
-    def forget(self, worker_id: str) -> None:
-        with self.transaction("remove a worker heartbeat", write=True) as session:
-            session.execute(delete(worker_heartbeat).where(worker_heartbeat.c.worker_id == worker_id))
-

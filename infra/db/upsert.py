@@ -8,7 +8,7 @@ is skipped; an equal or newer one replaces every mirrored column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Table, cast, delete, func, insert
@@ -146,14 +146,3 @@ def insert_lines(session: Session, table: Table, parent_column: str, txn_column:
             for pid, business_id, line in lines]
     if rows:
         session.execute(insert(table), rows)
-
-
-UPSERTS: dict[type, Callable[[Session, Iterable[Any]], dict[Key, int]]] = {
-    VendorRecord: upsert_vendors,
-    CustomerRecord: upsert_customers,
-    AccountRecord: upsert_accounts,
-    BillRecord: upsert_bills,
-    InvoiceRecord: upsert_invoices,
-    BillPaymentRecord: upsert_bill_payments,
-    CustomerPaymentRecord: upsert_customer_payments,
-}

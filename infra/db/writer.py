@@ -14,19 +14,11 @@ from sqlalchemy.orm import Session
 
 from infra.db import mapping, upsert
 from infra.db._base import SessionScoped, chunks, dialect_insert
+from infra.db.entities import ENTITIES
 from infra.db.tables import (
-    accounts,
-    bill_payment_lines,
-    bill_payments,
-    bills,
     businesses,
-    customer_payment_lines,
-    customer_payments,
-    customers,
     firms,
-    invoices,
     sync_state,
-    vendors,
 )
 from infra.interfaces.errors import StorageError
 from infra.interfaces.records import (
@@ -42,24 +34,6 @@ from infra.interfaces.records import (
     SyncStateRecord,
     VendorRecord,
 )
-
-ENTITY_TABLES = {
-    Entity.VENDOR: vendors,
-    Entity.CUSTOMER: customers,
-    Entity.ACCOUNT: accounts,
-    Entity.BILL: bills,
-    Entity.INVOICE: invoices,
-    Entity.BILL_PAYMENT: bill_payments,
-    Entity.PAYMENT: customer_payments,
-}
-
-_INSERT_ROWS = {
-    VendorRecord: (vendors, mapping.vendor_row),
-    CustomerRecord: (customers, mapping.customer_row),
-    AccountRecord: (accounts, mapping.account_row),
-    BillRecord: (bills, mapping.bill_row),
-    InvoiceRecord: (invoices, mapping.invoice_row),
-}
 
 SEED_BATCH = 5_000
 
@@ -124,7 +98,7 @@ class MirrorWriter(SessionScoped):
     def delete_by_qbo_ids(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> int:
         """Remove the business's rows of ``entity`` with those QBO Ids (QBO deleted them); payment lines go
         with their payment. Returns how many rows were deleted."""
-        table = ENTITY_TABLES[Entity(entity)]
+        table = ENTITIES[Entity(entity)].table
         ids = list(dict.fromkeys(qbo_ids))
         deleted = 0
         with self.transaction(f"delete {Entity(entity).value} rows", write=True) as session:
@@ -171,40 +145,38 @@ class MirrorWriter(SessionScoped):
         by_type: dict[type, list[Any]] = {}
         for record in records:
             by_type.setdefault(type(record), []).append(record)
-        unknown = set(by_type) - set(_INSERT_ROWS) - {BillPaymentRecord, CustomerPaymentRecord, SyncStateRecord}
+        known = {entity_spec.record_type for entity_spec in ENTITIES.values()} | {SyncStateRecord}
+        unknown = set(by_type) - known
         if unknown:
             raise StorageError(f"bulk_insert cannot store {sorted(t.__name__ for t in unknown)}")
         with self.transaction("bulk insert mirror rows", write=True) as session:
-            for record_type, (table, to_row) in _INSERT_ROWS.items():
-                _fast_insert(session, table, [to_row(r) for r in by_type.get(record_type, ())], batch_size)
-            _fast_insert(session, sync_state, [mapping.sync_state_row(r) for r in by_type.get(SyncStateRecord, ())],
-                         batch_size)
-            for record_type, table, lines_table, parent, txn, to_row in (
-                (BillPaymentRecord, bill_payments, bill_payment_lines, "bill_payment_id", "bill_qbo_id",
-                 mapping.bill_payment_row),
-                (CustomerPaymentRecord, customer_payments, customer_payment_lines, "customer_payment_id",
-                 "invoice_qbo_id", mapping.customer_payment_row),
-            ):
-                payments = by_type.get(record_type, [])
-                if not payments:
+            for entity_spec in ENTITIES.values():
+                rows = by_type.get(entity_spec.record_type, [])
+                if entity_spec.lines is None:
+                    _fast_insert(session, entity_spec.table, [entity_spec.to_row(r) for r in rows], batch_size)
                     continue
-                if any(p.qbo_id is None for p in payments):
+                if not rows:
+                    continue
+                if any(p.qbo_id is None for p in rows):
                     raise StorageError("bulk_insert needs the QBO Id of every payment")
-                _fast_insert(session, table, [to_row(p) for p in payments], batch_size)
+                table, lines = entity_spec.table, entity_spec.lines
+                _fast_insert(session, table, [entity_spec.to_row(p) for p in rows], batch_size)
                 ids: dict[tuple[int, str], int] = {}
-                for business_id in sorted({p.business_id for p in payments}):
+                for business_id in sorted({p.business_id for p in rows}):
                     ids.update(((business_id, qbo_id), row_id) for row_id, qbo_id in session.execute(
                         select(table.c.id, table.c.qbo_id).where(table.c.business_id == business_id,
                                                                  table.c.qbo_id.is_not(None))))
-                _fast_insert(session, lines_table, [
-                    {parent: ids[(p.business_id, p.qbo_id)], "business_id": p.business_id,
-                     txn: line.txn_qbo_id, "amount": line.amount}
-                    for p in payments for line in p.lines], batch_size)
+                _fast_insert(session, lines.table, [
+                    {lines.parent_column: ids[(p.business_id, p.qbo_id)], "business_id": p.business_id,
+                     lines.txn_column: line.txn_qbo_id, "amount": line.amount}
+                    for p in rows for line in p.lines], batch_size)
+            _fast_insert(session, sync_state, [mapping.sync_state_row(r) for r in by_type.get(SyncStateRecord, ())],
+                         batch_size)
         return len(records)
 
     def count_rows(self, business_id: int, entity: Entity) -> int:
         """How many rows of ``entity`` the business has in the mirror (for checks and seeding reports)."""
-        table = ENTITY_TABLES[Entity(entity)]
+        table = ENTITIES[Entity(entity)].table
         with self.transaction("count mirror rows") as session:
             return session.execute(select(func.count()).select_from(table)
                                    .where(table.c.business_id == business_id)).scalar_one()

@@ -4,17 +4,22 @@
     sync.sync_business(business_id)                  # incremental (CDC / query), or full the first time
     sync.sync_all(full=False, progress=callback)     # every business, 4 at a time
 
-    queue = SyncRequestQueue(sessions)               # persisted, coalescing sync requests
-    WebhookHandler(queue, store.business_id_for_realm, verifier_token).handle(raw_body, signature)
-    Scheduler(sync, queue, interval_seconds=900, stop_event=stop).run()
+    engine = EmbeddedEngine(SyncRequestQueue(sessions))   # or DramatiqEngine(broker, RedisPendingSyncs(...))
+    WebhookHandler(engine, store.business_id_for_realm, verifier_token).handle(raw_body, signature)
+    engine.serve(sync, stop_event=stop, interval_seconds=900)   # a worker process
 
-Modules: ``sync`` (the sync itself), ``results`` (what it reports), ``cursors`` (QBO timestamps),
-``queue`` (sync requests), ``scheduler`` (the worker loop and heartbeats), ``webhooks`` (Intuit webhooks).
-The database side lives in ``infra.db.sync_store``. This package imports nothing from ``domains`` or
+Modules: ``sync`` (the run of one business), ``reads`` (its QBO reads and cursor times), ``pipeline`` (the
+bounded fetch pipeline), ``reconcile`` (what a read missed), ``results`` (what it reports), ``cursors``
+(QBO timestamps), ``engine`` (the job-engine port and the embedded engine), ``dramatiq_engine`` (Dramatiq
+on Redis), ``queue`` (the embedded queue), ``scheduler`` (the embedded worker loop and heartbeats),
+``webhooks`` (Intuit webhooks). The database side lives in ``infra.db`` (``entities``, ``sync_store``,
+``sync_locks``, ``sync_requests``, ``heartbeats``). This package imports nothing from ``domains`` or
 ``runway``; jobs are marked ``@sync_job`` (``infra.interfaces.patterns``).
 """
 
-from infra.db.sync_store import QuarantineRecord, SyncRequest, WorkerBeat
+from infra.db.heartbeats import WorkerBeat
+from infra.db.sync_requests import SyncRequest
+from infra.db.sync_store import QuarantineRecord
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
 from infra.jobs.queue import SyncRequestQueue
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode

@@ -2,8 +2,9 @@
 
 A cursor is the instant a sync read from, written the way QBO writes ``MetaData.LastUpdatedTime``
 (``2026-11-20T09:15:02-08:00``): seconds precision and the company's own offset, learned from the
-timestamps QBO sends. It is the start of the run (before the first request) minus a safety overlap, so
-rows changed while a run pages through QBO are read again by the next run rather than skipped.
+timestamps QBO sends. It is the ``time`` QBO stamped on the run's earliest answer minus a safety overlap
+(QBO's clock, not the host's), so rows changed while a run pages through QBO are read again by the next
+run rather than skipped.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ has at most one pending request, and a new request for it merges into that one (
 a full sync wins, the count of requests goes up), so a burst of webhooks costs one sync. A request
 claimed by a worker that died is claimed again after ``claim_timeout``.
 
-This table is the embedded default, good for one worker process or a few. With several machines,
-use an existing job queue instead (Redis/RQ, Celery, Dramatiq) or keep this table on PostgreSQL, where
-claiming takes ``SELECT ... FOR UPDATE SKIP LOCKED`` so workers never claim the same request or wait for
-each other; on SQLite a conditional ``UPDATE`` claims it.
+This table is the embedded job engine (``infra.jobs.engine.EmbeddedEngine``), good for one machine and
+a few worker processes: on PostgreSQL claiming takes ``SELECT ... FOR UPDATE SKIP LOCKED`` so workers never
+claim the same request or wait for each other; on SQLite a conditional ``UPDATE`` claims it. Beyond one
+machine, ``RUNWAY_BROKER_URL`` switches to Dramatiq on Redis (``infra.jobs.dramatiq_engine``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db.sync_store import SyncRequest, SyncRequestStore
+from infra.db.sync_requests import SyncRequest, SyncRequestStore
 from infra.interfaces.records import Entity
 from infra.jobs.sync import normalize_entities
 

@@ -83,3 +83,7 @@ class BusinessSyncResult:
     @property
     def failed_entities(self) -> list[Entity]:
         return [entity for entity, result in self.entities.items() if not result.ok]
+
+
+class RunStopped(Exception):
+    """The run of this business cannot go on (authentication, a lost lock): it stops and records why."""

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db.sync_store import SyncRequest, WorkerBeat, WorkerHeartbeats
+from infra.db.heartbeats import WorkerBeat, WorkerHeartbeats
+from infra.db.sync_requests import SyncRequest
 from infra.interfaces.patterns import sync_job
 from infra.jobs.queue import SyncRequestQueue
 from infra.jobs.results import BusinessSyncResult

@@ -22,47 +22,52 @@ change. An entity that cannot be mapped (``MalformedEntityError``) or stored is 
 (``sync_quarantine``) and the sync goes on; quarantined ids are read again by id at the end of every run
 and leave the quarantine once they sync fine.
 
-Cursors (``sync_state.cursor``): the instant the run started minus ``cursor_overlap``, in the company's
-UTC offset (see ``cursors.py``), stored only after the entity's rows are committed. Rows changed while a
-run pages through QBO are therefore read again by the next run instead of being skipped; re-reading is
-harmless. A failed entity keeps its cursor and records the failure (``record_sync_failure``); the next
-run retries it. One failing entity or business never stops the others; an authentication failure (the
-company must reconnect) ends that business's run.
+Cursors (``sync_state.cursor``): the earliest ``time`` QBO stamped on an answer of the run (QBO's clock,
+in the company's UTC offset; the host clock at the run's start only if no answer carried one) minus
+``cursor_overlap`` (QBO's commit lag), stored only after the entity's rows are committed. Rows changed
+while a run pages through QBO are therefore read again by the next run instead of being skipped, and a
+skewed host clock cannot make a run skip changes; re-reading is harmless. A failed entity keeps its cursor
+and records the failure (``record_sync_failure``); the next run retries it. One failing entity or
+business never stops the others; an authentication failure (the company must reconnect) ends that
+business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
-without touching their SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
-them. When a run sees transactions change, it re-reads the accounts (requested together with the CDC call)
-and the vendors and customers those transactions belong to, before and after the change (requested as
-soon as the CDC answer is in, while it is being written). A deleted document the mirror never held
-(created and deleted between two runs), or a transaction read in full or by the query path, leaves the
-party unknown: that name list is re-read in full. The transactions' cursors advance only once the
-re-read succeeded, so an interrupted one is redone by the next run.
+without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) re-reads
+what the run's changes moved. What a read missed is found by ``Reconciler`` (``infra.jobs.reconcile``);
+pages are fetched through ``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads``
+(``infra.jobs.reads``), which also notes the ``time`` of QBO's answers for the cursors.
 
-One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite);
-a second sync of a locked business returns at once with ``skipped``. The QBO client's per-realm limiter
+One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
+``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
+whose lock is lost (its database stopped answering) stops between pages. The QBO client's per-realm limiter
 bounds every request made here (it is never bypassed).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.clock import utc_now
-from infra.db.sync_store import BusinessLocks, HeldLock, QuarantineItem, SyncStore
+from infra.db.entities import ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of, to_record
+from infra.db.sync_locks import BusinessLocks, HeldLock
+from infra.db.sync_store import QuarantineItem, SyncStore
 from infra.interfaces.errors import QboAuthError, QboError, QboValidationError, RecordNotFound, StorageError
 from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
+from infra.jobs.balances import BalanceRefresh
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
-from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, SyncMode
+from infra.jobs.pipeline import BoundedPipeline
+from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, last_updated
+from infra.jobs.reconcile import Reconciler
+from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, RunStopped, SyncMode
 from infra.qbo import (
     CDC_MAX_OBJECTS,
     MAX_PAGE_SIZE,
@@ -70,9 +75,7 @@ from infra.qbo import (
     QboClient,
     is_deleted,
     qbo_literal,
-    select_statement,
     to_deleted,
-    to_record,
 )
 from infra.settlement import settle_pending_payments
 
@@ -80,29 +83,14 @@ __all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_en
 
 logger = logging.getLogger("infra.jobs.sync")
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-#: The order entities are synced in: name lists first, then documents, then the payments applied to them.
-ENTITY_ORDER: tuple[Entity, ...] = (Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER, Entity.BILL, Entity.INVOICE,
-                                    Entity.BILL_PAYMENT, Entity.PAYMENT)
-LIST_ENTITIES = frozenset({Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER})
-TRANSACTIONS = frozenset({Entity.BILL, Entity.INVOICE, Entity.BILL_PAYMENT, Entity.PAYMENT})
-#: The vendor or customer whose computed Balance a transaction moves.
-PARTY_OF = {Entity.BILL: Entity.VENDOR, Entity.BILL_PAYMENT: Entity.VENDOR, Entity.INVOICE: Entity.CUSTOMER,
-            Entity.PAYMENT: Entity.CUSTOMER}
-_PARTY_FIELD = {Entity.BILL: "vendor_qbo_id", Entity.BILL_PAYMENT: "vendor_qbo_id",
-                Entity.INVOICE: "customer_qbo_id", Entity.PAYMENT: "customer_qbo_id"}
-ALL_ACTIVE = "Active IN (true, false)"
-
 
 @dataclass(frozen=True, slots=True)
 class SyncConfig:
     """Tuning of the sync (defaults suit QBO production).
 
     cdc_max_age:       a cursor younger than this uses CDC (QBO looks back 30 days at most).
-    cursor_overlap:    how far before the run's start the next run reads from (clock skew between this
-                       host and QBO, and QBO's commit lag, must be smaller).
+    cursor_overlap:    how far before the run's first QBO answer (its ``time``) the next run reads from
+                       (QBO's commit lag must be smaller).
     page_size:         MAXRESULTS of each page (QBO's maximum is 1000).
     page_workers:      pages fetched concurrently per business (default: the realm limiter's in-flight cap).
     ids_per_query:     ids per ``Id IN (...)`` lookup (reconcile, quarantine retries, balance refresh).
@@ -225,10 +213,6 @@ class SyncService:
 _Mapped = tuple[list[Any], list[str], list[QuarantineItem]]
 
 
-class _Fatal(Exception):
-    """The run of this business cannot go on (authentication, lost lock)."""
-
-
 class _BusinessRun:
     """One run of one business (one thread, plus a pool fetching pages for it)."""
 
@@ -251,19 +235,11 @@ class _BusinessRun:
         self.tz: timezone | None = None
         self.quarantined_keys: dict[Entity, set[str]] = {entity: set() for entity in Entity}
         self.known: dict[Entity, set[str]] = {}
-        self.prefetched: dict[tuple[Entity, str], Future[list[dict]]] = {}
-        self.prefetched_ids: dict[Entity, set[str]] = {}
-        self.prefetched_all: set[Entity] = set()
-        self.parties_all: set[Entity] = set()  # name lists to re-read in full (a change of unknown party)
-        self.tombstones: dict[tuple[Entity, str], str | None] = {}  # deletion times CDC reported
-        self.previous_start: dict[Entity, datetime | None] = {}
-        self.collect_parties = False
-        self.transactions_touched = False
-        self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
-        self.balances_ok = True
         self.workers = self.config.page_workers or max(1, self.client.limiters.max_in_flight)
         self.page_size = self.config.page_size
         self.started = self.clock()
+        self.qbo = RealmReads(self.client, realm_id)
+        self.balances = BalanceRefresh(self)
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -272,29 +248,33 @@ class _BusinessRun:
         for state in states.values():
             self.tz = self.tz or offset_of(state.cursor)
         plan = {entity: self._mode(states.get(entity)) for entity in self.entities}
-        self.collect_parties = self.config.refresh_balances
         for entity, state in states.items():
             cursor = parse_qbo_time(state.cursor)
-            self.previous_start[entity] = None if cursor is None else cursor + self.config.cursor_overlap
-        refreshable = self._refreshable(plan, states)
+            self.balances.previous_start[entity] = None if cursor is None else cursor + self.config.cursor_overlap
+        refreshable = self.balances.refreshable(plan, states)
         for entity in TRANSACTIONS:
             # Offset reads see no hard deletes: a document created and deleted since the last sync moved
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
-            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and PARTY_OF[entity] in refreshable:
-                self.parties_all.add(PARTY_OF[entity])
-        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"sync-{self.realm_id}")
+            if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and party_of(entity).entity in refreshable:
+                self.balances.parties_all.add(party_of(entity).entity)
+        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
+        self.reconciler = Reconciler(
+            self.qbo, self.store, self.pipeline, self.business_id, page_size=self.page_size,
+            ids_per_query=self.config.ids_per_query,
+            apply=lambda entity, payloads, deleted: self.apply(entity, payloads, SyncMode.QUERY, set(),
+                                                                deleted=deleted))
         try:
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
-            self._paged({entity: self._all_where(entity) for entity in full}, SyncMode.FULL)
+            self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
             query = [entity for entity in self.entities
                      if plan[entity] is SyncMode.QUERY or entity in fallback]
             self._paged({entity: self._changed_where(entity, states[entity].cursor) for entity in query},
                         SyncMode.QUERY)
             self._retry_quarantine()
-            self._refresh_balances(plan, states)
+            self.balances.refresh(plan, states)
         finally:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.pipeline.shutdown()
         self._record(states)
         settle_pending_payments(self.store, self.client, self.business_id, self.realm_id, now=self.clock())
         return dict(self.results)
@@ -308,7 +288,14 @@ class _BusinessRun:
         return SyncMode.QUERY
 
     def _new_cursor(self) -> str:
-        return format_cursor(self.started - self.config.cursor_overlap, self.tz)
+        """The earliest ``time`` QBO stamped on an answer of this run, minus the overlap, in the company's
+        offset: every change QBO had committed before that answer is in what this run read. QBO's clock,
+        not this host's, so a skewed host clock cannot make the next run skip changes. The host clock at
+        the start of the run only when no answer carried a time."""
+        earliest = self.qbo.earliest_time
+        if earliest is None:
+            return format_cursor(self.started - self.config.cursor_overlap, self.tz)
+        return format_cursor(earliest - self.config.cursor_overlap, self.tz or earliest.tzinfo)
 
     def _record(self, states: dict[Entity, SyncStateRecord]) -> None:
         at = self.clock()
@@ -324,7 +311,7 @@ class _BusinessRun:
                 continue  # only re-read for balances: its own cursor is not this run's business
             new = cursor
             old = states[entity].cursor if entity in states else None
-            if entity in TRANSACTIONS and not self.balances_ok and old is not None:
+            if entity in TRANSACTIONS and not self.balances.balances_ok and old is not None:
                 new = old  # the balances these changes moved were not re-read: read the changes again
             self.store.record_success(self.business_id, entity, new, at)
             result.cursor = new
@@ -332,16 +319,16 @@ class _BusinessRun:
     # -- failures -----------------------------------------------------------------------------------
 
     @contextmanager
-    def _guard(self, entity: Entity) -> Iterator[None]:
+    def guard(self, entity: Entity) -> Iterator[None]:
         """Record an exception as the failure of ``entity``; authentication failures end the run."""
         try:
             yield
-        except _Fatal:
+        except RunStopped:
             raise
         except QboAuthError as exc:
             self._fail(entity, exc)
             self.fatal = exc
-            raise _Fatal(str(exc)) from exc
+            raise RunStopped(str(exc)) from exc
         except Exception as exc:
             if not isinstance(exc, StorageError | QboError):
                 logger.exception("unexpected error syncing %s of business %s", entity.value, self.business_id)
@@ -354,11 +341,11 @@ class _BusinessRun:
         self.failed.add(entity)
         logger.warning("sync of %s for business %s failed: %s", entity.value, self.business_id, result.error)
 
-    def _check(self) -> None:
+    def check(self) -> None:
         if self.held.lost and self.fatal is None:
             self.fatal = StorageError("the business's sync lock was lost")
         if self.fatal is not None:
-            raise _Fatal(str(self.fatal))
+            raise RunStopped(str(self.fatal))
 
     def _not_failed(self, entities: Iterable[Entity]) -> list[Entity]:
         """The entities of ``entities`` that have not failed in this run (a failed one is not read again)."""
@@ -366,49 +353,15 @@ class _BusinessRun:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _all_where(self, entity: Entity) -> str | None:
-        return ALL_ACTIVE if entity in LIST_ENTITIES else None
-
     def _changed_where(self, entity: Entity, cursor: str | None) -> str:
         where = f"Metadata.LastUpdatedTime >= {qbo_literal(cursor or '')}"
         return f"{where} AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else where
-
-    def _ordered(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
-                 ) -> Iterator[tuple[T, Future[R]]]:
-        """Run ``fn`` over ``tasks`` on the run's pool, at most ``2 * workers`` ahead of the consumer,
-        yielding each task with its future in task order (``started``: futures already submitted)."""
-        window = max(2, self.workers * 2)
-        pending: deque[tuple[T, Future[R]]] = deque()
-        started = started if started is not None else {}
-        for task in tasks:
-            future = started.pop(task, None)
-            pending.append((task, future if future is not None else self.executor.submit(fn, task)))
-            if len(pending) >= window:
-                yield pending.popleft()
-        while pending:
-            yield pending.popleft()
-
-    def _as_completed(self, tasks: Sequence[T], fn: Callable[[T], R], started: dict[T, Future[R]] | None = None
-                      ) -> Iterator[tuple[T, Future[R]]]:
-        """Like ``_ordered`` but yielding each task as soon as it is done (no head-of-line blocking)."""
-        window = max(2, self.workers * 2)
-        started = started if started is not None else {}
-        queue = deque(tasks)
-        running: dict[Future[R], T] = {}
-        while queue or running:
-            while queue and len(running) < window:
-                task = queue.popleft()
-                future = started.pop(task, None)
-                running[future if future is not None else self.executor.submit(fn, task)] = task
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield running.pop(future), future
 
     def _paged(self, wheres: dict[Entity, str | None], mode: SyncMode) -> None:
         """Read ``wheres`` (entity -> filter) page by page, concurrently across all of them, applying each
         page as it arrives (in order); then reconcile each entity that was read completely."""
         try:
-            self._check()
+            self.check()
             if not wheres:
                 return
             for entity in wheres:
@@ -418,55 +371,56 @@ class _BusinessRun:
                 entity, start = task
                 if entity in self.failed or self.fatal is not None:
                     return None
-                return self.client.query_page(self.realm_id, entity.value, start, wheres[entity], "Id",
+                return self.qbo.query_page(entity.value, start, wheres[entity], "Id",
                                               self.page_size)
 
             # The counts, and meanwhile (speculatively) every entity's first page.
             totals: dict[Entity, int] = {}
-            counted = {entity: self.executor.submit(self.client.count, self.realm_id, entity.value, where)
+            counted = {entity: self.pipeline.submit(self.qbo.count, entity.value, where)
                        for entity, where in wheres.items()}
-            first = {(entity, 1): self.executor.submit(fetch, (entity, 1)) for entity in wheres}
+            first = {(entity, 1): self.pipeline.submit(fetch, (entity, 1)) for entity in wheres}
             for entity, future in counted.items():
-                with self._guard(entity):
+                with self.guard(entity):
                     totals[entity] = future.result()
-            self._check()
+            self.check()
             tasks = [(entity, start) for entity in self._not_failed(wheres) for start in
                      range(1, totals[entity] + 1, self.page_size)]
 
             seen: dict[Entity, set[str]] = {entity: set() for entity in wheres}
             done = dict.fromkeys(wheres, 0)
             last: dict[Entity, int] = {}  # the size of the page at the highest start position
-            for (entity, start), future in self._as_completed(tasks, fetch, first):
-                self._check()
+            for (entity, start), future in self.pipeline.as_completed(tasks, fetch, first):
+                self.check()
                 if entity in self.failed:
                     continue
-                with self._guard(entity):
+                with self.guard(entity):
                     rows = future.result()
                     if rows is None:
                         continue
-                    self._apply(entity, rows, mode, seen[entity])
+                    self.apply(entity, rows, mode, seen[entity])
                     done[entity] += len(rows)
-                    if start == _after_pages(totals[entity], self.page_size) - self.page_size:
+                    if start == after_pages(totals[entity], self.page_size) - self.page_size:
                         last[entity] = len(rows)
                     self._report(entity, done[entity], max(totals[entity], done[entity]))
             for entity in self._not_failed(wheres):
-                self._check()
-                with self._guard(entity):
+                self.check()
+                with self.guard(entity):
                     if last.get(entity) == self.page_size:  # a full last page: there may be more rows
-                        start: int | None = _after_pages(totals[entity], self.page_size)
+                        start: int | None = after_pages(totals[entity], self.page_size)
                         while start is not None:
-                            rows = self.client.query_page(self.realm_id, entity.value, start, wheres[entity],
+                            rows = self.qbo.query_page(entity.value, start, wheres[entity],
                                                           "Id", self.page_size)
-                            self._apply(entity, rows, mode, seen[entity])
+                            self.apply(entity, rows, mode, seen[entity])
                             done[entity] += len(rows)
                             start = start + self.page_size if len(rows) == self.page_size else None
                     if mode is SyncMode.FULL:
-                        self._reconcile_full(entity, seen[entity], totals[entity])
+                        self.reconciler.after_full_read(entity, seen[entity], totals[entity],
+                                                        self.quarantined_keys[entity])
                     else:
-                        self._reconcile_listing(entity, seen[entity])
+                        self.reconciler.after_query_read(entity, seen[entity])
                     self.completed.add(entity)
                     self._report(entity, done[entity], done[entity])
-        except _Fatal:
+        except RunStopped:
             return
 
     def _cdc(self, entities: list[Entity], states: dict[Entity, SyncStateRecord], plan: dict[Entity, SyncMode]
@@ -477,17 +431,17 @@ class _BusinessRun:
         the vendors and customers of the changed transactions as soon as the answer is in, while the
         changes are being written (see ``_refresh_balances``)."""
         try:
-            self._check()
+            self.check()
             if not entities:
                 return []
             for entity in entities:
                 self.results[entity].mode = SyncMode.CDC
             since = min((states[entity].cursor for entity in entities),
                         key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
-            if Entity.ACCOUNT in self._refreshable(plan, states):
-                self._prefetch(Entity.ACCOUNT, None)
+            if Entity.ACCOUNT in self.balances.refreshable(plan, states):
+                self.balances.prefetch(Entity.ACCOUNT, None)
             try:
-                answer = self.client.cdc(self.realm_id, [entity.value for entity in entities], since)
+                answer = self.qbo.cdc([entity.value for entity in entities], since)
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
                 logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
                 return list(entities)
@@ -503,246 +457,40 @@ class _BusinessRun:
                 if len(entities) == 1:
                     return list(entities)
                 # The answer may be truncated: ask each entity on its own (concurrently).
-                alone = {entity: self.executor.submit(self.client.cdc, self.realm_id, [entity.value],
+                alone = {entity: self.pipeline.submit(self.qbo.cdc, [entity.value],
                                                       states[entity].cursor) for entity in entities}
                 for entity, future in alone.items():
-                    with self._guard(entity):
+                    with self.guard(entity):
                         objects = future.result().get(entity.value, [])
                         if len(objects) >= CDC_MAX_OBJECTS:
                             fallback.append(entity)
                         else:
                             changes[entity] = objects
-            refreshable = self._refreshable(plan, states)
+            refreshable = self.balances.refreshable(plan, states)
             for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        PARTY_OF[entity] in refreshable:
-                    with self._guard(entity):
-                        parties, unknown = self._parties_of(entity, changes[entity])
+                        party_of(entity).entity in refreshable:
+                    with self.guard(entity):
+                        parties, unknown = self.balances.parties_of(entity, changes[entity])
                         if unknown:
-                            self.parties_all.add(PARTY_OF[entity])
-                        self._prefetch(PARTY_OF[entity], None if unknown else parties)
+                            self.balances.parties_all.add(party_of(entity).entity)
+                        self.balances.prefetch(party_of(entity).entity, None if unknown else parties)
             for entity in self._not_failed(entities):
                 if entity in fallback:
                     continue
-                self._check()
-                with self._guard(entity):
+                self.check()
+                with self.guard(entity):
                     objects = changes[entity]
                     seen: set[str] = set()
                     for start in range(0, len(objects), self.page_size):
-                        self._apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
+                        self.apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
                     self.completed.add(entity)
                     self._report(entity, len(objects), len(objects))
             return fallback
-        except _Fatal:
+        except RunStopped:
             return []
 
-    # -- reconciling --------------------------------------------------------------------------------
-
-    def _reconcile_full(self, entity: Entity, seen: set[str], total: int) -> None:
-        """After a complete read: mirror rows the read did not see are looked up by id (offset paging can
-        skip a row when another is deleted meanwhile); those QBO still has are applied, the rest deleted.
-        When fewer rows were seen than counted, every QBO Id is listed to find the skipped ones."""
-        mirror = self.store.mirror_ids(self.business_id, entity)
-        unseen = mirror - seen
-        check = set(unseen)
-        if len(seen) < total:
-            check |= self._list_ids(entity) - seen
-        self._look_up(entity, check, deletable=unseen)
-        self.store.clear_quarantine_except(self.business_id, entity, self.quarantined_keys[entity])
-
-    def _reconcile_listing(self, entity: Entity, seen: set[str]) -> None:
-        """After a query-path read: list every QBO Id; mirror rows QBO does not list are looked up and
-        deleted if really gone; Ids the mirror lacks are read."""
-        listed = self._list_ids(entity)
-        mirror = self.store.mirror_ids(self.business_id, entity)
-        gone = mirror - listed
-        self._look_up(entity, gone | (listed - mirror - seen), deletable=gone)
-
-    def _look_up(self, entity: Entity, ids: set[str], *, deletable: set[str]) -> None:
-        """Read ``ids`` by id and apply what QBO returns; delete the ``deletable`` ids it did not return
-        (unless an answer held an object without an Id: then nothing is deleted this run)."""
-        if not ids:
-            return
-        payloads = self._by_ids(entity, ids)
-        returned = {str(p["Id"]) for p in payloads if isinstance(p, dict) and p.get("Id") not in (None, "")}
-        anonymous = any(not isinstance(p, dict) or p.get("Id") in (None, "") for p in payloads)
-        self._apply(entity, payloads, SyncMode.QUERY, set())
-        missing = set() if anonymous else deletable - returned
-        if missing:
-            self._apply(entity, [], SyncMode.QUERY, set(), deleted=missing)
-
-    def _list_ids(self, entity: Entity) -> set[str]:
-        """Every Id QBO holds for ``entity`` (inactive name-list rows included), paged concurrently."""
-        where = self._all_where(entity)
-        total = self.client.count(self.realm_id, entity.value, where)
-        clause = f" WHERE {where}" if where else ""
-
-        def page(start: int) -> list[dict]:
-            statement = (f"SELECT Id FROM {entity.value}{clause} ORDERBY Id STARTPOSITION {start} "
-                         f"MAXRESULTS {self.page_size}")
-            return _rows(self.client.query(self.realm_id, statement), entity)
-
-        ids: set[str] = set()
-        last = 0
-        for _start, future in self._ordered(range(1, total + 1, self.page_size), page):
-            rows = future.result()
-            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
-            last = len(rows)
-        start = _after_pages(total, self.page_size)
-        while last == self.page_size:  # a full last page: there may be more rows
-            rows = page(start)
-            ids.update(str(row["Id"]) for row in rows if isinstance(row, dict) and row.get("Id") is not None)
-            last = len(rows)
-            start += self.page_size
-        return ids
-
-    def _id_statements(self, entity: Entity, ids: Iterable[str]) -> list[str]:
-        """``SELECT * ... WHERE Id IN (...)`` statements covering ``ids`` (``ids_per_query`` at a time)."""
-        ordered = sorted(ids, key=lambda i: (len(i), i))
-        size = self.config.ids_per_query
-        extra = f" AND {ALL_ACTIVE}" if entity in LIST_ENTITIES else ""
-        batches = [ordered[start:start + size] for start in range(0, len(ordered), size)]
-        return [select_statement(entity.value, f"Id IN ({', '.join(qbo_literal(i) for i in batch)}){extra}", "Id",
-                                 None, MAX_PAGE_SIZE) for batch in batches]
-
-    def _query_rows(self, task: tuple[Entity, str]) -> list[dict]:
-        entity, statement = task
-        return _rows(self.client.query(self.realm_id, statement), entity)
-
-    def _by_ids(self, entity: Entity, ids: Iterable[str]) -> list[dict]:
-        """The objects of ``entity`` with those Ids that QBO still has (``Id IN (...)``, concurrently)."""
-        payloads: list[dict] = []
-        tasks = [(entity, statement) for statement in self._id_statements(entity, ids)]
-        for _task, future in self._ordered(tasks, self._query_rows):
-            payloads.extend(future.result())
-        return payloads
-
-    # -- balances and quarantine ------------------------------------------------------------------
-
-    def _refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
-        """The name lists whose computed balances this run should re-read when transactions changed: not
-        those read in full by this run, nor those never synced (their first full sync reads them)."""
-        if not self.collect_parties:
-            return set()
-        return {entity for entity in LIST_ENTITIES if plan.get(entity) is not SyncMode.FULL
-                and (entity in plan or (entity in states and states[entity].cursor is not None))}
-
-    def _parties_of(self, entity: Entity, objects: Sequence[Any]) -> tuple[set[str], bool]:
-        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror;
-        and whether one of them is unknown (see ``_unknown_deletion``)."""
-        key = "VendorRef" if PARTY_OF[entity] is Entity.VENDOR else "CustomerRef"
-        parties = {str(obj[key]["value"]) for obj in objects
-                   if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
-        ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
-        mirrored = self.store.party_map(self.business_id, entity, ids)
-        deleted = [obj for obj in objects if isinstance(obj, dict) and is_deleted(obj)]
-        unknown = any(self._unknown_deletion(entity, str(obj.get("Id")), _last_updated(obj), mirrored)
-                      for obj in deleted)
-        return parties | set(mirrored.values()), unknown
-
-    def _unknown_deletion(self, entity: Entity, qbo_id: str, deleted_at: str | None, mirrored: dict[str, str]
-                          ) -> bool:
-        """A document deleted in QBO that the mirror never held (created and deleted between two syncs):
-        its party's balance moved and nothing says which party. Deletions from before the previous run
-        of the entity started were that run's to handle."""
-        if qbo_id in mirrored:
-            return False
-        previous = self.previous_start.get(entity)
-        when = parse_qbo_time(deleted_at)
-        return previous is None or when is None or when >= previous
-
-    def _refresh_tasks(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
-        if ids is None:
-            return [(entity, select_statement(entity.value, ALL_ACTIVE, "Id", 1, self.page_size))]
-        return [(entity, statement) for statement in self._id_statements(entity, ids)]
-
-    def _prefetch(self, entity: Entity, ids: set[str] | None) -> None:
-        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
-        if ids is None:
-            if entity in self.prefetched_all:
-                return
-            self.prefetched_all.add(entity)
-            tasks = self._refresh_tasks(entity, None)
-        else:
-            ids = ids - self.prefetched_ids.setdefault(entity, set())
-            if not ids:
-                return
-            self.prefetched_ids[entity].update(ids)
-            self.parties[entity].update(ids)
-            tasks = self._refresh_tasks(entity, ids)
-        for task in tasks:
-            self.prefetched[task] = self.executor.submit(self._query_rows, task)
-
-    def _read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
-        """Every row of a name list, given its first page: the other pages are read concurrently."""
-        rows = list(first)
-        if len(first) < self.page_size:
-            return rows
-        total = self.client.count(self.realm_id, entity.value, ALL_ACTIVE)
-
-        def page(start: int) -> list[dict]:
-            return self.client.query_page(self.realm_id, entity.value, start, ALL_ACTIVE, "Id", self.page_size)
-
-        last = self.page_size
-        for _start, future in self._ordered(range(self.page_size + 1, total + 1, self.page_size), page):
-            last = len(result := future.result())
-            rows.extend(result)
-        start = _after_pages(max(total, self.page_size), self.page_size)
-        while last == self.page_size:  # a full last page: there may be more rows
-            last = len(result := page(start))
-            rows.extend(result)
-            start += self.page_size
-        return rows
-
-    def _refresh_balances(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Re-read what QBO's computed balances may have moved (see the module docstring): every account,
-        the touched vendors and customers (all of them after a change whose party is unknown), all
-        requests at once (some started earlier by ``_prefetch``)."""
-        refreshable = self._refreshable(plan, states)
-        started = self.prefetched_all | set(self.prefetched_ids)
-        if not refreshable or self.fatal is not None or not (self.transactions_touched or started & refreshable):
-            return
-        wanted: dict[Entity, set[str] | None] = {}
-        for entity in sorted(refreshable, key=ENTITY_ORDER.index):
-            if entity in self.failed:  # its balances stay unread: read the transactions' changes again
-                self.balances_ok = False
-                continue
-            ids = None if entity is Entity.ACCOUNT or entity in self.parties_all else self.parties[entity]
-            if ids is None or ids:
-                wanted[entity] = ids
-        tasks: list[tuple[Entity, str]] = []
-        for entity, ids in wanted.items():
-            result = self.results.setdefault(entity, EntitySyncResult(entity))
-            result.mode = result.mode or SyncMode.REFRESH
-            if ids is None:
-                tasks.extend(self._refresh_tasks(entity, None))
-            else:
-                tasks.extend(task for task in self.prefetched if task[0] is entity)
-                rest = ids - self.prefetched_ids.get(entity, set())
-                if rest:
-                    tasks.extend(self._refresh_tasks(entity, rest))
-        payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
-        try:
-            self._check()
-            for (entity, _statement), future in self._ordered(tasks, self._query_rows, self.prefetched):
-                if entity not in self.failed:
-                    with self._guard(entity):
-                        payloads[entity].extend(future.result())
-            for entity, ids in wanted.items():
-                if entity in self.failed:
-                    continue
-                self._check()
-                with self._guard(entity):
-                    rows = self._read_list(entity, payloads[entity]) if ids is None else payloads[entity]
-                    for start in range(0, len(rows), self.page_size):
-                        self._apply(entity, rows[start:start + self.page_size], SyncMode.REFRESH, set())
-                    if entity not in self.entities:
-                        self.completed.add(entity)
-        except _Fatal:
-            return
-        finally:
-            if any(entity in self.failed for entity in wanted):
-                self.balances_ok = False
+    # -- quarantine ------------------------------------------------------------------------------
 
     def _retry_quarantine(self) -> None:
         """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
@@ -756,14 +504,14 @@ class _BusinessRun:
             if not ids:
                 continue
             try:
-                with self._guard(entity):
-                    self._look_up(entity, set(ids), deletable=set(ids))
-            except _Fatal:
+                with self.guard(entity):
+                    self.reconciler.look_up(entity, set(ids), deletable=set(ids))
+            except RunStopped:
                 return
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def _apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
+    def apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
                deleted: Iterable[str] = ()) -> None:
         """Map one page of QBO objects and write it (one transaction)."""
         records, tombstones, bad = self._map(entity, payloads)
@@ -777,14 +525,15 @@ class _BusinessRun:
             # Big reads: the ids the mirror holds, once, so that only those are read back before a write.
             known = self.known[entity] = self.store.mirror_ids(self.business_id, entity)
         old_parties: set[str] = set()
-        track = self.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
+        track = self.balances.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
         mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
         if track and (mirrored or tombstones):
             party_map = self.store.party_map(self.business_id, entity, mirrored)
             old_parties = set(party_map.values())
-            if any(self._unknown_deletion(entity, qbo_id, self.tombstones.get((entity, qbo_id)), party_map)
+            balances = self.balances
+            if any(balances.unknown_deletion(entity, qbo_id, balances.tombstones.get((entity, qbo_id)), party_map)
                    for qbo_id in tombstones):
-                self.parties_all.add(PARTY_OF[entity])
+                self.balances.parties_all.add(party_of(entity).entity)
         outcome = self.store.apply(self.business_id, entity, records, deleted_ids=removed, quarantine=bad,
                                    at=self.clock(), known_ids=known)
         if known is not None:
@@ -805,10 +554,10 @@ class _BusinessRun:
                 touched = records
                 changed = bool(payloads) or bool(removed)
             if changed:
-                self.transactions_touched = True
-                party = PARTY_OF[entity]
-                self.parties[party].update(old_parties)
-                self.parties[party].update(getattr(r, _PARTY_FIELD[entity]) for r in touched)
+                self.balances.transactions_touched = True
+                party = party_of(entity).entity
+                self.balances.parties[party].update(old_parties)
+                self.balances.parties[party].update(getattr(r, party_of(entity).field) for r in touched)
 
     def _map(self, entity: Entity, payloads: Sequence[Any]) -> _Mapped:
         """Records, deleted ids and quarantine items of a page."""
@@ -824,10 +573,10 @@ class _BusinessRun:
             try:
                 if is_deleted(payload):
                     removed.append(to_deleted(entity, payload).id)
-                    self.tombstones[(entity, removed[-1])] = _last_updated(payload)
+                    self.balances.tombstones[(entity, removed[-1])] = last_updated(payload)
                     continue
                 if self.tz is None:
-                    self.tz = offset_of(_last_updated(payload))
+                    self.tz = offset_of(last_updated(payload))
                 records.append(to_record(entity, self.business_id, payload))
             except MalformedEntityError as exc:
                 bad.append(QuarantineItem(exc.entity_id or qbo_id, exc.reason, payload))
@@ -843,22 +592,3 @@ class _BusinessRun:
             self.progress(self.business_id, entity, done, total)
         except Exception:  # a progress display must not break a sync
             logger.exception("sync progress callback failed")
-
-
-def _after_pages(total: int, page_size: int) -> int:
-    """The STARTPOSITION after the ``ceil(total / page_size)`` pages of a count of ``total``."""
-    return -(-total // page_size) * page_size + 1
-
-
-def _rows(response: dict, entity: Entity) -> list[dict]:
-    """The rows of ``entity`` in a QueryResponse (its key matched without regard to case)."""
-    for key, value in response.items():
-        if key.lower() == entity.value.lower() and isinstance(value, list):
-            return value
-    return []
-
-
-def _last_updated(payload: dict) -> str | None:
-    meta = payload.get("MetaData")
-    return meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
-

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.interfaces.records import Entity
+from infra.jobs.engine import SyncEngine
 from infra.jobs.queue import SyncRequestQueue
 
 __all__ = [
@@ -89,7 +90,7 @@ class WebhookHandler:
     e.g. ``SyncStore.business_id_for_realm``).
     """
 
-    def __init__(self, queue: SyncRequestQueue, directory_lookup: Callable[[str], int | None],
+    def __init__(self, queue: SyncRequestQueue | SyncEngine, directory_lookup: Callable[[str], int | None],
                  verifier_token: str) -> None:
         if not verifier_token:
             raise ValueError("a webhook verifier token is required")

@@ -15,9 +15,8 @@ from infra.qbo.config import INTUIT_TOKEN_URL, MIN_MINORVERSION, QboClientConfig
 from infra.qbo.errors import MalformedEntityError, QboLimiterTimeout, QboRequestNotSent
 from infra.qbo.faults import Fault, FaultError, error_from_response, error_from_transport, parse_fault
 from infra.qbo.gateway import QboLiveGateway, bill_payment_body
-from infra.qbo.limiter import RealmLimiter, RealmLimiterRegistry
+from infra.qbo.limiter import LimiterRegistry, RealmLimiter, RealmLimiterRegistry
 from infra.qbo.mapping import (
-    MAPPERS,
     bill_payment_status,
     is_deleted,
     to_account_record,
@@ -27,7 +26,6 @@ from infra.qbo.mapping import (
     to_customer_record,
     to_deleted,
     to_invoice_record,
-    to_record,
     to_vendor_record,
 )
 from infra.qbo.reports import AGING_REPORTS, aging_bucket_range, to_reported_aging
@@ -37,7 +35,6 @@ __all__ = [
     "AGING_REPORTS",
     "CDC_MAX_OBJECTS",
     "INTUIT_TOKEN_URL",
-    "MAPPERS",
     "MAX_PAGE_SIZE",
     "MIN_MINORVERSION",
     "ConnectionStatus",
@@ -52,6 +49,7 @@ __all__ = [
     "QboRequestNotSent",
     "RealmLimiter",
     "RealmLimiterRegistry",
+    "LimiterRegistry",
     "TokenManager",
     "TokenStore",
     "aging_bucket_range",
@@ -70,7 +68,6 @@ __all__ = [
     "to_customer_record",
     "to_deleted",
     "to_invoice_record",
-    "to_record",
     "to_reported_aging",
     "to_vendor_record",
 ]

@@ -3,7 +3,8 @@
 One ``QboClient`` serves every realm and every thread of a process. Each data request:
 
 1. gets an access token from the ``TokenManager`` (refreshed first when it expires within the margin),
-2. waits for a slot of the realm's limiter (shared ``RealmLimiterRegistry``),
+2. waits for a slot of the realm's limiter (``RealmLimiterRegistry`` shared by the process's threads, or
+   ``RedisRealmLimiterRegistry`` shared by every process),
 3. is sent with ``Authorization: Bearer``, ``Accept: application/json``, ``minorversion`` and, on writes
    given one, ``requestid``; a 401 answer refreshes the token once and repeats the request once,
 4. is logged (logger ``infra.qbo``: method, path, status, intuit_tid, duration),
@@ -16,12 +17,9 @@ Bodies are decoded with non-integer numbers as ``Decimal`` and encoded with ``De
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
@@ -37,15 +35,18 @@ from infra.qbo.auth import Now, TokenManager, _utcnow
 from infra.qbo.config import QboClientConfig
 from infra.qbo.errors import MalformedEntityError
 from infra.qbo.faults import error_from_response, error_from_transport
-from infra.qbo.limiter import RealmLimiterRegistry
+from infra.qbo.limiter import LimiterRegistry
 from infra.qbo.tokens import OAuthTokens, TokenStore
 
-__all__ = ["CDC_MAX_OBJECTS", "MAX_PAGE_SIZE", "QboClient", "qbo_literal", "select_statement"]
+__all__ = ["CDC_MAX_OBJECTS", "MAX_PAGE_SIZE", "OnTime", "QboClient", "qbo_literal", "select_statement"]
 
 logger = logging.getLogger("infra.qbo")
 
 MAX_PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
 CDC_MAX_OBJECTS = 1000  # QBO answers at most this many objects per CDC call
+
+#: Called with the ``time`` member of a QBO answer (None when it has none).
+OnTime = Callable[[str | None], None]
 
 _ENTITY = re.compile(r"^[A-Za-z]+$")
 _REALM = re.compile(r"^[\w-]+$")
@@ -99,7 +100,7 @@ class QboClient:
     with; ``now`` is the wall clock used for token expiry.
     """
 
-    def __init__(self, config: QboClientConfig, token_store: TokenStore, limiter_registry: RealmLimiterRegistry,
+    def __init__(self, config: QboClientConfig, token_store: TokenStore, limiter_registry: LimiterRegistry,
                  transport: httpx.BaseTransport | None = None, *,
                  sleep: Callable[[float], None] = time.sleep, now: Now = _utcnow) -> None:
         self.config = config
@@ -132,31 +133,37 @@ class QboClient:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def query(self, realm_id: str, statement: str) -> dict:
-        """Run one query statement; returns the ``QueryResponse`` object (``{}`` when nothing matched)."""
+    def query(self, realm_id: str, statement: str, *, on_time: OnTime | None = None) -> dict:
+        """Run one query statement; returns the ``QueryResponse`` object (``{}`` when nothing matched).
+
+        ``on_time``, when given, is called with the ``time`` QBO stamped on its answer (the instant on QBO's
+        clock, in the company's offset), or None when the answer carries none: what sync cursors are
+        taken from (every read method below takes it too)."""
         body = self._execute(realm_id, _Call("GET", "/query", {"query": statement}))
+        _report_time(body, on_time)
         response = get_ci(body, "QueryResponse")
         if not isinstance(response, dict):
             raise QboUnavailableError(f"QBO query answer has no QueryResponse (realm {realm_id})",
                                       realm_id=realm_id)
         return response
 
-    def count(self, realm_id: str, entity: str, where: str | None = None) -> int:
+    def count(self, realm_id: str, entity: str, where: str | None = None, *, on_time: OnTime | None = None) -> int:
         """``SELECT COUNT(*)`` of an entity, optionally filtered."""
         _check_entity(entity)
         statement = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
-        total = self.query(realm_id, statement).get("totalCount", 0)
+        total = self.query(realm_id, statement, on_time=on_time).get("totalCount", 0)
         try:
             return int(total)
         except (TypeError, ValueError) as exc:
             raise QboUnavailableError(f"QBO count answer unreadable: {total!r}", realm_id=realm_id) from exc
 
     def query_page(self, realm_id: str, entity: str, start_position: int, where: str | None = None,
-                   order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE) -> list[dict]:
+                   order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE, *, on_time: OnTime | None = None
+                   ) -> list[dict]:
         """The rows of one page (``STARTPOSITION`` is 1-based)."""
         _check_page_size(page_size)
         statement = select_statement(entity, where, order_by, start_position, page_size)
-        rows = get_ci(self.query(realm_id, statement), entity) or []
+        rows = get_ci(self.query(realm_id, statement, on_time=on_time), entity) or []
         if not isinstance(rows, list):
             raise QboUnavailableError(f"QBO query answer holds no {entity} list (realm {realm_id})",
                                       realm_id=realm_id)
@@ -164,65 +171,16 @@ class QboClient:
 
     def query_all(self, realm_id: str, entity: str, where: str | None = None, order_by: str | None = "Id",
                   page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
-        """Every matching row, page after page (``STARTPOSITION``/``MAXRESULTS``) until a short page."""
-        return self._rows_from(realm_id, entity, where, order_by, page_size, start_position=1)
-
-    def _rows_from(self, realm_id: str, entity: str, where: str | None, order_by: str | None, page_size: int,
-                   start_position: int) -> Iterator[dict]:
+        """Every matching row, page after page (``STARTPOSITION``/``MAXRESULTS``) until a short page (the
+        live gateway's small reads; the sync pages through QBO concurrently on its own)."""
         _check_page_size(page_size)
-        start = start_position
+        start = 1
         while True:
             rows = self.query_page(realm_id, entity, start, where, order_by, page_size)
             yield from rows
             if len(rows) < page_size:
                 return
             start += page_size
-
-    def fetch_pages(self, realm_id: str, entity: str, total: int, where: str | None = None,
-                    order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE,
-                    max_workers: int | None = None) -> Iterator[list[dict]]:
-        """The ``ceil(total / page_size)`` pages of a query, fetched concurrently, yielded in order.
-
-        Threads: ``max_workers`` (default the limiter's in-flight cap), and the realm limiter still bounds
-        what is sent, so several concurrent callers of one realm share its budget. At most two pages per
-        worker are held ahead of the consumer. A failed page raises its exception in order and cancels
-        the pages not started. Offset paging is not a snapshot: rows created or deleted meanwhile shift
-        later pages (order by ``Id`` and reconcile, or page by ``LastUpdatedTime``, to be exact).
-        """
-        _check_page_size(page_size)
-        pages = math.ceil(max(0, total) / page_size)
-        if pages == 0:
-            return
-        workers = max(1, min(max_workers or self.limiters.max_in_flight, pages))
-        starts = iter(range(1, pages * page_size + 1, page_size))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"qbo-{realm_id}-pages")
-        pending: deque[Future[list[dict]]] = deque()
-        try:
-            for start in starts:
-                pending.append(executor.submit(self.query_page, realm_id, entity, start, where, order_by,
-                                               page_size))
-                if len(pending) >= workers * 2:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-    def query_all_concurrent(self, realm_id: str, entity: str, where: str | None = None,
-                             order_by: str | None = "Id", page_size: int = MAX_PAGE_SIZE,
-                             max_workers: int | None = None) -> Iterator[dict]:
-        """Every matching row, in order: ``count`` first, then ``fetch_pages``; if the last counted page
-        came back full (rows were added since the count), the rest is paged sequentially."""
-        total = self.count(realm_id, entity, where)
-        last_len = page_size
-        pages = 0
-        for rows in self.fetch_pages(realm_id, entity, total, where, order_by, page_size, max_workers):
-            pages += 1
-            last_len = len(rows)
-            yield from rows
-        if last_len == page_size:
-            yield from self._rows_from(realm_id, entity, where, order_by, page_size,
-                                       start_position=pages * page_size + 1)
 
     def read(self, realm_id: str, entity: str, entity_id: str) -> dict:
         """One entity by Id."""
@@ -245,7 +203,8 @@ class QboClient:
         call = _Call("GET", f"/companyinfo/{quote(realm_id, safe='')}", entity="CompanyInfo", entity_id=realm_id)
         return self._entity(realm_id, call)
 
-    def cdc(self, realm_id: str, entities: Sequence[str], changed_since: datetime | str) -> dict[str, list[dict]]:
+    def cdc(self, realm_id: str, entities: Sequence[str], changed_since: datetime | str, *,
+            on_time: OnTime | None = None) -> dict[str, list[dict]]:
         """Objects of ``entities`` changed since then (at most 30 days back), hard deletes included as
         ``{"status": "Deleted", "Id": ..., "MetaData": ...}`` markers. Every entity asked for is a key.
 
@@ -262,6 +221,7 @@ class QboClient:
             changed_since = changed_since.isoformat()
         call = _Call("GET", "/cdc", {"entities": ",".join(entities), "changedSince": changed_since})
         body = self._execute(realm_id, call)
+        _report_time(body, on_time)
         result: dict[str, list[dict]] = {entity: [] for entity in entities}
         by_lower = {entity.lower(): entity for entity in entities}
         responses = get_ci(body, "CDCResponse")
@@ -405,6 +365,12 @@ class QboClient:
                    tid, ms, extra={"realm_id": realm_id, "method": call.method, "path": path,
                                    "status": response.status_code, "intuit_tid": tid, "duration_ms": ms})
         return response
+
+
+def _report_time(body: dict, on_time: OnTime | None) -> None:
+    if on_time is not None:
+        stamp = get_ci(body, "time")
+        on_time(stamp if isinstance(stamp, str) else None)
 
 
 def _check_page_size(page_size: int) -> None:

@@ -28,15 +28,31 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from infra.qbo.config import QboClientConfig
 from infra.qbo.errors import QboLimiterTimeout
 
-__all__ = ["RealmLimiter", "RealmLimiterRegistry"]
+__all__ = ["LimiterRegistry", "RealmLimiter", "RealmLimiterRegistry"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+class LimiterRegistry(Protocol):
+    """What the QBO client needs of a limiter: this process's ``RealmLimiterRegistry``, or the one shared
+    by every process through Redis (``infra.qbo.redis_limiter.RedisRealmLimiterRegistry``)."""
+
+    max_in_flight: int
+
+    def slot(self, realm_id: str, timeout: float | None = None) -> AbstractContextManager[None]:
+        """Hold one request slot of the realm for the duration of the ``with`` block."""
+        ...
+
+    def pause(self, realm_id: str, seconds: float) -> None:
+        """Hold every request of the realm for ``seconds`` (after a 429)."""
+        ...
 
 
 class RealmLimiter:

@@ -16,7 +16,7 @@ job quarantines such entities and carries on. Rules that are a choice, not a QBO
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -50,7 +50,6 @@ from infra.qbo.models import (
 )
 
 __all__ = [
-    "MAPPERS",
     "bill_payment_status",
     "is_deleted",
     "to_account_record",
@@ -60,7 +59,6 @@ __all__ = [
     "to_customer_record",
     "to_deleted",
     "to_invoice_record",
-    "to_record",
     "to_vendor_record",
 ]
 
@@ -209,19 +207,3 @@ def to_deleted(entity: Entity | str, payload: Payload) -> DeletedEntity:
         return DeletedEntity.model_validate(data)
     except ValidationError as exc:
         raise MalformedEntityError(str(entity), _id_of(payload), _reason(exc)) from exc
-
-
-MAPPERS: dict[Entity, Callable[[int, Payload], object]] = {
-    Entity.VENDOR: to_vendor_record,
-    Entity.CUSTOMER: to_customer_record,
-    Entity.ACCOUNT: to_account_record,
-    Entity.BILL: to_bill_record,
-    Entity.BILL_PAYMENT: to_bill_payment_record,
-    Entity.INVOICE: to_invoice_record,
-    Entity.PAYMENT: to_customer_payment_record,
-}
-
-
-def to_record(entity: Entity | str, business_id: int, payload: Payload) -> object:
-    """The record of any mirrored entity (``Entity`` or its QBO name)."""
-    return MAPPERS[Entity(entity)](business_id, payload)

@@ -34,19 +34,55 @@ from infra.interfaces.access import (
 )
 from infra.interfaces.ports import QboGateway
 from infra.jobs import SyncRequestQueue, WebhookHandler, WebhookPayloadError, WebhookSignatureError
+from infra.jobs.engine import EmbeddedEngine, SyncEngine
 from infra.jobs.webhooks import verify_intuit_signature
-from infra.qbo import QboClient, QboClientConfig, RealmLimiterRegistry
+from infra.qbo import LimiterRegistry, QboClient, QboClientConfig, RealmLimiterRegistry
 from runway.bootstrap.errors import ConfigurationError
 from runway.bootstrap.wiring import Ports
 from runway.jsonbounds import parse_json
 from runway.settings import Settings
 
 
+def build_sync_engine(settings: Settings, session_factory: sessionmaker[Session], clock: Clock) -> SyncEngine:
+    """The job engine of the syncs, by configuration only: Dramatiq on the Redis of ``RUNWAY_BROKER_URL``,
+    or (unset) the embedded queue in the mirror database."""
+    url = settings.broker_url
+    if not url:
+        return EmbeddedEngine(SyncRequestQueue(session_factory, clock=clock.now))
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(f"RUNWAY_BROKER_URL must be a Redis URL (redis://host:port/db), not {url!r}")
+    from infra.jobs.dramatiq_engine import DramatiqEngine, RedisPendingSyncs, redis_broker
+
+    heartbeat_ms = int(settings.broker_heartbeat_timeout_seconds * 1000)
+    return DramatiqEngine(redis_broker(url, namespace=f"{settings.redis_namespace}-dramatiq",
+                                       heartbeat_timeout_ms=heartbeat_ms,
+                                       maintenance_chance=1000 if heartbeat_ms >= 10_000 else 50_000),
+                          RedisPendingSyncs(_redis(url), prefix=settings.redis_namespace), clock=clock.now)
+
+
+def _redis(url: str) -> Any:
+    import redis  # only with a Redis configured
+
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30)
+
+
+def build_limiters(settings: Settings, config: QboClientConfig) -> LimiterRegistry:
+    """QBO's per-realm limits: in Redis, shared by every process, when Redis is configured
+    (``RUNWAY_REDIS_URL`` or a Redis ``RUNWAY_BROKER_URL``); else this process's own."""
+    url = settings.shared_limits_url
+    if url is None:
+        return RealmLimiterRegistry.from_config(config)
+    from infra.qbo.redis_limiter import RedisRealmLimiterRegistry
+
+    return RedisRealmLimiterRegistry.from_config(config, _redis(url), prefix=f"{settings.redis_namespace}:qbo-limits")
+
+
 def sql_ports(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, *,
-              gateway: QboGateway | None = None) -> Ports:
-    """The SQL repositories over the mirror database as ports, the sync request queue, the webhook inbox
-    (when ``RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN`` is set) and ``gateway`` as the live port."""
-    queue = SyncRequestQueue(session_factory, clock=clock.now)
+              gateway: QboGateway | None = None, engine: SyncEngine | None = None) -> Ports:
+    """The SQL repositories over the mirror database as ports, the sync requests (over ``engine``, by
+    default the one the settings name), the webhook inbox (when ``RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN`` is
+    set) and ``gateway`` as the live port."""
+    queue = engine or build_sync_engine(settings, session_factory, clock)
     inbox: WebhookInbox | None = None
     directory = SqlBusinessDirectory(session_factory)
     if settings.qbo_webhook_verifier_token:
@@ -75,7 +111,8 @@ def build_token_store(settings: Settings, session_factory: sessionmaker[Session]
 
 def build_qbo_client(settings: Settings, token_store: DbTokenStore, *,
                      transport: httpx.BaseTransport | None = None) -> QboClient:
-    """The QBO client for the configured endpoint (Intuit's or the local sandbox)."""
+    """The QBO client for the configured endpoint (Intuit's or the local sandbox), limited per realm by
+    ``build_limiters``: the API's live calls and the sync workers draw from the same budget."""
     if not settings.qbo_configured:
         raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID "
                                  "and RUNWAY_QBO_CLIENT_SECRET")
@@ -86,13 +123,13 @@ def build_qbo_client(settings: Settings, token_store: DbTokenStore, *,
                              throttle_default_wait_seconds=settings.qbo_throttle_wait_seconds,
                              max_attempts=settings.qbo_max_attempts,
                              backoff_base_seconds=settings.qbo_backoff_base_seconds)
-    return QboClient(config, token_store, RealmLimiterRegistry.from_config(config), transport=transport)
+    return QboClient(config, token_store, build_limiters(settings, config), transport=transport)
 
 
 class QueueSyncRequests:
-    """``SyncRequests`` (infra.interfaces.access) over ``infra.jobs.SyncRequestQueue``."""
+    """``SyncRequests`` (infra.interfaces.access) over the job engine (``infra.jobs.engine.SyncEngine``)."""
 
-    def __init__(self, queue: SyncRequestQueue) -> None:
+    def __init__(self, queue: SyncEngine) -> None:
         self._queue = queue
 
     def enqueue(self, business_id: int, entities: Iterable[str] | None, reason: str, *, full: bool

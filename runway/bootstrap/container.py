@@ -18,8 +18,9 @@ from infra.db.token_store import DbTokenStore
 from infra.db.writer import MirrorWriter
 from infra.interfaces.patterns import set_guard_mode
 from infra.interfaces.ports import QboGateway
+from infra.jobs.engine import SyncEngine
 from infra.qbo import QboClient, QboLiveGateway
-from runway.bootstrap.adapters import build_qbo_client, build_token_store, sql_ports
+from runway.bootstrap.adapters import build_qbo_client, build_sync_engine, build_token_store, sql_ports
 from runway.bootstrap.wiring import wire
 from runway.container import Services
 from runway.settings import Settings
@@ -29,7 +30,8 @@ from runway.settings import Settings
 class Container(Services):
     """``Services`` plus the process's infra resources: the settings, the engine and session factory, the
     mirror writer (for connecting companies and seeding), the QBO client and token store when QBO is
-    configured. ``close()`` (or leaving a ``with`` block) releases them."""
+    configured, and the job engine of the syncs (``RUNWAY_BROKER_URL``). ``close()`` (or leaving a ``with``
+    block) releases them."""
 
     settings: Settings
     engine: Engine
@@ -38,6 +40,7 @@ class Container(Services):
     gateway: QboGateway | None = None
     qbo_client: QboClient | None = None
     token_store: DbTokenStore | None = None
+    sync_engine: SyncEngine | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
@@ -77,7 +80,8 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
             qbo_client = build_qbo_client(settings, token_store, transport=qbo_transport)
             closers.append(qbo_client.close)
             gateway = QboLiveGateway(qbo_client)
-        services = wire(sql_ports(session_factory, settings, clock, gateway=gateway), clock,
+        sync_engine = build_sync_engine(settings, session_factory, clock)
+        services = wire(sql_ports(session_factory, settings, clock, gateway=gateway, engine=sync_engine), clock,
                         stale_after=timedelta(hours=settings.stale_after_hours),
                         token_lifetime=timedelta(days=settings.token_lifetime_days))
     except BaseException:
@@ -87,7 +91,7 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
     return Container(**{f.name: getattr(services, f.name) for f in fields(Services)},
                      settings=settings, engine=engine, session_factory=session_factory,
                      writer=MirrorWriter(session_factory), gateway=gateway, qbo_client=qbo_client,
-                     token_store=token_store, _closers=closers)
+                     token_store=token_store, sync_engine=sync_engine, _closers=closers)
 
 
 def prepare_database(container: Container) -> None:

@@ -1,14 +1,33 @@
-"""Pattern 3 from the command line: one sync pass (``runway sync``) and the worker (``runway worker``)."""
+"""Pattern 3 from the command line: one sync pass (``runway sync``) and the worker (``runway worker``).
+
+``run_worker`` serves the configured job engine (``RUNWAY_BROKER_URL``: the embedded queue, or Dramatiq on
+Redis) in this process, or in ``processes`` child processes that it supervises (a child that dies is
+started again). Each worker process also does the housekeeping: it purges Idempotency-Key records older
+than ``RUNWAY_IDEMPOTENCY_RETENTION_HOURS``.
+"""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from infra.jobs import BusinessSyncResult, Progress, Scheduler, SyncRequestQueue, SyncService
-from runway.bootstrap.container import Container
+from infra.jobs import BusinessSyncResult, Progress, SyncService
+from runway.bootstrap.container import Container, build_container
 from runway.bootstrap.errors import ConfigurationError
+from runway.settings import Settings
+
+logger = logging.getLogger("runway.worker")
+
+#: How often a worker purges expired Idempotency-Key records.
+HOUSEKEEPING_SECONDS = 3600.0
+#: The shortest time between two starts of one worker process slot (a child that dies at once).
+RESTART_SECONDS = 5.0
 
 
 def build_sync_service(container: Container, *, max_parallel_businesses: int = 4,
@@ -31,10 +50,91 @@ def sync_now(container: Container, *, business_ids: list[int] | None = None, ful
     return build_sync_service(container).sync_all(full=full, business_ids=business_ids, progress=progress)
 
 
-def run_worker(container: Container, *, interval_seconds: float, poll_seconds: float = 5.0,
-               stop_event: threading.Event | None = None, max_rounds: int | None = None) -> int:
-    """The worker process: a sync of every business each interval, queued requests in between, heartbeats.
-    Returns the number of rounds it went through."""
-    scheduler = Scheduler(build_sync_service(container), SyncRequestQueue(container.session_factory),
-                          interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop_event)
-    return scheduler.run(max_rounds=max_rounds)
+def purge_idempotency_records(container: Container) -> int:
+    """Forget Idempotency-Key records older than the retention period; returns how many went."""
+    retention = timedelta(hours=container.settings.idempotency_retention_hours)
+    return container.idempotency.forget_older_than(retention)
+
+
+def _housekeeping(container: Container, stop_event: threading.Event, every_seconds: float) -> None:
+    while not stop_event.is_set():
+        try:
+            purged = purge_idempotency_records(container)
+            if purged:
+                logger.info("purged %d idempotency records older than %s h", purged,
+                            container.settings.idempotency_retention_hours)
+        except Exception:  # housekeeping must never stop the worker
+            logger.exception("purging idempotency records failed")
+        stop_event.wait(every_seconds)
+
+
+def serve(container: Container, *, interval_seconds: float | None, poll_seconds: float = 5.0,
+          stop_event: threading.Event, housekeeping_seconds: float = HOUSEKEEPING_SECONDS) -> None:
+    """One worker process: serve the container's job engine until ``stop_event`` is set, syncing every
+    business each ``interval_seconds`` (None: only what is requested), and purge old idempotency records."""
+    engine = container.sync_engine
+    if engine is None:
+        raise ConfigurationError("the container has no job engine")
+    service = build_sync_service(container)
+    keeper = threading.Thread(target=_housekeeping, args=(container, stop_event, housekeeping_seconds),
+                              name="runway-housekeeping", daemon=True)
+    keeper.start()
+    try:
+        engine.serve(service, stop_event=stop_event, interval_seconds=interval_seconds, poll_seconds=poll_seconds)
+    finally:
+        stop_event.set()
+        keeper.join(5)
+
+
+def _child(settings: dict[str, Any], interval_seconds: float | None, poll_seconds: float) -> None:
+    """A worker child process: its own container (engine, pools, QBO client), stopped by SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its children on Ctrl+C
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(processName)s %(name)s %(message)s")
+    with build_container(Settings(**settings)) as container:
+        serve(container, interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop)
+
+
+def run_worker(container: Container, *, interval_seconds: float | None, poll_seconds: float = 5.0,
+               stop_event: threading.Event | None = None, processes: int = 1) -> None:
+    """The worker: serve sync requests (and sync every business each interval) until ``stop_event`` is
+    set, in this process (``processes == 1``) or in ``processes`` supervised child processes (each with its
+    own connections; QBO's limits are shared only when Redis holds them: see ADR-005)."""
+    stop_event = stop_event or threading.Event()
+    if processes < 1:
+        raise ValueError("processes must be at least 1")
+    if processes == 1:
+        serve(container, interval_seconds=interval_seconds, poll_seconds=poll_seconds, stop_event=stop_event)
+        return
+    build_sync_service(container)  # a configuration error stops here, not in a loop of dying children
+    if container.sync_engine is None:
+        raise ConfigurationError("the container has no job engine")
+    context = multiprocessing.get_context("spawn")  # no inherited connections, threads or locks
+    settings = container.settings.model_dump()
+
+    def start(index: int) -> Any:
+        child = context.Process(target=_child, args=(settings, interval_seconds, poll_seconds),
+                                name=f"runway-worker-{index}", daemon=False)
+        child.start()
+        return child
+
+    children = [start(index) for index in range(processes)]
+    started_at = [time.monotonic()] * processes
+    try:
+        while not stop_event.wait(1.0):
+            for index, child in enumerate(children):
+                # A child that keeps dying at once is started again at most every RESTART_SECONDS.
+                if not child.is_alive() and time.monotonic() - started_at[index] >= RESTART_SECONDS:
+                    logger.warning("worker process %s (pid %s) exited with %s: starting another", child.name,
+                                   child.pid, child.exitcode)
+                    children[index] = start(index)
+                    started_at[index] = time.monotonic()
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: the child finishes its current step and stops
+        for child in children:
+            child.join(60)
+            if child.is_alive():
+                child.kill()

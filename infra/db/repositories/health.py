@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from infra.db._base import SessionScoped
-from infra.db.sync_store import WorkerHeartbeats
+from infra.db.heartbeats import WorkerHeartbeats
 from infra.db.tables import businesses, sync_state
 from infra.interfaces.access import BusinessSyncOverview, WorkerHeartbeatRecord
 
@@ -14,7 +14,7 @@ __all__ = ["SqlReadinessProbe"]
 
 class SqlReadinessProbe(SessionScoped):
     """Implements ``ReadinessProbe``. Worker heartbeats come from the sync machinery's
-    ``worker_heartbeat`` table (``infra.db.sync_store.WorkerHeartbeats``)."""
+    ``worker_heartbeat`` table (``infra.db.heartbeats.WorkerHeartbeats``)."""
 
     def ping(self) -> None:
         with self.transaction("answer a readiness check") as session:

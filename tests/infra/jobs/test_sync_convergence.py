@@ -200,6 +200,29 @@ def test_progress_reports_rows_per_entity(sqlite_world: World) -> None:
     assert last[Entity.BILL] == (len(world.realm().rows("Bill")),) * 2
 
 
+def test_cursors_come_from_the_time_qbo_stamps_on_its_answers_not_from_a_skewed_host_clock(
+        sqlite_world: World) -> None:
+    """The host's clock runs an hour ahead of QBO's: a cursor taken from it would skip every change made
+    within that hour. The cursor is the earliest ``time`` of the run's answers instead."""
+    world = sqlite_world
+    business, realm = world.business(), world.realm()
+    skewed = world.new_service(clock=lambda: world.clock.now() + timedelta(hours=1))
+
+    assert skewed.sync_business(business).ok
+    cursor = parse_qbo_time(world.cursor(business, "Bill"))
+    assert cursor == world.clock.now().replace(microsecond=0) - skewed.config.cursor_overlap
+
+    world.clock.advance(600)  # later than the overlap, well within the skew
+    create_bill(realm)
+    world.clock.advance(60)
+    incremental = skewed.sync_business(business)
+
+    assert incremental.ok, incremental
+    assert incremental.entities[Entity.BILL].mode is SyncMode.CDC
+    assert incremental.entities[Entity.BILL].upserted >= 1
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
 # -- the aging cross-check (runway verify) after the sync converged ------------------------------------
 
 def test_after_full_and_incremental_syncs_the_mirrors_aging_equals_qbos_reports(world: World) -> None:

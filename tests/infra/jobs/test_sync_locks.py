@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from infra.db.engine import create_engine_for, create_session_factory
-from infra.db.sync_store import BusinessLocks, advisory_key
+from infra.db.sync_locks import BusinessLocks, advisory_key
 from infra.db.sync_tables import sync_locks
 from infra.jobs import SyncService
 from tests.infra.db.conftest import postgres_url, with_search_path
@@ -143,6 +144,68 @@ def test_a_held_sqlite_lock_is_renewed_while_its_sync_runs(sqlite_world: World) 
     held.release()
     with world.db.session_factory() as session:
         assert session.execute(select(sync_locks)).all() == []
+
+
+class _StoppedDatabase:
+    """The SQLite mirror stops answering writers: another connection holds its write lock until resumed
+    (every write, the lock's renewals included, waits out the busy timeout and fails)."""
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+
+    def stop(self) -> None:
+        self._connection.execute("BEGIN EXCLUSIVE")
+
+    def resume(self) -> None:
+        self._connection.execute("ROLLBACK")
+        self._connection.close()
+
+
+def _sqlite_path(world: World) -> str:
+    return world.db.engine.url.database or ""
+
+
+def test_a_lock_whose_database_stops_answering_is_lost_within_its_ttl_and_then_free(sqlite_world: World) -> None:
+    world = sqlite_world
+    locks = BusinessLocks(world.db.session_factory, ttl=timedelta(seconds=0.5))
+    held = locks.try_acquire(world.business())
+    assert held is not None
+    database = _StoppedDatabase(_sqlite_path(world))
+    database.stop()
+    try:
+        deadline = time.monotonic() + 5
+        while not held.lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.lost  # no renewal for longer than the ttl, although the renewal itself still hangs
+        held.release()  # gives up at once: the lease expires on its own
+    finally:
+        database.resume()
+    time.sleep(0.1)
+    taken = BusinessLocks(world.db.session_factory).try_acquire(world.business())
+    assert taken is not None  # the expired lease is taken over
+    taken.release()
+
+
+def test_a_sync_whose_database_stops_answering_gives_up_and_frees_its_lock(sqlite_world: World) -> None:
+    world = sqlite_world
+    locks = BusinessLocks(world.db.session_factory, ttl=timedelta(seconds=0.5))
+    service = world.new_service(locks=locks)
+    database = _StoppedDatabase(_sqlite_path(world))
+    stopped = threading.Event()
+
+    def stop_after_the_first_page(*_args) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            database.stop()
+            threading.Timer(3.0, database.resume).start()  # answers again later: too late for this run
+
+    result = service.sync_business(world.business(), progress=stop_after_the_first_page)
+
+    assert stopped.is_set() and not result.ok
+    assert any("lock was lost" in (r.error or "") for r in result.entities.values()), result
+    time.sleep(3.2)
+    again = service.sync_business(world.business())  # the lock is free: the next run converges
+    assert again.ok, again
 
 
 def _dead_pid() -> int:

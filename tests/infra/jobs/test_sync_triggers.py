@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from infra.db.engine import create_engine_for, create_session_factory
+from infra.db.sync_requests import MAX_REASON_LENGTH, MAX_REASONS
 from infra.db.sync_tables import worker_heartbeat
 from infra.interfaces.records import Entity
 from infra.jobs import (
@@ -267,3 +268,21 @@ def test_a_queued_request_for_a_business_being_synced_goes_back_to_the_queue(sql
 
 def _bills(world: World) -> list[dict]:
     return list(mirror_rows(world.db.session_factory, world.business(), "Bill").values())
+
+
+def test_merged_requests_keep_distinct_reasons_bounded(sqlite_db: Db, make_world) -> None:
+    """Hundreds of requests with a few repeated reasons, and many different ones, stay one short reason."""
+    world = make_world(sqlite_db)
+    queue = SyncRequestQueue(sqlite_db.session_factory, clock=world.clock.now)
+    for _ in range(300):
+        for reason in ("webhook", "manual", "api: advisor 7"):
+            queue.enqueue(world.business(), ["Bill"], reason)
+    assert queue.pending()[0].reason == "webhook, manual, api: advisor 7"
+    for number in range(200):
+        queue.enqueue(world.business(), ["Bill"], f"api, advisor {number}\n" + "x" * 500)
+    merged = queue.pending()[0]
+    assert merged.request_count == 1100
+    parts = merged.reason.split(", ")
+    assert parts[:3] == ["webhook", "manual", "api: advisor 7"] and parts[-1] == "+198 more"
+    assert len(parts) == MAX_REASONS + 1 and len(set(parts)) == len(parts)
+    assert len(merged.reason) <= MAX_REASONS * (MAX_REASON_LENGTH + 2) + 12

@@ -9,6 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from infra.db.entities import to_record
 from infra.interfaces.records import (
     AccountRecord,
     BillPaymentStatus,
@@ -28,7 +29,6 @@ from infra.qbo import (
     to_customer_record,
     to_deleted,
     to_invoice_record,
-    to_record,
     to_vendor_record,
 )
 from infra.qbo._json import dumps, loads
@@ -230,3 +230,17 @@ def test_cdc_rejects_naive_datetimes(harness_factory):
     h = harness_factory()
     with pytest.raises(ValueError):
         h.client.cdc(REALM, ["Bill"], datetime(2025, 2, 20))
+
+
+def test_the_entity_registry_covers_every_mirrored_entity_once():
+    from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, spec_of_record
+
+    assert set(ENTITIES) == set(Entity)
+    assert ENTITY_ORDER[:3] == (Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER)
+    assert set(Entity) == LIST_ENTITIES | TRANSACTIONS and not LIST_ENTITIES & TRANSACTIONS
+    for entity, entity_spec in ENTITIES.items():
+        assert spec_of_record(entity_spec.record_type) is entity_spec
+        assert entity_spec.qbo_name == entity.value
+        if entity_spec.party is not None:  # the party column exists in the mirror table
+            assert entity_spec.party.field in entity_spec.table.c
+            assert entity_spec.party.entity in LIST_ENTITIES

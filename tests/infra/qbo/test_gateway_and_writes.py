@@ -125,7 +125,7 @@ def test_company_info(harness_factory):
 
 def test_public_api_all_is_complete():
     public = {name for name in vars(infra.qbo) if not name.startswith("_")}
-    modules = {"auth", "client", "config", "errors", "faults", "gateway", "limiter", "mapping", "models", "reports",
-               "tokens"}
+    modules = {"auth", "client", "config", "errors", "faults", "gateway", "limiter", "mapping", "models",
+               "redis_limiter", "reports", "tokens"}
     assert set(infra.qbo.__all__) == public - modules
     assert len(set(infra.qbo.__all__)) == len(infra.qbo.__all__)

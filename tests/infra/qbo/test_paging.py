@@ -1,16 +1,16 @@
-"""Paging: every row once, in order, sequentially or with concurrent page fetches."""
+"""Paging with ``query_page``, ``query_all`` and ``count``: every row once, in order, concurrent pages held to
+the realm's in-flight bound, and the ``time`` QBO stamps on each answer reported."""
 
 from __future__ import annotations
 
-import random
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from infra.interfaces.errors import QboValidationError
 from infra.qbo import RealmLimiterRegistry, qbo_literal, select_statement
 from tests.infra.qbo.conftest import REALM, json_response
 from tests.infra.qbo.test_faults import VALIDATION
@@ -90,40 +90,6 @@ def test_count(harness_factory):
     assert qbo.statements == ["SELECT COUNT(*) FROM Bill WHERE Balance > '0'"]
 
 
-def test_concurrent_page_fetch_preserves_order(harness_factory):
-    # Later pages answer faster, so they complete first; the iterator must still yield in order.
-    qbo = PagedBills(2345, delay=lambda start: 0.03 if start == 1 else 0.002)
-    h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=4))
-    pages = list(h.client.fetch_pages(REALM, "Bill", total=2345, page_size=100))
-    assert len(pages) == 24 and [len(p) for p in pages] == [100] * 23 + [45]
-    assert [r["Id"] for p in pages for r in p] == [str(i) for i in range(1, 2346)]
-    assert 2 <= qbo.max_in_flight <= 4
-
-
-def test_query_all_concurrent_counts_then_fetches_every_row_once(harness_factory):
-    qbo = PagedBills(2345, delay=lambda start: random.uniform(0, 0.003))
-    h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=10))
-    rows = list(h.client.query_all_concurrent(REALM, "Bill", page_size=250))
-    assert [r["Id"] for r in rows] == [str(i) for i in range(1, 2346)]
-    assert qbo.statements[0].startswith("SELECT COUNT(*)") and len(qbo.statements) == 1 + 10
-
-
-def test_rows_added_after_the_count_are_still_read(harness_factory):
-    qbo = PagedBills(2345, counted=2000)
-    h = harness_factory(qbo)
-    rows = list(h.client.query_all_concurrent(REALM, "Bill"))
-    assert [r["Id"] for r in rows] == [str(i) for i in range(1, 2346)]
-
-
-def test_a_failed_page_raises_in_order(harness_factory):
-    qbo = PagedBills(2345, fail_start=1001)
-    h = harness_factory(qbo)
-    pages = h.client.fetch_pages(REALM, "Bill", total=2345)
-    assert len(next(pages)) == 1000
-    with pytest.raises(QboValidationError):
-        next(pages)
-
-
 def test_statement_helpers():
     assert select_statement("Vendor", "Active IN (true,false)", None) == (
         "SELECT * FROM Vendor WHERE Active IN (true,false)")
@@ -138,10 +104,21 @@ def test_page_size_is_bounded(harness_factory):
         list(h.client.query_all(REALM, "Bill", page_size=1001))
 
 
-def test_concurrent_fetch_reaches_the_in_flight_bound(harness_factory):
-    """50 pages, each answered after 20 ms so requests overlap: 10 are in flight at once, never more.
+def test_concurrent_pages_reach_the_in_flight_bound(harness_factory):
+    """50 pages, each answered after 20 ms and asked from 20 threads: 10 are in flight at once, never more.
     (How fast that is, is measured by benchmarks/sync_benchmark.py, not asserted here.)"""
     qbo = PagedBills(5_000, delay=lambda start: 0.02)
     h = harness_factory(qbo, registry=RealmLimiterRegistry(requests_per_second=None, max_in_flight=10))
-    rows = sum(len(page) for page in h.client.fetch_pages(REALM, "Bill", total=5_000, page_size=100))
-    assert rows == 5_000 and qbo.max_in_flight == 10
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        pages = list(pool.map(lambda start: h.client.query_page(REALM, "Bill", start, page_size=100),
+                              range(1, 5_001, 100)))
+    assert sum(len(page) for page in pages) == 5_000 and qbo.max_in_flight == 10
+
+
+def test_each_read_reports_the_time_qbo_stamped_on_its_answer(harness_factory):
+    seen: list[str | None] = []
+    h = harness_factory(lambda request: json_response(200, {"QueryResponse": {"totalCount": 3},
+                                                            "time": "2026-11-20T09:15:02.123-08:00"}))
+    assert h.client.count(REALM, "Bill", on_time=seen.append) == 3
+    assert h.client.query_page(REALM, "Bill", 1, on_time=seen.append) == []
+    assert seen == ["2026-11-20T09:15:02.123-08:00"] * 2

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from infra.db.sync_store import WorkerHeartbeats
+from infra.db.heartbeats import WorkerHeartbeats
 from infra.interfaces.errors import QboThrottledError, StorageError
 from infra.interfaces.records import BillRecord
 from qbo_sandbox.webhooks import sign_webhook_body

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from infra.db.entities import to_record
 from infra.interfaces.errors import QboValidationError
 from infra.interfaces.records import Entity
-from infra.qbo import CDC_MAX_OBJECTS, OAuthTokens, is_deleted, qbo_literal, to_deleted, to_record
+from infra.qbo import CDC_MAX_OBJECTS, OAuthTokens, is_deleted, qbo_literal, to_deleted
 
 PAGED_ENTITIES = ["Bill", "Invoice", "BillPayment", "Payment"]
 
@@ -50,22 +52,14 @@ def test_concurrent_pages_equal_sequential_paging(qbo, entity) -> None:
     sequential = list(qbo.client.query_all(qbo.realm_id, entity, page_size=30))
     total = qbo.client.count(qbo.realm_id, entity)
 
-    pages = list(qbo.client.fetch_pages(qbo.realm_id, entity, total, page_size=30, max_workers=4))
-    concurrent = list(qbo.client.query_all_concurrent(qbo.realm_id, entity, page_size=30))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pages = list(pool.map(lambda start: qbo.client.query_page(qbo.realm_id, entity, start, page_size=30),
+                              range(1, total + 1, 30)))
 
     assert _ids(sequential) == _ids(qbo.realm.all_entities(entity))
     assert [row for page in pages for row in page] == sequential
-    assert concurrent == sequential
     assert all(len(page) == 30 for page in pages[:-1]) and 0 < len(pages[-1]) <= 30
     assert qbo.counters.throttled() == 0
-
-
-def test_query_all_concurrent_with_an_exact_multiple_reads_the_tail_sequentially(qbo) -> None:
-    # 180 bills in pages of 20: the last counted page is full, so the client checks for rows added since.
-    rows = list(qbo.client.query_all_concurrent(qbo.realm_id, "Bill", page_size=20))
-
-    assert _ids(rows) == _ids(qbo.realm.all_entities("Bill"))
-    assert qbo.counters.requests(qbo.realm_id) == 1 + 9 + 1  # count, nine pages, one empty tail page
 
 
 def test_read_and_company_info(qbo) -> None:

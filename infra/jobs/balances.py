@@ -1,0 +1,203 @@
+"""The computed balances a sync run must re-read.
+
+QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance`` without touching their
+SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports them. When a run sees
+transactions change, ``BalanceRefresh`` re-reads the accounts (requested together with the CDC call) and
+the vendors and customers those transactions belong to, before and after the change (requested as soon as
+the CDC answer is in, while it is being written). A deleted document the mirror never held (created and
+deleted between two runs), or a transaction read in full or by the query path, leaves the party unknown:
+that name list is re-read in full. The run advances the transactions' cursors only once the re-read
+succeeded (``balances_ok``), so an interrupted one is redone by the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from infra.db.entities import ENTITY_ORDER, LIST_ENTITIES, party_of
+from infra.db.sync_store import SyncStore
+from infra.interfaces.records import Entity, SyncStateRecord
+from infra.jobs.cursors import parse_qbo_time
+from infra.jobs.pipeline import BoundedPipeline
+from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, id_statements, last_updated
+from infra.jobs.results import EntitySyncResult, RunStopped, SyncMode
+from infra.qbo import is_deleted, select_statement
+
+__all__ = ["BalanceRefresh", "Run"]
+
+
+class Run(Protocol):
+    """What the balance refresh uses of the run it belongs to (``infra.jobs.sync``)."""
+
+    config: Any
+    store: SyncStore
+    business_id: int
+    page_size: int
+    qbo: RealmReads
+    pipeline: BoundedPipeline
+    results: dict[Entity, EntitySyncResult]
+    failed: set[Entity]
+    completed: set[Entity]
+    entities: tuple[Entity, ...]
+    fatal: Exception | None
+
+    def check(self) -> None:
+        """Raise ``RunStopped`` if the run cannot go on."""
+        ...
+
+    def guard(self, entity: Entity) -> AbstractContextManager[None]:
+        """Record an exception inside the block as the failure of ``entity``."""
+        ...
+
+    def apply(self, entity: Entity, payloads: Sequence[Any], mode: SyncMode, seen: set[str], *,
+              deleted: Iterable[str] = ()) -> None:
+        """Map and write one page of QBO objects."""
+        ...
+
+
+class BalanceRefresh:
+    """What one run re-reads for computed balances (see the module docstring), and the state it keeps:
+    the parties touched, the reads started early, the deletions CDC reported."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.collect_parties = run.config.refresh_balances
+        self.prefetched: dict[tuple[Entity, str], Future[list[dict]]] = {}
+        self.prefetched_ids: dict[Entity, set[str]] = {}
+        self.prefetched_all: set[Entity] = set()
+        self.parties_all: set[Entity] = set()  # name lists to re-read in full (a change of unknown party)
+        self.tombstones: dict[tuple[Entity, str], str | None] = {}  # deletion times CDC reported
+        self.previous_start: dict[Entity, datetime | None] = {}
+        self.transactions_touched = False
+        self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
+        self.balances_ok = True
+
+    def refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
+        """The name lists whose computed balances this run should re-read when transactions changed: not
+        those read in full by this run, nor those never synced (their first full sync reads them)."""
+        if not self.collect_parties:
+            return set()
+        return {entity for entity in LIST_ENTITIES if plan.get(entity) is not SyncMode.FULL
+                and (entity in plan or (entity in states and states[entity].cursor is not None))}
+
+    def parties_of(self, entity: Entity, objects: Sequence[Any]) -> tuple[set[str], bool]:
+        """The vendors or customers changed transactions of ``entity`` belong to, now and in the mirror;
+        and whether one of them is unknown (see ``unknown_deletion``)."""
+        key = party_of(entity).qbo_ref
+        parties = {str(obj[key]["value"]) for obj in objects
+                   if isinstance(obj, dict) and isinstance(obj.get(key), dict) and obj[key].get("value")}
+        ids = [str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id")]
+        mirrored = self.run.store.party_map(self.run.business_id, entity, ids)
+        deleted = [obj for obj in objects if isinstance(obj, dict) and is_deleted(obj)]
+        unknown = any(self.unknown_deletion(entity, str(obj.get("Id")), last_updated(obj), mirrored)
+                      for obj in deleted)
+        return parties | set(mirrored.values()), unknown
+
+    def unknown_deletion(self, entity: Entity, qbo_id: str, deleted_at: str | None, mirrored: dict[str, str]
+                          ) -> bool:
+        """A document deleted in QBO that the mirror never held (created and deleted between two syncs):
+        its party's balance moved and nothing says which party. Deletions from before the previous run
+        of the entity started were that run's to handle."""
+        if qbo_id in mirrored:
+            return False
+        previous = self.previous_start.get(entity)
+        when = parse_qbo_time(deleted_at)
+        return previous is None or when is None or when >= previous
+
+    def tasks_for(self, entity: Entity, ids: set[str] | None) -> list[tuple[Entity, str]]:
+        if ids is None:
+            return [(entity, select_statement(entity.value, ALL_ACTIVE, "Id", 1, self.run.page_size))]
+        return [(entity, statement) for statement in id_statements(entity, ids, self.run.config.ids_per_query)]
+
+    def prefetch(self, entity: Entity, ids: set[str] | None) -> None:
+        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
+        if ids is None:
+            if entity in self.prefetched_all:
+                return
+            self.prefetched_all.add(entity)
+            tasks = self.tasks_for(entity, None)
+        else:
+            ids = ids - self.prefetched_ids.setdefault(entity, set())
+            if not ids:
+                return
+            self.prefetched_ids[entity].update(ids)
+            self.parties[entity].update(ids)
+            tasks = self.tasks_for(entity, ids)
+        for task in tasks:
+            self.prefetched[task] = self.run.pipeline.submit(self.run.qbo.rows, task)
+
+    def read_list(self, entity: Entity, first: list[dict]) -> list[dict]:
+        """Every row of a name list, given its first page: the other pages are read concurrently."""
+        rows = list(first)
+        if len(first) < self.run.page_size:
+            return rows
+        total = self.run.qbo.count(entity.value, ALL_ACTIVE)
+
+        def page(start: int) -> list[dict]:
+            return self.run.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
+
+        last = self.run.page_size
+        size = self.run.page_size
+        for _start, future in self.run.pipeline.ordered(range(size + 1, total + 1, size), page):
+            last = len(result := future.result())
+            rows.extend(result)
+        start = after_pages(max(total, self.run.page_size), self.run.page_size)
+        while last == self.run.page_size:  # a full last page: there may be more rows
+            last = len(result := page(start))
+            rows.extend(result)
+            start += self.run.page_size
+        return rows
+
+    def refresh(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
+        """Re-read what QBO's computed balances may have moved (see the module docstring): every account,
+        the touched vendors and customers (all of them after a change whose party is unknown), all
+        requests at once (some started earlier by ``_prefetch``)."""
+        refreshable = self.refreshable(plan, states)
+        started = self.prefetched_all | set(self.prefetched_ids)
+        if not refreshable or self.run.fatal is not None or not (self.transactions_touched or started & refreshable):
+            return
+        wanted: dict[Entity, set[str] | None] = {}
+        for entity in sorted(refreshable, key=ENTITY_ORDER.index):
+            if entity in self.run.failed:  # its balances stay unread: read the transactions' changes again
+                self.balances_ok = False
+                continue
+            ids = None if entity is Entity.ACCOUNT or entity in self.parties_all else self.parties[entity]
+            if ids is None or ids:
+                wanted[entity] = ids
+        tasks: list[tuple[Entity, str]] = []
+        for entity, ids in wanted.items():
+            result = self.run.results.setdefault(entity, EntitySyncResult(entity))
+            result.mode = result.mode or SyncMode.REFRESH
+            if ids is None:
+                tasks.extend(self.tasks_for(entity, None))
+            else:
+                tasks.extend(task for task in self.prefetched if task[0] is entity)
+                rest = ids - self.prefetched_ids.get(entity, set())
+                if rest:
+                    tasks.extend(self.tasks_for(entity, rest))
+        payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
+        try:
+            self.run.check()
+            for (entity, _statement), future in self.run.pipeline.ordered(tasks, self.run.qbo.rows, self.prefetched):
+                if entity not in self.run.failed:
+                    with self.run.guard(entity):
+                        payloads[entity].extend(future.result())
+            for entity, ids in wanted.items():
+                if entity in self.run.failed:
+                    continue
+                self.run.check()
+                with self.run.guard(entity):
+                    rows = self.read_list(entity, payloads[entity]) if ids is None else payloads[entity]
+                    for start in range(0, len(rows), self.run.page_size):
+                        self.run.apply(entity, rows[start:start + self.run.page_size], SyncMode.REFRESH, set())
+                    if entity not in self.run.entities:
+                        self.run.completed.add(entity)
+        except RunStopped:
+            return
+        finally:
+            if any(entity in self.run.failed for entity in wanted):
+                self.balances_ok = False
