@@ -2100,19 +2100,41 @@ def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:
         return set()
     found: set[str] = set()
     stack = [node]
-    node_type, name_type = ast.AST, ast.Name
+    node_type, name_type, fields_of = ast.AST, ast.Name, _CHILD_FIELDS
     while stack:
         child = stack.pop()
-        if type(child) is name_type:
+        kind = type(child)
+        if kind is name_type:
             if child.id in local:  # type: ignore[attr-defined]
                 found.add(child.id)  # type: ignore[attr-defined]
             continue
-        for value in child.__dict__.values():
-            if isinstance(value, node_type):
-                stack.append(value)
-            elif type(value) is list:
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            value = getattr(child, field_name, None)
+            if value is None:
+                continue
+            if type(value) is list:
                 stack.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
+                stack.append(value)
     return found
+
+
+#: Fields of syntax nodes that never hold a node (names, numbers, flags) and expression contexts:
+#: walks skip them. The other fields are read in their declared order, the order of ``__dict__``.
+_SCALAR_FIELDS = frozenset({"id", "ctx", "attr", "arg", "name", "asname", "module", "level", "kind",
+                            "conversion", "is_async", "simple", "type_comment", "rest", "kwd_attrs"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold nodes (a constant's value is no node)."""
+    fields = tuple(f for f in getattr(kind, "_fields", ())
+                   if f not in _SCALAR_FIELDS and not (kind is ast.Constant and f == "value"))
+    _CHILD_FIELDS[kind] = fields
+    return fields
 
 
 def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:
@@ -2197,20 +2219,26 @@ def _walk_body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> lis
     result: list[ast.AST] = []
     stack: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
     append, push = result.append, stack.append
-    node_type, context, class_def = ast.AST, ast.expr_context, ast.ClassDef
+    node_type, class_def, fields_of = ast.AST, ast.ClassDef, _CHILD_FIELDS
     while stack:
         child = stack.pop()
         append(child)
-        if type(child) is class_def:
+        kind = type(child)
+        if kind is class_def:
             continue
-        for value in child.__dict__.values():
-            if isinstance(value, node_type):
-                if not isinstance(value, context):
-                    push(value)
-            elif type(value) is list:
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            value = getattr(child, field_name, None)
+            if value is None:
+                continue
+            if type(value) is list:
                 for item in value:
                     if isinstance(item, node_type):
                         push(item)
+            elif isinstance(value, node_type):
+                push(value)
     return result
 
 
