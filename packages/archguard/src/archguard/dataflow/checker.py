@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -255,11 +256,12 @@ class _Run:
         if self.cache is not None:
             self._keep_derived(fresh, ops, derived)
         new, categories = tuple.__new__, {c.value: c for c in Category}
+        make_hop = partial(new, Hop)
         for module, (_, per_op, module_ports, _) in self.reused_derived.items():
             for op, (reaches, unresolved) in zip(self.declarations[module].operations, per_op, strict=True):
-                results[op.name] = (tuple(
-                    new(Reach, (categories[c], target, display, tuple(new(Hop, h) for h in chain)))
-                    for c, target, display, chain in reaches), unresolved)
+                results[op.name] = (tuple([
+                    new(Reach, (categories[c], target, display, tuple(map(make_hop, chain))))
+                    for c, target, display, chain in reaches]), unresolved)
             for target, hop in module_ports:
                 ports.setdefault(target, Hop(*hop))
         everything = _sorted_operations(self.declarations, service_modules)
