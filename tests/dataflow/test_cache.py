@@ -135,6 +135,36 @@ def test_a_cached_run_reports_exactly_what_a_cold_run_does_through_edits_renames
     assert any((tree / DEFAULT_DIRECTORY).glob("dataflow-*.delta")) == (how_written == "deltas")
 
 
+def test_a_rendering_is_reused_while_nothing_the_checker_reads_changed(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "map.json"
+    command = ["audit", "--root", str(tree), "--format", "json", "--output", str(out), "--statistics"]
+    status = main(command)
+    first = out.read_bytes()
+
+    # A comment: the records that depend on the module come out the same, so does the report.
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # a comment")
+    capsys.readouterr()
+    out.write_bytes(b"")
+    assert main(command) == status
+    assert "reused_report=1 records_checked=2" in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+    # Another format, or another file: rendered afresh (the rendering kept is the last one).
+    other = tmp_path / "map.txt"
+    main(["audit", "--root", str(tree), "--output", str(other), "--statistics"])
+    assert "reused_report" not in capsys.readouterr().err
+
+    # A change the checker reads: worked out again, and the same as a run without the cache.
+    _edit(tree / REMINDERS, "        return self._gateway.send_invoice(business_id, \"reminder\")",
+          "        import httpx\n\n        return self._gateway.send_invoice(business_id, \"reminder\")")
+    main(command)
+    main(command)
+    assert "reused_report" not in capsys.readouterr().err.split("Wrote")[0]
+    main(["audit", "--root", str(tree), "--format", "json", "--output", str(tmp_path / "cold.json"), "--no-cache"])
+    assert out.read_bytes() == (tmp_path / "cold.json").read_bytes() != first
+
+
 def test_a_small_change_is_written_as_a_delta_and_read_back(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 1.0)
     config = planted_config(tree)

@@ -30,6 +30,9 @@ the file by an identifier the file carries. When the delta holds more than a qua
 the base file changed, the whole file is written again and the delta removed. A delta bound to another
 file (one written meanwhile by another run) is ignored.
 
+Beside them, ``dataflow-<key>.report`` keeps the last report written to a file, with the identifiers of
+the file and delta it was derived from (``checker.check_or_reuse``).
+
 Each file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
 runs at the same time each read a complete file and the last to finish wins. A file that cannot be read
 (truncated, from another version, altered: it carries a hash of its content) is ignored and rebuilt,
@@ -87,6 +90,11 @@ class Cache:
         self.directory = directory
         self.path = path
         self.delta_path = path.with_suffix(".delta")
+        #: The last rendered report, with the state of the cache it was derived from (see ``checker``).
+        self.memo_path = path.with_suffix(".report")
+        #: What the cache holds, as written: the file's identifier and the delta's ("" for none). None
+        #: when nothing usable is on disk.
+        self.identity: str | None = None
         self.index = index
         self.started = time.time()
         self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
@@ -139,6 +147,7 @@ class Cache:
             return
         self._base_id = base_id
         self._base_owners = frozenset(owners)
+        self.identity = f"{base_id}:"
         delta = cachefile.read(self.delta_path)
         if delta is None:
             return
@@ -158,6 +167,7 @@ class Cache:
         files.update(delta_files)
         self._delta_owners = set(delta_owners)
         self._delta_files = set(delta_files)
+        self.identity = f"{base_id}:{delta.get('id', '')}"
 
     def state(self, name: str) -> bytes:
         """The content hash of a module now (``b""`` if there is no such module)."""
@@ -241,6 +251,12 @@ class Cache:
             found = self._parts[(owner, position)] = marshal.loads(data)
         return found
 
+    def raw(self, owner: str, part: str) -> dict[str, Any] | None:
+        """The records of ``owner`` as written (``summaries`` or ``rest``), whether they still hold or not."""
+        record = self._owners.get(owner)
+        data = None if record is None else record[2 if part == "summaries" else 1]
+        return None if data is None else marshal.loads(data)
+
     def summary(self, owner: str, key: Key) -> Summary | None:
         summaries = self._record(owner, "summaries")
         return None if summaries is None else summaries.get(_key_text(key))
@@ -303,13 +319,19 @@ class Cache:
         if self._base_id is not None and self._save_delta(written):
             return
         owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
-        for owner in run.used_owners():
+        # What the run used; a run that reused a report used everything its report was derived from.
+        kept = [owner for owner in self._owners if owner not in self.invalid] if run.reusing else run.used_owners()
+        for owner in kept:
             owners[owner] = written[owner] if owner in computed else self._owners[owner]  # (as it was)
+        owners.update(written)
         names = {name for dependencies, *_ in owners.values() for name in dependencies}
         files = self._file_states(names)
-        document = {"format": FORMAT, "id": os.urandom(12).hex(), "written": self.started, "files": files,
+        identifier = os.urandom(12).hex()
+        document = {"format": FORMAT, "id": identifier, "written": self.started, "files": files,
                     "owners": owners}
+        self.identity = None
         if cachefile.write(self.path, document):
+            self.identity = f"{identifier}:"
             self.delta_path.unlink(missing_ok=True)
             _prune(self.directory, self.path)
 
@@ -330,10 +352,11 @@ class Cache:
         names = {name for owner in written for name in written[owner][0]} | self.changed
         files = {name: self._files[name] for name in self._delta_files if name in self._files}
         files.update(self._file_states(names))
-        document = {"format": FORMAT, "base": self._base_id, "files": files,
+        identifier = os.urandom(12).hex()
+        document = {"format": FORMAT, "base": self._base_id, "id": identifier, "files": files,
                     "owners": {owner: owners[owner] for owner in in_delta},
                     "dropped": tuple(sorted(owner for owner in self._base_owners if owner not in owners))}
-        cachefile.write(self.delta_path, document)
+        self.identity = f"{self._base_id}:{identifier}" if cachefile.write(self.delta_path, document) else None
         return True
 
     def _file_states(self, names: Iterable[str]) -> dict[str, tuple[str | None, int, int, bytes]]:
@@ -425,9 +448,9 @@ def _prune(directory: Path, keep: Path) -> None:
     for old in files[KEEP_FILES:]:
         if old != keep:
             old.unlink(missing_ok=True)
-    for delta in directory.glob("dataflow-*.delta"):
-        if not delta.with_suffix(".bin").exists():
-            delta.unlink(missing_ok=True)
+    for extra in (*directory.glob("dataflow-*.delta"), *directory.glob("dataflow-*.report")):
+        if not extra.with_suffix(".bin").exists():
+            extra.unlink(missing_ok=True)
 
 
 def _key_text(key: Key) -> str:

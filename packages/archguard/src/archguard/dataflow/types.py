@@ -8,7 +8,6 @@ a reason) when it cannot.
 from __future__ import annotations
 
 from itertools import chain
-
 from operator import itemgetter
 
 Types = tuple["T", ...]
