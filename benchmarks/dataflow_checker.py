@@ -667,7 +667,8 @@ def download(name: str, version: str, into: Path) -> Path:
     wheels.mkdir(parents=True, exist_ok=True)
     # The environment's own pip, else the base interpreter's (a uv environment has none of its own).
     base = Path(sys.base_prefix) / "bin" / "python3"
-    pips = ([sys.executable, "-m", "pip"], [str(base), "-m", "pip"], [shutil.which("python3") or "python3", "-m", "pip"])
+    pips = ([sys.executable, "-m", "pip"], [str(base), "-m", "pip"],
+            [shutil.which("python3") or "python3", "-m", "pip"])
     for pip in pips:
         done = subprocess.run([*pip, "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest",
                                str(wheels), f"{name}=={version}"], capture_output=True, text=True)
