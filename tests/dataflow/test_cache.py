@@ -150,6 +150,14 @@ def test_a_rendering_is_reused_while_nothing_the_checker_reads_changed(
     assert "reused_report=1 records_checked=2" in capsys.readouterr().err
     assert out.read_bytes() == first
 
+    # The kept copy altered (or replaced by another run meanwhile): the report is derived anew.
+    [kept] = (tree / DEFAULT_DIRECTORY).glob("dataflow-*.rendered")
+    kept.write_bytes(b"{}")
+    _edit(tree / REMINDERS, "class ReminderService:  # a comment", "class ReminderService:  # another")
+    assert main(command) == status
+    assert "reused_report" not in capsys.readouterr().err
+    assert out.read_bytes() == first
+
     # Another format, or another file: rendered afresh (the rendering kept is the last one).
     other = tmp_path / "map.txt"
     main(["audit", "--root", str(tree), "--output", str(other), "--statistics"])

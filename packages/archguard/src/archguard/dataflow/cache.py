@@ -30,8 +30,9 @@ the file by an identifier the file carries. When the delta holds more than a qua
 the base file changed, the whole file is written again and the delta removed. A delta bound to another
 file (one written meanwhile by another run) is ignored.
 
-Beside them, ``dataflow-<key>.report`` keeps the last report written to a file, with the identifiers of
-the file and delta it was derived from (``checker.check_or_reuse``).
+Beside them, ``dataflow-<key>.rendered`` is a copy of the last report written to a file, and
+``dataflow-<key>.report`` says how it was rendered, its hash, and the identifiers of the file and delta
+it was derived from (``checker.check_or_reuse``).
 
 Each file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
 runs at the same time each read a complete file and the last to finish wins. A file that cannot be read
@@ -448,7 +449,8 @@ def _prune(directory: Path, keep: Path) -> None:
     for old in files[KEEP_FILES:]:
         if old != keep:
             old.unlink(missing_ok=True)
-    for extra in (*directory.glob("dataflow-*.delta"), *directory.glob("dataflow-*.report")):
+    for extra in (*directory.glob("dataflow-*.delta"), *directory.glob("dataflow-*.report"),
+                  *directory.glob("dataflow-*.rendered")):
         if not extra.with_suffix(".bin").exists():
             extra.unlink(missing_ok=True)
 

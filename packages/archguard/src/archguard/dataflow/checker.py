@@ -59,7 +59,8 @@ def check(config: DataFlowConfig, *, modules: Iterable[str] | None = None,
 class ReusedReport:
     """The report a previous run rendered, still the report of the source (``check_or_reuse``)."""
 
-    rendered: bytes
+    rendered: Path  # the rendering kept beside the cache (copy it: another run may replace it)
+    digest: str  # its content's hash (``file_digest``), as it was kept
     status: int  # the exit status it gave
     failing: int  # how many findings failed
     statistics: dict[str, int]
@@ -83,15 +84,36 @@ def check_or_reuse(config: DataFlowConfig, *, cache_dir: Path, render_key: str) 
             gc.enable()
 
 
-def remember_rendering(report: Report, render_key: str, rendered: bytes, status: int) -> None:
-    """Keep a report's rendering with the cache it was derived from (``check_or_reuse``)."""
+def remember_rendering(report: Report, render_key: str, rendered: Path, status: int) -> None:
+    """Keep a report's rendering (the file ``rendered``, copied) with the cache it was derived from
+    (``check_or_reuse``). The copy is made file to file: a large report is never held twice in memory."""
     if report.memo is None:
         return
+    import shutil
+
     from archguard import cachefile
 
     path, identity, names = report.memo
-    cachefile.write(Path(path), {"identity": identity, "names": names, "render": render_key, "text": rendered,
+    copy = Path(path).with_suffix(".rendered")
+    temporary = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(rendered, temporary)
+        digest = file_digest(temporary)
+        os.replace(temporary, copy)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return
+    cachefile.write(Path(path), {"identity": identity, "names": names, "render": render_key, "digest": digest,
                                  "status": status, "failing": len(report.failing())})
+
+
+def file_digest(path: Path) -> str:
+    """A file's content hash, read in pieces."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _names_digest(names: Iterable[str]) -> str:
@@ -249,8 +271,9 @@ class _Run:
         if cache is None or not cache.loaded or cache.identity is None or self.config.expected:
             return None  # (an expectation matching no operation is explained from modules no record names)
         memo = cachefile.read(cache.memo_path)
+        rendered = cache.memo_path.with_suffix(".rendered")
         if not isinstance(memo, dict) or memo.get("identity") != cache.identity or memo.get("render") != render_key \
-                or memo.get("names") != _names_digest(self.index.module_names):
+                or memo.get("names") != _names_digest(self.index.module_names) or not rendered.is_file():
             return None
         started = time.perf_counter()
         invalid = sorted(cache.invalid)
@@ -264,7 +287,7 @@ class _Run:
                           summaries_computed=self.summaries_computed,
                           declarations_computed=self.declarations_computed,
                           check_ms=round((time.perf_counter() - started) * 1000))
-        return ReusedReport(memo["text"], memo["status"], memo["failing"], statistics)
+        return ReusedReport(rendered, memo["digest"], memo["status"], memo["failing"], statistics)
 
     def _same_records(self, owners: list[str]) -> bool:
         """Work out again every record of ``owners`` (whose dependencies changed): True if each comes out

@@ -41,6 +41,7 @@ import difflib
 import gc
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -50,7 +51,7 @@ from typing import NoReturn
 from archguard import cachefile
 from archguard.dataflow import baseline as baseline_file
 from archguard.dataflow.cache import DEFAULT_DIRECTORY
-from archguard.dataflow.checker import ReusedReport, check, check_or_reuse, remember_rendering
+from archguard.dataflow.checker import ReusedReport, check, check_or_reuse, file_digest, remember_rendering
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
 from archguard.dataflow.report import FORMATS, regenerate_command, render, write
@@ -163,7 +164,9 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             assert cache_dir is not None
             outcome = check_or_reuse(config, cache_dir=cache_dir, render_key=render_key)
             if isinstance(outcome, ReusedReport):
-                return _write_reused(outcome, args)
+                if _write_reused(outcome, args):
+                    return outcome.status
+                outcome = check(config, cache_dir=cache_dir)  # the kept rendering changed meanwhile
             report = outcome
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -204,7 +207,7 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         with args.output.open("w", encoding="utf-8", newline="\n") as out:
             write(report, args.format, out, output=output, pretty=args.pretty)
         if render_key is not None:
-            remember_rendering(report, render_key, args.output.read_bytes(), status)
+            remember_rendering(report, render_key, args.output, status)
         print(f"Wrote {args.output}.", file=sys.stderr)
     if status and args.baseline is None:
         print(_failing_summary(report), file=sys.stderr)
@@ -216,16 +219,22 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 _LAST_REPORT: Report | None = None
 
 
-def _write_reused(reused: ReusedReport, args: argparse.Namespace) -> int:
-    """What ``run_audit`` does with a report, for one reused as rendered before."""
+def _write_reused(reused: ReusedReport, args: argparse.Namespace) -> bool:
+    """What ``run_audit`` does with a report, for one reused as rendered before; False (nothing said) if
+    the copy written is not what was kept (another run replaced it meanwhile)."""
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(reused.rendered, args.output)
+    except OSError:
+        return False
+    if file_digest(args.output) != reused.digest:
+        return False
     if args.statistics:
         print("statistics: " + " ".join(f"{k}={v}" for k, v in reused.statistics.items()), file=sys.stderr)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(reused.rendered)
     print(f"Wrote {args.output}.", file=sys.stderr)
     if reused.status:
         print(f"{reused.failing} failing data-flow finding(s).", file=sys.stderr)
-    return reused.status
+    return True
 
 
 def check_file(path: Path, expected: str, command: str | None = None) -> str | None:
