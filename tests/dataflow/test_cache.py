@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from archguard.cachefile import MAGIC
+from archguard.dataflow import cache as dataflow_cache
 from archguard.dataflow import check
 from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.cli import main
@@ -88,8 +89,15 @@ def _newer(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 3_000_000_000))
 
 
+@pytest.fixture(params=["deltas", "whole files"])
+def how_written(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each run after the first writes a delta beside the cache file, or the whole file again."""
+    monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 1.0 if request.param == "deltas" else 0.0)
+    return request.param
+
+
 def test_a_cached_run_reports_exactly_what_a_cold_run_does_through_edits_renames_and_deletions(
-        tree: Path, tmp_path: Path) -> None:
+        tree: Path, tmp_path: Path, how_written: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
     first = _assert_cached_equals_cold(tree, out)
@@ -124,6 +132,90 @@ def test_a_cached_run_reports_exactly_what_a_cold_run_does_through_edits_renames
     # A file moved to another directory with the same content (its paths change, not its hash).
     new.rename(tree / "domains/ar/services/later.py")
     assert b"late.py" not in _assert_cached_equals_cold(tree, out)["json"]
+    assert any((tree / DEFAULT_DIRECTORY).glob("dataflow-*.delta")) == (how_written == "deltas")
+
+
+def test_a_rendering_is_reused_while_nothing_the_checker_reads_changed(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "map.json"
+    command = ["audit", "--root", str(tree), "--format", "json", "--output", str(out), "--statistics"]
+    status = main(command)
+    first = out.read_bytes()
+
+    # A comment: the records that depend on the module come out the same, so does the report.
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # a comment")
+    capsys.readouterr()
+    out.write_bytes(b"")
+    assert main(command) == status
+    assert "reused_report=1 records_checked=2" in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+    # The kept copy altered (or replaced by another run meanwhile): the report is derived anew.
+    [kept] = (tree / DEFAULT_DIRECTORY).glob("dataflow-*.rendered")
+    kept.write_bytes(b"{}")
+    _edit(tree / REMINDERS, "class ReminderService:  # a comment", "class ReminderService:  # another")
+    assert main(command) == status
+    assert "reused_report" not in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+    # Another format, or another file: rendered afresh (the rendering kept is the last one).
+    other = tmp_path / "map.txt"
+    main(["audit", "--root", str(tree), "--output", str(other), "--statistics"])
+    assert "reused_report" not in capsys.readouterr().err
+
+    # A change the checker reads: worked out again, and the same as a run without the cache.
+    _edit(tree / REMINDERS, "        return self._gateway.send_invoice(business_id, \"reminder\")",
+          "        import httpx\n\n        return self._gateway.send_invoice(business_id, \"reminder\")")
+    main(command)
+    main(command)
+    assert "reused_report" not in capsys.readouterr().err.split("Wrote")[0]
+    main(["audit", "--root", str(tree), "--format", "json", "--output", str(tmp_path / "cold.json"), "--no-cache"])
+    assert out.read_bytes() == (tmp_path / "cold.json").read_bytes() != first
+
+
+def test_a_small_change_is_written_as_a_delta_and_read_back(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 1.0)
+    config = planted_config(tree)
+    cache = tree / DEFAULT_DIRECTORY
+    cold = check(config, cache_dir=cache)
+    [base] = cache.glob("dataflow-*.bin")
+    written = base.read_bytes()
+
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # edited")
+    after = check(config, cache_dir=cache)
+    assert after == cold and after.statistics["summaries_computed"] == 2
+    assert base.read_bytes() == written  # the file stays; what changed is in the delta beside it
+    assert base.with_suffix(".delta").is_file()
+
+    again = check(config, cache_dir=cache)
+    assert again == cold
+    assert (again.statistics["summaries_computed"], again.statistics["declarations_computed"]) == (0, 0)
+
+
+def test_a_delta_written_for_another_cache_file_is_ignored(tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 1.0)
+    config = planted_config(tree)
+    cache = tree / DEFAULT_DIRECTORY
+    cold = check(config, cache_dir=cache)
+    _edit(tree / REMINDERS, "class ReminderService:", "class ReminderService:  # edited")
+    check(config, cache_dir=cache)
+    [delta] = cache.glob("dataflow-*.delta")
+    stale = delta.read_bytes()
+
+    # Another run writes the whole file again (a new identifier): the old delta no longer applies to it.
+    monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 0.0)
+    _edit(tree / COLLECTIONS, "class CollectionsService:", "class CollectionsService:  # edited")
+    check(config, cache_dir=cache)
+    assert not delta.exists()
+    delta.write_bytes(stale)
+    _edit(tree / COLLECTIONS, "class CollectionsService:  # edited", "class CollectionsService:")
+
+    with caplog.at_level(logging.DEBUG, logger="archguard"):
+        report = check(config, cache_dir=cache)
+    assert report == cold
+    assert report.statistics["cache_used"] == 1 and report.statistics["declarations_computed"] == 1
+    assert any("written for another cache file" in r.getMessage() for r in caplog.records)
 
 
 def test_a_change_re_reads_only_what_depends_on_it(tree: Path) -> None:

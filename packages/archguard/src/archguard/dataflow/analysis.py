@@ -208,6 +208,8 @@ class Analyzer:
         # Configured external classes, under every name they are known by: alias -> (name, categories).
         self._external_classes: dict[str, tuple[str, frozenset[Category]]] = {}
         self._external_lookup: dict[str, tuple[str | None, frozenset[Category], str]] = {}
+        self._http_modules: dict[str, str | None] = {}
+        self._function_categories: dict[tuple[str, str, tuple[str, ...]], frozenset[Category]] = {}
         # Functions and lambdas defined inside functions (or at module level), by (owner, LocalFunc.key).
         self._local_nodes: dict[tuple[str, str], ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = {}
         self._local_functions: dict[tuple[str, str], FunctionInfo] = {}
@@ -547,6 +549,13 @@ class Analyzer:
         return found
 
     def function_categories(self, func: FunctionInfo) -> frozenset[Category]:
+        key = (func.qualname, func.module, func.decorators)
+        found = self._function_categories.get(key)
+        if found is None:
+            found = self._function_categories[key] = self._compute_function_categories(func)
+        return found
+
+    def _compute_function_categories(self, func: FunctionInfo) -> frozenset[Category]:
         config = self.config
         cats: set[Category] = set()
         if set(func.decorators) & set(config.sync_job_markers) or func.qualname in config.sync_classes \
@@ -570,7 +579,11 @@ class Analyzer:
         return frozenset(cats)
 
     def http_module(self, origin: str) -> str | None:
-        return longest_match(origin, self.config.http_modules)
+        try:
+            return self._http_modules[origin]
+        except KeyError:
+            found = self._http_modules[origin] = longest_match(origin, self.config.http_modules)
+            return found
 
     # Members of classes and modules ----------------------------------------------------------------------
 
@@ -1971,7 +1984,25 @@ class _CallText:
         self.node = node
 
     def __str__(self) -> str:
-        return f"{ast.unparse(self.node.func)}()"
+        node = self.node
+        text = getattr(node, "_archguard_text", None)  # kept on the node: freed with its tree
+        if text is None:
+            func = node.func
+            text = node._archguard_text = f"{_dotted_text(func) or ast.unparse(func)}()"  # type: ignore[attr-defined]
+        return text
+
+
+def _dotted_text(node: ast.expr) -> str | None:
+    """``a.b.c`` as ``ast.unparse`` writes it, for a name or a chain of attributes of a name (the common
+    callee); None for anything else."""
+    attrs: list[str] = []
+    while type(node) is ast.Attribute:
+        attrs.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is not ast.Name:
+        return None
+    attrs.append(node.id)  # type: ignore[attr-defined]
+    return ".".join(reversed(attrs))
 
 
 _BINDING_NODES = frozenset({
@@ -2055,13 +2086,15 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
     stack: list[str] = []
     on_stack: set[str] = set()
     result: dict[str, tuple[str, ...]] = {}
+    # (The strongly connected groups do not depend on the order names are visited in; a name that uses
+    # none is in no cycle.)
     for root in uses:
-        if root in index:
+        if root in index or not uses[root]:
             continue
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(sorted(uses[root])))]
+        work = [(root, iter(uses[root]))]
         while work:
             name, successors = work[-1]
             for successor in successors:
@@ -2069,7 +2102,7 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
                     index[successor] = low[successor] = len(index)
                     stack.append(successor)
                     on_stack.add(successor)
-                    work.append((successor, iter(sorted(uses[successor]))))
+                    work.append((successor, iter(uses[successor])))
                     break
                 if successor in on_stack and index[successor] < low[name]:
                     low[name] = index[successor]
@@ -2100,19 +2133,41 @@ def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:
         return set()
     found: set[str] = set()
     stack = [node]
-    node_type, name_type = ast.AST, ast.Name
+    node_type, name_type, fields_of = ast.AST, ast.Name, _CHILD_FIELDS
     while stack:
         child = stack.pop()
-        if type(child) is name_type:
+        kind = type(child)
+        if kind is name_type:
             if child.id in local:  # type: ignore[attr-defined]
                 found.add(child.id)  # type: ignore[attr-defined]
             continue
-        for value in child.__dict__.values():
-            if isinstance(value, node_type):
-                stack.append(value)
-            elif type(value) is list:
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            value = getattr(child, field_name, None)
+            if value is None:
+                continue
+            if type(value) is list:
                 stack.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
+                stack.append(value)
     return found
+
+
+#: Fields of syntax nodes that never hold a node (names, numbers, flags) and expression contexts:
+#: walks skip them. The other fields are read in their declared order, the order of ``__dict__``.
+_SCALAR_FIELDS = frozenset({"id", "ctx", "attr", "arg", "name", "asname", "module", "level", "kind",
+                            "conversion", "is_async", "simple", "type_comment", "rest", "kwd_attrs"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold nodes (a constant's value is no node)."""
+    fields = tuple(f for f in getattr(kind, "_fields", ())
+                   if f not in _SCALAR_FIELDS and not (kind is ast.Constant and f == "value"))
+    _CHILD_FIELDS[kind] = fields
+    return fields
 
 
 def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod: bool, classmethod: bool) -> None:
@@ -2197,20 +2252,26 @@ def _walk_body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> lis
     result: list[ast.AST] = []
     stack: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
     append, push = result.append, stack.append
-    node_type, context, class_def = ast.AST, ast.expr_context, ast.ClassDef
+    node_type, class_def, fields_of = ast.AST, ast.ClassDef, _CHILD_FIELDS
     while stack:
         child = stack.pop()
         append(child)
-        if type(child) is class_def:
+        kind = type(child)
+        if kind is class_def:
             continue
-        for value in child.__dict__.values():
-            if isinstance(value, node_type):
-                if not isinstance(value, context):
-                    push(value)
-            elif type(value) is list:
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for field_name in fields:
+            value = getattr(child, field_name, None)
+            if value is None:
+                continue
+            if type(value) is list:
                 for item in value:
                     if isinstance(item, node_type):
                         push(item)
+            elif isinstance(value, node_type):
+                push(value)
     return result
 
 

@@ -23,7 +23,18 @@ less than two seconds before the cache was written is read again whatever its ti
 one file re-reads only what depends on it, and a cached run gives the same report, byte for byte, as
 a cold one (``tests/dataflow/test_cache.py``).
 
-The file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
+A run that changed little (one edited module: its records and those of what depends on it) does not
+write the whole file again: it writes ``dataflow-<key>.delta`` beside it, the records added, replaced
+and dropped since that file was written (all of them: each delta replaces the previous one), bound to
+the file by an identifier the file carries. When the delta holds more than a quarter of the records, or
+the base file changed, the whole file is written again and the delta removed. A delta bound to another
+file (one written meanwhile by another run) is ignored.
+
+Beside them, ``dataflow-<key>.rendered`` is a copy of the last report written to a file, and
+``dataflow-<key>.report`` says how it was rendered, its hash, and the identifiers of the file and delta
+it was derived from (``checker.check_or_reuse``).
+
+Each file is written whole, to a temporary file renamed over the old one (``archguard.cachefile``):
 runs at the same time each read a complete file and the last to finish wins. A file that cannot be read
 (truncated, from another version, altered: it carries a hash of its content) is ignored and rebuilt,
 which is logged at debug level (loggers ``archguard.cache`` and ``archguard.dataflow.cache``); an
@@ -54,7 +65,10 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
+#: The delta is written instead of the whole file while its records take at most this share of the
+#: bytes of all records (above it, the whole file is written again).
+DELTA_SHARE = 0.25
 KEEP_FILES = 4  # cache files (configurations) kept in the directory, the most recently used
 _ABSENT = b""
 _SOURCES = ("analysis.py", "cache.py", "checker.py", "config.py", "index.py", "model.py", "names.py",
@@ -76,6 +90,12 @@ class Cache:
     def __init__(self, directory: Path, path: Path, index: ProjectIndex) -> None:
         self.directory = directory
         self.path = path
+        self.delta_path = path.with_suffix(".delta")
+        #: The last rendered report, with the state of the cache it was derived from (see ``checker``).
+        self.memo_path = path.with_suffix(".report")
+        #: What the cache holds, as written: the file's identifier and the delta's ("" for none). None
+        #: when nothing usable is on disk.
+        self.identity: str | None = None
         self.index = index
         self.started = time.time()
         self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
@@ -89,6 +109,12 @@ class Cache:
         self._invalid: set[str] | None = None
         self._stats: dict[str, os.stat_result] = {}
         self.loaded = False
+        # The base file's identifier, its owners, and what the delta read with it holds.
+        self._base_id: str | None = None
+        self._base_owners: frozenset[str] = frozenset()
+        self._delta_owners: set[str] = set()
+        self._delta_files: set[str] = set()
+        self._declarations: dict[str, ModuleDeclarations] = {}
 
     # Opening and validating ---------------------------------------------------------------------------
 
@@ -117,6 +143,32 @@ class Cache:
         self._owners = owners
         self._written = written
         self.loaded = True
+        base_id = document.get("id")
+        if not isinstance(base_id, str):
+            return
+        self._base_id = base_id
+        self._base_owners = frozenset(owners)
+        self.identity = f"{base_id}:"
+        delta = cachefile.read(self.delta_path)
+        if delta is None:
+            return
+        try:
+            if not isinstance(delta, dict) or delta.get("format") != FORMAT or delta.get("base") != base_id:
+                raise ValueError("written for another cache file")
+            delta_files, delta_owners, dropped = delta["files"], delta["owners"], delta["dropped"]
+            if not isinstance(delta_files, dict) or not isinstance(delta_owners, dict) \
+                    or not isinstance(dropped, tuple):
+                raise ValueError("malformed")
+        except (ValueError, KeyError) as exc:
+            LOG.debug("archguard cache delta %s is unusable (%s): ignoring it", self.delta_path, exc)
+            return
+        for owner in dropped:
+            owners.pop(owner, None)
+        owners.update(delta_owners)
+        files.update(delta_files)
+        self._delta_owners = set(delta_owners)
+        self._delta_files = set(delta_files)
+        self.identity = f"{base_id}:{delta.get('id', '')}"
 
     def state(self, name: str) -> bytes:
         """The content hash of a module now (``b""`` if there is no such module)."""
@@ -200,13 +252,24 @@ class Cache:
             found = self._parts[(owner, position)] = marshal.loads(data)
         return found
 
+    def raw(self, owner: str, part: str) -> dict[str, Any] | None:
+        """The records of ``owner`` as written (``summaries`` or ``rest``), whether they still hold or not."""
+        record = self._owners.get(owner)
+        data = None if record is None else record[2 if part == "summaries" else 1]
+        return None if data is None else marshal.loads(data)
+
     def summary(self, owner: str, key: Key) -> Summary | None:
         summaries = self._record(owner, "summaries")
         return None if summaries is None else summaries.get(_key_text(key))
 
     def declarations(self, module: str) -> ModuleDeclarations | None:
-        record = self._record(module, "declarations")
-        return None if record is None else _declarations_from(record)
+        found = self._declarations.get(module)
+        if found is None:
+            record = self._record(module, "declarations")
+            if record is None:
+                return None
+            found = self._declarations[module] = _declarations_from(record)
+        return found
 
     def fact(self, owner: str, name: str) -> Any | None:
         """A finding list (``ports``, ``outside``) recorded for ``owner``, or None."""
@@ -243,11 +306,8 @@ class Cache:
         for module, derived in run.derived.items():
             records.setdefault(module, {})["derived"] = derived
         closure = _closures(run.analyzer.reads, run.computed_owners)
-        owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
-        for owner in run.used_owners():
-            if owner not in computed:
-                owners[owner] = self._owners[owner]  # as it was
-                continue
+        written: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
+        for owner in computed:
             fields = records.get(owner, {})
             summaries = fields.pop("summaries", None)
             dependencies = set(closure.get(owner, (owner,)))
@@ -255,9 +315,53 @@ class Cache:
                 dependencies.update(self._owners[owner][0])
                 fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
                 summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
-            owners[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
-                             marshal.dumps(summaries) if summaries else None)
+            written[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
+                              marshal.dumps(summaries) if summaries else None)
+        if self._base_id is not None and self._save_delta(written):
+            return
+        owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
+        # What the run used; a run that reused a report used everything its report was derived from.
+        kept = [owner for owner in self._owners if owner not in self.invalid] if run.reusing else run.used_owners()
+        for owner in kept:
+            owners[owner] = written[owner] if owner in computed else self._owners[owner]  # (as it was)
+        owners.update(written)
         names = {name for dependencies, *_ in owners.values() for name in dependencies}
+        files = self._file_states(names)
+        identifier = os.urandom(12).hex()
+        document = {"format": FORMAT, "id": identifier, "written": self.started, "files": files,
+                    "owners": owners}
+        self.identity = None
+        if cachefile.write(self.path, document):
+            self.identity = f"{identifier}:"
+            self.delta_path.unlink(missing_ok=True)
+            _prune(self.directory, self.path)
+
+    def _save_delta(self, written: dict[str, tuple[tuple[str, ...], bytes, bytes | None]]) -> bool:
+        """Write what changed since the base file as its delta, unless that is too much of the whole
+        (False: the whole file is to be written). Records whose dependencies changed and that this run
+        did not compute again are dropped: the file states recorded now would make them look current."""
+        owners = dict(self._owners)
+        for owner in self.invalid:
+            if owner not in written:
+                owners.pop(owner, None)
+        owners.update(written)
+        in_delta = [owner for owner in (self._delta_owners | set(written)) if owner in owners]
+        delta_bytes = sum(len(owners[o][1]) + len(owners[o][2] or b"") for o in in_delta)
+        total_bytes = sum(len(rest) + len(summaries or b"") for _, rest, summaries in owners.values())
+        if delta_bytes > DELTA_SHARE * total_bytes:
+            return False
+        names = {name for owner in written for name in written[owner][0]} | self.changed
+        files = {name: self._files[name] for name in self._delta_files if name in self._files}
+        files.update(self._file_states(names))
+        identifier = os.urandom(12).hex()
+        document = {"format": FORMAT, "base": self._base_id, "id": identifier, "files": files,
+                    "owners": {owner: owners[owner] for owner in in_delta},
+                    "dropped": tuple(sorted(owner for owner in self._base_owners if owner not in owners))}
+        self.identity = f"{self._base_id}:{identifier}" if cachefile.write(self.delta_path, document) else None
+        return True
+
+    def _file_states(self, names: Iterable[str]) -> dict[str, tuple[str | None, int, int, bytes]]:
+        """The state of each module file now, as the cache records it."""
         files: dict[str, tuple[str | None, int, int, bytes]] = {}
         for name in sorted(names):
             state = self.state(name)
@@ -270,12 +374,7 @@ class Cache:
             except OSError:
                 continue  # gone since it was read: no record depending on it will be taken
             files[name] = (str(path), stat.st_mtime_ns, stat.st_size, state)
-        document = {"format": FORMAT, "written": self.started, "files": files, "owners": owners}
-        self._write(document)
-
-    def _write(self, document: dict[str, Any]) -> None:
-        if cachefile.write(self.path, document):
-            _prune(self.directory, self.path)
+        return files
 
 
 def _key(config: DataFlowConfig, index: ProjectIndex, external: Iterable[_External]) -> str:
@@ -350,6 +449,10 @@ def _prune(directory: Path, keep: Path) -> None:
     for old in files[KEEP_FILES:]:
         if old != keep:
             old.unlink(missing_ok=True)
+    for extra in (*directory.glob("dataflow-*.delta"), *directory.glob("dataflow-*.report"),
+                  *directory.glob("dataflow-*.rendered")):
+        if not extra.with_suffix(".bin").exists():
+            extra.unlink(missing_ok=True)
 
 
 def _key_text(key: Key) -> str:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ast
 import gc
+import hashlib
 import importlib.util
+import marshal
 import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -50,6 +53,71 @@ def check(config: DataFlowConfig, *, modules: Iterable[str] | None = None,
     finally:
         if collecting:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class ReusedReport:
+    """The report a previous run rendered, still the report of the source (``check_or_reuse``)."""
+
+    rendered: Path  # the rendering kept beside the cache (copy it: another run may replace it)
+    digest: str  # its content's hash (``file_digest``), as it was kept
+    status: int  # the exit status it gave
+    failing: int  # how many findings failed
+    statistics: dict[str, int]
+
+
+def check_or_reuse(config: DataFlowConfig, *, cache_dir: Path, render_key: str) -> Report | ReusedReport:
+    """``check``, or the report last rendered as ``render_key`` (format, options, output) if it is still
+    the report of the source: the cache was left as that run wrote it, the same modules exist, and every
+    record of the cache whose dependencies changed since comes out the same when worked out again (a
+    change that moved nothing the checker reads, like a comment). Either way the cache is brought up to
+    date. A ``Report`` it returns carries in ``memo`` what the caller keeps with its rendering
+    (``remember_rendering``)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        run = _Run(config, None, None, cache_dir)
+        reused = run.reuse(render_key)
+        return reused if reused is not None else run.report()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def remember_rendering(report: Report, render_key: str, rendered: Path, status: int) -> None:
+    """Keep a report's rendering (the file ``rendered``, copied) with the cache it was derived from
+    (``check_or_reuse``). The copy is made file to file: a large report is never held twice in memory."""
+    if report.memo is None:
+        return
+    import shutil
+
+    from archguard import cachefile
+
+    path, identity, names = report.memo
+    copy = Path(path).with_suffix(".rendered")
+    temporary = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(rendered, temporary)
+        digest = file_digest(temporary)
+        os.replace(temporary, copy)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return
+    cachefile.write(Path(path), {"identity": identity, "names": names, "render": render_key, "digest": digest,
+                                 "status": status, "failing": len(report.failing())})
+
+
+def file_digest(path: Path) -> str:
+    """A file's content hash, read in pieces."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _names_digest(names: Iterable[str]) -> str:
+    return hashlib.blake2b("\n".join(names).encode("utf-8"), digest_size=16).hexdigest()
 
 
 PARALLEL_THRESHOLD = 400  # service modules to read; below this one process is about as fast as starting workers
@@ -162,6 +230,7 @@ class _Run:
         self.done: set[str] = set()  # service modules read (here or by a worker)
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
+        self.reusing = False  # reusing the last report (``reuse``): the cache keeps all it holds
 
     def report(self) -> Report:
         started = time.perf_counter()
@@ -183,6 +252,9 @@ class _Run:
         report.statistics.update(
             read_ms=round((read - started) * 1000), derive_ms=round((derived - read) * 1000),
             save_ms=round((saved - derived) * 1000))
+        if self.cache is not None and self.cache.identity is not None and not self.config.expected:
+            object.__setattr__(report, "memo", (str(self.cache.memo_path), self.cache.identity,
+                                                _names_digest(self.index.module_names)))
         report.statistics.update(
             service_modules=len(service_modules), operations=len(report.operations),
             modules_parsed=self.index.parsed_count + self.checker.extra_parsed,
@@ -190,6 +262,76 @@ class _Run:
             summaries_computed=self.summaries_computed, declarations_computed=self.declarations_computed,
             cache_used=int(self.cache is not None and self.cache.loaded), workers=jobs)
         return report
+
+    def reuse(self, render_key: str) -> ReusedReport | None:
+        """See ``check_or_reuse``."""
+        from archguard import cachefile
+
+        cache = self.cache
+        if cache is None or not cache.loaded or cache.identity is None or self.config.expected:
+            return None  # (an expectation matching no operation is explained from modules no record names)
+        memo = cachefile.read(cache.memo_path)
+        rendered = cache.memo_path.with_suffix(".rendered")
+        if not isinstance(memo, dict) or memo.get("identity") != cache.identity or memo.get("render") != render_key \
+                or memo.get("names") != _names_digest(self.index.module_names) or not rendered.is_file():
+            return None
+        started = time.perf_counter()
+        invalid = sorted(cache.invalid)
+        if not self._same_records(invalid):
+            return None
+        self.reusing = True
+        cache.save(self)
+        if cache.identity is not None:
+            cachefile.write(cache.memo_path, {**memo, "identity": cache.identity})
+        statistics = dict(reused_report=1, records_checked=len(invalid), modules_parsed=self.index.parsed_count,
+                          summaries_computed=self.summaries_computed,
+                          declarations_computed=self.declarations_computed,
+                          check_ms=round((time.perf_counter() - started) * 1000))
+        return ReusedReport(rendered, memo["digest"], memo["status"], memo["failing"], statistics)
+
+    def _same_records(self, owners: list[str]) -> bool:
+        """Work out again every record of ``owners`` (whose dependencies changed): True if each comes out
+        as the cache holds it (kept for the cache then), False at the first that does not."""
+        from archguard.dataflow.cache import _declarations_to, _finding_to
+
+        cache, analyzer, checker = self.cache, self.analyzer, self.checker
+        assert cache is not None
+        derived: dict[str, tuple] = {}
+        for owner in owners:
+            summaries = cache.raw(owner, "summaries") or {}
+            rest = cache.raw(owner, "rest") or {}
+            if not set(rest) <= {"declarations", "derived", "outside", "ports"}:
+                return False
+            # Whatever is worked out here is the owner's, afresh: kept (and saved) if the check goes on.
+            self.computed_owners.add(owner)
+            for text, old in summaries.items():
+                qualname, _, bound = text.partition("|")
+                key = (qualname, bound or None)
+                func = analyzer.function_info(qualname)
+                if func is None:
+                    return False
+                summary = analyzer.summary(func, key[1])
+                self.summaries_computed += 1
+                self.summaries[key] = summary
+                self.owners[key] = owner
+                if marshal.loads(marshal.dumps(summary)) != old:
+                    return False
+            if "declarations" in rest:
+                declarations = checker.declare(owner)
+                self.declarations_computed += 1
+                self.declarations[owner] = declarations
+                if _declarations_to(declarations) != rest["declarations"]:
+                    return False
+            for name in ("outside", "ports"):
+                if name in rest:
+                    compute = (lambda m=owner: checker.outside(m)) if name == "outside" else (
+                        lambda m=owner: checker._ports_in(m))
+                    if tuple(_finding_to(f) for f in self.fact(owner, name, compute)) != rest[name]:
+                        return False
+            if "derived" in rest:
+                derived[owner] = rest["derived"]
+        self.derived.update(derived)  # derived from records that all came out the same
+        return True
 
     def used_owners(self) -> set[str]:
         """Every module something of this run's result is about."""
@@ -255,11 +397,12 @@ class _Run:
         if self.cache is not None:
             self._keep_derived(fresh, ops, derived)
         new, categories = tuple.__new__, {c.value: c for c in Category}
+        make_hop = partial(new, Hop)
         for module, (_, per_op, module_ports, _) in self.reused_derived.items():
             for op, (reaches, unresolved) in zip(self.declarations[module].operations, per_op, strict=True):
-                results[op.name] = (tuple(
-                    new(Reach, (categories[c], target, display, tuple(new(Hop, h) for h in chain)))
-                    for c, target, display, chain in reaches), unresolved)
+                results[op.name] = (tuple([
+                    new(Reach, (categories[c], target, display, tuple(map(make_hop, chain))))
+                    for c, target, display, chain in reaches]), unresolved)
             for target, hop in module_ports:
                 ports.setdefault(target, Hop(*hop))
         everything = _sorted_operations(self.declarations, service_modules)
@@ -621,6 +764,13 @@ class _Checker:
         return self._domain_code_finding(func.qualname, "function", cats, func.lineno, func.module,
                                          self._reason(func.qualname, func.decorators, cats, False))
 
+    def outside(self, module_name: str) -> list[Finding]:
+        """The marked or configured live/sync code of a domain module outside the service modules."""
+        config = self.config
+        configured = {name.rpartition(".")[0] for name in (*config.live_classes, *config.sync_classes)}
+        markers = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
+        return self._outside(module_name, module_name in configured, markers)
+
     def _domain_code_outside_services(self) -> list[Finding]:
         """Marked or configured live/sync classes of the domain packages outside the service modules."""
         config = self.config
@@ -874,4 +1024,4 @@ def _external_module_path(module_name: str) -> Path | None:
     return None
 
 
-__all__ = ["check"]
+__all__ = ["ReusedReport", "check", "check_or_reuse", "remember_rendering"]

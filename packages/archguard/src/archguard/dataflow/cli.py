@@ -20,7 +20,9 @@
 - ``--no-cache``: read every module afresh; without it, the summaries of the previous run are reused
   where nothing they were read from changed (``archguard.dataflow.cache``: ``.archguard_cache`` in the
   root, or ``--cache-dir DIR``, or ``$ARCHGUARD_CACHE``: a directory, or ``off``). The report is the
-  same either way.
+  same either way. A report written with ``--output`` is kept with the cache: the next run with the same
+  format and output writes it again if what the cache holds about every changed module comes out the
+  same when read again (an edited comment), without deriving the report anew.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 - ``--jobs N``: worker processes (0, the default: one per CPU when 400 service modules or more are to be
@@ -39,6 +41,7 @@ import difflib
 import gc
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -48,7 +51,7 @@ from typing import NoReturn
 from archguard import cachefile
 from archguard.dataflow import baseline as baseline_file
 from archguard.dataflow.cache import DEFAULT_DIRECTORY
-from archguard.dataflow.checker import check
+from archguard.dataflow.checker import ReusedReport, check, check_or_reuse, file_digest, remember_rendering
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
 from archguard.dataflow.report import FORMATS, regenerate_command, render, write
@@ -150,7 +153,21 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.jobs is not None:
             config = config.with_(jobs=max(0, args.jobs))
         cache_dir = None if args.no_cache else (args.cache_dir or cachefile.directory(args.root))
-        report = check(config, cache_dir=cache_dir)
+        # Written to a file, the rendering is kept with the cache: the next run writes it again if
+        # nothing it was derived from changed (a report written to stdout is rendered each time).
+        render_key = None
+        if cache_dir is not None and args.output is not None and not args.check and args.baseline is None:
+            render_key = f"{args.format}|{int(args.pretty)}|{args.output.as_posix()}"
+        if render_key is None:
+            report = check(config, cache_dir=cache_dir)
+        else:
+            assert cache_dir is not None
+            outcome = check_or_reuse(config, cache_dir=cache_dir, render_key=render_key)
+            if isinstance(outcome, ReusedReport):
+                if _write_reused(outcome, args):
+                    return outcome.status
+                outcome = check(config, cache_dir=cache_dir)  # the kept rendering changed meanwhile
+            report = outcome
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -189,6 +206,8 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         with args.output.open("w", encoding="utf-8", newline="\n") as out:
             write(report, args.format, out, output=output, pretty=args.pretty)
+        if render_key is not None:
+            remember_rendering(report, render_key, args.output, status)
         print(f"Wrote {args.output}.", file=sys.stderr)
     if status and args.baseline is None:
         print(_failing_summary(report), file=sys.stderr)
@@ -198,6 +217,24 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 _LAST_REPORT: Report | None = None
+
+
+def _write_reused(reused: ReusedReport, args: argparse.Namespace) -> bool:
+    """What ``run_audit`` does with a report, for one reused as rendered before; False (nothing said) if
+    the copy written is not what was kept (another run replaced it meanwhile)."""
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(reused.rendered, args.output)
+    except OSError:
+        return False
+    if file_digest(args.output) != reused.digest:
+        return False
+    if args.statistics:
+        print("statistics: " + " ".join(f"{k}={v}" for k, v in reused.statistics.items()), file=sys.stderr)
+    print(f"Wrote {args.output}.", file=sys.stderr)
+    if reused.status:
+        print(f"{reused.failing} failing data-flow finding(s).", file=sys.stderr)
+    return True
 
 
 def check_file(path: Path, expected: str, command: str | None = None) -> str | None:

@@ -136,6 +136,8 @@ class ProjectIndex:
                  package_dirs: dict[str, Path] | None = None, exclude: Iterable[str] = (),
                  source_dirs: Iterable[Path] = ()) -> None:
         self.root = root.resolve()
+        # A module under the root is shown by its path relative to it (None on Windows: relpath decides).
+        self._root_prefix = str(self.root).rstrip("/") + "/" if os.sep == "/" else "\0"
         self.packages = tuple(packages)
         self._source_dirs = tuple(source_dirs) or (self.root,)
         given = package_dirs or {}
@@ -301,6 +303,10 @@ class ProjectIndex:
         return len(self._ever_parsed)
 
     def display_path(self, path: Path) -> str:
+        text = str(path)
+        prefix = self._root_prefix
+        if text.startswith(prefix) and "/." not in text and "//" not in text:
+            return text[len(prefix):]  # (what relpath gives for a clean path under the root, cheaply)
         try:
             return Path(os.path.relpath(path, self.root)).as_posix()
         except ValueError:

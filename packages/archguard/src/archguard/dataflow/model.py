@@ -251,6 +251,9 @@ class Report:
     #: How the run went (modules parsed, summaries computed or taken from the cache, ...): not part of
     #: any rendering, so a cached run renders exactly as a cold one.
     statistics: dict[str, int] = field(default_factory=dict, compare=False)
+    #: Where the run's cache keeps its last rendered report, and what it needs to reuse it (see
+    #: ``checker.reused_output``): not part of any rendering.
+    memo: tuple[str, str, str] | None = field(default=None, compare=False)
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the check: every violation, and unresolved calls in strict mode."""

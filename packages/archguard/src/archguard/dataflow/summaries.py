@@ -136,6 +136,7 @@ class _Graph:
         self.preds = preds
         self.ports: dict[str, Hop] = {}
         self._components: tuple[list[int], list[list[int]]] | None = None
+        self._successors: list[list[int]] | None = None
 
     # Reaches ------------------------------------------------------------------------------------------
 
@@ -251,12 +252,18 @@ class _Graph:
                                         first))
         return counts, sites
 
+    def _component_edges(self, components: list[int], members: list[list[int]]) -> list[list[int]]:
+        """``_component_edges`` of this graph's components (worked out once: read, never changed)."""
+        if self._successors is None:
+            self._successors = _component_edges(components, members, self.calls)
+        return self._successors
+
     def owner_sets(self, owner_of: list[str]) -> list[frozenset[str] | None]:
         """Per operation: the modules of everything it reaches (None past OWNERS_KEPT), by components."""
         if self._components is None:
             self._components = _strongly_connected(len(self.keys), self.calls)
         components, members = self._components
-        successors = _component_edges(components, members, self.calls)
+        successors = self._component_edges(components, members)
         sets: list[frozenset[str] | None] = []
         for c, nodes in enumerate(members):  # reverse topological order: every successor is done
             found: set[str] | None = {owner_of[node] for node in nodes}
@@ -274,7 +281,7 @@ class _Graph:
 
     def _site_counts(self, components: list[int], members: list[list[int]], own: dict[int, int]) -> list[int]:
         """Per operation: how many distinct sites its reach holds (bit sets, sinks first)."""
-        successors = _component_edges(components, members, self.calls)
+        successors = self._component_edges(components, members)
         waiting = [0] * len(members)  # how many components still need this one's bits
         for outs in successors:
             for c in outs:
@@ -301,7 +308,7 @@ class _Graph:
                              holders: list[list[tuple[int, int]]]) -> list[tuple[int, tuple[int, ...]]]:
         """Per site: how many operations reach it, and the first NAMED_OPERATIONS of them (bit sets of
         operations, sources first)."""
-        successors = _component_edges(components, members, self.calls)
+        successors = self._component_edges(components, members)
         predecessors: list[list[int]] = [[] for _ in members]
         for c, outs in enumerate(successors):
             for s in outs:
@@ -449,11 +456,24 @@ def _component_edges(components: list[int], members: list[list[int]], calls: lis
 
 
 def _lowest_bits(value: int, limit: int) -> tuple[int, ...]:
-    """The positions of the ``limit`` lowest set bits of ``value``."""
-    digits = bin(value)[:1:-1]
-    found = []
-    position = digits.find("1")
-    while position != -1 and len(found) < limit:
-        found.append(position)
-        position = digits.find("1", position + 1)
+    """The positions of the ``limit`` lowest set bits of ``value`` (a value may have a hundred thousand
+    bits: its bytes are searched in C, for the non-zero ones)."""
+    if value <= 0:
+        return ()
+    data = value.to_bytes((value.bit_length() + 7) // 8, "little")
+    nonzero = data.translate(_NONZERO)
+    found: list[int] = []
+    position = nonzero.find(1)
+    while position != -1:
+        byte, base = data[position], position * 8
+        while byte:
+            low = byte & -byte
+            found.append(base + low.bit_length() - 1)
+            if len(found) == limit:
+                return tuple(found)
+            byte ^= low
+        position = nonzero.find(1, position + 1)
     return tuple(found)
+
+
+_NONZERO = bytes([0] + [1] * 255)  # a translation table: each non-zero byte to 1

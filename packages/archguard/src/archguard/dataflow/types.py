@@ -7,6 +7,7 @@ a reason) when it cannot.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import itemgetter
 
 Types = tuple["T", ...]
@@ -196,11 +197,7 @@ def union(*groups: Types) -> Types:
     if len(groups) == 1:
         group = groups[0]
         return group if len(group) < 2 else tuple(dict.fromkeys(group))
-    seen: dict[T, None] = {}
-    for group in groups:
-        for item in group:
-            seen.setdefault(item, None)
-    return tuple(seen)
+    return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
 SEQUENCE_NAMES = frozenset({
