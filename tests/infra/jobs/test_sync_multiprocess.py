@@ -86,6 +86,21 @@ def _wait(condition, seconds: float, what: str) -> None:
         time.sleep(0.25)
 
 
+def _wait_for_bills(database_url: str, *, more_than: int) -> None:
+    """Wait until the workers have written more than ``more_than`` bills: a sync is under way."""
+    engine = create_engine_for(database_url)
+    sessions = create_session_factory(engine)
+
+    def rows_written() -> bool:
+        with sessions() as session:
+            return session.execute(text("SELECT COUNT(*) FROM bills")).scalar_one() > more_than
+
+    try:
+        _wait(rows_written, 120, "the workers wrote some rows")
+    finally:
+        engine.dispose()
+
+
 def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg_mirror, redis_server,
                                                                             redis_prefix) -> None:
     state = SandboxState(SandboxConfig(realms=12, seed=7, size=200, limits=INTUIT_LIMITS))
@@ -148,19 +163,11 @@ def test_a_worker_process_killed_mid_job_has_its_jobs_run_again_and_the_mirror_c
         stop = threading.Event()
         workers = _run_workers(container, 2, stop)
         try:
-            engine = create_engine_for(pg_mirror)
-            sessions = create_session_factory(engine)
-
-            def rows_written() -> bool:
-                with sessions() as session:
-                    return session.execute(text("SELECT COUNT(*) FROM bills")).scalar_one() > 100
-
-            _wait(rows_written, 120, "the workers wrote some rows")
+            _wait_for_bills(pg_mirror, more_than=100)
             victims = [child for child in multiprocessing.active_children() if child.name.startswith("runway-worker")]
             assert victims
             os.kill(victims[0].pid, signal.SIGKILL)  # mid-job: its messages are never acknowledged
             _wait(lambda: _all_synced(store, list(businesses.values())), 300, "every business synced after the kill")
-            engine.dispose()
         finally:
             stop.set()
             workers.join(90)
@@ -231,20 +238,12 @@ def test_redis_restarting_mid_run_the_jobs_run_again_and_the_mirror_converges(pg
                 "processes": 2}, daemon=True)
             workers.start()
             try:
-                engine = create_engine_for(pg_mirror)
-                sessions = create_session_factory(engine)
-
-                def rows_written() -> bool:
-                    with sessions() as session:
-                        return session.execute(text("SELECT COUNT(*) FROM bills")).scalar_one() > 50
-
-                _wait(rows_written, 120, "the workers wrote some rows")
+                _wait_for_bills(pg_mirror, more_than=50)
                 own.kill()  # mid-run: workers lose the broker, the pending requests and the shared limiter
                 time.sleep(2)
                 own.start()  # back, with what its append-only file kept
                 _wait(lambda: _all_synced(store, list(businesses.values())), 300,
                       "every business synced after Redis restarted")
-                engine.dispose()
             finally:
                 stop.set()
                 workers.join(90)
