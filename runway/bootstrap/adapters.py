@@ -149,7 +149,8 @@ class HandlerWebhookInbox:
     realms it names are looked up together (``business_ids_for_realms``) rather than one query per realm.
     """
 
-    def __init__(self, queue: SyncRequestQueue | SyncEngine, directory: SqlBusinessDirectory, verifier_token: str) -> None:
+    def __init__(self, queue: SyncRequestQueue | SyncEngine, directory: SqlBusinessDirectory,
+                 verifier_token: str) -> None:
         if not verifier_token:
             raise ValueError("a webhook verifier token is required")
         self._queue = queue
