@@ -103,7 +103,7 @@ def _wait_for_bills(database_url: str, *, more_than: int) -> None:
 
 def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg_mirror, redis_server,
                                                                             redis_prefix) -> None:
-    state = SandboxState(SandboxConfig(realms=12, seed=7, size=200, limits=INTUIT_LIMITS))
+    state = SandboxState(SandboxConfig(realms=40, seed=7, size=200, limits=INTUIT_LIMITS))
     with SandboxServer(state) as server, bootstrap.build_container(
             _settings(server, pg_mirror, redis_server, redis_prefix)) as container:
         businesses = {realm: bootstrap.connect_company(
