@@ -86,6 +86,18 @@ def _wait(condition, seconds: float, what: str) -> None:
         time.sleep(0.25)
 
 
+def _connect_and_request_first_syncs(container, state: SandboxState) -> dict[str, int]:
+    """Connect every realm of the sandbox as a client of one firm and request a full first sync of each;
+    the business id by realm."""
+    businesses = {realm: bootstrap.connect_company(
+        container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
+        refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
+    assert container.sync_engine is not None
+    for business_id in businesses.values():
+        container.sync_engine.enqueue(business_id, None, "first sync", full=True)
+    return businesses
+
+
 def _wait_for_bills(database_url: str, *, more_than: int) -> None:
     """Wait until the workers have written more than ``more_than`` bills: a sync is under way."""
     engine = create_engine_for(database_url)
@@ -106,12 +118,8 @@ def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg
     state = SandboxState(SandboxConfig(realms=40, seed=7, size=200, limits=INTUIT_LIMITS))
     with SandboxServer(state) as server, bootstrap.build_container(
             _settings(server, pg_mirror, redis_server, redis_prefix)) as container:
-        businesses = {realm: bootstrap.connect_company(
-            container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
-            refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
-        assert container.sync_engine is not None and container.qbo_client is not None
-        for business_id in businesses.values():
-            container.sync_engine.enqueue(business_id, None, "first sync", full=True)
+        businesses = _connect_and_request_first_syncs(container, state)
+        assert container.qbo_client is not None
         state.counters.reset()
         stop = threading.Event()
         workers = _run_workers(container, 4, stop)
@@ -153,12 +161,7 @@ def test_a_worker_process_killed_mid_job_has_its_jobs_run_again_and_the_mirror_c
                                        latency=LatencySettings(fixed_ms=15)))
     with SandboxServer(state) as server, bootstrap.build_container(
             _settings(server, pg_mirror, redis_server, redis_prefix)) as container:
-        businesses = {realm: bootstrap.connect_company(
-            container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
-            refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
-        assert container.sync_engine is not None
-        for business_id in businesses.values():
-            container.sync_engine.enqueue(business_id, None, "first sync", full=True)
+        businesses = _connect_and_request_first_syncs(container, state)
         store = SyncStore(container.session_factory)
         stop = threading.Event()
         workers = _run_workers(container, 2, stop)
@@ -225,12 +228,7 @@ def test_redis_restarting_mid_run_the_jobs_run_again_and_the_mirror_converges(pg
     try:
         with SandboxServer(state) as server, bootstrap.build_container(
                 _settings(server, pg_mirror, own.url, "runway-restart")) as container:
-            businesses = {realm: bootstrap.connect_company(
-                container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
-                refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
-            assert container.sync_engine is not None
-            for business_id in businesses.values():
-                container.sync_engine.enqueue(business_id, None, "first sync", full=True)
+            businesses = _connect_and_request_first_syncs(container, state)
             store = SyncStore(container.session_factory)
             stop = threading.Event()
             workers = threading.Thread(target=bootstrap.run_worker, kwargs={

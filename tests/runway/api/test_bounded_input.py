@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +14,8 @@ from qbo_sandbox.webhooks import sign_webhook_body
 from runway.api import create_app
 from runway.api.limits import ApiLimits
 from runway.jsonbounds import json_depth_exceeds, parse_json
-from tests import network_guard
 from tests.runway.api.conftest import VERIFIER_TOKEN
+from tests.runway.api.served import served_api
 from tests.runway.api.test_errors_and_ops import problem
 
 MB = 1024 * 1024
@@ -201,12 +195,6 @@ def test_a_trailing_slash_is_404_never_a_redirect_to_the_callers_host(api):
 
 # -- the same through a real server process, with its memory measured -----------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -217,37 +205,17 @@ def _peak_rss_mb(pid: int) -> float:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc to read the server's peak memory")
 def test_a_300_mb_unauthenticated_body_keeps_the_server_under_200_mb(portfolio, tmp_path):
-    db = tmp_path / "mirror.db"
-    shutil.copyfile(portfolio.path, db)
-    port = _free_port()
-    network_guard.allow_address("127.0.0.1", port)
-    env = {**os.environ, "RUNWAY_DATABASE_URL": f"sqlite:///{db}"}
     # One process, so that its peak memory is the server's.
-    server = subprocess.Popen([sys.executable, "-m", "runway", "serve", "--port", str(port), "--workers", "1",
-                               "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    with served_api(portfolio.path, tmp_path, workers=1) as served:
         answers = []
         for path in (f"/v1/businesses/{portfolio.business_id}/bills/1/payments", "/v1/webhooks/qbo"):
             try:
-                answers.append(httpx.post(base + path, content=_megabytes(300), timeout=60).status_code)
+                answers.append(httpx.post(served.base_url + path, content=_megabytes(300), timeout=60).status_code)
             except httpx.HTTPError:
                 answers.append("closed")  # the server answered and closed while the client was still sending
         assert set(answers) <= {401, 413, "closed"}, answers
-        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
-        assert _peak_rss_mb(server.pid) < 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert httpx.get(f"{served.base_url}/health", timeout=5).status_code == 200
+        assert _peak_rss_mb(served.process.pid) < 200
 
 
 @pytest.mark.parametrize(("url", "body", "field"), [

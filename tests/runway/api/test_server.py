@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,8 +14,8 @@ from runway.api import create_app
 from runway.api.server import serving_in_thread
 from runway.bootstrap import api as bootstrap_api
 from runway.cli import app as cli
-from tests import network_guard
 from tests.runway.api.conftest import auth
+from tests.runway.api.served import served_api
 
 
 def test_the_api_answers_over_http_from_uvicorn(api):
@@ -67,34 +61,14 @@ def test_serve_with_several_workers_runs_them_over_the_same_database(make_api, m
 
 @pytest.mark.slow
 def test_two_worker_processes_answer_over_one_sqlite_database(portfolio, tmp_path):
-    db = tmp_path / "mirror.db"
-    shutil.copyfile(portfolio.path, db)
-    port = _free_port()
-    network_guard.allow_address("127.0.0.1", port)
-    env = {**os.environ, "RUNWAY_DATABASE_URL": f"sqlite:///{db}"}
-    server = subprocess.Popen([sys.executable, "-m", "runway", "serve", "--port", str(port), "--workers", "2",
-                               "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    with served_api(portfolio.path, tmp_path, workers=2) as served:
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda _: httpx.get(f"{base}/v1/console", headers=auth(portfolio.token),
-                                                         timeout=30).status_code, range(40)))
+            answers = list(pool.map(lambda _: httpx.get(f"{served.base_url}/v1/console",
+                                                         headers=auth(portfolio.token), timeout=30).status_code,
+                                    range(40)))
         assert answers == [200] * 40
-        children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == server.pid]
+        children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == served.process.pid]
         assert len(children) >= 2  # the worker processes
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
 
 
 def _ppid(proc: Path) -> int | None:
@@ -102,9 +76,3 @@ def _ppid(proc: Path) -> int | None:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
