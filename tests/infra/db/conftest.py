@@ -61,8 +61,9 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> str:
+def require_postgres() -> str:
+    """The test PostgreSQL server's URL; skips the test saying how to enable it when the server is not
+    reachable (fails instead under RUNWAY_REQUIRE_POSTGRES=1, as in CI)."""
     url = postgres_url()
     reason = _reachable(url)
     if reason is not None:
@@ -72,6 +73,11 @@ def pg_server_url() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return url
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    return require_postgres()
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ from qbo_sandbox import LimitSettings, ManualClock, SandboxConfig, SandboxServer
 from qbo_sandbox.store import RealmStore
 from tests.fakes.qbo_tokens import InMemoryTokenStore
 from tests.fixtures.sandbox import SandboxPool, SandboxSetup
-from tests.infra.db.conftest import _reachable, postgres_url, with_search_path
+from tests.infra.db.conftest import require_postgres, with_search_path
 
 START = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -83,13 +83,7 @@ def sync_sqlite_template(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def sync_pg_url() -> Iterator[str]:
     """A migrated schema of its own for the session's PostgreSQL sync tests (dropped at the end)."""
-    url = postgres_url()
-    reason = _reachable(url)
-    if reason is not None:
-        message = f"PostgreSQL not reachable at {url} ({reason}): start it or set RUNWAY_TEST_POSTGRES_URL"
-        if os.environ.get("RUNWAY_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    url = require_postgres()
     schema = f"runway_sync_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine_for(url)
     with admin.begin() as conn:

@@ -196,16 +196,9 @@ def pg_portfolio(tmp_path_factory) -> Iterator[tuple[str, Portfolio]]:
     from sqlalchemy import text
 
     from infra.db.engine import create_engine_for
-    from tests.infra.db.conftest import _reachable, postgres_url, with_search_path
+    from tests.infra.db.conftest import require_postgres, with_search_path
 
-    server = postgres_url()
-    reason = _reachable(server)
-    if reason is not None:
-        message = (f"PostgreSQL not reachable at {server}: start it or set RUNWAY_TEST_POSTGRES_URL to run these "
-                   f"tests ({reason})")
-        if os.environ.get("RUNWAY_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    server = require_postgres()
     schema = f"runway_api_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine_for(server)
     with admin.begin() as conn:
