@@ -47,3 +47,24 @@ def test_two_firms_on_one_realm_each_mirror_it_and_a_webhook_syncs_both(db: Db, 
     for business_id in (first, second):
         assert bill["Id"] in mirror_rows(db.session_factory, business_id, "Bill")
         assert_mirror_matches_sandbox(db.session_factory, business_id, world.realm())
+
+
+def test_businesses_on_one_realm_syncing_at_once_share_its_in_flight_budget(sqlite_db: Db, make_world) -> None:
+    """Four firms' businesses on one realm, synced at the same time by one process: the client's limiter is
+    keyed by realm, so together they never have more than 10 requests in flight there (the sandbox refuses
+    the 11th with a 429)."""
+    world = make_world(sqlite_db)
+    realm = world.realm_ids[0]
+    businesses = [world.business()] + [
+        world.writer.create_business(world.writer.create_firm(f"Advisory Firm {i}").id, "Client 0", realm).id
+        for i in range(1, 4)]
+    world.state.faults.set_latency(fixed_ms=25)  # answers slow enough for the pipelines to fill their slots
+    world.state.counters.reset()
+
+    results = world.new_service(max_parallel_businesses=4).sync_all(full=True, business_ids=businesses)
+
+    assert [r.ok for r in results] == [True] * 4, results
+    assert world.state.counters.throttled(realm) == 0
+    assert world.state.counters.max_concurrency(realm) == 10  # the realm's budget was full, never over
+    for business_id in businesses:
+        assert_mirror_matches_sandbox(sqlite_db.session_factory, business_id, world.realm())
