@@ -55,10 +55,13 @@ def migration_transaction(engine: Engine) -> Iterator[Connection]:
     """A connection in one transaction for migrations (committed when the block ends without error).
 
     On SQLite, foreign keys are not enforced inside it, and checked (``PRAGMA foreign_key_check``) before
-    the commit: batch mode changes a constraint by rebuilding the table (copy, drop, rename), and dropping
-    ``businesses`` with foreign keys enforced would cascade-delete every mirror row that references it.
-    SQLite ignores the pragma inside a transaction, so it is set on the driver connection before BEGIN.
+    the commit when the revision changed: batch mode changes a constraint by rebuilding the table (copy,
+    drop, rename), and dropping ``businesses`` with foreign keys enforced would cascade-delete every mirror
+    row that references it. SQLite ignores the pragma inside a transaction, so it is set on the driver
+    connection before BEGIN. (A database already at the revision is not scanned: every start runs this.)
     """
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
         driver = connection.connection.driver_connection if sqlite else None
@@ -66,8 +69,9 @@ def migration_transaction(engine: Engine) -> Iterator[Connection]:
             driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision() if sqlite else None
                 yield connection
-                if sqlite:
+                if sqlite and MigrationContext.configure(connection).get_current_revision() != before:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
                         raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")

@@ -160,3 +160,22 @@ def test_0005_refuses_a_sqlite_connection_that_enforces_foreign_keys(tmp_path) -
         assert _count(engine, "vendors") == 1
     finally:
         engine.dispose()
+
+
+def test_a_sqlite_migration_leaving_dangling_foreign_keys_is_rolled_back(tmp_path) -> None:
+    """Migrations run with SQLite's foreign keys off (so a table rebuild cascades nothing), and are checked
+    before commit instead; the connection goes back to the pool enforcing them again."""
+    from infra.db.migrate import migration_transaction
+
+    engine = create_engine_for(sqlite_url(tmp_path / "dangling.db"))
+    try:
+        upgrade_to_head(engine)
+        with pytest.raises(RuntimeError, match="foreign keys point nowhere"), migration_transaction(engine) as conn:
+            conn.exec_driver_sql("INSERT INTO vendors (business_id, qbo_id, sync_token, display_name, active, "
+                                 "balance) VALUES (999, '1', '0', 'Orphan', 1, 0)")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'next'")  # as a migration would
+        assert current_revision(engine) == HEAD and _count(engine, "vendors") == 0
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
