@@ -575,7 +575,10 @@ class _Run:
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
-        # their helpers) stay in one worker, so a module is seldom read by two.
+        # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
+        # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
+        # a module would then depend on timing, and some inferred types on what a worker read before:
+        # the report must not change from run to run.)
         from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
 
         size = -(-len(service_modules) // jobs)
@@ -590,7 +593,10 @@ class _Run:
                 results = list(pool.map(_read_part, parts))
         finally:
             _WORKER_RUN = None
-        for declarations, summaries, owners, computed, reads, facts, reused, counts in results:
+        digests = self.index.digests
+        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
+            for name, digest in read_digests.items():  # (the cache records the state of each file read)
+                digests.setdefault(name, digest)
             self.done.update(declarations)
             self.declarations.update(declarations)
             self.reused_derived.update(reused)
@@ -664,7 +670,7 @@ def _read_part(service_modules: list[str]):
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
-            run.reused_derived, counts)
+            run.reused_derived, counts, run.index.digests)
 
 
 @dataclass(frozen=True)
@@ -931,8 +937,14 @@ class _Checker:
 
     def _outside(self, module_name: str, configured: bool, markers: tuple[str, ...]) -> list[Finding]:
         if not configured:
-            text = self.index.source_text(module_name)
-            if not text or not any(marker in text for marker in markers):
+            # Looked for in the bytes (UTF-8 text holds a marker exactly where its bytes do), which are
+            # decoded only then: a file that is not UTF-8 text is left out, as it always was.
+            source = self.index.source_bytes(module_name)
+            if not source or not any(marker.encode("utf-8") in source for marker in markers):
+                return []
+            try:
+                source.decode("utf-8")
+            except ValueError:
                 return []
         info = self.index.module(module_name)
         findings = []

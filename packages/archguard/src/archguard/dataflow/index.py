@@ -87,7 +87,7 @@ class ClassInfo:
 @dataclass(eq=False)
 class ModuleInfo:
     name: str
-    path: Path
+    path: str
     display_path: str
     is_package: bool
     tree: ast.Module
@@ -239,7 +239,7 @@ class ProjectIndex:
         path = self._paths.get(name)
         info = None
         if path is not None:
-            info = self._parse(name, Path(path))
+            info = self._parse(name, path)
             if info is not None:
                 self.parses += 1
                 if name in self._ever_parsed:
@@ -287,22 +287,26 @@ class ProjectIndex:
     def path_of(self, name: str) -> str | None:
         return self._paths.get(name)
 
-    def source_text(self, name: str) -> str | None:
-        """A module's source as text (not parsed), or None if it has none that can be read."""
+    def source_bytes(self, name: str) -> bytes | None:
+        """A module's source as bytes (not parsed), or None if it has no file that can be read; its
+        content hash is kept (``content_digest`` need not read it again)."""
         path = self._paths.get(name)
         if path is None:
             return None
         try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, ValueError):
+            with open(path, "rb") as file:
+                source = file.read()
+        except OSError:
             return None
+        self.digests[name] = file_digest(source)
+        return source
 
     @property
     def parsed_count(self) -> int:
         """How many distinct modules were parsed (whether their trees are still held or not)."""
         return len(self._ever_parsed)
 
-    def display_path(self, path: Path) -> str:
+    def display_path(self, path: Path | str) -> str:
         text = str(path)
         prefix = self._root_prefix
         if text.startswith(prefix) and "/." not in text and "//" not in text:
@@ -310,7 +314,7 @@ class ProjectIndex:
         try:
             return Path(os.path.relpath(path, self.root)).as_posix()
         except ValueError:
-            return path.as_posix()
+            return Path(path).as_posix()
 
     def _discover(self, package: str, directory: Path) -> None:
         if not directory.is_dir():
@@ -359,17 +363,18 @@ class ProjectIndex:
             self.digests[name] = digest
         return digest
 
-    def _parse(self, name: str, path: Path) -> ModuleInfo | None:
+    def _parse(self, name: str, path: str) -> ModuleInfo | None:
         try:
-            source = path.read_bytes()
+            with open(path, "rb") as file:  # (not through pathlib: this runs for every module read)
+                source = file.read()
         except OSError:
             return None
         self.digests[name] = file_digest(source)
         try:
-            tree = ast.parse(source, filename=str(path))  # bytes: a PEP 263 coding line is honoured
+            tree = ast.parse(source, filename=path)  # bytes: a PEP 263 coding line is honoured
         except (SyntaxError, ValueError):
             return None
-        is_package = path.name == "__init__.py"
+        is_package = os.path.basename(path) == "__init__.py"
         info = ModuleInfo(name=name, path=path, display_path=self.display_path(path), is_package=is_package,
                           tree=tree, size=len(source))
         self._collect(info, tree.body)
