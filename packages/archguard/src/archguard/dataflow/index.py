@@ -149,7 +149,8 @@ class ProjectIndex:
         self._absent_tops: set[str] = set()
         self._paths: dict[str, str] = {}  # module -> its file (strings: a large tree has many)
         self._sorted_names: list[str] | None = None
-        self._parsed: dict[str, ModuleInfo | None] = {}
+        self._parsed: dict[str, ModuleInfo] = {}  # the syntax trees held
+        self._no_module: set[str] = set()  # names asked about that are no module (or none that parses)
         self._exclude = tuple(exclude)
         #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
         #: analysis points it at the read set of whatever it is computing, so a cached result knows the
@@ -235,25 +236,29 @@ class ProjectIndex:
         try:
             return self._parsed[name]
         except KeyError:
-            pass
+            if name in self._no_module:
+                return None
         path = self._paths.get(name)
         info = None
         if path is not None:
             info = self._parse(name, path)
-            if info is not None:
-                self.parses += 1
-                if name in self._ever_parsed:
-                    self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
-                self._ever_parsed.add(name)
-                self.held_size += info.size
+        if info is None:
+            self._no_module.add(name)
+            return None
+        self.parses += 1
+        if name in self._ever_parsed:
+            self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
+        self._ever_parsed.add(name)
+        self.held_size += info.size
         self._parsed[name] = info
         return info
 
     def is_parsed(self, name: str) -> bool:
-        return self._parsed.get(name) is not None
+        return name in self._parsed
 
     def evict(self, name: str) -> None:
         """Forget a module's syntax tree (it is parsed again if it is needed again)."""
+        self._no_module.discard(name)
         info = self._parsed.pop(name, None)
         if info is not None:
             self.held_size -= info.size
@@ -265,10 +270,10 @@ class ProjectIndex:
         used while the source of those held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
         last_use, hot = self._last_use, self.hot
-        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items() if info is not None]
+        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items()]
         idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
         chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
-        size = self.held_size - sum(self._parsed[name].size for name in chosen)  # type: ignore[union-attr]
+        size = self.held_size - sum(self._parsed[name].size for name in chosen)
         if size > budget:
             dropped = set(chosen)
             for _, name, module_size in sorted(held):
