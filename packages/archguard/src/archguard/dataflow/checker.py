@@ -72,9 +72,10 @@ def check_or_reuse(config: DataFlowConfig, *, cache_dir: Path, render_key: str) 
     """``check``, or the report last rendered as ``render_key`` (format, options, output) if it is still
     the report of the source: the cache was left as that run wrote it, the same modules exist, and every
     record of the cache whose dependencies changed since comes out the same when worked out again (a
-    change that moved nothing the checker reads, like a comment). Either way the cache is brought up to
-    date. A ``Report`` it returns carries in ``memo`` what the caller keeps with its rendering
-    (``remember_rendering``)."""
+    change that moved nothing the checker reads, like a comment), or differs only in the lines of
+    changed files the rendering never names (a line added above the code: every position below it
+    moves, and none of them is shown). Either way the cache is brought up to date. A ``Report`` it
+    returns carries in ``memo`` what the caller keeps with its rendering (``remember_rendering``)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
