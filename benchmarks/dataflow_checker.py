@@ -16,7 +16,8 @@ absolute figures, not much the ratios; the load average is printed at the start 
      again (with its own cache, which saves little here); the edit appends a comment (nothing the
      checker records changes: it writes its last report again once it has found so), then a second
      one moves the module's lines (what it records about the module and the modules whose chains pass
-     through it changes: the report is derived anew);
+     through it changes, in positions only, none of which the text report shows: it derives the results
+     kept for the modules whose chains pass through it again, and writes its last report again);
    wall time and the peak memory of the whole process tree (workers included; sampled from /proc).
 2. This repository: ``lint-imports`` with every contract of ``.importlinter`` against the built-in
    contracts alone (each after a run that fills the caches, as a developer runs it again), and
@@ -558,7 +559,7 @@ def generated(total: int, repeat: int, keep: Path | None) -> None:
 
         def edit_code() -> None:
             # A blank line added at the top: every line number of the module moves, so what the checker
-            # records about it (and about the modules whose chains pass through it) changes.
+            # records about it (and about the modules whose chains pass through it) changes, in positions.
             text = edited.read_text()
             edited.write_text(text.replace("\n", "\n\n", 1))
 

@@ -173,6 +173,55 @@ def test_a_rendering_is_reused_while_nothing_the_checker_reads_changed(
     assert out.read_bytes() == (tmp_path / "cold.json").read_bytes() != first
 
 
+def test_a_rendering_is_reused_when_only_lines_moved_in_files_it_never_names(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how_written: str) -> None:
+    out = tmp_path / "map.txt"
+    command = ["audit", "--root", str(tree), "--output", str(out), "--statistics"]
+    status = main(command)
+    first = out.read_bytes()
+    assert b"statements.py" not in first and b"reminders.py" in first
+
+    # A line added at the top of a module the text never names: its records come out with every line
+    # moved, the rendering stays; the results kept for its service module are derived again.
+    statements = tree / "domains/ar/services/statements.py"
+    statements.write_text("\n" + statements.read_text())
+    _newer(statements)
+    capsys.readouterr()
+    assert main(command) == status
+    assert "reused_report=1 records_checked=1 results_derived=1" in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+    # What the cache now holds has the moved lines: every format comes out as without the cache.
+    json_out = tmp_path / "map.json"
+    main(["audit", "--root", str(tree), "--format", "json", "--output", str(json_out)])
+    main(["audit", "--root", str(tree), "--format", "json", "--output", str(tmp_path / "cold.json"), "--no-cache"])
+    assert json_out.read_bytes() == (tmp_path / "cold.json").read_bytes()
+    assert b'"path":"domains/ar/services/statements.py","line":17' in json_out.read_bytes()
+    _assert_cached_equals_cold(tree, tmp_path)
+
+    # Lines moved in a module the rendering names (a chain shows its positions): derived anew.
+    main(command)
+    capsys.readouterr()
+    reminders = tree / REMINDERS
+    reminders.write_text("\n" + reminders.read_text())
+    _newer(reminders)
+    assert main(command) == status
+    assert "reused_report" not in capsys.readouterr().err
+    assert out.read_bytes() != first
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "cold.txt"), "--no-cache"])
+    assert out.read_bytes() == (tmp_path / "cold.txt").read_bytes()
+
+    # Lines moved in the same module as something else changed: derived anew, as without the cache.
+    main(command)
+    capsys.readouterr()
+    _edit(statements, "    def statement(", "    def statement_of(")
+    statements.write_text("\n" + statements.read_text())
+    assert main(command) == status
+    assert "reused_report" not in capsys.readouterr().err
+    main(["audit", "--root", str(tree), "--output", str(tmp_path / "cold.txt"), "--no-cache"])
+    assert out.read_bytes() == (tmp_path / "cold.txt").read_bytes()
+
+
 def test_a_small_change_is_written_as_a_delta_and_read_back(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataflow_cache, "DELTA_SHARE", 1.0)
     config = planted_config(tree)

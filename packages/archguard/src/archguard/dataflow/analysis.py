@@ -144,7 +144,7 @@ class Scope:
         self.node_cache: dict[int, Types] = {}
         self.in_progress: dict[str, int] = {}
         #: Names defined in terms of each other (strongly connected through their sources), by name.
-        self.cycles: dict[str, tuple[str, ...]] | None = None
+        self.cycles: _LocalCycles | None = None
         self.solving: dict[str, tuple[dict[str, Types], int]] = {}
 
     @property
@@ -202,7 +202,7 @@ class Analyzer:
         self._var_in_progress: dict[tuple[str, str], int] = {}
         self._iterating: dict[str, int] = {}
         self._module_members: dict[tuple[str, str], Types] = {}
-        self._sources: dict[str, dict[str, list[_Source]]] = {}
+        self._sources: dict[str, tuple[dict[str, list[_Source]], _LocalCycles]] = {}
         self._nodes: dict[str, list[ast.AST]] = {}
         self._return_nodes: dict[str, list[ast.Return]] = {}
         # Configured external classes, under every name they are known by: alias -> (name, categories).
@@ -973,13 +973,14 @@ class Analyzer:
             module = self.module_of(func.module)
             assert module is not None
             scope = Scope(module, func, bound)
-            sources = self._sources.get(func.qualname)
-            if sources is None:
+            found = self._sources.get(func.qualname)
+            if found is None:
                 _collect_locals(scope, func, self.nodes(func))  # the same whatever ``self`` is
-                self._sources[func.qualname] = scope.sources
+                scope.cycles = _LocalCycles(scope.sources)  # (so are the cycles among them)
+                self._sources[func.qualname] = (scope.sources, scope.cycles)
                 self._remember_tree_entry(func.module, self._sources, func.qualname)
             else:
-                scope.sources = sources
+                scope.sources, scope.cycles = found
         self._scopes[key] = scope
         self._remember_tree_entry(func.module, self._scopes, key)
         return scope
@@ -998,8 +999,8 @@ class Analyzer:
             if found is not None:
                 return found
             if scope.cycles is None:
-                scope.cycles = _local_cycles(scope.sources)
-            members = scope.cycles.get(name)
+                scope.cycles = _LocalCycles(scope.sources)
+            members = scope.cycles.of(name)
             if members is not None:
                 return self._solve_cycle(scope, members)[name]
             depth = scope.in_progress.get(name)
@@ -2066,35 +2067,50 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
         scope.sources.pop(name, None)
 
 
-def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...]]:
+class _LocalCycles:
     """The local names whose sources refer, directly or not, to themselves: each with its strongly
-    connected group of names (sorted)."""
-    uses: dict[str, set[str]] = {}
-    names_in: dict[int, set[str]] = {}  # one expression is often the source of several names (a, b = ...)
-    for name, found in sources.items():
-        used: set[str] = set()
-        for source in found:
-            node = source.node
-            if source.kind in ("value", "enter", "exception") and isinstance(node, ast.AST):
-                names = names_in.get(id(node))
-                if names is None:
-                    names = names_in[id(node)] = _names_used(node, sources)
-                used |= names
-        uses[name] = used
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    result: dict[str, tuple[str, ...]] = {}
-    # (The strongly connected groups do not depend on the order names are visited in; a name that uses
-    # none is in no cycle.)
-    for root in uses:
-        if root in index or not uses[root]:
-            continue
+    connected group of names (sorted). Worked out as names are asked about, from them (most functions
+    ask about a few of their names, and most of those use no other local name)."""
+
+    def __init__(self, sources: dict[str, list[_Source]]) -> None:
+        self.sources = sources
+        self.uses: dict[str, set[str]] = {}
+        self.names_in: dict[int, set[str]] = {}  # one expression is often the source of several names
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+
+    def _uses(self, name: str) -> set[str]:
+        used = self.uses.get(name)
+        if used is None:
+            used = set()
+            sources, names_in = self.sources, self.names_in
+            for source in sources[name]:
+                node = source.node
+                if source.kind in ("value", "enter", "exception") and isinstance(node, ast.AST):
+                    names = names_in.get(id(node))
+                    if names is None:
+                        names = names_in[id(node)] = _names_used(node, sources)
+                    used |= names
+            self.uses[name] = used
+        return used
+
+    def of(self, root: str) -> tuple[str, ...] | None:
+        """The group of ``root`` (a local name), or None if it is in no cycle."""
+        index = self.index
+        if root in index:
+            return self.groups.get(root)
+        uses = self._uses(root)
+        if not uses:
+            return None  # (a name that uses none is in no cycle; it is not visited, as before)
+        # Tarjan's algorithm from ``root``: the strongly connected groups do not depend on where it starts.
+        low = self.low
+        stack: list[str] = []
+        on_stack: set[str] = set()
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(uses[root]))]
+        work = [(root, iter(uses))]
         while work:
             name, successors = work[-1]
             for successor in successors:
@@ -2102,7 +2118,7 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
                     index[successor] = low[successor] = len(index)
                     stack.append(successor)
                     on_stack.add(successor)
-                    work.append((successor, iter(uses[successor])))
+                    work.append((successor, iter(self._uses(successor))))
                     break
                 if successor in on_stack and index[successor] < low[name]:
                     low[name] = index[successor]
@@ -2118,11 +2134,11 @@ def _local_cycles(sources: dict[str, list[_Source]]) -> dict[str, tuple[str, ...
                         group.append(member)
                         if member == name:
                             break
-                    if len(group) > 1 or name in uses[name]:
+                    if len(group) > 1 or name in self.uses[name]:
                         members = tuple(sorted(group))
                         for member in group:
-                            result[member] = members
-    return result
+                            self.groups[member] = members
+        return self.groups.get(root)
 
 
 def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:

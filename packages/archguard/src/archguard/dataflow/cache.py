@@ -258,6 +258,11 @@ class Cache:
         data = None if record is None else record[2 if part == "summaries" else 1]
         return None if data is None else marshal.loads(data)
 
+    def raw_bytes(self, owner: str, part: str) -> bytes | None:
+        """The records of ``owner`` as marshal data (``summaries`` or ``rest``), whether they hold or not."""
+        record = self._owners.get(owner)
+        return None if record is None else record[2 if part == "summaries" else 1]
+
     def summary(self, owner: str, key: Key) -> Summary | None:
         summaries = self._record(owner, "summaries")
         return None if summaries is None else summaries.get(_key_text(key))

@@ -14,19 +14,21 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from archguard.dataflow.analysis import Analyzer
 from archguard.dataflow.config import LOCAL_PATTERNS, ConfigError, DataFlowConfig
 from archguard.dataflow.index import ClassInfo, FunctionInfo, ProjectIndex, import_bindings
 from archguard.dataflow.model import Category, Finding, Hop, OperationResult, Reach, Report, Vocabulary
 from archguard.dataflow.names import expression_matches, expressions_matcher, in_packages, packages_matcher
-from archguard.dataflow.summaries import CALL, Derived, Key, Summary, UnresolvedSite, derive
+from archguard.dataflow.summaries import CALL, REACH, Derived, Key, Summary, UnresolvedSite, derive
 
 #: How many of the operations reaching an unresolved call site its finding's text names (JSON and SARIF
 #: list up to ``summaries.NAMED_OPERATIONS``; every one is counted).
@@ -70,9 +72,10 @@ def check_or_reuse(config: DataFlowConfig, *, cache_dir: Path, render_key: str) 
     """``check``, or the report last rendered as ``render_key`` (format, options, output) if it is still
     the report of the source: the cache was left as that run wrote it, the same modules exist, and every
     record of the cache whose dependencies changed since comes out the same when worked out again (a
-    change that moved nothing the checker reads, like a comment). Either way the cache is brought up to
-    date. A ``Report`` it returns carries in ``memo`` what the caller keeps with its rendering
-    (``remember_rendering``)."""
+    change that moved nothing the checker reads, like a comment), or differs only in the lines of
+    changed files the rendering never names (a line added above the code: every position below it
+    moves, and none of them is shown). Either way the cache is brought up to date. A ``Report`` it
+    returns carries in ``memo`` what the caller keeps with its rendering (``remember_rendering``)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -231,6 +234,7 @@ class _Run:
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
         self.reusing = False  # reusing the last report (``reuse``): the cache keeps all it holds
+        self.results_rederived = 0  # service modules whose kept results were derived again (``reuse``)
 
     def report(self) -> Report:
         started = time.perf_counter()
@@ -277,26 +281,63 @@ class _Run:
             return None
         started = time.perf_counter()
         invalid = sorted(cache.invalid)
-        if not self._same_records(invalid):
+        if not self._same_records(invalid, self._unshown_paths(rendered)):
             return None
         self.reusing = True
         cache.save(self)
         if cache.identity is not None:
             cachefile.write(cache.memo_path, {**memo, "identity": cache.identity})
-        statistics = dict(reused_report=1, records_checked=len(invalid), modules_parsed=self.index.parsed_count,
-                          summaries_computed=self.summaries_computed,
+        statistics = dict(reused_report=1, records_checked=len(invalid), results_derived=self.results_rederived,
+                          modules_parsed=self.index.parsed_count, summaries_computed=self.summaries_computed,
                           declarations_computed=self.declarations_computed,
                           check_ms=round((time.perf_counter() - started) * 1000))
         return ReusedReport(rendered, memo["digest"], memo["status"], memo["failing"], statistics)
 
-    def _same_records(self, owners: list[str]) -> bool:
+    def _unshown_paths(self, rendered: Path) -> frozenset[str]:
+        """The paths of the changed module files that the kept rendering never names: no position in them
+        is shown (every format shows a line beside its path: ``name (path:line)``, ``"path"`` and
+        ``"line"`` members, a SARIF location's URI and region). Only paths written the same way in every
+        format (letters, digits, ``_ . / -``) are looked for."""
+        assert self.cache is not None
+        index = self.index
+        candidates = set()
+        for name in self.cache.changed:
+            path = index.path_of(name)
+            if path is not None:
+                display = index.display_path(Path(path))
+                if _PLAIN_PATH.fullmatch(display):
+                    candidates.add(display)
+        if not candidates:
+            return frozenset()
+        try:
+            text = rendered.read_bytes()
+        except OSError:
+            return frozenset()
+        return frozenset(path for path in candidates if path.encode("ascii") not in text)
+
+    def _same_records(self, owners: list[str], unshown: frozenset[str] = frozenset()) -> bool:
         """Work out again every record of ``owners`` (whose dependencies changed): True if each comes out
-        as the cache holds it (kept for the cache then), False at the first that does not."""
+        as the cache holds it (kept for the cache then), False at the first that does not.
+
+        A record may also come out with only its positions in the files ``unshown`` moved (lines added or
+        removed there, in files the rendering never names): the rendering stays the same, but the results
+        kept for the service modules whose operations reach a moved record are derived again from the
+        summaries (``_derive_moved``), so the cache holds the positions as they are now."""
         from archguard.dataflow.cache import _declarations_to, _finding_to
 
         cache, analyzer, checker = self.cache, self.analyzer, self.checker
         assert cache is not None
         derived: dict[str, tuple] = {}
+        moved: set[str] = set()  # owners some of whose records came out with positions moved
+
+        def same(new: object, old: object, unmoved: Callable[[Any, frozenset[str]], object]) -> bool:
+            if new == old:
+                return True
+            if unshown and unmoved(new, unshown) == unmoved(old, unshown):
+                moved.add(owner)
+                return True
+            return False
+
         for owner in owners:
             summaries = cache.raw(owner, "summaries") or {}
             rest = cache.raw(owner, "rest") or {}
@@ -314,24 +355,75 @@ class _Run:
                 self.summaries_computed += 1
                 self.summaries[key] = summary
                 self.owners[key] = owner
-                if marshal.loads(marshal.dumps(summary)) != old:
+                if not same(marshal.loads(marshal.dumps(summary)), old, _summary_unmoved):
                     return False
             if "declarations" in rest:
                 declarations = checker.declare(owner)
                 self.declarations_computed += 1
                 self.declarations[owner] = declarations
-                if _declarations_to(declarations) != rest["declarations"]:
+                if not same(_declarations_to(declarations), rest["declarations"], _declarations_unmoved):
                     return False
             for name in ("outside", "ports"):
                 if name in rest:
                     compute = (lambda m=owner: checker.outside(m)) if name == "outside" else (
                         lambda m=owner: checker._ports_in(m))
-                    if tuple(_finding_to(f) for f in self.fact(owner, name, compute)) != rest[name]:
+                    if not same(tuple(_finding_to(f) for f in self.fact(owner, name, compute)), rest[name],
+                                _findings_unmoved):
                         return False
             if "derived" in rest:
                 derived[owner] = rest["derived"]
-        self.derived.update(derived)  # derived from records that all came out the same
+        if moved:
+            again = self._derive_moved(moved, unshown)
+            if again is None:
+                return False
+            derived.update(again)
+            self.results_rederived = len(again)
+        self.derived.update(derived)  # derived from records that all came out the same (positions aside)
         return True
+
+    def _derive_moved(self, moved: set[str], unshown: frozenset[str]) -> dict[str, tuple] | None:
+        """The results of every service module whose operations reach a summary of ``moved`` owners,
+        derived again (what the cache keeps); None if one comes out otherwise than as kept, positions
+        in ``unshown`` aside, or its operations reach an unresolved call site (those are counted over
+        all operations at once: the report is derived anew then).
+
+        The modules are found by the names of the moved owners in the kept results' bytes (a name
+        appears in marshal data as it is written), then by the modules the results record."""
+        cache = self.cache
+        assert cache is not None
+        needles = [owner.encode("utf-8") for owner in moved]
+        found: list[tuple[str, tuple]] = []
+        for module in self.analyzer.service_modules():
+            data = cache.raw_bytes(module, "rest")
+            if data is None or not any(needle in data for needle in needles):
+                continue
+            record = marshal.loads(data).get("derived")
+            if record is None or record[0] is None:
+                continue  # never taken from the cache (the modules it spans are not kept)
+            if moved.isdisjoint(record[0]):
+                continue
+            if record[3]:
+                return None
+            found.append((module, record))
+        if not found:
+            return {}
+        for module, _ in found:
+            if module not in self.declarations:
+                declarations = cache.declarations(module)
+                if declarations is None:
+                    return None
+                self.declarations[module] = declarations
+        modules = [module for module, _ in found]
+        ops = _sorted_operations(self.declarations, modules)
+        self._summarise(ops, through_known=True)
+        result = derive([op.key for op in ops], self.summaries, self.owners)
+        if any(result.unresolved):
+            return None
+        again = self._derived_records(modules, ops, result)
+        for module, old in found:
+            if _derived_unmoved(again[module], unshown) != _derived_unmoved(old, unshown):
+                return None
+        return again
 
     def used_owners(self) -> set[str]:
         """Every module something of this run's result is about."""
@@ -409,9 +501,14 @@ class _Run:
         return everything, [results[op.name] for op in everything], derived.sites, ports
 
     def _keep_derived(self, modules: list[str], ops: list[OperationDeclaration], derived: Derived) -> None:
+        self.derived.update(self._derived_records(modules, ops, derived))
+
+    def _derived_records(self, modules: list[str], ops: list[OperationDeclaration], derived: Derived
+                         ) -> dict[str, tuple]:
         """For the cache: per service module, its operations' results in plain data, the modules they
         reach into (None if too many to keep), the undeclared ports reached, and whether any
         unresolved call site is reached."""
+        records: dict[str, tuple] = {}
         position = {op.name: i for i, op in enumerate(ops)}
         spans = derived.owners or []
         for module in modules:
@@ -429,8 +526,9 @@ class _Run:
             ports = tuple(sorted((r.target, (p.name, p.path, p.line)) for i in indexes for r in derived.reaches[i]
                                  if r.category is Category.UNDECLARED_PORT
                                  for p in (derived.ports.get(r.target, Hop(_short(r.target))),)))
-            self.derived[module] = (None if owners is None else tuple(sorted(owners)), per_op, ports,
-                                    any(derived.unresolved[i] for i in indexes))
+            records[module] = (None if owners is None else tuple(sorted(owners)), per_op, ports,
+                               any(derived.unresolved[i] for i in indexes))
+        return records
 
     def fact(self, owner: str, name: str, compute: Callable[[], Iterable[Finding]]) -> tuple[Finding, ...]:
         """Findings about one module (``compute``d as that module's, or taken from the cache)."""
@@ -446,31 +544,42 @@ class _Run:
         self.facts[(owner, name)] = found
         return found
 
-    def _summarise(self, operations: Iterable[OperationDeclaration]) -> None:
+    def _summarise(self, operations: Iterable[OperationDeclaration], *, through_known: bool = False) -> None:
+        """The summary of everything ``operations`` reach (taken from the cache, or computed). A summary
+        already known ends the walk there, unless ``through_known`` (what it calls may not be known:
+        ``_same_records`` computes summaries without following their calls)."""
         summaries, owners, cache = self.summaries, self.owners, self.cache
         stack = [(op.key, op.owner) for op in operations]
+        walked: set[Key] = set()
         while stack:
             key, owner = stack.pop()
-            if key in summaries:
-                continue
-            summary = cache.summary(owner, key) if cache is not None else None
-            if summary is None:
-                func = self.analyzer.function_info(key[0])
-                assert func is not None, key
-                summary = self.analyzer.summary(func, key[1])
-                self.computed_owners.add(owner)
-                self.summaries_computed += 1
-            summaries[key] = summary
-            owners[key] = owner
+            summary = summaries.get(key)
+            if summary is not None:
+                if not through_known or key in walked:
+                    continue
+                walked.add(key)
+            else:
+                summary = cache.summary(owner, key) if cache is not None else None
+                if summary is None:
+                    func = self.analyzer.function_info(key[0])
+                    assert func is not None, key
+                    summary = self.analyzer.summary(func, key[1])
+                    self.computed_owners.add(owner)
+                    self.summaries_computed += 1
+                summaries[key] = summary
+                owners[key] = owner
             for edge in summary[2]:
                 if edge[0] == CALL:
                     callee = (edge[2], edge[3])
-                    if callee not in summaries:
+                    if callee not in summaries or through_known and callee not in walked:
                         stack.append((callee, owner_of(edge[3], edge[4])))
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
-        # their helpers) stay in one worker, so a module is seldom read by two.
+        # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
+        # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
+        # a module would then depend on timing, and some inferred types on what a worker read before:
+        # the report must not change from run to run.)
         from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
 
         size = -(-len(service_modules) // jobs)
@@ -485,7 +594,10 @@ class _Run:
                 results = list(pool.map(_read_part, parts))
         finally:
             _WORKER_RUN = None
-        for declarations, summaries, owners, computed, reads, facts, reused, counts in results:
+        digests = self.index.digests
+        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
+            for name, digest in read_digests.items():  # (the cache records the state of each file read)
+                digests.setdefault(name, digest)
             self.done.update(declarations)
             self.declarations.update(declarations)
             self.reused_derived.update(reused)
@@ -506,6 +618,44 @@ class _Run:
 _WORKER_RUN: _Run | None = None
 
 
+#: A path written the same way in every format (JSON escapes nothing in it, a URI encodes nothing).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./-]+")
+
+
+def _hop_unmoved(hop: tuple | None, unshown: frozenset[str]) -> tuple | None:
+    """A hop ``(name, path, line)`` with its line left out if it lies in an ``unshown`` file."""
+    return hop if hop is None or hop[1] not in unshown else (hop[0], hop[1], None)
+
+
+def _summary_unmoved(summary: tuple, unshown: frozenset[str]) -> tuple:
+    """A summary (plain data) with the positions in ``unshown`` files left out: its edges' lines (in the
+    function's own file) and the hops of its reaches."""
+    display, path, edges = summary
+    own = path in unshown
+    return (display, path, tuple(
+        (edge[0], None if own else edge[1], *edge[2:5], _hop_unmoved(edge[5], unshown), edge[6],
+         _hop_unmoved(edge[7], unshown)) if edge[0] == REACH else
+        (edge[0], None if own else edge[1], *edge[2:]) for edge in edges))
+
+
+def _findings_unmoved(findings: tuple, unshown: frozenset[str]) -> tuple:
+    return tuple((*f[:5], tuple(_hop_unmoved(h, unshown) for h in f[5]), f[6], None if f[6] in unshown else f[7])
+                 for f in findings)
+
+
+def _declarations_unmoved(declarations: tuple, unshown: frozenset[str]) -> tuple:
+    operations, domain_code = declarations
+    return (tuple((*op[:5], None if op[4] in unshown else op[5], *op[6:]) for op in operations),
+            _findings_unmoved(domain_code, unshown))
+
+
+def _derived_unmoved(derived: tuple, unshown: frozenset[str]) -> tuple:
+    spans, per_op, ports, unresolved = derived
+    return (spans, tuple((tuple((*reach[:3], tuple(_hop_unmoved(h, unshown) for h in reach[3]))
+                                for reach in reaches), count) for reaches, count in per_op),
+            tuple((target, _hop_unmoved(hop, unshown)) for target, hop in ports), unresolved)
+
+
 def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Iterable[str]
                        ) -> list[OperationDeclaration]:
     return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
@@ -521,7 +671,7 @@ def _read_part(service_modules: list[str]):
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
-            run.reused_derived, counts)
+            run.reused_derived, counts, run.index.digests)
 
 
 @dataclass(frozen=True)
@@ -788,8 +938,14 @@ class _Checker:
 
     def _outside(self, module_name: str, configured: bool, markers: tuple[str, ...]) -> list[Finding]:
         if not configured:
-            text = self.index.source_text(module_name)
-            if not text or not any(marker in text for marker in markers):
+            # Looked for in the bytes (UTF-8 text holds a marker exactly where its bytes do), which are
+            # decoded only then: a file that is not UTF-8 text is left out, as it always was.
+            source = self.index.source_bytes(module_name)
+            if not source or not any(marker.encode("utf-8") in source for marker in markers):
+                return []
+            try:
+                source.decode("utf-8")
+            except ValueError:
                 return []
         info = self.index.module(module_name)
         findings = []

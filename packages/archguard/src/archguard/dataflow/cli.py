@@ -22,7 +22,8 @@
   root, or ``--cache-dir DIR``, or ``$ARCHGUARD_CACHE``: a directory, or ``off``). The report is the
   same either way. A report written with ``--output`` is kept with the cache: the next run with the same
   format and output writes it again if what the cache holds about every changed module comes out the
-  same when read again (an edited comment), without deriving the report anew.
+  same when read again (an edited comment), or differs only in lines of changed files the rendering
+  never names (lines added or removed above the code), without deriving the report anew.
 - ``--baseline FILE``: fail only on findings not in the baseline, and on baseline entries that no
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 - ``--jobs N``: worker processes (0, the default: one per CPU when 400 service modules or more are to be

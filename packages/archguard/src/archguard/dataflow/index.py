@@ -87,7 +87,7 @@ class ClassInfo:
 @dataclass(eq=False)
 class ModuleInfo:
     name: str
-    path: Path
+    path: str
     display_path: str
     is_package: bool
     tree: ast.Module
@@ -149,7 +149,8 @@ class ProjectIndex:
         self._absent_tops: set[str] = set()
         self._paths: dict[str, str] = {}  # module -> its file (strings: a large tree has many)
         self._sorted_names: list[str] | None = None
-        self._parsed: dict[str, ModuleInfo | None] = {}
+        self._parsed: dict[str, ModuleInfo] = {}  # the syntax trees held
+        self._no_module: set[str] = set()  # names asked about that are no module (or none that parses)
         self._exclude = tuple(exclude)
         #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
         #: analysis points it at the read set of whatever it is computing, so a cached result knows the
@@ -235,25 +236,29 @@ class ProjectIndex:
         try:
             return self._parsed[name]
         except KeyError:
-            pass
+            if name in self._no_module:
+                return None
         path = self._paths.get(name)
         info = None
         if path is not None:
-            info = self._parse(name, Path(path))
-            if info is not None:
-                self.parses += 1
-                if name in self._ever_parsed:
-                    self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
-                self._ever_parsed.add(name)
-                self.held_size += info.size
+            info = self._parse(name, path)
+        if info is None:
+            self._no_module.add(name)
+            return None
+        self.parses += 1
+        if name in self._ever_parsed:
+            self.hot.add(name)  # dropped too early once: kept from now on (within the budget)
+        self._ever_parsed.add(name)
+        self.held_size += info.size
         self._parsed[name] = info
         return info
 
     def is_parsed(self, name: str) -> bool:
-        return self._parsed.get(name) is not None
+        return name in self._parsed
 
     def evict(self, name: str) -> None:
         """Forget a module's syntax tree (it is parsed again if it is needed again)."""
+        self._no_module.discard(name)
         info = self._parsed.pop(name, None)
         if info is not None:
             self.held_size -= info.size
@@ -265,10 +270,10 @@ class ProjectIndex:
         used while the source of those held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
         last_use, hot = self._last_use, self.hot
-        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items() if info is not None]
+        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items()]
         idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
         chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
-        size = self.held_size - sum(self._parsed[name].size for name in chosen)  # type: ignore[union-attr]
+        size = self.held_size - sum(self._parsed[name].size for name in chosen)
         if size > budget:
             dropped = set(chosen)
             for _, name, module_size in sorted(held):
@@ -287,22 +292,26 @@ class ProjectIndex:
     def path_of(self, name: str) -> str | None:
         return self._paths.get(name)
 
-    def source_text(self, name: str) -> str | None:
-        """A module's source as text (not parsed), or None if it has none that can be read."""
+    def source_bytes(self, name: str) -> bytes | None:
+        """A module's source as bytes (not parsed), or None if it has no file that can be read; its
+        content hash is kept (``content_digest`` need not read it again)."""
         path = self._paths.get(name)
         if path is None:
             return None
         try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, ValueError):
+            with open(path, "rb") as file:
+                source = file.read()
+        except OSError:
             return None
+        self.digests[name] = file_digest(source)
+        return source
 
     @property
     def parsed_count(self) -> int:
         """How many distinct modules were parsed (whether their trees are still held or not)."""
         return len(self._ever_parsed)
 
-    def display_path(self, path: Path) -> str:
+    def display_path(self, path: Path | str) -> str:
         text = str(path)
         prefix = self._root_prefix
         if text.startswith(prefix) and "/." not in text and "//" not in text:
@@ -310,7 +319,7 @@ class ProjectIndex:
         try:
             return Path(os.path.relpath(path, self.root)).as_posix()
         except ValueError:
-            return path.as_posix()
+            return Path(path).as_posix()
 
     def _discover(self, package: str, directory: Path) -> None:
         if not directory.is_dir():
@@ -359,17 +368,18 @@ class ProjectIndex:
             self.digests[name] = digest
         return digest
 
-    def _parse(self, name: str, path: Path) -> ModuleInfo | None:
+    def _parse(self, name: str, path: str) -> ModuleInfo | None:
         try:
-            source = path.read_bytes()
+            with open(path, "rb") as file:  # (not through pathlib: this runs for every module read)
+                source = file.read()
         except OSError:
             return None
         self.digests[name] = file_digest(source)
         try:
-            tree = ast.parse(source, filename=str(path))  # bytes: a PEP 263 coding line is honoured
+            tree = ast.parse(source, filename=path)  # bytes: a PEP 263 coding line is honoured
         except (SyntaxError, ValueError):
             return None
-        is_package = path.name == "__init__.py"
+        is_package = os.path.basename(path) == "__init__.py"
         info = ModuleInfo(name=name, path=path, display_path=self.display_path(path), is_package=is_package,
                           tree=tree, size=len(source))
         self._collect(info, tree.body)
