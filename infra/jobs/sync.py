@@ -264,6 +264,7 @@ class _BusinessRun:
             apply=lambda entity, payloads, deleted: self.apply(entity, payloads, SyncMode.QUERY, set(),
                                                                 deleted=deleted))
         try:
+            self.balances.start(plan, states)
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
             self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
@@ -469,7 +470,7 @@ class _BusinessRun:
             refreshable = self.balances.refreshable(plan, states)
             for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        party_of(entity).entity in refreshable:
+                        party_of(entity).entity in refreshable and self.balances.tracks(entity):
                     with self.guard(entity):
                         parties, unknown = self.balances.parties_of(entity, changes[entity])
                         if unknown:
@@ -525,7 +526,7 @@ class _BusinessRun:
             # Big reads: the ids the mirror holds, once, so that only those are read back before a write.
             known = self.known[entity] = self.store.mirror_ids(self.business_id, entity)
         old_parties: set[str] = set()
-        track = self.balances.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
+        track = entity in TRANSACTIONS and mode is not SyncMode.REFRESH and self.balances.tracks(entity)
         mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
         if track and (mirrored or tombstones):
             party_map = self.store.party_map(self.business_id, entity, mirrored)
