@@ -303,9 +303,12 @@ def _differs(row: Any, mirrored: dict[str, tuple[str, Decimal]], field: str) -> 
     if stored is None:
         return False
     token, balance = stored
-    if str(row.get("SyncToken")) != token:
+    if row.get("SyncToken") != token:
         return True
+    value = row.get(field, 0)  # QBO leaves out properties without a value; the mapping reads that as 0
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):  # numbers are decoded exactly
+        return bool(value != balance)
     try:
-        return Decimal(str(row.get(field, 0))) != balance
+        return Decimal(str(value)) != balance
     except InvalidOperation:
         return True
