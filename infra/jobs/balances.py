@@ -100,11 +100,15 @@ class BalanceRefresh:
         self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
         self.balances_ok = True
         self.whole: dict[Entity, WholeRead] = {}  # name lists read whole (``start``)
+        self._started = False
 
     def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
         """Request, now, what does not depend on what the run's reads will answer: the accounts, and the
         whole vendor and customer lists whose transactions the run reads, if their pages fit in the realm's
         in-flight budget beside the CDC call and the accounts (see the module docstring)."""
+        if self._started:
+            return
+        self._started = True
         refreshable = self.refreshable(plan, states)
         reads = {party_of(entity).entity for entity in plan if entity in TRANSACTIONS}
         if not reads & refreshable:

@@ -264,7 +264,8 @@ class _BusinessRun:
             apply=lambda entity, payloads, deleted: self.apply(entity, payloads, SyncMode.QUERY, set(),
                                                                 deleted=deleted))
         try:
-            self.balances.start(plan, states)
+            if not any(mode is SyncMode.CDC for mode in plan.values()):
+                self.balances.start(plan, states)  # else right after the CDC call is sent (``_cdc``)
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
             self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
@@ -428,9 +429,10 @@ class _BusinessRun:
              ) -> list[Entity]:
         """Change data capture for ``entities``; returns those that must take the query path instead.
 
-        The accounts are read during the CDC call (their balances move with almost any transaction), and
-        the vendors and customers of the changed transactions as soon as the answer is in, while the
-        changes are being written (see ``_refresh_balances``)."""
+        The accounts, and the whole vendor and customer lists when they fit in the realm's in-flight budget,
+        are read during the CDC call (``BalanceRefresh.start``); otherwise the vendors and customers of the
+        changed transactions are requested as soon as the answer is in, while the changes are being written
+        (see ``BalanceRefresh.refresh``)."""
         try:
             self.check()
             if not entities:
@@ -439,10 +441,14 @@ class _BusinessRun:
                 self.results[entity].mode = SyncMode.CDC
             since = min((states[entity].cursor for entity in entities),
                         key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
+            # The CDC call first (QBO may answer in arrival order), then everything that does not depend on
+            # its answer: the accounts and the whole vendor and customer lists (``BalanceRefresh.start``).
+            asked = self.pipeline.submit(self.qbo.cdc, [entity.value for entity in entities], since)
             if Entity.ACCOUNT in self.balances.refreshable(plan, states):
                 self.balances.prefetch(Entity.ACCOUNT, None)
+            self.balances.start(plan, states)
             try:
-                answer = self.qbo.cdc([entity.value for entity in entities], since)
+                answer = asked.result()
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
                 logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
                 return list(entities)
