@@ -198,6 +198,10 @@ class SyncStore(QuarantineStore):
     def record_success(self, business_id: int, entity: Entity, cursor: str | None, at: datetime) -> None:
         self._writer.record_sync_success(business_id, entity, cursor, at)
 
+    def record_successes(self, business_id: int, cursors: Mapping[Entity, str | None], at: datetime) -> None:
+        """``record_success`` for several entities, in one transaction."""
+        self._writer.record_sync_successes(business_id, cursors, at)
+
     def record_failure(self, business_id: int, entity: Entity, error: str, at: datetime) -> None:
         self._writer.record_sync_failure(business_id, entity, error, at)
 

@@ -52,6 +52,7 @@ class WholeRead:
 
     entity: Entity
     pages: list[tuple[int, Future[list[dict]]]]
+    mirrored: dict[str, tuple[str, Decimal]]  # the mirror's (SyncToken, balance) by id, read while QBO answers
 
 
 class Run(Protocol):
@@ -117,14 +118,18 @@ class BalanceRefresh:
             self.prefetch(Entity.ACCOUNT, None)
         budget = self.run.pipeline.workers - _FIRST_ROUND_OTHERS
         size = self.run.page_size
-        for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index):
-            pages = self.run.store.count_mirrored(self.run.business_id, entity) // size + 1
+        counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
+                  for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index)}
+        for entity, count in counts.items():
+            pages = count // size + 1
             if pages > budget:
                 continue  # too big for one round trip: the targeted re-read after CDC
             budget -= pages
             self.whole[entity] = WholeRead(entity, [
                 (start, self.run.pipeline.submit(self.run.qbo.query_page, entity.value, start, ALL_ACTIVE, "Id", size))
-                for start in range(1, pages * size, size)])
+                for start in range(1, pages * size, size)], {})
+        for read in self.whole.values():  # while QBO answers (rows the run writes meanwhile compare as changed)
+            read.mirrored.update(self.run.store.computed_balances(self.run.business_id, read.entity))
 
     def tracks(self, entity: Entity) -> bool:
         """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
@@ -272,8 +277,9 @@ class BalanceRefresh:
 
     def _apply_whole(self, read: WholeRead) -> None:
         """Write what changed in a name list read whole: the mirrored rows whose SyncToken or computed
-        balance differ (rows the mirror lacks are new, which CDC reports, or quarantined, which are
-        retried by id)."""
+        balance differ from the mirror's when the run started (rows the mirror lacked are new, which CDC
+        reports, or quarantined, which are retried by id; a row CDC rewrote meanwhile has a new SyncToken
+        and is written again, which changes nothing or brings it to QBO's later version)."""
         entity, size = read.entity, self.run.page_size
         rows: list[dict] = []
         last = size
@@ -287,10 +293,9 @@ class BalanceRefresh:
             rows.extend(page)
             last = len(page)
             start += size
-        mirrored = self.run.store.computed_balances(self.run.business_id, entity)
         computed = ENTITIES[entity].computed_balance
         assert computed is not None
-        changed = [row for row in rows if _differs(row, mirrored, computed.qbo_field)]
+        changed = [row for row in rows if _differs(row, read.mirrored, computed.qbo_field)]
         self.run.results[entity].fetched += len(rows) - len(changed)
         for first in range(0, len(changed), size):
             self.run.apply(entity, changed[first:first + size], SyncMode.REFRESH, set())

@@ -302,6 +302,7 @@ class _BusinessRun:
     def _record(self, states: dict[Entity, SyncStateRecord]) -> None:
         at = self.clock()
         cursor = self._new_cursor()
+        successes: dict[Entity, str | None] = {}
         for entity, result in self.results.items():
             if result.error is None and entity not in self.completed:
                 result.error = (f"not synced: {type(self.fatal).__name__}: {self.fatal}" if self.fatal
@@ -315,8 +316,9 @@ class _BusinessRun:
             old = states[entity].cursor if entity in states else None
             if entity in TRANSACTIONS and not self.balances.balances_ok and old is not None:
                 new = old  # the balances these changes moved were not re-read: read the changes again
-            self.store.record_success(self.business_id, entity, new, at)
+            successes[entity] = new
             result.cursor = new
+        self.store.record_successes(self.business_id, successes, at)
 
     # -- failures -----------------------------------------------------------------------------------
 
@@ -501,7 +503,10 @@ class _BusinessRun:
 
     def _retry_quarantine(self) -> None:
         """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
+        quarantined = self.store.quarantined_entities(self.business_id)
         for entity in self._not_failed(self.entities):
+            if entity not in quarantined:
+                continue
             if self.fatal is not None:
                 return
             now_quarantined = self.quarantined_keys[entity]
