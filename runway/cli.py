@@ -359,8 +359,8 @@ app.add_typer(payments_app, name="payments")
 @payments_app.command("settle")
 def payments_settle(business: int | None = typer.Option(None, help="Only this business (default: all).")) -> None:
     """Settle pending payments whose answer was lost: each is looked up in QuickBooks by its requestid; found
-    ones are recorded as made, ones pending over 24 h and not found were never made and are removed. Every
-    sync does this too; this runs it now."""
+    ones are recorded as made, ones pending longer than RUNWAY_PENDING_PAYMENT_GIVE_UP_HOURS (24 h) and not
+    found were never made and are removed. Every sync does this too; this runs it now."""
     with bootstrap.build_container() as c:
         try:
             reports = bootstrap.settle_payments(c, business_ids=None if business is None else [business])

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         60.0, gt=0, description="a worker silent this long is taken for dead: its unfinished jobs run again")
     idempotency_retention_hours: float = Field(
         24.0, gt=0, description="the worker purges Idempotency-Key records older than this")
+    pending_payment_give_up_hours: float = Field(
+        24.0, ge=1, le=24 * 30,
+        description="a pending bill payment not found in QBO after this long was never made: the sync (or "
+                    "`runway payments settle`) removes it and logs it; longer than any client retries a payment")
 
     @property
     def qbo_configured(self) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -41,17 +43,52 @@ def _run(target: str | os.PathLike[str] | Engine | Connection, revision: str, *,
         return
     engine = target if isinstance(target, Engine) else create_engine_for(target)
     try:
-        with engine.begin() as connection:
+        with migration_transaction(engine) as connection:
             run(connection)
     finally:
         if engine is not target:
             engine.dispose()
 
 
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for migrations (committed when the block ends without error).
+
+    On SQLite, foreign keys are not enforced inside it, and checked (``PRAGMA foreign_key_check``) before
+    the commit when the revision changed: batch mode changes a constraint by rebuilding the table (copy,
+    drop, rename), and dropping ``businesses`` with foreign keys enforced would cascade-delete every mirror
+    row that references it. SQLite ignores the pragma inside a transaction, so it is set on the driver
+    connection before BEGIN. (A database already at the revision is not scanned: every start runs this.)
+    """
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection if sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision() if sqlite else None
+                yield connection
+                if sqlite and MigrationContext.configure(connection).get_current_revision() != before:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade_to_head(url_or_engine: str | os.PathLike[str] | Engine | Connection) -> None:
     """Bring the database at ``url_or_engine`` (URL, SQLite path, Engine or Connection) to the newest schema,
     in one transaction."""
     _run(url_or_engine, "head", downgrade=False)
+
+
+def upgrade_to(url_or_engine: str | os.PathLike[str] | Engine | Connection, revision: str) -> None:
+    """Apply migrations up to ``revision`` only (a database left at an older schema, as in upgrade tests)."""
+    _run(url_or_engine, revision, downgrade=False)
 
 
 def downgrade_to(url_or_engine: str | os.PathLike[str] | Engine | Connection, revision: str = "base") -> None:

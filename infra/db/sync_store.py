@@ -176,11 +176,12 @@ class SyncStore(QuarantineStore):
         with self.transaction("list businesses") as session:
             return [mapping.business_record(row) for row in session.execute(stmt).mappings()]
 
-    def business_id_for_realm(self, realm_id: str) -> int | None:
-        """The business connected to QBO company ``realm_id``, or None (usable as a webhook directory lookup)."""
-        with self.transaction("find a business by realm") as session:
-            return session.execute(select(businesses.c.id).where(businesses.c.qbo_realm_id == str(realm_id))
-                                   ).scalar()
+    def business_ids_for_realm(self, realm_id: str) -> list[int]:
+        """The ids of every business connected to QBO company ``realm_id`` (several firms may connect one
+        company), ascending; empty when there is none (usable as a webhook directory lookup)."""
+        with self.transaction("find the businesses of a realm") as session:
+            return list(session.execute(select(businesses.c.id).where(businesses.c.qbo_realm_id == str(realm_id))
+                                        .order_by(businesses.c.id)).scalars())
 
     # -- sync state ----------------------------------------------------------------------------------
 

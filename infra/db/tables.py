@@ -73,7 +73,10 @@ businesses = Table(
     Column("firm_id", Integer, ForeignKey("firms.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("qbo_realm_id", String(64), nullable=False),
-    UniqueConstraint("qbo_realm_id"),
+    # One QBO company (realm) may be a client of several firms (a client served by two firms, a firm's two
+    # workspaces): each firm connects it once, and each business keeps its own mirror rows. The realm comes
+    # first so that this index also answers "every business on this realm" (webhooks).
+    UniqueConstraint("qbo_realm_id", "firm_id"),
     Index(None, "firm_id", "id"),
 )
 
@@ -234,8 +237,10 @@ sync_state = Table(
 
 qbo_connections = Table(
     "qbo_connections", metadata,
-    # Keyed by the QBO company (realm); the business owning it is ``businesses.qbo_realm_id``. Tokens can
-    # be saved before the business row exists (OAuth callback first), so there is no foreign key.
+    # Keyed by the QBO company (realm), not by business: QBO's tokens authorize this app on a company, so the
+    # latest grant saved for a realm serves every business on it (several firms may connect the same
+    # company) and one refresh serves them all. Tokens can be saved before the business row exists (OAuth
+    # callback first), so there is no foreign key.
     Column("realm_id", String(64), primary_key=True),
     Column("refresh_token_enc", Text, nullable=True),
     Column("access_token_enc", Text, nullable=True),

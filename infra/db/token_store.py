@@ -1,8 +1,9 @@
 """``TokenStore`` in the mirror database, tokens encrypted at rest with Fernet.
 
-Rows of ``qbo_connections`` are keyed by the QBO realm id (the business owning a realm is the one whose
-``businesses.qbo_realm_id`` matches). Refresh and access tokens are stored only as Fernet tokens
-(AES-128-CBC + HMAC-SHA256): the plaintext never reaches the database.
+Rows of ``qbo_connections`` are keyed by the QBO realm id: one grant per QBO company serves every business
+whose ``businesses.qbo_realm_id`` matches (several firms may connect the same company). Refresh and access
+tokens are stored only as Fernet tokens (AES-128-CBC + HMAC-SHA256): the plaintext never reaches the
+database.
 """
 
 from __future__ import annotations

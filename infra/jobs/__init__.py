@@ -5,7 +5,7 @@
     sync.sync_all(full=False, progress=callback)     # every business, 4 at a time
 
     engine = EmbeddedEngine(SyncRequestQueue(sessions))   # or DramatiqEngine(broker, RedisPendingSyncs(...))
-    WebhookHandler(engine, store.business_id_for_realm, verifier_token).handle(raw_body, signature)
+    WebhookHandler(engine, store.business_ids_for_realm, verifier_token).handle(raw_body, signature)
     engine.serve(sync, stop_event=stop, interval_seconds=900)   # a worker process
 
 Modules: ``sync`` (the run of one business), ``reads`` (its QBO reads and cursor times), ``pipeline`` (the

@@ -77,7 +77,7 @@ from infra.qbo import (
     qbo_literal,
     to_deleted,
 )
-from infra.settlement import settle_pending_payments
+from infra.settlement import DEFAULT_GIVE_UP_AFTER, settle_pending_payments
 
 __all__ = ["ENTITY_ORDER", "SyncConfig", "SyncJob", "SyncService", "normalize_entities"]
 
@@ -97,6 +97,8 @@ class SyncConfig:
     quarantine_retry_limit: quarantined ids read again per entity per run.
     lock_ttl:          expiry of a SQLite lock row (renewed every third of it while the sync runs).
     refresh_balances:  re-read accounts and the touched vendors/customers when transactions changed.
+    pending_payment_bound: a pending payment of ours not found in QBO after this long was never made
+                       (``infra.settlement``): the run's last step removes it.
     """
 
     cdc_max_age: timedelta = timedelta(days=29)
@@ -107,6 +109,7 @@ class SyncConfig:
     quarantine_retry_limit: int = 1000
     lock_ttl: timedelta = timedelta(minutes=5)
     refresh_balances: bool = True
+    pending_payment_bound: timedelta = DEFAULT_GIVE_UP_AFTER
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -115,6 +118,8 @@ class SyncConfig:
             raise ValueError("ids_per_query and page_workers must be positive")
         if self.cursor_overlap < timedelta(0) or self.cdc_max_age <= timedelta(0):
             raise ValueError("cursor_overlap must not be negative and cdc_max_age must be positive")
+        if self.pending_payment_bound <= timedelta(0):
+            raise ValueError("pending_payment_bound must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +283,8 @@ class _BusinessRun:
         finally:
             self.pipeline.shutdown()
         self._record(states)
-        settle_pending_payments(self.store, self.client, self.business_id, self.realm_id, now=self.clock())
+        settle_pending_payments(self.store, self.client, self.business_id, self.realm_id, now=self.clock(),
+                                give_up_after=self.config.pending_payment_bound)
         return dict(self.results)
 
     def _mode(self, state: SyncStateRecord | None) -> SyncMode:

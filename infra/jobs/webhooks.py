@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +72,8 @@ def verify_intuit_signature(verifier_token: str, raw_body: bytes, header: str | 
 @dataclass
 class WebhookOutcome:
     """What a delivery led to: ``enqueued`` business id -> entities asked for (merged into the pending
-    request of the business), realms not connected to any business (ignored), entity names this
-    product does not mirror (ignored)."""
+    request of the business; every business on a notified realm gets one), realms not connected to any
+    business (ignored), entity names this product does not mirror (ignored)."""
 
     enqueued: dict[int, frozenset[Entity]] = field(default_factory=dict)
     request_ids: dict[int, int] = field(default_factory=dict)
@@ -86,11 +86,12 @@ class WebhookOutcome:
 class WebhookHandler:
     """Verifies and reads Intuit webhook deliveries and enqueues syncs.
 
-    ``directory_lookup(realm_id)`` names the business connected to a QBO company (None when there is none,
-    e.g. ``SyncStore.business_id_for_realm``).
+    ``directory_lookup(realm_id)`` names every business connected to a QBO company (empty when there is
+    none, e.g. ``SyncStore.business_ids_for_realm``): several firms may connect the same company, each
+    business keeps its own mirror, so a notification of the realm asks for a sync of each of them.
     """
 
-    def __init__(self, queue: SyncRequestQueue | SyncEngine, directory_lookup: Callable[[str], int | None],
+    def __init__(self, queue: SyncRequestQueue | SyncEngine, directory_lookup: Callable[[str], Sequence[int]],
                  verifier_token: str) -> None:
         if not verifier_token:
             raise ValueError("a webhook verifier token is required")
@@ -117,17 +118,18 @@ class WebhookHandler:
             else:
                 by_realm[realm_id].add(entity)
         for realm_id, entities in by_realm.items():
-            business_id = self.lookup(realm_id)
-            if business_id is None:
+            business_ids = self.lookup(realm_id)
+            if not business_ids:
                 outcome.unknown_realms += 1
                 outcome.unknown_realm_ids.append(realm_id)
                 logger.info("webhook for realm %s, which no business is connected to: ignored", realm_id)
                 continue
             if not entities:
                 continue
-            request = self.queue.enqueue(business_id, entities, "webhook")
-            outcome.enqueued[business_id] = frozenset(entities)
-            outcome.request_ids[business_id] = request.id
+            for business_id in business_ids:
+                request = self.queue.enqueue(business_id, entities, "webhook")
+                outcome.enqueued[business_id] = frozenset(entities)
+                outcome.request_ids[business_id] = request.id
         return outcome
 
 

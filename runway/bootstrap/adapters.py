@@ -147,6 +147,7 @@ class HandlerWebhookInbox:
     Bounded work per delivery: the signature is checked first (nothing of an unsigned body is parsed), then
     the body is parsed strictly (``runway.jsonbounds``: nesting depth capped, duplicate keys refused), and the
     realms it names are looked up together (``business_ids_for_realms``) rather than one query per realm.
+    A realm connected by several firms asks for a sync of each of its businesses.
     """
 
     def __init__(self, queue: SyncRequestQueue | SyncEngine, directory: SqlBusinessDirectory,
@@ -164,7 +165,7 @@ class HandlerWebhookInbox:
             realms = self._directory.business_ids_for_realms(_named_realms(parse_json(body)))
         except InvalidInput as exc:
             raise WebhookPayloadInvalid(exc.message) from exc
-        handler = WebhookHandler(self._queue, realms.get, self._verifier_token)
+        handler = WebhookHandler(self._queue, lambda realm: realms.get(realm, ()), self._verifier_token)
         try:
             outcome = handler.handle(body, signature)
         except WebhookSignatureError as exc:

@@ -22,8 +22,10 @@ def connect_company(container: Container, *, firm_name: str, business_name: str,
     """Register a client business for a QBO company and store its tokens (encrypted).
 
     Give either the ``refresh_token`` QBO issued (the local sandbox prints one per realm) or an OAuth
-    ``authorization_code`` with its ``redirect_uri`` (the real Intuit flow). Returns the business (the
-    existing one when the realm is already connected; the firm is created when there is none by that name).
+    ``authorization_code`` with its ``redirect_uri`` (the real Intuit flow). Returns the firm's business for
+    the realm: the existing one when this firm already connected it, else a new one (the firm is created
+    when there is none by that name). Another firm may connect the same realm: it gets a business (and a
+    mirror) of its own, while the tokens, kept per realm, are shared, and so are QBO's limits (per realm).
     """
     if container.qbo_client is None or container.token_store is None:
         raise ConfigurationError("QBO is not configured: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID, "
@@ -37,10 +39,9 @@ def connect_company(container: Container, *, firm_name: str, business_name: str,
     else:
         container.token_store.save(OAuthTokens(realm_id=realm_id, refresh_token=refresh_token or ""))
     directory = SqlBusinessDirectory(container.session_factory)
-    try:
-        return directory.get_business_by_realm(realm_id)
-    except RecordNotFound:
-        pass
     firm = next((f for f in directory.list_firms() if f.name == firm_name), None)
     firm = firm or container.writer.create_firm(firm_name)
-    return container.writer.create_business(firm.id, business_name, realm_id)
+    try:
+        return directory.get_business_by_realm(firm.id, realm_id)
+    except RecordNotFound:
+        return container.writer.create_business(firm.id, business_name, realm_id)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from infra.jobs import BusinessSyncResult, Progress, SyncService
+from infra.jobs import BusinessSyncResult, Progress, SyncConfig, SyncService
 from runway.bootstrap.container import Container, build_container
 from runway.bootstrap.errors import ConfigurationError
 from runway.settings import Settings
@@ -37,11 +37,17 @@ def build_sync_service(container: Container, *, max_parallel_businesses: int = 4
     if container.qbo_client is None:
         raise ConfigurationError("syncing needs QBO: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID, "
                                  "RUNWAY_QBO_CLIENT_SECRET and RUNWAY_TOKEN_ENCRYPTION_KEY")
+    config = SyncConfig(pending_payment_bound=pending_payment_bound(container))
     if clock is None:
         return SyncService(container.session_factory, container.qbo_client,
-                           max_parallel_businesses=max_parallel_businesses)
+                           max_parallel_businesses=max_parallel_businesses, config=config)
     return SyncService(container.session_factory, container.qbo_client,
-                       max_parallel_businesses=max_parallel_businesses, clock=clock)
+                       max_parallel_businesses=max_parallel_businesses, clock=clock, config=config)
+
+
+def pending_payment_bound(container: Container) -> timedelta:
+    """How long a pending payment not found in QBO stays pending (``RUNWAY_PENDING_PAYMENT_GIVE_UP_HOURS``)."""
+    return timedelta(hours=container.settings.pending_payment_give_up_hours)
 
 
 def sync_now(container: Container, *, business_ids: list[int] | None = None, full: bool = False,

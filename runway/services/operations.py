@@ -7,7 +7,8 @@ that the composition root hands in (the first two over ``infra.jobs``).
   the request path).
 - ``receive_webhook`` hands a QBO webhook delivery to the webhook inbox (``infra.jobs``' handler), which
   checks its ``intuit-signature`` (base64 of HMAC-SHA256 of the raw body under the app's verifier token,
-  compared in constant time) before reading it, and queues syncs of the entities it names.
+  compared in constant time) before reading it, and queues syncs of the entities it names for every
+  business on each realm it names (several firms may connect one QBO company).
 - ``readiness`` says whether the mirror database answers, how long ago each sync worker beat, and how
   fresh each client's mirror is.
 """
@@ -129,7 +130,8 @@ class OperationsService:
 
     @local_write
     def receive_webhook(self, body: bytes, signature: str | None) -> WebhookReceipt:
-        """Verify and read a QBO webhook delivery and queue the syncs it names."""
+        """Verify and read a QBO webhook delivery and queue the syncs it names: one per business on each
+        named realm (every firm's business on a shared company)."""
         if self._inbox is None:
             raise NotConfigured("webhooks", "QBO webhooks are not configured: set RUNWAY_QBO_WEBHOOK_VERIFIER_TOKEN")
         try:

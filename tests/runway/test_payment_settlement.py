@@ -83,3 +83,41 @@ def test_settling_on_demand_records_a_lost_answer_payment_as_made(sandbox_compan
     (made,) = [p for p in _mirrored(c, business.id) if p.request_id == report.settled[0]]
     assert made.status is BillPaymentStatus.COMPLETED and made.qbo_id is not None
     assert store.get("BillPayment", made.qbo_id)["PrivateNote"].endswith(made.request_id)
+
+
+def test_the_bound_is_the_setting_for_the_sync_and_for_settling_on_demand(sandbox_company):
+    c, business, store = sandbox_company.container, sandbox_company.business, sandbox_company.store
+    bill, bank = _open_bill(store), _bank_account(store)
+    now = datetime.now(UTC)
+
+    def pending(request_id: str, since: datetime) -> None:
+        c.payments._payments.add_pending_bill_payment(BillPaymentRecord(
+            business.id, None, None, bill["VendorRef"]["value"], now.date(), Decimal("5.00"),
+            BillPaymentStatus.PENDING, bank_account_qbo_id=bank["Id"],
+            lines=(PaymentLine(bill["Id"], Decimal("5.00")),), request_id=request_id, pending_since=since))
+
+    def still_pending() -> set[str | None]:
+        return {p.request_id for p in _mirrored(c, business.id) if p.status is BillPaymentStatus.PENDING}
+
+    pending("three-hours", now - timedelta(hours=3))
+    pending("five-hours", now - timedelta(hours=5))
+    bootstrap.sync_now(c, business_ids=[business.id])
+    assert still_pending() == {"three-hours", "five-hours"}  # the default bound is 24 h
+
+    shorter = c.settings.model_copy(update={"pending_payment_give_up_hours": 4.0})
+    with bootstrap.build_container(shorter) as four_hours:
+        bootstrap.sync_now(four_hours, business_ids=[business.id])
+        assert still_pending() == {"three-hours"}
+    shortest = c.settings.model_copy(update={"pending_payment_give_up_hours": 2.0})
+    with bootstrap.build_container(shortest) as two_hours:
+        (report,) = bootstrap.settle_payments(two_hours, business_ids=[business.id])
+    assert report.discarded == ["three-hours"] and still_pending() == set()
+
+
+@pytest.mark.parametrize("hours", [0, 0.5, 24 * 31])
+def test_a_bound_out_of_range_is_refused(hours):
+    from pydantic import ValidationError
+
+    from runway.settings import Settings
+    with pytest.raises(ValidationError, match="pending_payment_give_up_hours"):
+        Settings(pending_payment_give_up_hours=hours)

@@ -85,6 +85,29 @@ def test_the_default_limit_admits_500_requests_per_minute() -> None:
     assert limits.admit("1") is None
 
 
+def test_the_counters_keep_each_realms_busiest_minute() -> None:
+    clock, counters = ManualClock(), SandboxCounters()
+    limits = LimitEnforcer(LimitSettings(requests_per_second=None, requests_per_minute=20), clock, counters)
+
+    def send(realm: str, n: int) -> None:
+        for _ in range(n):
+            assert limits.admit(realm) is None
+            limits.release(realm)
+
+    send("1", 12)
+    clock.advance(30)
+    send("1", 5)  # 17 in the window
+    clock.advance(31)
+    send("1", 8)  # the first twelve have left: 13
+    send("2", 3)
+    assert (counters.max_per_minute("1"), counters.max_per_minute("2"), counters.max_per_minute()) == (17, 3, 17)
+
+    send("1", 7)  # the window is full: 20
+    assert limits.admit("1") is not None  # refused, so not counted
+    assert counters.max_per_minute("1") == 20
+    assert counters.snapshot()["realms"]["1"]["max_per_minute"] == 20
+
+
 def test_throttling_can_answer_with_intuits_xml_body(sandbox) -> None:
     sandbox.state.limits.configure(xml_throttle_body=True)
     sandbox.state.faults.throttle_next(1)

@@ -11,6 +11,7 @@ from alembic import context
 import infra.db.api_tables  # noqa: F401  (registers the HTTP API's access tables on metadata)
 import infra.db.sync_tables  # noqa: F401  (registers the sync machinery's tables on metadata)
 from infra.db.engine import create_engine_for
+from infra.db.migrate import migration_transaction
 from infra.db.tables import metadata
 
 config = context.config
@@ -41,7 +42,7 @@ def run_migrations_online() -> None:
         return
     engine = create_engine_for(config.get_main_option("sqlalchemy.url"))
     try:
-        with engine.connect() as connection:
+        with migration_transaction(engine) as connection:  # SQLite: foreign keys off while tables are rebuilt
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()

@@ -47,26 +47,38 @@ class SqlBusinessDirectory(SessionScoped):
             raise RecordNotFound(f"no firm with id {firm_id}")
         return firm_record(row)
 
-    def business_ids_for_realms(self, realm_ids: Iterable[str]) -> dict[str, int]:
-        """realm id -> business id for each of ``realm_ids`` connected to a business (the others are absent),
-        in one transaction and one query per ``REALM_BATCH`` ids (a webhook delivery may name thousands)."""
+    def business_ids_for_realms(self, realm_ids: Iterable[str]) -> dict[str, list[int]]:
+        """realm id -> the ids of every business connected to it (several firms may connect one QBO company),
+        in ascending order, for each of ``realm_ids`` that has one (the others are absent); in one
+        transaction and one query per ``REALM_BATCH`` ids (a webhook delivery may name thousands)."""
         wanted = sorted({str(r) for r in realm_ids})
-        found: dict[str, int] = {}
+        found: dict[str, list[int]] = {}
         if not wanted:
             return found
         with self.transaction("find businesses by realm") as session:
             for start in range(0, len(wanted), REALM_BATCH):
                 batch = wanted[start:start + REALM_BATCH]
                 rows = session.execute(select(businesses.c.qbo_realm_id, businesses.c.id)
-                                       .where(businesses.c.qbo_realm_id.in_(batch)))
-                found.update({realm: business_id for realm, business_id in rows})
+                                       .where(businesses.c.qbo_realm_id.in_(batch))
+                                       .order_by(businesses.c.qbo_realm_id, businesses.c.id))
+                for realm, business_id in rows:
+                    found.setdefault(realm, []).append(business_id)
         return found
 
-    def get_business_by_realm(self, qbo_realm_id: str) -> BusinessRecord:
-        """The business connected to that QBO company; ``RecordNotFound`` if there is none."""
+    def businesses_for_realm(self, qbo_realm_id: str) -> list[BusinessRecord]:
+        """Every business connected to that QBO company (one per firm that connected it), by id."""
+        with self.transaction("read businesses by realm") as session:
+            rows = session.execute(select(businesses).where(businesses.c.qbo_realm_id == qbo_realm_id)
+                                   .order_by(businesses.c.id)).mappings()
+            return [business_record(row) for row in rows]
+
+    def get_business_by_realm(self, firm_id: int, qbo_realm_id: str) -> BusinessRecord:
+        """The business of firm ``firm_id`` connected to that QBO company (a firm connects a company once);
+        ``RecordNotFound`` if there is none."""
         with self.transaction("read a business by realm") as session:
-            row = session.execute(
-                select(businesses).where(businesses.c.qbo_realm_id == qbo_realm_id)).mappings().first()
+            row = session.execute(select(businesses).where(businesses.c.firm_id == firm_id,
+                                                           businesses.c.qbo_realm_id == qbo_realm_id)
+                                  ).mappings().first()
         if row is None:
-            raise RecordNotFound(f"no business connected to QBO realm {qbo_realm_id}")
+            raise RecordNotFound(f"no business of firm {firm_id} connected to QBO realm {qbo_realm_id}")
         return business_record(row)

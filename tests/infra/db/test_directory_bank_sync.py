@@ -19,22 +19,35 @@ def test_directory(repos, tenants):
     assert [b.id for b in repos.directory.list_businesses()] == [tenants.a, tenants.b, tenants.c]
     assert repos.directory.list_firms() == [FirmRecord(tenants.firm_id, "Harbor & Pine Advisors"),
                                             FirmRecord(tenants.other_firm_id, "Other Firm")]
-    assert repos.directory.get_business_by_realm("realm-b").id == tenants.b
+    assert repos.directory.get_business_by_realm(tenants.firm_id, "realm-b").id == tenants.b
     assert repos.directory.get_firm(tenants.firm_id).name == "Harbor & Pine Advisors"
     with pytest.raises(RecordNotFound):
         repos.directory.get_business(999_999)
     with pytest.raises(RecordNotFound):
-        repos.directory.get_business_by_realm("nope")
+        repos.directory.get_business_by_realm(tenants.firm_id, "nope")
+    with pytest.raises(RecordNotFound):  # realm-b is a client of the first firm only
+        repos.directory.get_business_by_realm(tenants.other_firm_id, "realm-b")
     with pytest.raises(RecordNotFound):
         repos.directory.get_firm(999_999)
     assert repos.directory.list_businesses(999_999) == []
 
 
-def test_a_realm_belongs_to_one_business(writer, tenants):
+def test_a_firm_connects_a_realm_once(writer, tenants):
     with pytest.raises(StorageError):
         writer.create_business(tenants.firm_id, "Copy", "realm-a")
     with pytest.raises(StorageError):  # foreign key: no such firm
         writer.create_business(999_999, "Orphan", "realm-z")
+
+
+def test_several_firms_may_connect_one_realm_and_are_all_found_by_it(repos, writer, tenants):
+    """A client served by two firms: each firm has its own business (and mirror) on the same QBO company."""
+    shared = writer.create_business(tenants.other_firm_id, "Alpha Bakery (second firm)", "realm-a")
+
+    assert [b.id for b in repos.directory.businesses_for_realm("realm-a")] == [tenants.a, shared.id]
+    assert repos.directory.get_business_by_realm(tenants.other_firm_id, "realm-a") == shared
+    assert repos.directory.get_business_by_realm(tenants.firm_id, "realm-a").id == tenants.a
+    assert repos.directory.business_ids_for_realms(["realm-a", "realm-c", "realm-none"]) == {
+        "realm-a": [tenants.a, shared.id], "realm-c": [tenants.c]}
 
 
 def test_bank_accounts_are_active_bank_accounts_by_name(repos, writer, tenants):

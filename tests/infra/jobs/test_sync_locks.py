@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, make_url, select, text
 
 from infra.db.engine import create_engine_for, create_session_factory
 from infra.db.sync_locks import BusinessLocks, advisory_key
@@ -20,6 +20,7 @@ from infra.jobs import SyncService
 from tests.infra.db.conftest import postgres_url, with_search_path
 from tests.infra.jobs.conftest import SYNC_CONFIG, Db, World
 from tests.infra.jobs.convergence import assert_mirror_matches_sandbox
+from tests.runway.api.tcp_proxy import PausableProxy
 
 
 def _second_engine(db: Db) -> tuple:
@@ -106,6 +107,42 @@ def test_postgres_locks_of_mirrors_in_other_schemas_do_not_collide(sync_pg_url: 
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{other}" CASCADE'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgres_lock_whose_database_stops_answering_is_lost_within_its_ttl_and_then_free(
+        sync_pg_url: str) -> None:
+    """A server that accepts connections but answers nothing (a paused TCP proxy in front of it): the lock is
+    lost within its ttl although the check hangs, ``release`` returns at once instead of waiting on the
+    server, and once the server answers again the dropped session has freed the lock for another worker."""
+    target = make_url(sync_pg_url)
+    proxy = PausableProxy(target.host or "127.0.0.1", target.port or 5432)
+    proxied = create_engine_for(target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+    direct = create_engine_for(sync_pg_url)
+    try:
+        held = BusinessLocks(create_session_factory(proxied), ttl=timedelta(seconds=0.6)).try_acquire(7)
+        assert held is not None
+        assert BusinessLocks(create_session_factory(direct)).try_acquire(7) is None  # held, across engines
+        proxy.pause()
+        deadline = time.monotonic() + 5
+        while not held.lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.lost  # no answer for longer than the ttl
+        started = time.monotonic()
+        held.release()
+        assert time.monotonic() - started < 1.0  # dropped, not awaited
+        proxy.resume()
+        deadline = time.monotonic() + 5
+        taken = None
+        while taken is None and time.monotonic() < deadline:
+            taken = BusinessLocks(create_session_factory(direct)).try_acquire(7)
+            time.sleep(0.05)
+        assert taken is not None  # the dropped session ended, and the lock with it
+        taken.release()
+    finally:
+        proxy.close()
+        proxied.dispose()
+        direct.dispose()
 
 
 def test_sqlite_lock_rows_of_dead_processes_or_past_their_expiry_are_taken_over(sqlite_world: World) -> None:

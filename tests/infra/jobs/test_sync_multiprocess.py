@@ -1,8 +1,9 @@
 """N worker processes on Dramatiq and a real Redis, against the sandbox enforcing Intuit's per-realm limits
 (10 a second, 500 a minute, 10 in flight), while the API's live calls draw from the same realms:
 
-- every sync converges (the mirror equals the sandbox row by row), with zero 429s, so no realm ever went
-  over a limit the sandbox enforces, and the sandbox saw no realm with more than 10 requests in flight;
+- 40 businesses, 10 of them (in 10 firms) on one shared realm: every sync converges (each business's mirror
+  equals the sandbox row by row), with zero 429s, so no realm ever went over a limit the sandbox enforces,
+  and the sandbox's counters show no realm with more than 10 requests in flight or 500 in a minute;
 - a worker process killed with SIGKILL in the middle of its jobs: its jobs run again (Dramatiq puts back
   the messages of a worker whose heartbeat stopped) and the mirror still converges;
 - Redis killed and restarted mid-run (with its append-only file): the jobs run again (Dramatiq's own
@@ -86,14 +87,21 @@ def _wait(condition, seconds: float, what: str) -> None:
         time.sleep(0.25)
 
 
-def _connect_and_request_first_syncs(container, state: SandboxState) -> dict[str, int]:
-    """Connect every realm of the sandbox as a client of one firm and request a full first sync of each;
-    the business id by realm."""
-    businesses = {realm: bootstrap.connect_company(
+def _connect_and_request_first_syncs(container, state: SandboxState, *, firms_on_first_realm: int = 1
+                                     ) -> dict[int, str]:
+    """Connect every realm of the sandbox as a client of one firm, the first realm also as a client of
+    ``firms_on_first_realm - 1`` other firms (one QBO company served by several firms: a business and a mirror
+    of its own in each), and request a full first sync of each business; the realm by business id."""
+    businesses = {bootstrap.connect_company(
         container, firm_name="Harbor & Pine Advisors", business_name=f"Client {i}", realm_id=realm,
-        refresh_token=state.connect_realm(realm)).id for i, realm in enumerate(state.realm_ids)}
+        refresh_token=state.connect_realm(realm)).id: realm for i, realm in enumerate(state.realm_ids)}
+    shared = state.realm_ids[0]
+    for firm in range(1, firms_on_first_realm):
+        businesses[bootstrap.connect_company(
+            container, firm_name=f"Advisory Firm {firm}", business_name="Client 0", realm_id=shared,
+            refresh_token=state.connect_realm(shared)).id] = shared
     assert container.sync_engine is not None
-    for business_id in businesses.values():
+    for business_id in businesses:
         container.sync_engine.enqueue(business_id, None, "first sync", full=True)
     return businesses
 
@@ -113,12 +121,17 @@ def _wait_for_bills(database_url: str, *, more_than: int) -> None:
         engine.dispose()
 
 
-def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg_mirror, redis_server,
-                                                                            redis_prefix) -> None:
-    state = SandboxState(SandboxConfig(realms=40, seed=7, size=200, limits=INTUIT_LIMITS))
+def test_four_worker_processes_40_businesses_ten_on_one_realm_and_live_calls_share_qbo_limits(
+        pg_mirror, redis_server, redis_prefix) -> None:
+    """40 businesses: 30 on realms of their own and 10 (in 10 firms) on one shared realm, whose ten full syncs
+    (each reading the company into a mirror of its own) and two threads of live calls draw from that realm's
+    one budget, in Redis, across the four processes."""
+    state = SandboxState(SandboxConfig(realms=31, seed=7, size=200, limits=INTUIT_LIMITS))
+    shared = state.realm_ids[0]
     with SandboxServer(state) as server, bootstrap.build_container(
             _settings(server, pg_mirror, redis_server, redis_prefix)) as container:
-        businesses = _connect_and_request_first_syncs(container, state)
+        businesses = _connect_and_request_first_syncs(container, state, firms_on_first_realm=10)
+        assert len(businesses) == 40 and list(businesses.values()).count(shared) == 10
         assert container.qbo_client is not None
         state.counters.reset()
         stop = threading.Event()
@@ -138,9 +151,9 @@ def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg
 
         try:
             with ThreadPoolExecutor(max_workers=8) as pool:
-                calls = [pool.submit(live_calls, realm) for realm in state.realm_ids[:4] * 2]
+                calls = [pool.submit(live_calls, realm) for realm in state.realm_ids[:4] * 2]  # the shared one too
                 try:
-                    _wait(lambda: _all_synced(store, list(businesses.values())), 240, "every business synced")
+                    _wait(lambda: _all_synced(store, list(businesses)), 300, "every business synced")
                 finally:
                     synced.set()
                 answered = sum(call.result() for call in calls)
@@ -148,10 +161,12 @@ def test_four_worker_processes_and_live_calls_share_qbo_limits_with_zero_429s(pg
             stop.set()
             workers.join(90)
 
+        counters = state.counters
         assert answered > 100
-        assert state.counters.throttled() == 0, state.counters.snapshot()
-        assert max(state.counters.max_concurrency(realm) for realm in state.realm_ids) <= 10
-        for realm, business_id in businesses.items():
+        assert counters.throttled() == 0, counters.snapshot()
+        assert max(counters.max_concurrency(realm) for realm in state.realm_ids) <= 10, counters.snapshot()
+        assert max(counters.max_per_minute(realm) for realm in state.realm_ids) <= 500, counters.snapshot()
+        for business_id, realm in businesses.items():
             assert_mirror_matches_sandbox(container.session_factory, business_id, state.realm(realm))
 
 
@@ -170,11 +185,11 @@ def test_a_worker_process_killed_mid_job_has_its_jobs_run_again_and_the_mirror_c
             victims = [child for child in multiprocessing.active_children() if child.name.startswith("runway-worker")]
             assert victims
             os.kill(victims[0].pid, signal.SIGKILL)  # mid-job: its messages are never acknowledged
-            _wait(lambda: _all_synced(store, list(businesses.values())), 300, "every business synced after the kill")
+            _wait(lambda: _all_synced(store, list(businesses)), 300, "every business synced after the kill")
         finally:
             stop.set()
             workers.join(90)
-        for realm, business_id in businesses.items():
+        for business_id, realm in businesses.items():
             assert_mirror_matches_sandbox(container.session_factory, business_id, state.realm(realm))
 
 
@@ -240,12 +255,12 @@ def test_redis_restarting_mid_run_the_jobs_run_again_and_the_mirror_converges(pg
                 own.kill()  # mid-run: workers lose the broker, the pending requests and the shared limiter
                 time.sleep(2)
                 own.start()  # back, with what its append-only file kept
-                _wait(lambda: _all_synced(store, list(businesses.values())), 300,
+                _wait(lambda: _all_synced(store, list(businesses)), 300,
                       "every business synced after Redis restarted")
             finally:
                 stop.set()
                 workers.join(90)
-            for realm, business_id in businesses.items():
+            for business_id, realm in businesses.items():
                 assert_mirror_matches_sandbox(container.session_factory, business_id, state.realm(realm))
     finally:
         own.kill()

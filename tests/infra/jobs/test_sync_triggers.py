@@ -141,7 +141,7 @@ def test_the_intuit_signature_is_checked_in_constant_time_against_the_raw_body()
 def test_webhooks_enqueue_syncs_of_the_named_entities_per_realm(db: Db, make_world) -> None:
     world = make_world(db)
     queue = SyncRequestQueue(db.session_factory)
-    handler = WebhookHandler(queue, world.store.business_id_for_realm, VERIFIER)
+    handler = WebhookHandler(queue, world.store.business_ids_for_realm, VERIFIER)
     known, other = world.realm_ids[0], world.realm_ids[1]
     events = [ChangeEvent(known, "Bill", "12", "Update", T0), ChangeEvent(known, "Invoice", "3", "Void", T0),
               ChangeEvent(known, "Item", "7", "Create", T0), ChangeEvent(other, "Vendor", "2", "Update", T0),
@@ -163,7 +163,7 @@ def test_webhooks_enqueue_syncs_of_the_named_entities_per_realm(db: Db, make_wor
 def test_cloudevents_webhooks_are_understood_too(sqlite_db: Db, make_world) -> None:
     world = make_world(sqlite_db)
     queue = SyncRequestQueue(sqlite_db.session_factory)
-    handler = WebhookHandler(queue, world.store.business_id_for_realm, VERIFIER)
+    handler = WebhookHandler(queue, world.store.business_ids_for_realm, VERIFIER)
     body = json.dumps([
         {"specversion": "1.0", "id": "e1", "source": "intuit.com", "type": "qbo.billpayment.created.v1",
          "intuitentityid": "44", "intuitaccountid": world.realm_ids[2], "time": "2026-11-20T17:00:00Z", "data": {}},
@@ -182,7 +182,7 @@ def test_cloudevents_webhooks_are_understood_too(sqlite_db: Db, make_world) -> N
 def test_bad_signatures_and_bodies_are_refused_and_enqueue_nothing(sqlite_db: Db, make_world) -> None:
     world = make_world(sqlite_db)
     queue = SyncRequestQueue(sqlite_db.session_factory)
-    handler = WebhookHandler(queue, world.store.business_id_for_realm, VERIFIER)
+    handler = WebhookHandler(queue, world.store.business_ids_for_realm, VERIFIER)
     body = notification_body([ChangeEvent(world.realm_ids[0], "Bill", "1", "Create", T0)])
 
     with pytest.raises(WebhookSignatureError):

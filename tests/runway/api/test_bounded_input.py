@@ -99,9 +99,11 @@ def test_a_deeply_nested_action_body_is_422(api):
     problem(response, 422, "invalid_input")
 
 
-def test_webhook_realms_are_looked_up_in_one_query(api):
+def test_webhook_realms_are_looked_up_in_one_query_and_reach_every_firm_on_a_realm(api):
     from sqlalchemy import event
 
+    second_firm = api.container.writer.create_firm("Second Opinion CPAs")  # realm-other's second firm
+    api.container.writer.create_business(second_firm.id, "Gamma Studio", "realm-other")
     realms = [f"unknown-{i}" for i in range(7_000)] + ["realm-other"]
     raw = json.dumps({"eventNotifications": [
         {"realmId": r, "dataChangeEvent": {"entities": [{"name": "Bill"}]}} for r in realms]},
@@ -119,7 +121,7 @@ def test_webhook_realms_are_looked_up_in_one_query(api):
     finally:
         event.remove(api.container.engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.text
-    assert response.json()["unknown_realms"] == 7_000 and response.json()["queued"] == 1
+    assert response.json()["unknown_realms"] == 7_000 and response.json()["queued"] == 2  # both firms' businesses
     assert len(selects) <= 2  # batches of 5,000 realms, never one query per realm
 
 

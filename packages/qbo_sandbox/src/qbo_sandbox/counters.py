@@ -17,13 +17,16 @@ class _RealmCounters:
     throttled: int = 0
     in_flight: int = 0
     max_concurrency: int = 0
+    max_per_minute: int = 0
 
 
 class SandboxCounters:
     """Request, throttle, fault and webhook counters.
 
     Per realm: ``requests`` (data-API requests received), ``throttled`` (429 answers, injected or not),
-    ``in_flight`` (now), ``max_concurrency`` (highest ``in_flight`` seen).
+    ``in_flight`` (now), ``max_concurrency`` (highest ``in_flight`` seen), ``max_per_minute`` (the most
+    requests admitted in one sliding rate window, ``LimitSettings.window_seconds``: Intuit's minute; as the
+    limit enforcer counts them, so 0 while limits are off).
     Global: ``responses_by_status``, ``token_requests``, injected faults (``injected_throttles``,
     ``injected_errors``, ``dropped_connections``, ``injected_latency_ms`` total, ``malformed_served``) and
     webhooks (``webhook_posts``, ``webhook_failures``, ``webhook_events``).
@@ -71,6 +74,12 @@ class SandboxCounters:
             counters.max_concurrency = max(counters.max_concurrency, counters.in_flight)
             return counters.in_flight
 
+    def note_window(self, realm_id: str, admitted: int) -> None:
+        """The realm's sliding minute window now holds ``admitted`` requests (the limit enforcer's count)."""
+        with self._lock:
+            counters = self._realm(realm_id)
+            counters.max_per_minute = max(counters.max_per_minute, admitted)
+
     def leave(self, realm_id: str) -> None:
         with self._lock:
             self._realm(realm_id).in_flight -= 1
@@ -107,6 +116,12 @@ class SandboxCounters:
     def max_concurrency(self, realm_id: str | None = None) -> int:
         with self._lock:
             values = [c.max_concurrency for r, c in self._realms.items() if realm_id in (None, r)]
+            return max(values, default=0)
+
+    def max_per_minute(self, realm_id: str | None = None) -> int:
+        """The most requests one realm (or the busiest realm) had in one sliding minute window."""
+        with self._lock:
+            values = [c.max_per_minute for r, c in self._realms.items() if realm_id in (None, r)]
             return max(values, default=0)
 
     def get(self, name: str) -> int:

@@ -74,6 +74,7 @@ class LimitEnforcer:
                 refusal = self._refusal(realm_id, settings, batch)
                 if refusal is not None:
                     return refusal
+                self._counters.note_window(realm_id, len(self._windows[realm_id].minute))
             self._in_flight[realm_id] += 1
             self._counters.enter(realm_id)
             return None
