@@ -32,10 +32,12 @@ business never stops the others; an authentication failure (the company must rec
 business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
-without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) re-reads
-what the run's changes moved. What a read missed is found by ``Reconciler`` (``infra.jobs.reconcile``);
-pages are fetched through ``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads``
-(``infra.jobs.reads``), which also notes the ``time`` of QBO's answers for the cursors.
+without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) reads
+them in the round trip of the CDC call (the accounts and, when they fit in the realm's in-flight budget,
+the whole vendor and customer lists), or re-reads the touched parties once CDC has named them. What a
+read missed is found by ``Reconciler`` (``infra.jobs.reconcile``); pages are fetched through
+``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads`` (``infra.jobs.reads``), which also notes
+the ``time`` of QBO's answers for the cursors.
 
 One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
 ``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
@@ -96,7 +98,8 @@ class SyncConfig:
     ids_per_query:     ids per ``Id IN (...)`` lookup (reconcile, quarantine retries, balance refresh).
     quarantine_retry_limit: quarantined ids read again per entity per run.
     lock_ttl:          expiry of a SQLite lock row (renewed every third of it while the sync runs).
-    refresh_balances:  re-read accounts and the touched vendors/customers when transactions changed.
+    refresh_balances:  read the computed balances of accounts, vendors and customers when the run reads
+                       transactions (``infra.jobs.balances``).
     pending_payment_bound: a pending payment of ours not found in QBO after this long was never made
                        (``infra.settlement``): the run's last step removes it.
     """
