@@ -4,7 +4,7 @@ Each ``EntitySpec`` names, for one QBO entity: its QBO name (``Entity``, the val
 the mirror table, the record type, the mapper from a QBO payload to the record (``infra.qbo.mapping``),
 the record-to-row function, the upsert, the payment lines it carries (if any) and, for a transaction, the
 vendor or customer whose computed balance it moves (the party: its entity, the record field and column
-holding its id, and the reference QBO sends it in).
+holding its id, and the reference QBO sends it in); for a name list, the balance QBO computes for it.
 
 Every layer reads this registry (the mirror writer, the sync store, the sync jobs) instead of keeping its
 own per-entity table. It lives in ``infra.db`` because the tables, rows and upserts do; it reads the QBO
@@ -44,8 +44,8 @@ from infra.interfaces.records import (
 )
 from infra.qbo import mapping as qbo_mapping
 
-__all__ = ["ENTITIES", "ENTITY_ORDER", "LIST_ENTITIES", "TRANSACTIONS", "EntitySpec", "LineSpec", "Party",
-           "party_of", "spec", "spec_of_record", "to_record"]
+__all__ = ["ENTITIES", "ENTITY_ORDER", "LIST_ENTITIES", "TRANSACTIONS", "ComputedBalance", "EntitySpec", "LineSpec",
+           "Party", "party_of", "spec", "spec_of_record", "to_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,15 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputedBalance:
+    """A balance QBO computes from other entities and changes without a new SyncToken: the mirror column
+    and the QBO field holding it."""
+
+    column: str
+    qbo_field: str
+
+
+@dataclass(frozen=True, slots=True)
 class EntitySpec:
     """One mirrored QBO entity (see the module docstring)."""
 
@@ -81,23 +90,26 @@ class EntitySpec:
     name_list: bool = False  # vendors, customers, accounts: queried with ``Active IN (true, false)``
     party: Party | None = None
     lines: LineSpec | None = None
+    computed_balance: ComputedBalance | None = None
 
     @property
     def qbo_name(self) -> str:
         return self.entity.value
 
 
+_BALANCE = ComputedBalance("balance", "Balance")
 _VENDOR = Party(Entity.VENDOR, "vendor_qbo_id", "VendorRef")
 _CUSTOMER = Party(Entity.CUSTOMER, "customer_qbo_id", "CustomerRef")
 
 _SPECS = (
     # The sync order: name lists first, then documents, then the payments applied to them.
     EntitySpec(Entity.ACCOUNT, accounts, AccountRecord, qbo_mapping.to_account_record, mapping.account_row,
-               upsert.upsert_accounts, name_list=True),
+               upsert.upsert_accounts, name_list=True,
+               computed_balance=ComputedBalance("current_balance", "CurrentBalance")),
     EntitySpec(Entity.VENDOR, vendors, VendorRecord, qbo_mapping.to_vendor_record, mapping.vendor_row,
-               upsert.upsert_vendors, name_list=True),
+               upsert.upsert_vendors, name_list=True, computed_balance=_BALANCE),
     EntitySpec(Entity.CUSTOMER, customers, CustomerRecord, qbo_mapping.to_customer_record, mapping.customer_row,
-               upsert.upsert_customers, name_list=True),
+               upsert.upsert_customers, name_list=True, computed_balance=_BALANCE),
     EntitySpec(Entity.BILL, bills, BillRecord, qbo_mapping.to_bill_record, mapping.bill_row, upsert.upsert_bills,
                party=_VENDOR),
     EntitySpec(Entity.INVOICE, invoices, InvoiceRecord, qbo_mapping.to_invoice_record, mapping.invoice_row,

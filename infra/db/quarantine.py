@@ -63,6 +63,9 @@ def _payload_json(payload: Any) -> str:
         return json.dumps(repr(payload))
 
 
+_ENTITY_NAMES = frozenset(entity.value for entity in Entity)
+
+
 class QuarantineStore(SessionScoped):
     """Reads and clears the quarantine, one short transaction per call (``SyncStore.apply`` writes it)."""
 
@@ -77,6 +80,14 @@ class QuarantineStore(SessionScoped):
                                  error=row["error"], payload=json.loads(row["payload"]),
                                  first_seen=row["first_seen"], last_seen=row["last_seen"],
                                  times_seen=row["times_seen"]) for row in rows]
+
+    def quarantined_entities(self, business_id: int) -> set[Entity]:
+        """The entities of the business with anything in quarantine (one query, so that a run with an
+        empty quarantine asks once rather than once per entity)."""
+        stmt = select(sync_quarantine.c.entity).where(sync_quarantine.c.business_id == business_id).distinct()
+        with self.transaction("read quarantined entities") as session:
+            names = list(session.execute(stmt).scalars())
+        return {Entity(name) for name in names if name in _ENTITY_NAMES}
 
     def quarantined_ids(self, business_id: int, entity: Entity, *, limit: int | None = None) -> list[str]:
         """Quarantined QBO ids of ``entity`` (those keyed ``?<hash>``, without an id, left out)."""

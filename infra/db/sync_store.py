@@ -22,9 +22,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, delete, select
+from sqlalchemy import String, Table, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import mapping
@@ -198,6 +199,10 @@ class SyncStore(QuarantineStore):
     def record_success(self, business_id: int, entity: Entity, cursor: str | None, at: datetime) -> None:
         self._writer.record_sync_success(business_id, entity, cursor, at)
 
+    def record_successes(self, business_id: int, cursors: Mapping[Entity, str | None], at: datetime) -> None:
+        """``record_success`` for several entities, in one transaction."""
+        self._writer.record_sync_successes(business_id, cursors, at)
+
     def record_failure(self, business_id: int, entity: Entity, error: str, at: datetime) -> None:
         self._writer.record_sync_failure(business_id, entity, error, at)
 
@@ -302,6 +307,26 @@ class SyncStore(QuarantineStore):
         with self.transaction(f"list mirrored {Entity(entity).value} ids") as session:
             return set(session.execute(select(table.c.qbo_id).where(table.c.business_id == business_id,
                                                                     table.c.qbo_id.is_not(None))).scalars())
+
+    def count_mirrored(self, business_id: int, entity: Entity) -> int:
+        """How many rows of ``entity`` the mirror holds for the business (with a QBO id)."""
+        table = ENTITIES[Entity(entity)].table
+        with self.transaction(f"count mirrored {Entity(entity).value} rows") as session:
+            return int(session.execute(select(func.count()).select_from(table).where(
+                table.c.business_id == business_id, table.c.qbo_id.is_not(None))).scalar_one())
+
+    def computed_balances(self, business_id: int, entity: Entity) -> dict[str, tuple[str, Decimal]]:
+        """``{qbo_id: (sync_token, computed balance)}`` of every mirrored row of a name list (vendors,
+        customers, accounts): what a re-read compares with to write only the rows QBO changed."""
+        entity = Entity(entity)
+        computed = ENTITIES[entity].computed_balance
+        if computed is None:
+            raise ValueError(f"{entity.value} has no computed balance")
+        table = ENTITIES[entity].table
+        with self.transaction(f"read {entity.value} balances") as session:
+            rows = session.execute(select(table.c.qbo_id, table.c.sync_token, table.c[computed.column]).where(
+                table.c.business_id == business_id, table.c.qbo_id.is_not(None))).all()
+        return {qbo_id: (token, balance) for qbo_id, token, balance in rows}
 
     def party_map(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> dict[str, str]:
         """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not

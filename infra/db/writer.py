@@ -5,7 +5,7 @@ Used by seeding and by the sync jobs. Every method is one transaction; failures 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -112,13 +112,20 @@ class MirrorWriter(SessionScoped):
 
     def record_sync_success(self, business_id: int, entity: Entity, cursor: str | None, at: datetime) -> None:
         """The entity was synced up to ``cursor`` at ``at``: failures are cleared."""
-        values = {"cursor": cursor, "last_success_at": at, "last_attempt_at": at, "last_error": None,
-                  "consecutive_failures": 0}
-        with self.transaction("record a sync success", write=True) as session:
-            ins = dialect_insert(session, sync_state).values(business_id=business_id, entity=Entity(entity).value,
-                                                             **values)
-            session.execute(ins.on_conflict_do_update(
-                index_elements=[sync_state.c.business_id, sync_state.c.entity], set_=values))
+        self.record_sync_successes(business_id, {Entity(entity): cursor}, at)
+
+    def record_sync_successes(self, business_id: int, cursors: Mapping[Entity, str | None], at: datetime) -> None:
+        """Each entity of ``cursors`` was synced up to its cursor at ``at`` (one transaction)."""
+        if not cursors:
+            return
+        with self.transaction("record sync successes", write=True) as session:
+            for entity, cursor in cursors.items():
+                values = {"cursor": cursor, "last_success_at": at, "last_attempt_at": at, "last_error": None,
+                          "consecutive_failures": 0}
+                ins = dialect_insert(session, sync_state).values(business_id=business_id,
+                                                                 entity=Entity(entity).value, **values)
+                session.execute(ins.on_conflict_do_update(
+                    index_elements=[sync_state.c.business_id, sync_state.c.entity], set_=values))
 
     def record_sync_failure(self, business_id: int, entity: Entity, error: str, at: datetime) -> None:
         """A sync attempt failed at ``at``: the cursor and the last success stay, the failure is counted."""

@@ -1,13 +1,24 @@
 """The computed balances a sync run must re-read.
 
 QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance`` without touching their
-SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports them. When a run sees
-transactions change, ``BalanceRefresh`` re-reads the accounts (requested together with the CDC call) and
-the vendors and customers those transactions belong to, before and after the change (requested as soon as
-the CDC answer is in, while it is being written). A deleted document the mirror never held (created and
-deleted between two runs), or a transaction read in full or by the query path, leaves the party unknown:
-that name list is re-read in full. The run advances the transactions' cursors only once the re-read
-succeeded (``balances_ok``), so an interrupted one is redone by the next run.
+SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports them. ``BalanceRefresh``
+re-reads them without a second serial round trip:
+
+- **Whole lists, started with the run's first requests** (``start``): when the run reads transactions and
+  the vendor and customer lists fit in the realm's in-flight budget beside the CDC call and the accounts
+  (``len(mirror) // page_size + 1`` pages each), every page of them is requested at once, concurrently with
+  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Only the rows
+  whose SyncToken or balance differ from the mirror's are written. This also catches balances moved by
+  documents the mirror does not hold (credit memos, journal entries, unapplied payments in QBO).
+- **Targeted, after CDC** (lists too big for one round trip): the vendors and customers the changed
+  transactions belong to, before and after the change, requested as soon as the CDC answer is in. A
+  deleted document the mirror never held (created and deleted between two runs), or a transaction read in
+  full or by the query path, leaves the party unknown: that name list is re-read in full.
+
+The accounts are requested together with the CDC call. The run advances the transactions' cursors only
+once the re-read succeeded (``balances_ok``), so an interrupted one is redone by the next run. A balance
+QBO moves after its list was read (while the run goes on) is caught by the next run: the transaction that
+moved it falls inside the next run's CDC window and the lists are read again.
 """
 
 from __future__ import annotations
@@ -15,10 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from infra.db.entities import ENTITY_ORDER, LIST_ENTITIES, party_of
+from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of
 from infra.db.sync_store import SyncStore
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.cursors import parse_qbo_time
@@ -27,7 +40,19 @@ from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, id_statements,
 from infra.jobs.results import EntitySyncResult, RunStopped, SyncMode
 from infra.qbo import is_deleted, select_statement
 
-__all__ = ["BalanceRefresh", "Run"]
+__all__ = ["BalanceRefresh", "Run", "WholeRead"]
+
+#: Requests of a run's first round trip besides the whole lists: the CDC call and the accounts.
+_FIRST_ROUND_OTHERS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class WholeRead:
+    """A name list read whole, its pages requested when the run started: ``(start position, future)``."""
+
+    entity: Entity
+    pages: list[tuple[int, Future[list[dict]]]]
+    mirrored: dict[str, tuple[str, Decimal]]  # the mirror's (SyncToken, balance) by id, read while QBO answers
 
 
 class Run(Protocol):
@@ -75,6 +100,41 @@ class BalanceRefresh:
         self.transactions_touched = False
         self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
         self.balances_ok = True
+        self.whole: dict[Entity, WholeRead] = {}  # name lists read whole (``start``)
+        self._started = False
+
+    def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
+        """Request, now, what does not depend on what the run's reads will answer: the accounts, and the
+        whole vendor and customer lists whose transactions the run reads, if their pages fit in the realm's
+        in-flight budget beside the CDC call and the accounts (see the module docstring)."""
+        if self._started:
+            return
+        self._started = True
+        refreshable = self.refreshable(plan, states)
+        reads = {party_of(entity).entity for entity in plan if entity in TRANSACTIONS}
+        if not reads & refreshable:
+            return
+        if Entity.ACCOUNT in refreshable:
+            self.prefetch(Entity.ACCOUNT, None)
+        budget = self.run.pipeline.workers - _FIRST_ROUND_OTHERS
+        size = self.run.page_size
+        counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
+                  for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index)}
+        for entity, count in counts.items():
+            pages = count // size + 1
+            if pages > budget:
+                continue  # too big for one round trip: the targeted re-read after CDC
+            budget -= pages
+            self.whole[entity] = WholeRead(entity, [
+                (start, self.run.pipeline.submit(self.run.qbo.query_page, entity.value, start, ALL_ACTIVE, "Id", size))
+                for start in range(1, pages * size, size)], {})
+        for read in self.whole.values():  # while QBO answers (rows the run writes meanwhile compare as changed)
+            read.mirrored.update(self.run.store.computed_balances(self.run.business_id, read.entity))
+
+    def tracks(self, entity: Entity) -> bool:
+        """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
+        its party's list is read whole)."""
+        return self.collect_parties and party_of(entity).entity not in self.whole
 
     def refreshable(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> set[Entity]:
         """The name lists whose computed balances this run should re-read when transactions changed: not
@@ -157,13 +217,17 @@ class BalanceRefresh:
         the touched vendors and customers (all of them after a change whose party is unknown), all
         requests at once (some started earlier by ``_prefetch``)."""
         refreshable = self.refreshable(plan, states)
-        started = self.prefetched_all | set(self.prefetched_ids)
+        started = self.prefetched_all | set(self.prefetched_ids) | set(self.whole)
         if not refreshable or self.run.fatal is not None or not (self.transactions_touched or started & refreshable):
             return
         wanted: dict[Entity, set[str] | None] = {}
+        whole: list[WholeRead] = []
         for entity in sorted(refreshable, key=ENTITY_ORDER.index):
             if entity in self.run.failed:  # its balances stay unread: read the transactions' changes again
                 self.balances_ok = False
+                continue
+            if entity in self.whole:
+                whole.append(self.whole[entity])
                 continue
             ids = None if entity is Entity.ACCOUNT or entity in self.parties_all else self.parties[entity]
             if ids is None or ids:
@@ -179,9 +243,18 @@ class BalanceRefresh:
                 rest = ids - self.prefetched_ids.get(entity, set())
                 if rest:
                     tasks.extend(self.tasks_for(entity, rest))
+        for read in whole:
+            result = self.run.results.setdefault(read.entity, EntitySyncResult(read.entity))
+            result.mode = result.mode or SyncMode.REFRESH
         payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
         try:
             self.run.check()
+            for read in whole:
+                if read.entity in self.run.failed:
+                    continue
+                self.run.check()
+                with self.run.guard(read.entity):
+                    self._apply_whole(read)
             for (entity, _statement), future in self.run.pipeline.ordered(tasks, self.run.qbo.rows, self.prefetched):
                 if entity not in self.run.failed:
                     with self.run.guard(entity):
@@ -199,5 +272,52 @@ class BalanceRefresh:
         except RunStopped:
             return
         finally:
-            if any(entity in self.run.failed for entity in wanted):
+            if any(entity in self.run.failed for entity in [*wanted, *(read.entity for read in whole)]):
                 self.balances_ok = False
+
+    def _apply_whole(self, read: WholeRead) -> None:
+        """Write what changed in a name list read whole: the mirrored rows whose SyncToken or computed
+        balance differ from the mirror's when the run started (rows the mirror lacked are new, which CDC
+        reports, or quarantined, which are retried by id; a row CDC rewrote meanwhile has a new SyncToken
+        and is written again, which changes nothing or brings it to QBO's later version)."""
+        entity, size = read.entity, self.run.page_size
+        rows: list[dict] = []
+        last = size
+        for _start, future in read.pages:
+            page = future.result()
+            rows.extend(page)
+            last = len(page)
+        start = read.pages[-1][0] + size
+        while last == size:  # QBO has more rows than the mirror had: read on
+            page = self.run.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", size)
+            rows.extend(page)
+            last = len(page)
+            start += size
+        computed = ENTITIES[entity].computed_balance
+        assert computed is not None
+        changed = [row for row in rows if _differs(row, read.mirrored, computed.qbo_field)]
+        self.run.results[entity].fetched += len(rows) - len(changed)
+        for first in range(0, len(changed), size):
+            self.run.apply(entity, changed[first:first + size], SyncMode.REFRESH, set())
+        if entity not in self.run.entities:
+            self.run.completed.add(entity)
+
+
+def _differs(row: Any, mirrored: dict[str, tuple[str, Decimal]], field: str) -> bool:
+    """Whether a name-list row read whole must be written: it is mirrored and its SyncToken or computed
+    balance differs from the mirror's (anything unreadable is written, so the mapping judges it)."""
+    if not isinstance(row, dict):
+        return False
+    stored = mirrored.get(str(row.get("Id")))
+    if stored is None:
+        return False
+    token, balance = stored
+    if row.get("SyncToken") != token:
+        return True
+    value = row.get(field, 0)  # QBO leaves out properties without a value; the mapping reads that as 0
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):  # numbers are decoded exactly
+        return bool(value != balance)
+    try:
+        return Decimal(str(value)) != balance
+    except InvalidOperation:
+        return True

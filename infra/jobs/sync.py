@@ -32,10 +32,12 @@ business never stops the others; an authentication failure (the company must rec
 business's run.
 
 Computed balances: QBO changes a vendor's or customer's ``Balance`` and an account's ``CurrentBalance``
-without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) re-reads
-what the run's changes moved. What a read missed is found by ``Reconciler`` (``infra.jobs.reconcile``);
-pages are fetched through ``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads``
-(``infra.jobs.reads``), which also notes the ``time`` of QBO's answers for the cursors.
+without touching their SyncToken or LastUpdatedTime; ``BalanceRefresh`` (``infra.jobs.balances``) reads
+them in the round trip of the CDC call (the accounts and, when they fit in the realm's in-flight budget,
+the whole vendor and customer lists), or re-reads the touched parties once CDC has named them. What a
+read missed is found by ``Reconciler`` (``infra.jobs.reconcile``); pages are fetched through
+``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads`` (``infra.jobs.reads``), which also notes
+the ``time`` of QBO's answers for the cursors.
 
 One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
 ``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
@@ -96,7 +98,8 @@ class SyncConfig:
     ids_per_query:     ids per ``Id IN (...)`` lookup (reconcile, quarantine retries, balance refresh).
     quarantine_retry_limit: quarantined ids read again per entity per run.
     lock_ttl:          expiry of a SQLite lock row (renewed every third of it while the sync runs).
-    refresh_balances:  re-read accounts and the touched vendors/customers when transactions changed.
+    refresh_balances:  read the computed balances of accounts, vendors and customers when the run reads
+                       transactions (``infra.jobs.balances``).
     pending_payment_bound: a pending payment of ours not found in QBO after this long was never made
                        (``infra.settlement``): the run's last step removes it.
     """
@@ -269,6 +272,8 @@ class _BusinessRun:
             apply=lambda entity, payloads, deleted: self.apply(entity, payloads, SyncMode.QUERY, set(),
                                                                 deleted=deleted))
         try:
+            if not any(mode is SyncMode.CDC for mode in plan.values()):
+                self.balances.start(plan, states)  # else right after the CDC call is sent (``_cdc``)
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
             self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
@@ -306,6 +311,7 @@ class _BusinessRun:
     def _record(self, states: dict[Entity, SyncStateRecord]) -> None:
         at = self.clock()
         cursor = self._new_cursor()
+        successes: dict[Entity, str | None] = {}
         for entity, result in self.results.items():
             if result.error is None and entity not in self.completed:
                 result.error = (f"not synced: {type(self.fatal).__name__}: {self.fatal}" if self.fatal
@@ -319,8 +325,9 @@ class _BusinessRun:
             old = states[entity].cursor if entity in states else None
             if entity in TRANSACTIONS and not self.balances.balances_ok and old is not None:
                 new = old  # the balances these changes moved were not re-read: read the changes again
-            self.store.record_success(self.business_id, entity, new, at)
+            successes[entity] = new
             result.cursor = new
+        self.store.record_successes(self.business_id, successes, at)
 
     # -- failures -----------------------------------------------------------------------------------
 
@@ -433,9 +440,10 @@ class _BusinessRun:
              ) -> list[Entity]:
         """Change data capture for ``entities``; returns those that must take the query path instead.
 
-        The accounts are read during the CDC call (their balances move with almost any transaction), and
-        the vendors and customers of the changed transactions as soon as the answer is in, while the
-        changes are being written (see ``_refresh_balances``)."""
+        The accounts, and the whole vendor and customer lists when they fit in the realm's in-flight budget,
+        are read during the CDC call (``BalanceRefresh.start``); otherwise the vendors and customers of the
+        changed transactions are requested as soon as the answer is in, while the changes are being written
+        (see ``BalanceRefresh.refresh``)."""
         try:
             self.check()
             if not entities:
@@ -444,10 +452,14 @@ class _BusinessRun:
                 self.results[entity].mode = SyncMode.CDC
             since = min((states[entity].cursor for entity in entities),
                         key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
+            # The CDC call first (QBO may answer in arrival order), then everything that does not depend on
+            # its answer: the accounts and the whole vendor and customer lists (``BalanceRefresh.start``).
+            asked = self.pipeline.submit(self.qbo.cdc, [entity.value for entity in entities], since)
             if Entity.ACCOUNT in self.balances.refreshable(plan, states):
                 self.balances.prefetch(Entity.ACCOUNT, None)
+            self.balances.start(plan, states)
             try:
-                answer = self.qbo.cdc([entity.value for entity in entities], since)
+                answer = asked.result()
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
                 logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
                 return list(entities)
@@ -475,7 +487,7 @@ class _BusinessRun:
             refreshable = self.balances.refreshable(plan, states)
             for entity in self._not_failed(entities):
                 if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        party_of(entity).entity in refreshable:
+                        party_of(entity).entity in refreshable and self.balances.tracks(entity):
                     with self.guard(entity):
                         parties, unknown = self.balances.parties_of(entity, changes[entity])
                         if unknown:
@@ -500,7 +512,10 @@ class _BusinessRun:
 
     def _retry_quarantine(self) -> None:
         """Read again, by id, what earlier runs quarantined (it may have been fixed in QBO)."""
+        quarantined = self.store.quarantined_entities(self.business_id)
         for entity in self._not_failed(self.entities):
+            if entity not in quarantined:
+                continue
             if self.fatal is not None:
                 return
             now_quarantined = self.quarantined_keys[entity]
@@ -531,7 +546,7 @@ class _BusinessRun:
             # Big reads: the ids the mirror holds, once, so that only those are read back before a write.
             known = self.known[entity] = self.store.mirror_ids(self.business_id, entity)
         old_parties: set[str] = set()
-        track = self.balances.collect_parties and entity in TRANSACTIONS and mode is not SyncMode.REFRESH
+        track = entity in TRANSACTIONS and mode is not SyncMode.REFRESH and self.balances.tracks(entity)
         mirrored = [qbo_id for qbo_id in ids + removed if known is None or qbo_id in known]
         if track and (mirrored or tombstones):
             party_map = self.store.party_map(self.business_id, entity, mirrored)

@@ -116,6 +116,19 @@ def test_orderby_sorts_and_keeps_id_order_for_ties(shared_sandbox) -> None:
     assert amounts == sorted(amounts, reverse=True)
 
 
+def test_orderby_id_answers_in_numeric_id_order_both_ways(shared_sandbox) -> None:
+    """Ascending Id order is the order rows are kept in (the sandbox does not sort for it): numeric, so
+    "10" comes after "9"; descending is sorted."""
+    ids = [int(i) for i in _ids(_bills(shared_sandbox))]
+    assert len(ids) > 10
+
+    ascending = _ids(shared_sandbox.rows("SELECT * FROM Bill ORDERBY Id MAXRESULTS 1000"))
+    descending = _ids(shared_sandbox.rows("SELECT * FROM Bill ORDERBY Id DESC MAXRESULTS 1000"))
+
+    assert [int(i) for i in ascending] == sorted(ids)
+    assert [int(i) for i in descending] == sorted(ids, reverse=True)
+
+
 @pytest.mark.parametrize("page_size", [7, 50])
 def test_paging_returns_every_row_exactly_once(shared_sandbox, page_size) -> None:
     statement = "SELECT * FROM Bill ORDERBY DueDate"

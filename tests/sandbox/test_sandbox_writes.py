@@ -150,6 +150,40 @@ def test_cdc_answers_at_most_1000_objects_oldest_first(sandbox) -> None:
     assert rest_ids == created[999:]
 
 
+def test_cdc_after_the_seeded_data_reports_each_changed_row_once_in_its_latest_version(sandbox) -> None:
+    """CDC for a window after every seeded row reads the changes made through the write API only (no scan
+    of every row): each changed row once, as it is now, and the deletions."""
+    realm = sandbox.realm
+    sandbox.clock.advance(60)
+    since = sandbox.clock.now()
+    seeded = sorted(realm.rows("Bill"), key=lambda row: int(row["Id"]))
+    line = [{"Amount": 5, "DetailType": "AccountBasedExpenseLineDetail",
+             "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "13"}}}]
+    created = realm.create("Bill", {"VendorRef": {"value": "2"}, "Line": line})
+    sandbox.clock.advance(1)
+    realm.patch("Bill", created["Id"], {"PrivateNote": "first"})
+    sandbox.clock.advance(1)
+    realm.patch("Bill", created["Id"], {"PrivateNote": "second"})
+    realm.patch("Bill", seeded[0]["Id"], {"PrivateNote": "seeded, changed"})
+    deletable = next(row for row in seeded[1:] if not row.get("LinkedTxn"))
+    realm.delete("Bill", deletable["Id"])
+    realm.patch("Vendor", "2", {"CompanyName": "Changed Co"})
+
+    response = sandbox.client.get("cdc", params={"entities": "Bill,Vendor", "changedSince": since.isoformat()})
+
+    bills, vendors = response.json()["CDCResponse"][0]["QueryResponse"]
+    by_id = {row["Id"]: row for row in bills["Bill"]}
+    assert len(by_id) == len(bills["Bill"]) == 3
+    assert by_id[created["Id"]]["PrivateNote"] == "second"
+    assert by_id[created["Id"]]["SyncToken"] == realm.row("Bill", created["Id"])["SyncToken"] == "2"
+    assert by_id[seeded[0]["Id"]]["PrivateNote"] == "seeded, changed"
+    assert by_id[deletable["Id"]]["status"] == "Deleted"
+    assert [row["Id"] for row in vendors["Vendor"]] == ["2"]
+    sandbox.clock.advance(1)
+    later = sandbox.client.get("cdc", params={"entities": "Bill", "changedSince": sandbox.clock.now().isoformat()})
+    assert later.json()["CDCResponse"][0]["QueryResponse"] == [{}]
+
+
 def test_bill_payment_lowers_the_balance_and_links_both_ways(sandbox) -> None:
     realm = sandbox.realm
     bill = sandbox.open_bill(paid=False)

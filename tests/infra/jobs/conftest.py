@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -191,12 +192,13 @@ class World:
         return SyncService(self.db.session_factory, self.client, **options)
 
 
-def make_client(server: SandboxServer, tokens: InMemoryTokenStore, **changes) -> QboClient:
+def make_client(server: SandboxServer, tokens: InMemoryTokenStore, transport: httpx.BaseTransport | None = None,
+                **changes) -> QboClient:
     state = server.state
     config = QboClientConfig(api_base_url=server.api_base_url, token_url=server.token_url,
                              client_id=state.config.client_id, client_secret=state.config.client_secret,
                              **{**CLIENT_SETTINGS, **changes})
-    return QboClient(config, tokens, RealmLimiterRegistry.from_config(config), now=state.clock.now)
+    return QboClient(config, tokens, RealmLimiterRegistry.from_config(config), transport, now=state.clock.now)
 
 
 def connect_all(server: SandboxServer) -> InMemoryTokenStore:
@@ -209,9 +211,9 @@ def connect_all(server: SandboxServer) -> InMemoryTokenStore:
 def make_world(sandbox: SandboxServer) -> Iterator[Callable[..., World]]:
     made: list[World] = []
 
-    def make(db: Db, **service_options) -> World:
+    def make(db: Db, transport: httpx.BaseTransport | None = None, **service_options) -> World:
         tokens = connect_all(sandbox)
-        client = make_client(sandbox, tokens)
+        client = make_client(sandbox, tokens, transport)
         writer = MirrorWriter(db.session_factory)
         firm = writer.create_firm("Harbor & Pine Advisors")
         realm_ids = list(sandbox.state.realm_ids)

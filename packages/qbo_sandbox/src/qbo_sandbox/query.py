@@ -441,6 +441,8 @@ def run_query(query: Query, rows: Sequence[dict], tz: timezone) -> QueryResult:
     # Sort by the last key first: Python's sort is stable (also with reverse=True), so earlier keys win
     # and rows with equal keys stay in Id order.
     for ordering in reversed(query.order_by):
+        if ordering.path == ("Id",) and not ordering.descending:
+            continue  # the rows are in ascending Id order already (a stable sort by Id would not move them)
         convert = _converter(_kind(ordering.path), tz)
 
         def sort_key(row: dict, path: tuple[str, ...] = ordering.path, convert: Callable = convert) -> tuple:

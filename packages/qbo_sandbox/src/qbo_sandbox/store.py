@@ -87,6 +87,10 @@ class RealmStore:
         self.lock = threading.RLock()
         self._rows: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_SPECS}
         self._updated_at: dict[str, dict[str, datetime]] = {name: {} for name in ENTITY_SPECS}
+        # CDC without scanning every row: the latest LastUpdatedTime of the loaded (seeded) rows, and the
+        # changes made since through the write API, in the order made.
+        self._loaded_until: dict[str, datetime | None] = dict.fromkeys(ENTITY_SPECS)
+        self._journal: dict[str, list[tuple[datetime, str]]] = {name: [] for name in ENTITY_SPECS}
         self._next_id: dict[str, int] = dict.fromkeys(ENTITY_SPECS, 1)
         self._tombstones: dict[str, list[_Tombstone]] = {name: [] for name in ENTITY_SPECS}
         self._voided: dict[str, set[str]] = {name: set() for name in ENTITY_SPECS}
@@ -105,10 +109,13 @@ class RealmStore:
         parse = datetime.fromisoformat
         with self.lock:
             table, touched = self._rows[name], self._updated_at[name]
+            latest = self._loaded_until[name]
             for row in rows:
                 entity_id = row["Id"]
                 table[entity_id] = row
-                touched[entity_id] = parse(row["MetaData"]["LastUpdatedTime"])
+                instant = touched[entity_id] = parse(row["MetaData"]["LastUpdatedTime"])
+                latest = instant if latest is None or instant > latest else latest
+            self._loaded_until[name] = latest
             if table:
                 self._next_id[name] = max(self._next_id[name], max(map(int, table)) + 1)
 
@@ -184,7 +191,14 @@ class RealmStore:
         with self.lock:
             for position, name in enumerate(names):
                 touched, table = self._updated_at[name], self._rows[name]
-                for entity_id, instant in touched.items():
+                loaded_until = self._loaded_until[name]
+                if loaded_until is None or loaded_until < since:  # only rows changed through the write API
+                    current = {entity_id for instant, entity_id in self._journal[name]
+                               if instant >= since and touched.get(entity_id) == instant}
+                    changed: Iterable[tuple[str, datetime]] = ((i, touched[i]) for i in current)
+                else:
+                    changed = touched.items()
+                for entity_id, instant in changed:
                     if instant >= since:
                         candidates.append((instant, position, int(entity_id), table[entity_id]))
                 for tombstone in self._tombstones[name]:
@@ -293,6 +307,7 @@ class RealmStore:
         self._rows[entity][entity_id] = row
         if operation is not None:
             self._updated_at[entity][entity_id] = instant
+            self._journal[entity].append((instant, entity_id))
             self._notify(ChangeEvent(self.realm_id, entity, entity_id, operation, instant))
 
     def _mark_voided(self, entity: str, entity_id: str) -> None:

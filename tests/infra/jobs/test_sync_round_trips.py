@@ -1,0 +1,150 @@
+"""The incremental sync's critical path: how many round trips to QBO follow one another.
+
+QBO moves vendor, customer and account balances without a new SyncToken, so CDC never reports them and the
+sync must read them too. Reading the parties a change touched once CDC has named them is a second, serial
+round trip; reading the whole vendor and customer lists together with the CDC call is not. Counted from
+the client's side (an httpx transport noting when each request left and its answer was in) with a
+latency the sandbox adds to every answer, never timed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from infra.interfaces.records import Entity
+from infra.jobs import SyncConfig, SyncMode
+from tests.infra.jobs.conftest import SYNC_CONFIG, Db, World
+from tests.infra.jobs.convergence import assert_mirror_matches_sandbox
+from tests.infra.jobs.mutations import account_id, create_bill, mixed_changes, pay_bill
+
+#: The latency the sandbox adds to every answer while round trips are counted: far longer than the
+#: client's work between two requests of one round trip.
+LATENCY_MS = 200.0
+#: Too few in-flight slots to read the whole lists beside CDC: the run falls back to the targeted re-read.
+TARGETED = SyncConfig(page_size=SYNC_CONFIG.page_size, ids_per_query=SYNC_CONFIG.ids_per_query, page_workers=2)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Sends through a real ``httpx.HTTPTransport`` and notes, per data-API request, when it was sent and
+    when its whole answer was in (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._lock = threading.Lock()
+        self.calls: list[tuple[str, float, float]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.monotonic()
+        response = self._inner.handle_request(request)
+        response.read()
+        answered = time.monotonic()
+        if "/v3/company/" in request.url.path:
+            with self._lock:
+                self.calls.append((str(request.url), sent, answered))
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def serial_round_trips(calls: list[tuple[str, float, float]]) -> int:
+    """The longest chain of requests each sent after the previous one's answer was in (the greedy choice
+    by earliest answer finds the most requests that do not overlap)."""
+    chain, free_at = 0, float("-inf")
+    for _url, sent, answered in sorted(calls, key=lambda call: call[2]):
+        if sent >= free_at:
+            chain += 1
+            free_at = answered
+    return chain
+
+
+def test_serial_round_trips_counts_a_chain_not_requests() -> None:
+    calls = [("a", 0.0, 1.0), ("b", 0.1, 1.1), ("c", 0.2, 0.9), ("d", 1.2, 2.0), ("e", 1.05, 1.5)]
+    assert serial_round_trips(calls) == 2
+    assert serial_round_trips([*calls, ("f", 2.0, 2.5)]) == 3
+    assert serial_round_trips([]) == 0
+
+
+@pytest.fixture
+def recorded(make_world, sqlite_db: Db) -> tuple[World, RecordingTransport]:
+    transport = RecordingTransport()
+    return make_world(sqlite_db, transport), transport
+
+
+def _incremental(world: World, transport: RecordingTransport, service=None) -> tuple[object, int]:
+    world.clock.advance(60)
+    world.state.faults.set_latency(fixed_ms=LATENCY_MS)
+    transport.calls.clear()
+    result = (service or world.service).sync_business(world.business())
+    world.state.faults.set_latency(0)
+    return result, serial_round_trips(transport.calls)
+
+
+def test_an_incremental_sync_reads_the_balances_in_the_round_trip_of_its_cdc_call(
+        recorded: tuple[World, RecordingTransport]) -> None:
+    world, transport = recorded
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    world.clock.advance(120)
+    done = mixed_changes(realm)
+    assert done["deleted"] and done["voided"]
+
+    result, round_trips = _incremental(world, transport)
+
+    assert result.ok, result
+    assert {result.entities[entity].mode for entity in Entity} == {SyncMode.CDC}
+    assert round_trips == 1, sorted(transport.calls, key=lambda call: call[1])
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_a_bill_payment_moves_the_vendor_and_bank_balances_in_the_mirror_without_a_second_read(
+        recorded: tuple[World, RecordingTransport]) -> None:
+    world, transport = recorded
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    bill = create_bill(realm, amount="432.10")
+    assert world.service.sync_business(business).ok
+    vendor_id = bill["VendorRef"]["value"]
+    vendor_before = realm.row("Vendor", vendor_id)
+    bank = account_id(realm, "Bank")
+    bank_before = realm.row("Account", bank)
+    world.clock.advance(60)
+    pay_bill(realm, bill, Decimal("432.10"))
+    vendor_after, bank_after = realm.row("Vendor", vendor_id), realm.row("Account", bank)
+    # QBO moved both balances without a new SyncToken: CDC will not report them.
+    assert vendor_after["Balance"] == vendor_before["Balance"] - Decimal("432.10")
+    assert vendor_after["SyncToken"] == vendor_before["SyncToken"]
+    assert bank_after["CurrentBalance"] != bank_before["CurrentBalance"]
+    assert bank_after["SyncToken"] == bank_before["SyncToken"]
+
+    result, round_trips = _incremental(world, transport)
+
+    assert result.ok, result
+    assert round_trips == 1
+    assert result.entities[Entity.VENDOR].upserted == 1  # only the vendor whose balance moved is written
+    assert world.store.computed_balances(business, Entity.VENDOR)[vendor_id][1] == vendor_after["Balance"]
+    assert world.store.computed_balances(business, Entity.ACCOUNT)[bank][1] == bank_after["CurrentBalance"]
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_lists_too_big_for_one_round_trip_are_re_read_after_cdc_names_the_parties(
+        recorded: tuple[World, RecordingTransport]) -> None:
+    """With too few in-flight slots for the whole lists beside the CDC call, the touched parties are read
+    once CDC has named them: a second round trip, still exact (and the count above is not vacuous)."""
+    world, transport = recorded
+    business, realm = world.business(), world.realm()
+    targeted = world.new_service(config=TARGETED)
+    assert targeted.sync_business(business).ok
+    world.clock.advance(120)
+    mixed_changes(realm)
+
+    result, round_trips = _incremental(world, transport, targeted)
+
+    assert result.ok, result
+    assert round_trips == 2
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
