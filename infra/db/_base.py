@@ -44,9 +44,15 @@ def read_scope(session_factory: sessionmaker[Session]) -> Iterator[None]:
             token = _read_session.set(session)
             try:
                 yield
-            finally:
+            except BaseException:
                 _read_session.reset(token)
                 session.rollback()
+                raise
+            _read_session.reset(token)
+            # COMMIT, not ROLLBACK, although nothing was written: psycopg forgets every statement it prepared
+            # on the connection at each ROLLBACK (and counts executions afresh), so a scope ending in one
+            # would have PostgreSQL plan each of its statements on every answer.
+            session.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"mirror database failed to read: {_describe(exc)}") from exc
 
