@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,9 @@ T = TypeVar("T")
 # SQLite allows 32766 bound parameters per statement; IN lists and VALUES batches stay well below it.
 CHUNK = 500
 
+
+# The options of a read scope's connection on PostgreSQL: one snapshot for the whole answer, and no writes.
+READ_SCOPE_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 # The session of the read scope the current thread (or task) is in, if any: see ``read_scope``.
 _read_session: ContextVar[Session | None] = ContextVar("runway_read_session", default=None)
@@ -38,9 +41,10 @@ def read_scope(session_factory: sessionmaker[Session]) -> Iterator[None]:
     try:
         with session_factory() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # The transaction's first statement, so it ends with the transaction: one round trip, where
-                # the connection-level options would cost four (set, then reset when the pool takes it back).
-                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                # psycopg then opens the transaction with ``BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY``:
+                # no statement of its own (a ``SET TRANSACTION`` cost a round trip per answer). Setting and
+                # resetting these options (when the pool takes the connection back) sends nothing.
+                session.connection(execution_options=READ_SCOPE_OPTIONS)
             token = _read_session.set(session)
             try:
                 yield

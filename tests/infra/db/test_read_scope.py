@@ -43,3 +43,23 @@ def test_a_read_scope_ends_its_transaction_either_way(db, fails):
             raise RuntimeError("the answer failed")
     assert db.engine.pool.checkedout() == 0
 
+
+
+@pytest.mark.postgres
+def test_a_postgresql_read_scope_sends_only_its_reads(pg_schema_factory):
+    """Repeatable read and read only go on psycopg's BEGIN: a ``SET TRANSACTION`` would be one more round
+    trip per answer."""
+    from sqlalchemy import event
+
+    engine = create_engine_for(pg_schema_factory("runway_read_scope"))
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: sent.append(statement))
+    try:
+        adapter = SessionScoped(create_session_factory(engine))
+        with read_scope(adapter.session_factory), adapter.transaction("probe") as session:
+            isolation = session.execute(text("SHOW transaction_isolation")).scalar()
+            read_only = session.execute(text("SHOW transaction_read_only")).scalar()
+        assert (isolation, read_only) == ("repeatable read", "on")
+        assert sent == ["SHOW transaction_isolation", "SHOW transaction_read_only"]
+    finally:
+        engine.dispose()
