@@ -22,11 +22,16 @@ class SqlBusinessDirectory(SessionScoped):
     """Implements ``BusinessDirectory``."""
 
     def get_business(self, business_id: int) -> BusinessRecord:
+        # Kept for the session: inside a read scope the tenancy check and the answer read the business once.
         with self.transaction("read a business") as session:
-            row = session.execute(_BUSINESS_BY_ID, {"id": business_id}).mappings().first()
-        if row is None:
+            key = ("business", business_id)
+            if key not in session.info:
+                row = session.execute(_BUSINESS_BY_ID, {"id": business_id}).mappings().first()
+                session.info[key] = business_record(row) if row is not None else None
+            found = session.info[key]
+        if found is None:
             raise RecordNotFound(f"no business with id {business_id}")
-        return business_record(row)
+        return found
 
     def list_businesses(self, firm_id: int | None = None) -> list[BusinessRecord]:
         stmt = select(businesses).order_by(businesses.c.id)
