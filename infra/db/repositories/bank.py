@@ -26,7 +26,7 @@ class SqlBankMirror(SessionScoped):
 
     def bank_accounts(self, business_id: int) -> list[AccountRecord]:
         with self.transaction("list bank accounts") as session:
-            rows = session.execute(_BANK_ACCOUNTS, {"business_id": business_id}).mappings()
+            rows = session.execute(_BANK_ACCOUNTS, {"business_id": business_id}).mappings().all()
             return [account_record(row) for row in rows]
 
     def store_bank_accounts(self, business_id: int, accounts: Sequence[AccountRecord]) -> None:

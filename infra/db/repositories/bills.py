@@ -72,7 +72,7 @@ class SqlBillMirror(SessionScoped):
 
     def _list(self, stmt, params: dict[str, object], what: str) -> list[BillRecord]:
         with self.transaction(what) as session:
-            return [bill_from_row(row) for row in session.execute(stmt, params)]
+            return [bill_from_row(row) for row in session.execute(stmt, params).all()]
 
     def bills_fitting_cap(self, business_id: int, cash_cap: Decimal, *, due_on_or_before: date | None = None
                           ) -> list[BillRecord]:

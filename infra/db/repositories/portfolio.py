@@ -44,7 +44,9 @@ class SqlPortfolioMirror(SessionScoped):
         oldest: dict[int, datetime | None] = {}
         totals: dict[tuple[int, int], Decimal] = {}
         with self.transaction("summarise businesses") as session:
-            for business_id, firm, name, realm, entity, last_success_at in session.execute(businesses_stmt, params):
+            # .all(): one fetch, where iterating the result fetches row by row (a driver call per row)
+            rows = session.execute(businesses_stmt, params).all()
+            for business_id, firm, name, realm, entity, last_success_at in rows:
                 if business_id not in oldest:
                     order.append(BusinessRecord(id=business_id, firm_id=firm, name=name, qbo_realm_id=realm))
                     oldest[business_id] = last_success_at
@@ -57,7 +59,7 @@ class SqlPortfolioMirror(SessionScoped):
                 so_far = oldest[business_id]
                 if so_far is not None and last_success_at < so_far:
                     oldest[business_id] = last_success_at
-            for key, business_id, total in session.execute(totals_stmt, params):
+            for key, business_id, total in session.execute(totals_stmt, params).all():
                 totals[(key, business_id)] = total
         return [BusinessMirrorSummary(
             business=b, cash=totals.get((CASH, b.id), ZERO), open_ar=totals.get((OPEN_AR, b.id), ZERO),

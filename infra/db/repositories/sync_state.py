@@ -28,7 +28,7 @@ class SqlSyncStateReader(SessionScoped):
             key = ("sync_states", business_id)
             found = session.info.get(key)
             if found is None:
-                rows = session.execute(_STATES_OF_BUSINESS, {"business_id": business_id}).mappings()
+                rows = session.execute(_STATES_OF_BUSINESS, {"business_id": business_id}).mappings().all()
                 found = {Entity(row["entity"]): sync_state_record(row) for row in rows}
                 session.info[key] = found
         return [found.get(e) or SyncStateRecord(business_id=business_id, entity=e) for e in wanted]
