@@ -12,6 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from infra.db.engine import WRITE_OPTIONS
 from infra.interfaces.errors import StorageError
@@ -78,9 +79,11 @@ class SessionScoped:
         """A session in a transaction, committed on success and rolled back on error; SQLAlchemy errors
         become ``StorageError`` (``what`` names the operation in the message). ``write=True`` takes SQLite's
         write lock when the transaction starts (``BEGIN IMMEDIATE``). A read inside a ``read_scope`` over the
-        same database uses the scope's session (nothing is committed)."""
+        same database uses the scope's session (nothing is committed); so does a write when the database has
+        only one connection (in-memory SQLite), and it is committed with the scope."""
         scoped = _read_session.get()
-        if scoped is not None and not write and scoped.get_bind() is self._session_factory.kw.get("bind"):
+        bind = self._session_factory.kw.get("bind")
+        if scoped is not None and scoped.get_bind() is bind and (not write or _one_connection(bind)):
             try:
                 yield scoped
             except SQLAlchemyError as exc:
@@ -95,6 +98,13 @@ class SessionScoped:
             raise
         except SQLAlchemyError as exc:
             raise StorageError(f"mirror database failed to {what}: {_describe(exc)}") from exc
+
+
+def _one_connection(bind: object) -> bool:
+    """Whether every session of ``bind`` shares one connection (in-memory SQLite): there a write cannot have a
+    transaction of its own inside a read scope's (SQLite refuses the nested BEGIN, and rolling the failure
+    back would end the scope's transaction too)."""
+    return isinstance(getattr(bind, "pool", None), StaticPool)
 
 
 def _describe(exc: SQLAlchemyError) -> str:

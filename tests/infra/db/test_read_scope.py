@@ -63,3 +63,23 @@ def test_a_postgresql_read_scope_sends_only_its_reads(pg_schema_factory):
         assert sent == ["SHOW transaction_isolation", "SHOW transaction_read_only"]
     finally:
         engine.dispose()
+
+
+def test_a_write_inside_a_read_scope_lands_on_in_memory_sqlite():
+    """In-memory SQLite has one connection for every session: a write of its own inside the scope failed
+    (a BEGIN inside the scope's transaction) and its rollback ended the scope's transaction. It joins the
+    scope's (as authentication's last-used stamp does on read routes)."""
+    from infra.db.migrate import upgrade_to_head
+    from infra.db.repositories.advisors import SqlAdvisorDirectory
+
+    engine = create_engine_for("sqlite://")
+    try:
+        upgrade_to_head(engine)
+        directory = SqlAdvisorDirectory(create_session_factory(engine))
+        with read_scope(directory.session_factory):
+            assert directory.find_firm_by_name("Harbor & Pine") is None  # the scope's transaction is open
+            firm = directory.create_firm("Harbor & Pine")
+            assert directory.find_firm_by_name("Harbor & Pine") == firm
+        assert directory.find_firm_by_name("Harbor & Pine") == firm
+    finally:
+        engine.dispose()
