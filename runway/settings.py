@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         15000, ge=0, description="PostgreSQL statement_timeout of every connection (0: none)")
     database_connect_timeout_seconds: int = Field(5, ge=1, description="PostgreSQL connect_timeout")
     database_pool_timeout_seconds: float = Field(5.0, gt=0, description="wait for a pooled connection at most")
+    database_pool_size: int = Field(
+        20, ge=1, description="PostgreSQL connections each process keeps open (size it to the "
+                                             "requests in flight per process: a smaller pool reconnects)")
+    database_max_overflow: int = Field(
+        10, ge=0, description="extra PostgreSQL connections a burst may open (closed after)")
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy_timeout: wait for a lock at most")
     request_timeout_seconds: float = Field(
         5.0, gt=0, description="an API request not answered by then is answered 503 (a database that stopped "

@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from infra.db.engine import WRITE_OPTIONS
 from infra.interfaces.errors import StorageError
@@ -21,6 +22,9 @@ T = TypeVar("T")
 # SQLite allows 32766 bound parameters per statement; IN lists and VALUES batches stay well below it.
 CHUNK = 500
 
+
+# The options of a read scope's connection on PostgreSQL: one snapshot for the whole answer, and no writes.
+READ_SCOPE_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 # The session of the read scope the current thread (or task) is in, if any: see ``read_scope``.
 _read_session: ContextVar[Session | None] = ContextVar("runway_read_session", default=None)
@@ -38,15 +42,22 @@ def read_scope(session_factory: sessionmaker[Session]) -> Iterator[None]:
     try:
         with session_factory() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # The transaction's first statement, so it ends with the transaction: one round trip, where
-                # the connection-level options would cost four (set, then reset when the pool takes it back).
-                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                # psycopg then opens the transaction with ``BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY``:
+                # no statement of its own (a ``SET TRANSACTION`` cost a round trip per answer). Setting and
+                # resetting these options (when the pool takes the connection back) sends nothing.
+                session.connection(execution_options=READ_SCOPE_OPTIONS)
             token = _read_session.set(session)
             try:
                 yield
-            finally:
+            except BaseException:
                 _read_session.reset(token)
                 session.rollback()
+                raise
+            _read_session.reset(token)
+            # COMMIT, not ROLLBACK, although nothing was written: psycopg forgets every statement it prepared
+            # on the connection at each ROLLBACK (and counts executions afresh), so a scope ending in one
+            # would have PostgreSQL plan each of its statements on every answer.
+            session.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"mirror database failed to read: {_describe(exc)}") from exc
 
@@ -68,9 +79,11 @@ class SessionScoped:
         """A session in a transaction, committed on success and rolled back on error; SQLAlchemy errors
         become ``StorageError`` (``what`` names the operation in the message). ``write=True`` takes SQLite's
         write lock when the transaction starts (``BEGIN IMMEDIATE``). A read inside a ``read_scope`` over the
-        same database uses the scope's session (nothing is committed)."""
+        same database uses the scope's session (nothing is committed); so does a write when the database has
+        only one connection (in-memory SQLite), and it is committed with the scope."""
         scoped = _read_session.get()
-        if scoped is not None and not write and scoped.get_bind() is self._session_factory.kw.get("bind"):
+        bind = self._session_factory.kw.get("bind")
+        if scoped is not None and scoped.get_bind() is bind and (not write or _one_connection(bind)):
             try:
                 yield scoped
             except SQLAlchemyError as exc:
@@ -85,6 +98,13 @@ class SessionScoped:
             raise
         except SQLAlchemyError as exc:
             raise StorageError(f"mirror database failed to {what}: {_describe(exc)}") from exc
+
+
+def _one_connection(bind: object) -> bool:
+    """Whether every session of ``bind`` shares one connection (in-memory SQLite): there a write cannot have a
+    transaction of its own inside a read scope's (SQLite refuses the nested BEGIN, and rolling the failure
+    back would end the scope's transaction too)."""
+    return isinstance(getattr(bind, "pool", None), StaticPool)
 
 
 def _describe(exc: SQLAlchemyError) -> str:

@@ -3,12 +3,17 @@
 ``client_business`` is the one dependency every ``/v1/businesses/{business_id}/...`` route uses; it asks
 ``PortfolioService.business_for_firm``, so tenant isolation is decided in exactly one place and another
 firm's business answers the same 404 as one that does not exist.
+
+Read routes (``one_snapshot``) take ``SnapshotCaller`` / ``SnapshotBusiness`` instead: the same checks, made by
+``one_snapshot`` inside the answer's read transaction rather than in transactions (and worker threads) of
+their own before it.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Path, Request
@@ -54,16 +59,64 @@ def api_limits(request: Request) -> ApiLimits:
     return limits if isinstance(limits, ApiLimits) else ApiLimits()
 
 
+BusinessIdPath = Annotated[str, Path(pattern=CANONICAL_ID_PATTERN, max_length=10,
+                                     description="a client business of your firm (a positive integer, written "
+                                                 "without sign or leading zero)", examples=["3"])]
+
+
 def client_business(request: Request, principal: Annotated[Principal, Depends(authenticated)],
-                    business_id: Annotated[str, Path(pattern=CANONICAL_ID_PATTERN, max_length=10,
-                                                     description="a client business of your firm (a positive "
-                                                                 "integer, written without sign or leading zero)",
-                                                     examples=["3"])]) -> BusinessRecord:
+                    business_id: BusinessIdPath) -> BusinessRecord:
     """The business named in the path if it belongs to the caller's firm; 404 otherwise."""
+    return _business_of(container(request), principal, business_id)
+
+
+def _business_of(services: Services, principal: Principal, business_id: str) -> BusinessRecord:
     number = int(business_id)
     if number > MAX_ID:
         raise InvalidInput("business_id", f"business_id must be at most {MAX_ID}")
-    return container(request).portfolio.business_for_firm(principal.firm.id, number)
+    return services.portfolio.business_for_firm(principal.firm.id, number)
+
+
+@dataclass(frozen=True, slots=True)
+class _DeferredCaller:
+    """A bearer token not yet checked: ``one_snapshot`` authenticates it inside the answer's transaction."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class _DeferredBusiness:
+    """A path's business not yet checked: ``one_snapshot`` authenticates the caller, then checks the business
+    is a client of the caller's firm, inside the answer's transaction."""
+
+    caller: _DeferredCaller
+    business_id: str
+
+
+async def deferred_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                          ) -> _DeferredCaller:
+    """The token of a read route (no database: a coroutine, so no worker thread either); ``one_snapshot``
+    checks it."""
+    if credentials is None:
+        raise Unauthenticated("an API token is required: send 'Authorization: Bearer rk_...'")
+    return _DeferredCaller(credentials.credentials)
+
+
+async def deferred_business(caller: Annotated[_DeferredCaller, Depends(deferred_caller)],
+                            business_id: BusinessIdPath) -> _DeferredBusiness:
+    """The path's business of a read route; ``one_snapshot`` checks it (as ``client_business`` does)."""
+    return _DeferredBusiness(caller, business_id)
+
+
+def _resolve(services: Services, value: Any, principals: dict[str, Principal]) -> Any:
+    """``value`` with a deferred caller authenticated and a deferred business checked (each token once)."""
+    if isinstance(value, _DeferredCaller):
+        if value.token not in principals:
+            principals[value.token] = services.authentication.authenticate(value.token)
+        return principals[value.token]
+    if isinstance(value, _DeferredBusiness):
+        return _business_of(services, _resolve(services, value.caller, principals), value.business_id)
+    return value
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,12 +125,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 def one_snapshot(handler: F) -> F:
     """Run a read route's handler in one read transaction (``Services.read_scope``): every mirror read of
     its answer - figures and freshness alike - comes from one snapshot, over one connection. The handler
-    must take ``request: Request``."""
+    must take ``request: Request``. Its ``SnapshotCaller`` and ``SnapshotBusiness`` parameters are checked
+    first, in the same transaction: one transaction and one worker thread per answer, authentication and
+    the tenancy check included."""
 
     @functools.wraps(handler)
     def in_one_transaction(*args: Any, **kwargs: Any) -> Any:
-        with container(kwargs["request"]).read_scope():
-            return handler(*args, **kwargs)
+        services = container(kwargs["request"])
+        with services.read_scope():
+            principals: dict[str, Principal] = {}
+            resolved = {name: _resolve(services, value, principals) for name, value in kwargs.items()}
+            return handler(*args, **resolved)
 
     return cast(F, in_one_transaction)
 
@@ -118,3 +176,7 @@ def live_qbo(request: Request) -> None:
 
 Caller = Annotated[Principal, Depends(authenticated)]
 ClientBusiness = Annotated[BusinessRecord, Depends(client_business)]
+# For ``one_snapshot`` routes only: the handler receives the Principal / BusinessRecord, checked by
+# ``one_snapshot`` inside the answer's read transaction.
+SnapshotCaller = Annotated[Principal, Depends(deferred_caller)]
+SnapshotBusiness = Annotated[BusinessRecord, Depends(deferred_business)]

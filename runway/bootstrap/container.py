@@ -70,7 +70,9 @@ def build_container(settings: Settings | None = None, *, clock: Clock | None = N
     engine = create_engine_for(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                                statement_timeout_ms=settings.database_statement_timeout_ms,
                                connect_timeout_seconds=settings.database_connect_timeout_seconds,
-                               pool_timeout_seconds=settings.database_pool_timeout_seconds)
+                               pool_timeout_seconds=settings.database_pool_timeout_seconds,
+                               pool_size=settings.database_pool_size,
+                               max_overflow=settings.database_max_overflow)
     closers: list[Callable[[], None]] = [engine.dispose]
     try:
         session_factory = create_session_factory(engine)

@@ -71,7 +71,7 @@ def _range_totals(session: Session, table: Table, business_id: int,
              .where(table.c.business_id == business_id, is_open(table), *conditions)
              for key, conditions in ranges]
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-    return {key: (n, total) for key, n, total in session.execute(stmt)}
+    return {key: (n, total) for key, n, total in session.execute(stmt).all()}
 
 
 @functools.cache
@@ -91,7 +91,7 @@ def open_summary(session: Session, table: Table, business_id: int, as_of: date,
                  due_within_days: int) -> OpenAmountSummary:
     """All open documents, those overdue on ``as_of`` and those due within ``due_within_days`` days."""
     rows = session.execute(_open_summary_statement(table), {
-        "business_id": business_id, "as_of": as_of, "soon_end": as_of + timedelta(days=due_within_days)})
+        "business_id": business_id, "as_of": as_of, "soon_end": as_of + timedelta(days=due_within_days)}).all()
     totals = {key: (n, total) for key, n, total in rows}
     (n, total), (n_over, over), (n_soon, soon) = totals[0], totals[1], totals[2]
     return OpenAmountSummary(open_count=n, open_total=total, overdue_count=n_over, overdue_total=over,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from infra.db._base import SessionScoped
 from infra.db.repositories._queries import (
@@ -60,19 +62,17 @@ class SqlBillMirror(SessionScoped):
 
     def bills_due_between(self, business_id: int, start: date, end: date, *, limit: int | None = None
                           ) -> list[BillRecord]:
-        stmt = (self._open(business_id, bills.c.due_date >= start, bills.c.due_date <= end)
-                .order_by(bills.c.due_date, bills.c.id))
-        return self._list(stmt, limit, "list bills due between dates")
+        return self._list(_due_statement(True, limit is not None),
+                          {"business_id": business_id, "start": start, "end": end, "limit": limit},
+                          "list bills due between dates")
 
     def overdue_bills(self, business_id: int, as_of: date, *, limit: int | None = None) -> list[BillRecord]:
-        stmt = self._open(business_id, bills.c.due_date < as_of).order_by(bills.c.due_date, bills.c.id)
-        return self._list(stmt, limit, "list overdue bills")
+        return self._list(_due_statement(False, limit is not None),
+                          {"business_id": business_id, "end": as_of, "limit": limit}, "list overdue bills")
 
-    def _list(self, stmt, limit: int | None, what: str) -> list[BillRecord]:
-        if limit is not None:
-            stmt = stmt.limit(limit)
+    def _list(self, stmt, params: dict[str, object], what: str) -> list[BillRecord]:
         with self.transaction(what) as session:
-            return [bill_from_row(row) for row in session.execute(stmt)]
+            return [bill_from_row(row) for row in session.execute(stmt, params).all()]
 
     def bills_fitting_cap(self, business_id: int, cash_cap: Decimal, *, due_on_or_before: date | None = None
                           ) -> list[BillRecord]:
@@ -123,3 +123,15 @@ class SqlBillMirror(SessionScoped):
               ) -> list[AgingBucketTotal]:
         with self.transaction("age open bills") as session:
             return aging(session, bills, business_id, as_of, buckets)
+
+
+@functools.cache
+def _due_statement(between: bool, limited: bool) -> Any:
+    """Open bills due ``start <= due_date <= end`` (``between``) or ``due_date < end``, earliest first, built
+    once with bound parameters (``business_id``, ``start``, ``end``, ``limit``): on the digest's path building
+    a statement cost more than running it."""
+    due = bills.c.due_date
+    window = (due >= bindparam("start"), due <= bindparam("end")) if between else (due < bindparam("end"),)
+    stmt = (bill_select().where(bills.c.business_id == bindparam("business_id"), is_open(bills), *window)
+            .order_by(due, bills.c.id))
+    return stmt.limit(bindparam("limit", type_=Integer)) if limited else stmt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from infra.db._base import SessionScoped
 from infra.db.mapping import business_record, firm_record
@@ -14,17 +14,24 @@ from infra.interfaces.records import BusinessRecord, FirmRecord
 
 # Bound parameters per IN list: far below SQLite's (32766) and PostgreSQL's (65535) limits.
 REALM_BATCH = 5000
+# Built once, with a bound parameter: every client route reads its business.
+_BUSINESS_BY_ID = select(businesses).where(businesses.c.id == bindparam("id"))
 
 
 class SqlBusinessDirectory(SessionScoped):
     """Implements ``BusinessDirectory``."""
 
     def get_business(self, business_id: int) -> BusinessRecord:
+        # Kept for the session: inside a read scope the tenancy check and the answer read the business once.
         with self.transaction("read a business") as session:
-            row = session.execute(select(businesses).where(businesses.c.id == business_id)).mappings().first()
-        if row is None:
+            key = ("business", business_id)
+            if key not in session.info:
+                row = session.execute(_BUSINESS_BY_ID, {"id": business_id}).mappings().first()
+                session.info[key] = business_record(row) if row is not None else None
+            found = session.info[key]
+        if found is None:
             raise RecordNotFound(f"no business with id {business_id}")
-        return business_record(row)
+        return found
 
     def list_businesses(self, firm_id: int | None = None) -> list[BusinessRecord]:
         stmt = select(businesses).order_by(businesses.c.id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import case, literal, select
+from sqlalchemy import Integer, bindparam, case, literal_column, select
 
 from infra.db._base import SessionScoped
 from infra.db.mapping import customer_payment_record, customer_record
@@ -55,21 +57,14 @@ class SqlInvoiceMirror(SessionScoped):
                          default_band: str, *, limit: int | None = None) -> list[OverdueInvoiceRow]:
         """Ranks the open overdue invoices on the index-only slice ``ix_invoices_open_due`` (band as a CASE
         over due-date and balance bounds), then joins only the ``limit`` chosen ids back to full rows."""
-        # "more than N days overdue" is "due before as_of - N": no per-row date arithmetic.
-        whens = [((invoices.c.due_date < as_of - timedelta(days=band.days_over))
-                  | (invoices.c.balance > band.amount_over), literal(n)) for n, band in enumerate(bands)]
-        band_index = case(*whens, else_=literal(len(bands))) if whens else literal(0)
-        ranked = (select(invoices.c.id, band_index.label("band"))
-                  .where(invoices.c.business_id == business_id, is_open(invoices), invoices.c.due_date < as_of)
-                  .order_by(band_index, invoices.c.balance.desc(), invoices.c.due_date, invoices.c.id))
-        if limit is not None:
-            ranked = ranked.limit(limit)
-        ranked = ranked.subquery("ranked")
-        stmt = (invoice_select().add_columns(ranked.c.band).join(ranked, ranked.c.id == invoices.c.id)
-                .order_by(ranked.c.band, invoices.c.balance.desc(), invoices.c.due_date, invoices.c.id))
+        params: dict[str, object] = {"business_id": business_id, "as_of": as_of, "limit": limit}
+        for n, band in enumerate(bands):
+            # "more than N days overdue" is "due before as_of - N": no per-row date arithmetic.
+            params[f"due_before_{n}"] = as_of - timedelta(days=band.days_over)
+            params[f"amount_over_{n}"] = band.amount_over
         labels = [band.label for band in bands] + [default_band]
         with self.transaction("list overdue invoices") as session:
-            rows = session.execute(stmt).all()
+            rows = session.execute(_overdue_statement(len(bands), limit is not None), params).all()
         out = []
         for row in rows:
             invoice = invoice_from_row(row)
@@ -109,3 +104,23 @@ class SqlInvoiceMirror(SessionScoped):
             if exists is None:
                 raise RecordNotFound(f"business {business_id} has no invoice with QBO Id {invoice.qbo_id}")
             upsert_invoices(session, [dataclasses.replace(invoice, id=None)])
+
+
+@functools.cache
+def _overdue_statement(bands: int, limited: bool) -> Any:
+    """``overdue_invoices``' statement for that many bands, built once with bound parameters (``business_id``,
+    ``as_of``, ``due_before_<n>`` and ``amount_over_<n>`` per band, ``limit``): building and keying a statement
+    this size cost more than running it."""
+    whens = [((invoices.c.due_date < bindparam(f"due_before_{n}"))
+              | (invoices.c.balance > bindparam(f"amount_over_{n}")), literal_column(str(n))) for n in range(bands)]
+    band_index = case(*whens, else_=literal_column(str(bands))) if whens else literal_column("0")
+    by_band = [band_index] if whens else []  # (ORDER BY 0 would name a column by position)
+    ranked = (select(invoices.c.id, band_index.label("band"))
+              .where(invoices.c.business_id == bindparam("business_id"), is_open(invoices),
+                     invoices.c.due_date < bindparam("as_of"))
+              .order_by(*by_band, invoices.c.balance.desc(), invoices.c.due_date, invoices.c.id))
+    if limited:
+        ranked = ranked.limit(bindparam("limit", type_=Integer))
+    chosen = ranked.subquery("ranked")
+    return (invoice_select().add_columns(chosen.c.band).join(chosen, chosen.c.id == invoices.c.id)
+            .order_by(chosen.c.band, invoices.c.balance.desc(), invoices.c.due_date, invoices.c.id))

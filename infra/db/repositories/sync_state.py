@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from infra.db._base import SessionScoped
 from infra.db.mapping import sync_state_record
 from infra.db.tables import sync_state
 from infra.interfaces.records import Entity, SyncStateRecord
+
+# Built once, with a bound parameter: every Pattern 1 answer reads it.
+_STATES_OF_BUSINESS = select(sync_state).where(sync_state.c.business_id == bindparam("business_id"))
 
 
 class SqlSyncStateReader(SessionScoped):
@@ -25,8 +28,8 @@ class SqlSyncStateReader(SessionScoped):
             key = ("sync_states", business_id)
             found = session.info.get(key)
             if found is None:
-                stmt = select(sync_state).where(sync_state.c.business_id == business_id)
-                found = {Entity(row["entity"]): sync_state_record(row) for row in session.execute(stmt).mappings()}
+                rows = session.execute(_STATES_OF_BUSINESS, {"business_id": business_id}).mappings().all()
+                found = {Entity(row["entity"]): sync_state_record(row) for row in rows}
                 session.info[key] = found
         return [found.get(e) or SyncStateRecord(business_id=business_id, entity=e) for e in wanted]
 

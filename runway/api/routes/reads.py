@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from runway.api.deps import Caller, ClientBusiness, container, one_snapshot
+from runway.api.deps import ClientBusiness, SnapshotBusiness, SnapshotCaller, container, one_snapshot
 from runway.api.docs import errors
 from runway.api.schemas import (
     AgingOut,
@@ -56,7 +56,7 @@ NOT_CONFIGURED = "QuickBooks is not configured in this deployment: these are the
 
 @router.get("/console", response_model=ConsoleOut, tags=["console"], summary="All clients ranked by runway")
 @one_snapshot
-def get_console(request: Request, caller: Caller) -> Response:
+def get_console(request: Request, caller: SnapshotCaller) -> Response:
     """Every client business of your firm, most urgent runway first (not burning cash last), each with the
     freshness of its mirror: stale clients are listed and flagged, never hidden."""
     rows = container(request).console.console(caller.firm.id)
@@ -68,21 +68,21 @@ def get_console(request: Request, caller: Caller) -> Response:
 @router.get("/businesses/{business_id}/digest", response_model=DigestOut, tags=["client"],
             summary="Weekly digest", responses=errors(404))
 @one_snapshot
-def get_digest(request: Request, business: ClientBusiness) -> Response:
+def get_digest(request: Request, business: SnapshotBusiness) -> Response:
     return json_answer(DigestOut.of(container(request).runway.weekly_digest(business.id, live_cash=False)))
 
 
 @router.get("/businesses/{business_id}/tray", response_model=TrayOut, tags=["client"],
             summary="Prep tray: what to do next", responses=errors(404))
 @one_snapshot
-def get_tray(request: Request, business: ClientBusiness) -> Response:
+def get_tray(request: Request, business: SnapshotBusiness) -> Response:
     return json_answer(TrayOut.of(container(request).tray.prep_tray(business.id)))
 
 
 @router.get("/businesses/{business_id}/bills", response_model=BillListOut, tags=["bills"],
             summary="Unpaid or overdue bills", responses=errors(404))
 @one_snapshot
-def get_bills(request: Request, business: ClientBusiness,
+def get_bills(request: Request, business: SnapshotBusiness,
               status: Annotated[Literal["unpaid", "overdue"], Query(description="unpaid: earliest due first; "
                                                                     "overdue: most overdue first")] = "unpaid",
               limit: Limit = 100) -> Response:
@@ -96,7 +96,7 @@ def get_bills(request: Request, business: ClientBusiness,
 @router.get("/businesses/{business_id}/bills/due", response_model=BillListOut, tags=["bills"],
             summary="Bills due within N days", responses=errors(404))
 @one_snapshot
-def get_bills_due(request: Request, business: ClientBusiness,
+def get_bills_due(request: Request, business: SnapshotBusiness,
                   days: Annotated[int, Query(ge=0, le=MAX_DAYS, description="from today through this many days "
                                                                             "ahead (overdue bills excluded)")] = 7,
                   limit: Limit = 100) -> Response:
@@ -108,7 +108,7 @@ def get_bills_due(request: Request, business: ClientBusiness,
 @router.get("/businesses/{business_id}/bills/payment-ready", response_model=PaymentReadyOut, tags=["bills"],
             summary="Bills to pay now under a cash cap", responses=errors(404))
 @one_snapshot
-def get_payment_ready(request: Request, business: ClientBusiness,
+def get_payment_ready(request: Request, business: SnapshotBusiness,
                       cap: Annotated[AmountIn, Query(description="cash available for bills")],
                       due_within_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None) -> Response:
     answer = container(request).bills.payment_ready_bills(business.id, cap, due_within_days=due_within_days)
@@ -118,7 +118,7 @@ def get_payment_ready(request: Request, business: ClientBusiness,
 @router.get("/businesses/{business_id}/invoices/overdue", response_model=OverdueInvoicesOut, tags=["invoices"],
             summary="Overdue invoices by collection priority", responses=errors(404))
 @one_snapshot
-def get_overdue_invoices(request: Request, business: ClientBusiness, limit: Limit = 50) -> Response:
+def get_overdue_invoices(request: Request, business: SnapshotBusiness, limit: Limit = 50) -> Response:
     answer = container(request).collections.overdue_invoices(business.id, limit=limit)
     return json_answer(OverdueInvoicesOut(invoices=[OverdueInvoiceOut.of(i) for i in answer.data],
                                           freshness=FreshnessOut.of(answer.freshness)))
@@ -127,7 +127,7 @@ def get_overdue_invoices(request: Request, business: ClientBusiness, limit: Limi
 @router.get("/businesses/{business_id}/aging", response_model=AgingOut, tags=["invoices"],
             summary="Receivables aging", responses=errors(404))
 @one_snapshot
-def get_aging(request: Request, business: ClientBusiness) -> Response:
+def get_aging(request: Request, business: SnapshotBusiness) -> Response:
     answer = container(request).collections.aging_report(business.id)
     return json_answer(AgingOut.of(answer.data, answer.freshness))
 
@@ -135,7 +135,7 @@ def get_aging(request: Request, business: ClientBusiness) -> Response:
 @router.get("/businesses/{business_id}/payments", response_model=PaymentsOut, tags=["bills"],
             summary="Bill payments", responses=errors(404))
 @one_snapshot
-def get_payments(request: Request, business: ClientBusiness,
+def get_payments(request: Request, business: SnapshotBusiness,
                  status: Annotated[Literal["pending", "completed", "voided"] | None, Query()] = None,
                  start: Annotated[DateIn | None, Query(description="txn_date on or after")] = None,
                  end: Annotated[DateIn | None, Query(description="txn_date on or before")] = None,
@@ -149,7 +149,7 @@ def get_payments(request: Request, business: ClientBusiness,
 @router.get("/businesses/{business_id}/runway", response_model=RunwayAnswerOut, tags=["client"],
             summary="Runway figures", responses=errors(404))
 @one_snapshot
-def get_runway(request: Request, business: ClientBusiness) -> Response:
+def get_runway(request: Request, business: SnapshotBusiness) -> Response:
     answer = container(request).runway.runway(business.id)
     return json_answer(RunwayAnswerOut(business=BusinessOut.of(business), runway=RunwayOut.of(answer.data),
                                        freshness=FreshnessOut.of(answer.freshness)))

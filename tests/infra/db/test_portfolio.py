@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from infra.interfaces.records import BillPaymentStatus, Entity
 from tests.infra.db.builders import D, account, bill, bill_payment, customer_payment, invoice
 
@@ -55,3 +57,35 @@ def test_business_summaries(repos, writer, tenants):
     assert (rc.cash, rc.open_ar, rc.open_ap, rc.last_success_at, rc.synced_entities) == (
         D("0"), D("0"), D("0"), None, frozenset())
     assert repos.portfolio.business_summaries(999_999, START, END) == []
+
+
+def _aggregate_loops(plan: dict) -> list[tuple[str, int]]:
+    """(node type, actual loops) of every aggregate node of an ``EXPLAIN (ANALYZE, FORMAT JSON)`` plan."""
+    found = [(plan["Node Type"], plan["Actual Loops"])] if plan["Node Type"] == "Aggregate" else []
+    for child in plan.get("Plans", ()):
+        found += _aggregate_loops(child)
+    return found
+
+
+def test_each_table_is_summed_once_per_console_on_postgresql(db, repos, writer, tenants):
+    """Without statistics (a freshly loaded mirror; autovacuum off) PostgreSQL planned the former join of
+    per-table aggregates to the businesses as nested loops that summed each table once per business."""
+    if db.name != "postgres":
+        pytest.skip("about PostgreSQL's plans")
+    from infra.db.repositories.portfolio import _summary_statements
+
+    a, b = tenants.a, tenants.b
+    writer.upsert_invoices([invoice(x, f"i{n}", "10.00", END) for x in (a, b) for n in range(20)])
+    writer.upsert_bills([bill(x, f"b{n}", "5.00", END) for x in (a, b) for n in range(20)])
+    writer.upsert_customer_payments([customer_payment(x, f"p{n}", "1.00", END) for x in (a, b) for n in range(20)])
+    writer.upsert_bill_payments([bill_payment(x, f"q{n}", "2.00", END) for x in (a, b) for n in range(20)])
+    params = {"firm_id": tenants.firm_id, "window_start": START, "window_end": END}
+    with db.engine.connect() as conn:
+        for statement in _summary_statements(True):
+            compiled = statement.compile(dialect=conn.dialect)
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}",
+                                        compiled.construct_params(params)).scalar_one()
+            loops = _aggregate_loops(plan[0]["Plan"])
+            assert all(n == 1 for _, n in loops), loops
+    assert [r.open_ar for r in repos.portfolio.business_summaries(tenants.firm_id, START, END)] == [
+        D("200.00"), D("200.00")]
