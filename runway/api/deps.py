@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
@@ -117,6 +118,30 @@ def _resolve(services: Services, value: Any, principals: dict[str, Principal]) -
     if isinstance(value, _DeferredBusiness):
         return _business_of(services, _resolve(services, value.caller, principals), value.business_id)
     return value
+
+
+def _takes_a_deferred_token(dependant: Any) -> bool:
+    return any(sub.call is deferred_caller or _takes_a_deferred_token(sub) for sub in dependant.dependencies)
+
+
+async def deferred_token_refused(request: Request) -> Unauthenticated | None:
+    """For a read route whose input failed validation: the refusal of its token, if it is refused.
+
+    ``one_snapshot`` routes check the token inside the answer's transaction, after FastAPI validated the
+    path and query; a caller whose token would be refused is answered 401, not told which input is wrong
+    (as routes that authenticate in a dependency do). One database read, on the error path only."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not _takes_a_deferred_token(dependant):
+        return None
+    credentials = await bearer(request)
+    if credentials is None:
+        return Unauthenticated("an API token is required: send 'Authorization: Bearer rk_...'")
+    try:
+        await run_in_threadpool(container(request).authentication.authenticate, credentials.credentials)
+    except Unauthenticated as refused:
+        return refused
+    return None
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domains.core.errors import ActionRefused, DomainError, InvalidInput, LiveDataUnavailable, NotFound
 from infra.interfaces.errors import StorageError
+from runway.api.deps import deferred_token_refused
 from runway.api.idempotency import KEY_HEADER
 from runway.api.limits import BodyTooLarge
 from runway.services.authentication import Unauthenticated
@@ -194,6 +195,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = await deferred_token_refused(request)  # an unauthenticated caller learns nothing of its input
+        if refused is not None:
+            return problem_response(problem_for(refused))
         errors = [_field_error(e) for e in exc.errors()]
         first = errors[0] if errors else FieldError(field="request", location="request", message="invalid")
         detail = f"{first.field}: {first.message}"

@@ -14,7 +14,7 @@ from qbo_sandbox.webhooks import sign_webhook_body
 from runway.api import create_app
 from runway.api.limits import ApiLimits
 from runway.jsonbounds import json_depth_exceeds, parse_json
-from tests.runway.api.conftest import VERIFIER_TOKEN
+from tests.runway.api.conftest import VERIFIER_TOKEN, auth
 from tests.runway.api.served import served_api
 from tests.runway.api.test_errors_and_ops import problem
 
@@ -231,3 +231,16 @@ def test_a_nul_character_is_422_on_every_database(any_api, url, body, field):
             "remind": f"/v1/businesses/{bid}/invoices/1/reminders"}[url]
     response = any_api.post(path, json=body, headers={**any_api.headers, "Idempotency-Key": f"k-nul-{url}"})
     assert problem(response, 422, "invalid_input")["field"] == field
+
+
+@pytest.mark.parametrize("url", ["/v1/businesses/01/digest", "/v1/businesses/{id}/invoices/overdue?limit=0",
+                                 "/v1/businesses/{id}/payments?start=0001-01-01"])
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer rk_not-a-token"}, "revoked"])
+def test_a_caller_whose_token_is_refused_learns_nothing_of_its_input(api, url, headers):
+    """Read routes check the token inside the answer's transaction, after FastAPI validated the input: a
+    refused token is still 401, never a 422 that says which input was wrong."""
+    if headers == "revoked":
+        headers = auth(api.portfolio.revoked_token)
+    url = url.format(id=api.portfolio.business_id)
+    problem(api.get(url, headers=headers), 401, "unauthorized")
+    problem(api.get(url), 422, "invalid_input")  # the same input from a caller whose token is good
