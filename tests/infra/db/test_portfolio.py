@@ -67,11 +67,11 @@ def _aggregate_loops(plan: dict) -> list[tuple[str, int]]:
     return found
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)  # about PostgreSQL's plans: no SQLite run
 def test_each_table_is_summed_once_per_console_on_postgresql(db, repos, writer, tenants):
     """Without statistics (a freshly loaded mirror; autovacuum off) PostgreSQL planned the former join of
     per-table aggregates to the businesses as nested loops that summed each table once per business."""
-    if db.name != "postgres":
-        pytest.skip("about PostgreSQL's plans")
     from infra.db.repositories.portfolio import _summary_statements
 
     a, b = tenants.a, tenants.b
