@@ -21,6 +21,20 @@ def _bank_account(store):
     return next(a for a in store.all_entities("Account", decimal=True) if a["AccountType"] == "Bank")
 
 
+def _pending_payments_of(company, now: datetime):
+    """Adds a pending payment of 5.00 on an open bill, stored ``since`` (as if its answer never came)."""
+    c, business, store = company.container, company.business, company.store
+    bill, bank = _open_bill(store), _bank_account(store)
+
+    def pending(request_id: str, since: datetime) -> None:
+        c.payments._payments.add_pending_bill_payment(BillPaymentRecord(
+            business.id, None, None, bill["VendorRef"]["value"], now.date(), Decimal("5.00"),
+            BillPaymentStatus.PENDING, bank_account_qbo_id=bank["Id"],
+            lines=(PaymentLine(bill["Id"], Decimal("5.00")),), request_id=request_id, pending_since=since))
+
+    return pending
+
+
 def _mirrored(c, business_id: int) -> list[BillPaymentRecord]:
     return c.payments.bill_payments(business_id).data
 
@@ -53,15 +67,9 @@ def test_a_lost_answer_payment_followed_by_a_sync_leaves_exactly_one_payment(san
 
 
 def test_pending_payments_qbo_never_made_are_resolved_after_the_bound(sandbox_company):
-    c, business, store = sandbox_company.container, sandbox_company.business, sandbox_company.store
-    bill, bank = _open_bill(store), _bank_account(store)
+    c, business = sandbox_company.container, sandbox_company.business
     now = datetime.now(UTC)
-
-    def pending(request_id: str, since: datetime) -> None:
-        c.payments._payments.add_pending_bill_payment(BillPaymentRecord(
-            business.id, None, None, bill["VendorRef"]["value"], now.date(), Decimal("5.00"),
-            BillPaymentStatus.PENDING, bank_account_qbo_id=bank["Id"],
-            lines=(PaymentLine(bill["Id"], Decimal("5.00")),), request_id=request_id, pending_since=since))
+    pending = _pending_payments_of(sandbox_company, now)
 
     pending("never-made-old", now - timedelta(days=3))
     pending("never-made-young", now - timedelta(minutes=1))
@@ -86,15 +94,9 @@ def test_settling_on_demand_records_a_lost_answer_payment_as_made(sandbox_compan
 
 
 def test_the_bound_is_the_setting_for_the_sync_and_for_settling_on_demand(sandbox_company):
-    c, business, store = sandbox_company.container, sandbox_company.business, sandbox_company.store
-    bill, bank = _open_bill(store), _bank_account(store)
+    c, business = sandbox_company.container, sandbox_company.business
     now = datetime.now(UTC)
-
-    def pending(request_id: str, since: datetime) -> None:
-        c.payments._payments.add_pending_bill_payment(BillPaymentRecord(
-            business.id, None, None, bill["VendorRef"]["value"], now.date(), Decimal("5.00"),
-            BillPaymentStatus.PENDING, bank_account_qbo_id=bank["Id"],
-            lines=(PaymentLine(bill["Id"], Decimal("5.00")),), request_id=request_id, pending_since=since))
+    pending = _pending_payments_of(sandbox_company, now)
 
     def still_pending() -> set[str | None]:
         return {p.request_id for p in _mirrored(c, business.id) if p.status is BillPaymentStatus.PENDING}
