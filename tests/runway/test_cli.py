@@ -3,16 +3,12 @@ read a real SQLite mirror with every socket blocked."""
 
 import re
 import sys
-from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
-from domains.core.clock import FixedClock
 from runway import bootstrap
 from runway.cli import app
-from runway.settings import Settings
-from tests.fixtures.portfolio_seed import seed_container
 
 runner = CliRunner()
 SMALL = ["--companies", "3", "--size", "300"]
@@ -77,16 +73,6 @@ def test_a_missing_dependency_of_the_sandbox_is_not_reported_as_a_missing_sandbo
 
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency_of_the_sandbox"):
         bootstrap.DemoSandbox(seed=1, size=50, realms=1)
-
-
-@pytest.fixture
-def seeded_mirror(tmp_path):
-    url = f"sqlite:///{tmp_path / 'mirror.db'}"
-    with bootstrap.build_container(Settings(database_url=url),
-                                   clock=FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))) as c:
-        bootstrap.prepare_database(c)
-        summary = seed_container(c, scale="small")
-    return url, summary
 
 
 def test_console_and_digest_commands_answer_from_the_mirror_with_the_network_blocked(seeded_mirror, no_network):

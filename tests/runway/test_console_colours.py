@@ -12,15 +12,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from domains.core.clock import FixedClock
 from domains.core.freshness import Freshness
 from infra.interfaces.records import BusinessRecord
-from runway import bootstrap, render
+from runway import render
 from runway.cli import app
 from runway.figures import compute_runway
 from runway.services.console import ConsoleRow
-from runway.settings import Settings
-from tests.fixtures.portfolio_seed import seed_container
 
 runner = CliRunner()
 #: SGR foreground colours as Rich writes them on a 16-colour terminal.
@@ -74,22 +71,12 @@ def test_no_colour_off_a_terminal_or_with_no_color(options):
     assert _STATUS.findall(_plain(text)) == ["critical", "warning", "healthy", "excellent"]  # still in words
 
 
-@pytest.fixture
-def seeded_mirror(tmp_path):
-    url = f"sqlite:///{tmp_path / 'mirror.db'}"
-    with bootstrap.build_container(Settings(database_url=url),
-                                   clock=FixedClock(datetime(2026, 11, 27, 12, tzinfo=UTC))) as c:
-        bootstrap.prepare_database(c)
-        seed_container(c, scale="small")
-    return url
-
-
 @pytest.mark.parametrize("env, coloured", [({"FORCE_COLOR": "1"}, True), ({}, False),
                                            ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False)],
                          ids=["terminal", "piped", "terminal-with-NO_COLOR"])
 def test_the_console_command_colours_only_a_terminal_without_no_color(seeded_mirror, env, coloured):
     result = runner.invoke(app, ["console", "--now", "2026-11-27T12:00:00+00:00"],
-                           env={"RUNWAY_DATABASE_URL": seeded_mirror, "NO_COLOR": None, "FORCE_COLOR": None, **env})
+                           env={"RUNWAY_DATABASE_URL": seeded_mirror[0], "NO_COLOR": None, "FORCE_COLOR": None, **env})
     assert result.exit_code == 0, result.output
     assert bool(_ANY_COLOUR.search(result.output)) is coloured
 

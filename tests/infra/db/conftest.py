@@ -35,6 +35,7 @@ from infra.db.repositories import (
 )
 from infra.db.tables import metadata
 from infra.db.writer import MirrorWriter
+from tests.fixtures.services import service_unavailable
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -69,9 +70,7 @@ def require_postgres() -> str:
     if reason is not None:
         message = (f"PostgreSQL not reachable at {url}: start it or set RUNWAY_TEST_POSTGRES_URL to run these "
                    f"tests ({reason})")
-        if os.environ.get("RUNWAY_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+        service_unavailable(message, "RUNWAY_REQUIRE_POSTGRES")
     return url
 
 
