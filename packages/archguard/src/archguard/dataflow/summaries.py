@@ -45,6 +45,8 @@ Summary = tuple[str, "str | None", tuple[Edge, ...]]
 #: How many of the operations reaching an unresolved call site are named with it (all are counted).
 NAMED_OPERATIONS = 20
 
+_CATEGORIES = {category.value: category for category in Category}
+
 
 def hop_tuple(hop: Hop) -> HopTuple:
     return (hop.name, hop.path, hop.line)
@@ -193,21 +195,21 @@ class _Graph:
         step the earliest edge (in source order) that stays on a shortest chain."""
         hops: list[Hop] = []
         positions: list[int] = []
-        summaries, calls = self.summaries, self.calls
+        summaries, calls, new = self.summaries, self.calls, tuple.__new__  # (Hop and Reach are tuples)
         while True:
             display, path, edges = summaries[node]
             remaining = distance[node]
             if remaining == 1:
                 position = holding[node]
                 edge = edges[position]
-                hops.append(Hop(display, path, edge[1]))
-                hops.append(as_hop(edge[5]))
+                hops.append(new(Hop, (display, path, edge[1])))
+                hops.append(new(Hop, edge[5]))
                 positions.append(position)
-                reach = Reach(Category(edge[2]), edge[3], edge[4], tuple(hops))
+                reach = new(Reach, (_CATEGORIES[edge[2]], edge[3], edge[4], tuple(hops)))
                 return (len(positions), tuple(positions)), reach, edge[6]
             for position, callee in calls[node]:
                 if distance.get(callee) == remaining - 1:
-                    hops.append(Hop(display, path, edges[position][1]))
+                    hops.append(new(Hop, (display, path, edges[position][1])))
                     positions.append(position)
                     node = callee
                     break
