@@ -124,34 +124,40 @@ class _Graph:
         n = len(keys)
         calls: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (edge index, callee), in order
         preds: list[list[int]] = [[] for _ in range(n)]
+        #: Per target reached, (category, target): the functions reaching it themselves, each with the
+        #: index of its first edge that does.
+        holders: dict[tuple[str, str], dict[int, int]] = {}
+        ports: dict[str, Hop] = {}
         for i, (_, _, edges) in enumerate(self.summaries):
             seen: set[int] = set()
             out = calls[i]
             for position, edge in enumerate(edges):
-                if edge[0] == CALL:
+                kind = edge[0]
+                if kind == CALL:
                     callee = ids[(edge[2], edge[3])]
                     out.append((position, callee))
                     if callee not in seen:
                         seen.add(callee)
                         preds[callee].append(i)
+                elif kind == REACH:
+                    found = holders.get((edge[2], edge[3]))
+                    if found is None:
+                        holders[(edge[2], edge[3])] = {i: position}
+                    elif i not in found:
+                        found[i] = position
+                    if edge[7] is not None and edge[3] not in ports:
+                        ports[edge[3]] = as_hop(edge[7])
         self.calls = calls
         self.preds = preds
-        self.ports: dict[str, Hop] = {}
+        self.holders = holders
+        self.ports = ports
         self._components: tuple[list[int], list[list[int]]] | None = None
         self._successors: list[list[int]] | None = None
 
     # Reaches ------------------------------------------------------------------------------------------
 
     def reaches(self) -> list[tuple[Reach, ...]]:
-        holders: dict[tuple[str, str], dict[int, int]] = {}
-        for i, (_, _, edges) in enumerate(self.summaries):
-            for position, edge in enumerate(edges):
-                if edge[0] == REACH:
-                    found = holders.setdefault((edge[2], edge[3]), {})
-                    if i not in found:
-                        found[i] = position
-                    if edge[7] is not None:
-                        self.ports.setdefault(edge[3], as_hop(edge[7]))
+        holders = self.holders
         ops_at: dict[int, list[int]] = {}
         for op, node in enumerate(self.op_nodes):
             ops_at.setdefault(node, []).append(op)
@@ -267,7 +273,22 @@ class _Graph:
         components, members = self._components
         successors = self._component_edges(components, members)
         sets: list[frozenset[str] | None] = []
+        alone: dict[str, frozenset[str]] = {}  # {owner}, made once per owner
         for c, nodes in enumerate(members):  # reverse topological order: every successor is done
+            if len(nodes) == 1:  # (most functions: no recursion, and they call one function or none)
+                owner = owner_of[nodes[0]]
+                outs = successors[c]
+                if not outs:
+                    single = alone.get(owner)
+                    if single is None:
+                        single = alone[owner] = frozenset((owner,))
+                    sets.append(single)
+                    continue
+                if len(outs) == 1:
+                    other = sets[outs[0]]
+                    if other is None or owner in other:  # (the same set, shared)
+                        sets.append(other)
+                        continue
             found: set[str] | None = {owner_of[node] for node in nodes}
             for s in successors[c]:
                 other = sets[s]
