@@ -579,12 +579,12 @@ class _Run:
 
     def _while_workers_run(self) -> None:
         """What the parent can work out while its workers read the service modules (it would idle, and
-        do it after them): the findings about the domain modules outside the service modules and about
-        the port modules, which depend on no summary. (``finish`` asks for them in this order too, and
-        nothing the parent does in between changes what its analyzer answers.)"""
-        checker = self.checker
-        checker.domain_code_outside_services()
-        checker.port_module_findings()
+        do it after them): the findings about the domain modules outside the service modules, which
+        depend on no summary and read those modules' bytes only, unless a marker is found. (``finish``
+        asks for them first too, and nothing the parent does in between changes what its analyzer
+        answers. The port modules' findings are left for later: their syntax trees would add to the
+        memory the workers hold at their peak.)"""
+        self.checker.domain_code_outside_services()
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
