@@ -520,8 +520,8 @@ class _Run:
                     owners = None
                     break
                 owners |= span
-            per_op = tuple((tuple((r.category.value, r.target, r.display,
-                                   tuple((h.name, h.path, h.line) for h in r.chain)) for r in derived.reaches[i]),
+            # (A Hop is a (name, path, line) tuple: ``tuple`` makes it plain data for marshal.)
+            per_op = tuple((tuple((r[0].value, r[1], r[2], tuple(map(tuple, r[3]))) for r in derived.reaches[i]),
                             derived.unresolved[i]) for i in indexes)
             ports = tuple(sorted((r.target, (p.name, p.path, p.line)) for i in indexes for r in derived.reaches[i]
                                  if r.category is Category.UNDECLARED_PORT
@@ -531,7 +531,10 @@ class _Run:
         return records
 
     def fact(self, owner: str, name: str, compute: Callable[[], Iterable[Finding]]) -> tuple[Finding, ...]:
-        """Findings about one module (``compute``d as that module's, or taken from the cache)."""
+        """Findings about one module (``compute``d as that module's, or taken from the cache), once a run."""
+        found = self.facts.get((owner, name))
+        if found is not None:
+            return found
         found = self.cache.fact(owner, name) if self.cache is not None else None
         if found is None:
             self.analyzer.begin()
@@ -574,6 +577,15 @@ class _Run:
                     if callee not in summaries or through_known and callee not in walked:
                         stack.append((callee, owner_of(edge[3], edge[4])))
 
+    def _while_workers_run(self) -> None:
+        """What the parent can work out while its workers read the service modules (it would idle, and
+        do it after them): the findings about the domain modules outside the service modules, which
+        depend on no summary and read those modules' bytes only, unless a marker is found. (``finish``
+        asks for them first too, and nothing the parent does in between changes what its analyzer
+        answers. The port modules' findings are left for later: their syntax trees would add to the
+        memory the workers hold at their peak.)"""
+        self.checker.domain_code_outside_services()
+
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
         # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
@@ -591,7 +603,9 @@ class _Run:
         _WORKER_RUN = self
         try:
             with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-                results = list(pool.map(_read_part, parts))
+                pending = pool.map(_read_part, parts)  # (every worker is forked by now)
+                self._while_workers_run()
+                results = list(pending)
         finally:
             _WORKER_RUN = None
         digests = self.index.digests
@@ -799,7 +813,7 @@ class _Checker:
         findings: list[Finding] = [f for op in operations for f in op.findings]
         findings.extend(f for module in service_modules for f in declarations[module].domain_code)
         findings.extend(self._unresolved_site(site, names) for site in sites)
-        findings.extend(self._domain_code_outside_services())
+        findings.extend(self.domain_code_outside_services())
         for target, hop in ports.items():
             self.reached_ports.setdefault(target, hop)
         findings.extend(self._undeclared_ports())
@@ -921,7 +935,7 @@ class _Checker:
         markers = tuple(f"@{m}" for m in config.sync_job_markers) + tuple(f".{m}\n" for m in config.sync_job_markers)
         return self._outside(module_name, module_name in configured, markers)
 
-    def _domain_code_outside_services(self) -> list[Finding]:
+    def domain_code_outside_services(self) -> list[Finding]:
         """Marked or configured live/sync classes of the domain packages outside the service modules."""
         config = self.config
         configured = {name.rpartition(".")[0] for name in (*config.live_classes, *config.sync_classes)}
@@ -1054,12 +1068,15 @@ class _Checker:
     def _undeclared_ports(self) -> list[Finding]:
         """Every port reached or defined in the port modules that is declared neither local nor live."""
         found = {f.subject: f for f in self._port_findings(self.reached_ports.items())}
-        in_ports = packages_matcher(self.config.port_modules)
-        for module_name in self.index.module_names:
-            if in_ports(module_name):
-                for finding in self.fact(module_name, "ports", lambda m=module_name: self._ports_in(m)):
-                    found.setdefault(finding.subject, finding)
+        for finding in self.port_module_findings():
+            found.setdefault(finding.subject, finding)
         return [found[name] for name in sorted(found)]
+
+    def port_module_findings(self) -> list[Finding]:
+        """The undeclared ports defined in the port modules."""
+        in_ports = packages_matcher(self.config.port_modules)
+        return [finding for module_name in self.index.module_names if in_ports(module_name)
+                for finding in self.fact(module_name, "ports", lambda m=module_name: self._ports_in(m))]
 
     def _ports_in(self, module_name: str) -> list[Finding]:
         analyzer = self.analyzer

@@ -45,6 +45,8 @@ Summary = tuple[str, "str | None", tuple[Edge, ...]]
 #: How many of the operations reaching an unresolved call site are named with it (all are counted).
 NAMED_OPERATIONS = 20
 
+_CATEGORIES = {category.value: category for category in Category}
+
 
 def hop_tuple(hop: Hop) -> HopTuple:
     return (hop.name, hop.path, hop.line)
@@ -122,34 +124,40 @@ class _Graph:
         n = len(keys)
         calls: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (edge index, callee), in order
         preds: list[list[int]] = [[] for _ in range(n)]
+        #: Per target reached, (category, target): the functions reaching it themselves, each with the
+        #: index of its first edge that does.
+        holders: dict[tuple[str, str], dict[int, int]] = {}
+        ports: dict[str, Hop] = {}
         for i, (_, _, edges) in enumerate(self.summaries):
             seen: set[int] = set()
             out = calls[i]
             for position, edge in enumerate(edges):
-                if edge[0] == CALL:
+                kind = edge[0]
+                if kind == CALL:
                     callee = ids[(edge[2], edge[3])]
                     out.append((position, callee))
                     if callee not in seen:
                         seen.add(callee)
                         preds[callee].append(i)
+                elif kind == REACH:
+                    found = holders.get((edge[2], edge[3]))
+                    if found is None:
+                        holders[(edge[2], edge[3])] = {i: position}
+                    elif i not in found:
+                        found[i] = position
+                    if edge[7] is not None and edge[3] not in ports:
+                        ports[edge[3]] = as_hop(edge[7])
         self.calls = calls
         self.preds = preds
-        self.ports: dict[str, Hop] = {}
+        self.holders = holders
+        self.ports = ports
         self._components: tuple[list[int], list[list[int]]] | None = None
         self._successors: list[list[int]] | None = None
 
     # Reaches ------------------------------------------------------------------------------------------
 
     def reaches(self) -> list[tuple[Reach, ...]]:
-        holders: dict[tuple[str, str], dict[int, int]] = {}
-        for i, (_, _, edges) in enumerate(self.summaries):
-            for position, edge in enumerate(edges):
-                if edge[0] == REACH:
-                    found = holders.setdefault((edge[2], edge[3]), {})
-                    if i not in found:
-                        found[i] = position
-                    if edge[7] is not None:
-                        self.ports.setdefault(edge[3], as_hop(edge[7]))
+        holders = self.holders
         ops_at: dict[int, list[int]] = {}
         for op, node in enumerate(self.op_nodes):
             ops_at.setdefault(node, []).append(op)
@@ -193,21 +201,21 @@ class _Graph:
         step the earliest edge (in source order) that stays on a shortest chain."""
         hops: list[Hop] = []
         positions: list[int] = []
-        summaries, calls = self.summaries, self.calls
+        summaries, calls, new = self.summaries, self.calls, tuple.__new__  # (Hop and Reach are tuples)
         while True:
             display, path, edges = summaries[node]
             remaining = distance[node]
             if remaining == 1:
                 position = holding[node]
                 edge = edges[position]
-                hops.append(Hop(display, path, edge[1]))
-                hops.append(as_hop(edge[5]))
+                hops.append(new(Hop, (display, path, edge[1])))
+                hops.append(new(Hop, edge[5]))
                 positions.append(position)
-                reach = Reach(Category(edge[2]), edge[3], edge[4], tuple(hops))
+                reach = new(Reach, (_CATEGORIES[edge[2]], edge[3], edge[4], tuple(hops)))
                 return (len(positions), tuple(positions)), reach, edge[6]
             for position, callee in calls[node]:
                 if distance.get(callee) == remaining - 1:
-                    hops.append(Hop(display, path, edges[position][1]))
+                    hops.append(new(Hop, (display, path, edges[position][1])))
                     positions.append(position)
                     node = callee
                     break
@@ -265,7 +273,22 @@ class _Graph:
         components, members = self._components
         successors = self._component_edges(components, members)
         sets: list[frozenset[str] | None] = []
+        alone: dict[str, frozenset[str]] = {}  # {owner}, made once per owner
         for c, nodes in enumerate(members):  # reverse topological order: every successor is done
+            if len(nodes) == 1:  # (most functions: no recursion, and they call one function or none)
+                owner = owner_of[nodes[0]]
+                outs = successors[c]
+                if not outs:
+                    single = alone.get(owner)
+                    if single is None:
+                        single = alone[owner] = frozenset((owner,))
+                    sets.append(single)
+                    continue
+                if len(outs) == 1:
+                    other = sets[outs[0]]
+                    if other is None or owner in other:  # (the same set, shared)
+                        sets.append(other)
+                        continue
             found: set[str] | None = {owner_of[node] for node in nodes}
             for s in successors[c]:
                 other = sets[s]
