@@ -31,6 +31,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+import msgspec
+
 from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of
 from infra.db.sync_store import SyncStore
 from infra.interfaces.records import Entity, SyncStateRecord
@@ -38,7 +40,7 @@ from infra.jobs.cursors import parse_qbo_time
 from infra.jobs.pipeline import BoundedPipeline
 from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, id_statements, last_updated
 from infra.jobs.results import EntitySyncResult, RunStopped, SyncMode
-from infra.qbo import is_deleted, select_statement
+from infra.qbo import is_deleted, loads_json, select_statement
 
 __all__ = ["BalanceRefresh", "Run", "WholeRead"]
 
@@ -46,13 +48,31 @@ __all__ = ["BalanceRefresh", "Run", "WholeRead"]
 _FIRST_ROUND_OTHERS = 2
 
 
+def _balance_field(entity: Entity) -> str:
+    computed = ENTITIES[entity].computed_balance
+    if computed is None:
+        raise ValueError(f"{entity.value} has no computed balance")
+    return computed.qbo_field
+
+
+#: Per name list, a decoder of what the balance re-read compares of a row: ``id``, ``sync_token`` and
+#: ``balance`` (read from QBO's ``Id``, ``SyncToken`` and ``Balance`` or ``CurrentBalance``); every other
+#: field is skipped unread. The balance is decoded exactly (msgspec reads a JSON number's digits into the
+#: ``Decimal``); QBO leaves out properties without a value, which the mapping reads as 0.
+_BALANCE_ROWS: dict[Entity, msgspec.json.Decoder[Any]] = {
+    spec.entity: msgspec.json.Decoder(msgspec.defstruct(
+        f"{spec.entity.value}BalanceRow", [("id", str), ("sync_token", str), ("balance", Decimal, Decimal(0))],
+        rename={"id": "Id", "sync_token": "SyncToken", "balance": spec.computed_balance.qbo_field}))
+    for spec in ENTITIES.values() if spec.computed_balance is not None}
+
+
 @dataclass(frozen=True, slots=True)
 class WholeRead:
-    """A name list read whole, its pages requested when the run started: ``(start position, future)``."""
+    """A name list read whole, its pages requested when the run started: ``(start position, future)``,
+    each future compared with the mirror's (SyncToken, balance) by id in its pipeline thread."""
 
     entity: Entity
-    pages: list[tuple[int, Future[list[dict]]]]
-    mirrored: dict[str, tuple[str, Decimal]]  # the mirror's (SyncToken, balance) by id, read while QBO answers
+    pages: list[tuple[int, Future[tuple[int, list[dict]]]]]  # each page's rows, and those to write
 
 
 class Run(Protocol):
@@ -120,16 +140,44 @@ class BalanceRefresh:
         size = self.run.page_size
         counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
                   for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index)}
+        mirrored: dict[Entity, Future[dict[str, tuple[str, Decimal]]]] = {}
         for entity, count in counts.items():
             pages = count // size + 1
             if pages > budget:
                 continue  # too big for one round trip: the targeted re-read after CDC
             budget -= pages
+            mirrored[entity] = Future()
             self.whole[entity] = WholeRead(entity, [
-                (start, self.run.pipeline.submit(self.run.qbo.query_page, entity.value, start, ALL_ACTIVE, "Id", size))
-                for start in range(1, pages * size, size)], {})
-        for read in self.whole.values():  # while QBO answers (rows the run writes meanwhile compare as changed)
-            read.mirrored.update(self.run.store.computed_balances(self.run.business_id, read.entity))
+                (start, self.run.pipeline.submit(self._changed_rows, entity, start, mirrored[entity]))
+                for start in range(1, pages * size, size)])
+        for entity, balances in mirrored.items():  # while QBO answers (rows written meanwhile compare as changed)
+            try:
+                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
+            except BaseException as exc:  # the pages waiting for it fail too
+                balances.set_exception(exc)
+                raise
+
+    def _changed_rows(self, entity: Entity, start: int, mirrored: Future[dict[str, tuple[str, Decimal]]]
+                      ) -> tuple[int, list[dict]]:
+        """One page of a name list read whole (in a pipeline thread): how many rows it holds, and the rows
+        to write, decoded in full (``_differs``). Every other row is only read for its Id, SyncToken and
+        balance (``_BalanceRow``), never built as a dict of ``Decimal``s, nor mapped."""
+        rows = self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
+        stored = mirrored.result()
+        decoder = _BALANCE_ROWS[entity]
+        changed = []
+        for raw in rows:
+            try:
+                row = decoder.decode(raw)
+            except msgspec.ValidationError:  # not the shape expected: decoded in full, the mapping judges it
+                payload = loads_json(raw)
+                if _differs(payload, stored, _balance_field(entity)):
+                    changed.append(payload)
+                continue
+            mirror = stored.get(row.id)
+            if mirror is not None and (row.sync_token != mirror[0] or row.balance != mirror[1]):
+                changed.append(loads_json(raw))
+        return len(rows), changed
 
     def tracks(self, entity: Entity) -> bool:
         """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
@@ -279,24 +327,25 @@ class BalanceRefresh:
         """Write what changed in a name list read whole: the mirrored rows whose SyncToken or computed
         balance differ from the mirror's when the run started (rows the mirror lacked are new, which CDC
         reports, or quarantined, which are retried by id; a row CDC rewrote meanwhile has a new SyncToken
-        and is written again, which changes nothing or brings it to QBO's later version)."""
+        and is written again, which changes nothing or brings it to QBO's later version). The pages were
+        compared as they arrived (``_changed_rows``); only the changed rows are mapped here."""
         entity, size = read.entity, self.run.page_size
-        rows: list[dict] = []
-        last = size
+        changed: list[dict] = []
+        total, last = 0, size
         for _start, future in read.pages:
-            page = future.result()
-            rows.extend(page)
-            last = len(page)
+            last, rows = future.result()
+            total += last
+            changed.extend(rows)
         start = read.pages[-1][0] + size
+        balances: Future[dict[str, tuple[str, Decimal]]] = Future()
         while last == size:  # QBO has more rows than the mirror had: read on
-            page = self.run.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", size)
-            rows.extend(page)
-            last = len(page)
+            if not balances.done():
+                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
+            last, rows = self._changed_rows(entity, start, balances)
+            total += last
+            changed.extend(rows)
             start += size
-        computed = ENTITIES[entity].computed_balance
-        assert computed is not None
-        changed = [row for row in rows if _differs(row, read.mirrored, computed.qbo_field)]
-        self.run.results[entity].fetched += len(rows) - len(changed)
+        self.run.results[entity].fetched += total - len(changed)
         for first in range(0, len(changed), size):
             self.run.apply(entity, changed[first:first + size], SyncMode.REFRESH, set())
         if entity not in self.run.entities:

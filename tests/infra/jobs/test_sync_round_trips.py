@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from infra.interfaces.records import Entity
-from infra.jobs import SyncConfig, SyncMode
+from infra.jobs import SyncConfig, SyncMode, balances
+from infra.qbo import loads_json
 from tests.infra.jobs.conftest import SYNC_CONFIG, Db, World
 from tests.infra.jobs.convergence import assert_mirror_matches_sandbox
 from tests.infra.jobs.mutations import account_id, create_bill, mixed_changes, pay_bill
@@ -147,4 +148,33 @@ def test_lists_too_big_for_one_round_trip_are_re_read_after_cdc_names_the_partie
 
     assert result.ok, result
     assert round_trips == 2
+    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_the_whole_lists_are_compared_without_building_their_unchanged_rows(
+        recorded: tuple[World, RecordingTransport], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every vendor and customer is read for its balance, but only for its Id, SyncToken and balance: a
+    row is decoded in full (and mapped) only when it must be written."""
+    world, transport = recorded
+    business, realm = world.business(), world.realm()
+    assert world.service.sync_business(business).ok
+    bill = create_bill(realm, amount="75.25")
+    assert world.service.sync_business(business).ok
+    world.clock.advance(60)
+    pay_bill(realm, bill, Decimal("75.25"))
+    decoded: list[object] = []
+
+    def counted(content):
+        decoded.append(content)
+        return loads_json(content)
+
+    monkeypatch.setattr(balances, "loads_json", counted)
+    result, round_trips = _incremental(world, transport)
+
+    assert result.ok, result
+    assert round_trips == 1
+    listed = len(realm.rows("Vendor")) + len(realm.rows("Customer"))
+    written = result.entities[Entity.VENDOR].upserted + result.entities[Entity.CUSTOMER].upserted
+    assert result.entities[Entity.VENDOR].fetched + result.entities[Entity.CUSTOMER].fetched >= listed > 10
+    assert written == 1 and len(decoded) == written  # the paid bill's vendor, nothing else
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
