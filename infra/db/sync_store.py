@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, delete, func, select
+from sqlalchemy import String, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import mapping
@@ -327,6 +327,27 @@ class SyncStore(QuarantineStore):
             rows = session.execute(select(table.c.qbo_id, table.c.sync_token, table.c[computed.column]).where(
                 table.c.business_id == business_id, table.c.qbo_id.is_not(None))).all()
         return {qbo_id: (token, balance) for qbo_id, token, balance in rows}
+
+    def update_computed_balances(self, business_id: int, entity: Entity,
+                                 balances: Sequence[tuple[str, str, Decimal]]) -> int:
+        """Set the computed balance of mirrored name-list rows, given as ``(qbo_id, sync_token, balance)``,
+        each only where the mirror still holds that SyncToken (a row written meanwhile with another one came
+        from QBO later: it stays). Meant for rows QBO changed only the balance of (the SyncToken the mirror
+        holds): nothing else of them can differ. Returns how many rows were updated."""
+        entity = Entity(entity)
+        computed = ENTITIES[entity].computed_balance
+        if computed is None:
+            raise ValueError(f"{entity.value} has no computed balance")
+        if not balances:
+            return 0
+        table = ENTITIES[entity].table
+        stmt = (update(table)
+                .where(table.c.business_id == business_id, table.c.qbo_id == bindparam("qbo_id_"),
+                       table.c.sync_token == bindparam("sync_token_"))
+                .values({computed.column: bindparam("balance_")}))
+        rows = [{"qbo_id_": qbo_id, "sync_token_": token, "balance_": balance} for qbo_id, token, balance in balances]
+        with self.transaction(f"update {entity.value} balances", write=True) as session:
+            return int(session.execute(stmt, rows).rowcount or 0)
 
     def party_map(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> dict[str, str]:
         """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not

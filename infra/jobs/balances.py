@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ import msgspec
 
 from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of
 from infra.db.sync_store import SyncStore
+from infra.db.types import to_cents
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.cursors import parse_qbo_time
 from infra.jobs.pipeline import BoundedPipeline
@@ -72,7 +73,22 @@ class WholeRead:
     each future compared with the mirror's (SyncToken, balance) by id in its pipeline thread."""
 
     entity: Entity
-    pages: list[tuple[int, Future[tuple[int, list[dict]]]]]  # each page's rows, and those to write
+    pages: list[tuple[int, Future[_PageChanges]]]
+
+
+@dataclass(slots=True)
+class _PageChanges:
+    """What a page of a name list read whole changes in the mirror: how many rows it held, the rows to
+    write (decoded in full), and the ``(id, SyncToken, balance)`` of rows whose balance alone changed."""
+
+    count: int
+    rows: list[dict] = field(default_factory=list)
+    balances: list[tuple[str, str, Decimal]] = field(default_factory=list)
+
+    def add(self, other: _PageChanges) -> None:
+        self.count += other.count
+        self.rows.extend(other.rows)
+        self.balances.extend(other.balances)
 
 
 class Run(Protocol):
@@ -158,26 +174,36 @@ class BalanceRefresh:
                 raise
 
     def _changed_rows(self, entity: Entity, start: int, mirrored: Future[dict[str, tuple[str, Decimal]]]
-                      ) -> tuple[int, list[dict]]:
-        """One page of a name list read whole (in a pipeline thread): how many rows it holds, and the rows
-        to write, decoded in full (``_differs``). Every other row is only read for its Id, SyncToken and
-        balance (``_BalanceRow``), never built as a dict of ``Decimal``s, nor mapped."""
+                      ) -> _PageChanges:
+        """One page of a name list read whole, compared with the mirror in the pipeline thread that read it
+        (``_PageChanges``). Every row is read for its Id, SyncToken and balance only (``_BALANCE_ROWS``),
+        never built as a dict of ``Decimal``s; a row is decoded in full only if its SyncToken differs from
+        the mirror's (or it is not shaped as expected): QBO changed more than its balance."""
         rows = self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
         stored = mirrored.result()
         decoder = _BALANCE_ROWS[entity]
-        changed = []
+        changes = _PageChanges(len(rows))
         for raw in rows:
             try:
                 row = decoder.decode(raw)
             except msgspec.ValidationError:  # not the shape expected: decoded in full, the mapping judges it
                 payload = loads_json(raw)
                 if _differs(payload, stored, _balance_field(entity)):
-                    changed.append(payload)
+                    changes.rows.append(payload)
                 continue
             mirror = stored.get(row.id)
-            if mirror is not None and (row.sync_token != mirror[0] or row.balance != mirror[1]):
-                changed.append(loads_json(raw))
-        return len(rows), changed
+            if mirror is None:
+                continue
+            if row.sync_token != mirror[0]:
+                changes.rows.append(loads_json(raw))
+            elif row.balance != mirror[1]:
+                try:
+                    to_cents(row.balance)
+                except ValueError:  # the mirror cannot hold it: written in full, so the row is quarantined
+                    changes.rows.append(loads_json(raw))
+                else:
+                    changes.balances.append((row.id, row.sync_token, row.balance))
+        return changes
 
     def tracks(self, entity: Entity) -> bool:
         """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
@@ -324,30 +350,33 @@ class BalanceRefresh:
                 self.balances_ok = False
 
     def _apply_whole(self, read: WholeRead) -> None:
-        """Write what changed in a name list read whole: the mirrored rows whose SyncToken or computed
-        balance differ from the mirror's when the run started (rows the mirror lacked are new, which CDC
-        reports, or quarantined, which are retried by id; a row CDC rewrote meanwhile has a new SyncToken
-        and is written again, which changes nothing or brings it to QBO's later version). The pages were
-        compared as they arrived (``_changed_rows``); only the changed rows are mapped here."""
+        """Write what changed in a name list read whole, compared with the mirror as it was when the run
+        started (``_changed_rows``): the rows whose SyncToken differs are mapped and written; the others
+        whose balance differs get their new balance only, where the mirror still holds that SyncToken.
+        Rows the mirror lacked are new, which CDC reports, or quarantined, which are retried by id; a row
+        CDC rewrote meanwhile has a new SyncToken and is written again, which changes nothing or brings it
+        to QBO's later version."""
         entity, size = read.entity, self.run.page_size
-        changed: list[dict] = []
-        total, last = 0, size
+        changes = _PageChanges(0)
+        last = size
         for _start, future in read.pages:
-            last, rows = future.result()
-            total += last
-            changed.extend(rows)
+            page = future.result()
+            changes.add(page)
+            last = page.count
         start = read.pages[-1][0] + size
         balances: Future[dict[str, tuple[str, Decimal]]] = Future()
         while last == size:  # QBO has more rows than the mirror had: read on
             if not balances.done():
                 balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
-            last, rows = self._changed_rows(entity, start, balances)
-            total += last
-            changed.extend(rows)
+            page = self._changed_rows(entity, start, balances)
+            changes.add(page)
+            last = page.count
             start += size
-        self.run.results[entity].fetched += total - len(changed)
-        for first in range(0, len(changed), size):
-            self.run.apply(entity, changed[first:first + size], SyncMode.REFRESH, set())
+        result = self.run.results[entity]
+        result.fetched += changes.count - len(changes.rows)
+        result.upserted += self.run.store.update_computed_balances(self.run.business_id, entity, changes.balances)
+        for first in range(0, len(changes.rows), size):
+            self.run.apply(entity, changes.rows[first:first + size], SyncMode.REFRESH, set())
         if entity not in self.run.entities:
             self.run.completed.add(entity)
 

@@ -184,11 +184,14 @@ class SyncService:
                 logger.info("business %s is already being synced: skipped", business_id)
                 result.skipped = True
             else:
+                run: _BusinessRun | None = None
                 try:
                     run = _BusinessRun(self, business_id, business.qbo_realm_id, wanted, full, progress, held)
                     result.entities = run.execute()
                 finally:
                     held.release()
+                    if run is not None:
+                        run.release()
         except RecordNotFound as exc:
             result.error = str(exc)
         except Exception as exc:  # a business must never take the others down with it
@@ -250,6 +253,14 @@ class _BusinessRun:
         self.balances = BalanceRefresh(self)
 
     # -- the run ------------------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Drop everything the finished run holds. Its balance refresh and reconciler point back at it, a
+        reference cycle: left alone, the run (a full sync's ids of every mirrored row, its pages, its
+        futures) would wait for the collector's next full pass, which then costs about 0.1 s at whatever
+        moment it falls on, typically the critical path of the next run. Dropped here, reference counting
+        frees it now. The run cannot be used afterwards."""
+        vars(self).clear()
 
     def execute(self) -> dict[Entity, EntitySyncResult]:
         states = self.store.sync_states(self.business_id)

@@ -151,10 +151,11 @@ def test_lists_too_big_for_one_round_trip_are_re_read_after_cdc_names_the_partie
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
 
 
-def test_the_whole_lists_are_compared_without_building_their_unchanged_rows(
+def test_the_whole_lists_are_compared_without_building_their_rows(
         recorded: tuple[World, RecordingTransport], monkeypatch: pytest.MonkeyPatch) -> None:
     """Every vendor and customer is read for its balance, but only for its Id, SyncToken and balance: a
-    row is decoded in full (and mapped) only when it must be written."""
+    row is decoded in full (and mapped) only when QBO changed more than its balance (its SyncToken moved);
+    a vendor whose balance alone moved gets its new balance, and nothing else is written."""
     world, transport = recorded
     business, realm = world.business(), world.realm()
     assert world.service.sync_business(business).ok
@@ -162,6 +163,9 @@ def test_the_whole_lists_are_compared_without_building_their_unchanged_rows(
     assert world.service.sync_business(business).ok
     world.clock.advance(60)
     pay_bill(realm, bill, Decimal("75.25"))
+    vendor_id = bill["VendorRef"]["value"]
+    renamed = next(row for row in realm.rows("Vendor") if row["Id"] != vendor_id)
+    realm.patch("Vendor", renamed["Id"], {"CompanyName": "Renamed Co"})  # a new SyncToken
     decoded: list[object] = []
 
     def counted(content):
@@ -176,5 +180,8 @@ def test_the_whole_lists_are_compared_without_building_their_unchanged_rows(
     listed = len(realm.rows("Vendor")) + len(realm.rows("Customer"))
     written = result.entities[Entity.VENDOR].upserted + result.entities[Entity.CUSTOMER].upserted
     assert result.entities[Entity.VENDOR].fetched + result.entities[Entity.CUSTOMER].fetched >= listed > 10
-    assert written == 1 and len(decoded) == written  # the paid bill's vendor, nothing else
+    assert written == 2  # the paid bill's vendor and the renamed one, nothing else
+    assert [loads_json(content)["Id"] for content in decoded] == [renamed["Id"]]  # only it was decoded in full
+    assert world.store.computed_balances(business, Entity.VENDOR)[vendor_id][1] == realm.row("Vendor", vendor_id)[
+        "Balance"]
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
