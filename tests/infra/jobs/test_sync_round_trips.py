@@ -9,6 +9,7 @@ latency the sandbox adds to every answer, never timed.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from decimal import Decimal
@@ -185,3 +186,16 @@ def test_the_whole_lists_are_compared_without_building_their_rows(
     assert world.store.computed_balances(business, Entity.VENDOR)[vendor_id][1] == realm.row("Vendor", vendor_id)[
         "Balance"]
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_a_finished_run_leaves_nothing_for_the_garbage_collector(sqlite_world: World) -> None:
+    """A run's balance refresh and reconciler point back at it; a run left as a reference cycle waits for
+    the collector's next full pass (about 0.1 s after a big sync, on whatever the process does next)."""
+    gc.collect()
+    gc.disable()
+    try:
+        assert sqlite_world.service.sync_business(sqlite_world.business()).ok
+        left = [obj for obj in gc.get_objects() if type(obj).__name__ == "_BusinessRun" and vars(obj)]
+    finally:
+        gc.enable()
+    assert left == []
