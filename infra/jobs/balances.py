@@ -45,8 +45,8 @@ from infra.qbo import is_deleted, loads_json, select_statement
 
 __all__ = ["BalanceRefresh", "Run", "WholeRead"]
 
-#: Requests of a run's first round trip besides the whole lists: the CDC call and the accounts.
-_FIRST_ROUND_OTHERS = 2
+#: Requests of a run's first round trip besides the lists read whole: the CDC call.
+_FIRST_ROUND_OTHERS = 1
 
 
 def _balance_field(entity: Entity) -> str:
@@ -140,9 +140,10 @@ class BalanceRefresh:
         self._started = False
 
     def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Request, now, what does not depend on what the run's reads will answer: the accounts, and the
-        whole vendor and customer lists whose transactions the run reads, if their pages fit in the realm's
-        in-flight budget beside the CDC call and the accounts (see the module docstring)."""
+        """Request, now, what does not depend on what the run's reads will answer: the whole account list,
+        and the whole vendor and customer lists whose transactions the run reads, if their pages fit in the
+        realm's in-flight budget beside the CDC call (see the module docstring; accounts too many for it
+        are read in full the old way, ``prefetch``)."""
         if self._started:
             return
         self._started = True
@@ -150,17 +151,17 @@ class BalanceRefresh:
         reads = {party_of(entity).entity for entity in plan if entity in TRANSACTIONS}
         if not reads & refreshable:
             return
-        if Entity.ACCOUNT in refreshable:
-            self.prefetch(Entity.ACCOUNT, None)
         budget = self.run.pipeline.workers - _FIRST_ROUND_OTHERS
         size = self.run.page_size
         counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
-                  for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index)}
+                  for entity in sorted((reads | {Entity.ACCOUNT}) & refreshable, key=ENTITY_ORDER.index)}
         mirrored: dict[Entity, Future[dict[str, tuple[str, Decimal]]]] = {}
         for entity, count in counts.items():
             pages = count // size + 1
-            if pages > budget:
-                continue  # too big for one round trip: the targeted re-read after CDC
+            if pages > budget:  # too big for one round trip: the accounts read in full, the parties targeted
+                if entity is Entity.ACCOUNT:
+                    self.prefetch(Entity.ACCOUNT, None)
+                continue
             budget -= pages
             mirrored[entity] = Future()
             self.whole[entity] = WholeRead(entity, [
@@ -248,7 +249,10 @@ class BalanceRefresh:
         return [(entity, statement) for statement in id_statements(entity, ids, self.run.config.ids_per_query)]
 
     def prefetch(self, entity: Entity, ids: set[str] | None) -> None:
-        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
+        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``;
+        nothing for a list read whole (``start``)."""
+        if entity in self.whole:
+            return
         if ids is None:
             if entity in self.prefetched_all:
                 return

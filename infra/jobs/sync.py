@@ -492,9 +492,9 @@ class _BusinessRun:
             # The CDC call first (QBO may answer in arrival order), then everything that does not depend on
             # its answer: the accounts and the whole vendor and customer lists (``BalanceRefresh.start``).
             asked = self.pipeline.submit(self.qbo.cdc, [entity.value for entity in entities], since)
-            if Entity.ACCOUNT in self.balances.refreshable(plan, states):
-                self.balances.prefetch(Entity.ACCOUNT, None)
             self.balances.start(plan, states)
+            if Entity.ACCOUNT in self.balances.refreshable(plan, states):
+                self.balances.prefetch(Entity.ACCOUNT, None)  # unless read whole by ``start``
             try:
                 answer = asked.result()
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days

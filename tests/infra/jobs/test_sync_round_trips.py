@@ -17,8 +17,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from infra.db.entities import to_record
 from infra.interfaces.records import Entity
 from infra.jobs import SyncConfig, SyncMode, balances
+from infra.jobs import sync as sync_module
 from infra.qbo import loads_json
 from tests.infra.jobs.conftest import SYNC_CONFIG, Db, World
 from tests.infra.jobs.convergence import assert_mirror_matches_sandbox
@@ -173,7 +175,14 @@ def test_the_whole_lists_are_compared_without_building_their_rows(
         decoded.append(content)
         return loads_json(content)
 
+    mapped: list[Entity] = []
+
+    def mapping(entity, business_id, payload):
+        mapped.append(Entity(entity))
+        return to_record(entity, business_id, payload)
+
     monkeypatch.setattr(balances, "loads_json", counted)
+    monkeypatch.setattr(sync_module, "to_record", mapping)
     result, round_trips = _incremental(world, transport)
 
     assert result.ok, result
@@ -185,6 +194,8 @@ def test_the_whole_lists_are_compared_without_building_their_rows(
     assert [loads_json(content)["Id"] for content in decoded] == [renamed["Id"]]  # only it was decoded in full
     assert world.store.computed_balances(business, Entity.VENDOR)[vendor_id][1] == realm.row("Vendor", vendor_id)[
         "Balance"]
+    # The accounts are read whole the same way: the payment moved two balances, no account is mapped.
+    assert result.entities[Entity.ACCOUNT].upserted == 2 and Entity.ACCOUNT not in mapped
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
 
 
