@@ -5,20 +5,24 @@ SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
 re-reads them without a second serial round trip:
 
 - **Whole lists, started with the run's first requests** (``start``): when the run reads transactions and
-  the vendor and customer lists fit in the realm's in-flight budget beside the CDC call and the accounts
+  the account, vendor and customer lists fit in the realm's in-flight budget beside the CDC call
   (``len(mirror) // page_size + 1`` pages each), every page of them is requested at once, concurrently with
-  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Only the rows
-  whose SyncToken or balance differ from the mirror's are written. This also catches balances moved by
-  documents the mirror does not hold (credit memos, journal entries, unapplied payments in QBO).
+  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Each page
+  is compared with the mirror in the pipeline thread that read it, row by row on the Id, SyncToken and
+  balance alone (``_changed_rows``): a row whose SyncToken differs is decoded in full, mapped and written;
+  one whose balance alone differs gets its balance (``SyncStore.update_computed_balances``); the others
+  are never built. This also catches balances moved by documents the mirror does not hold (credit memos,
+  journal entries, unapplied payments in QBO).
 - **Targeted, after CDC** (lists too big for one round trip): the vendors and customers the changed
   transactions belong to, before and after the change, requested as soon as the CDC answer is in. A
   deleted document the mirror never held (created and deleted between two runs), or a transaction read in
   full or by the query path, leaves the party unknown: that name list is re-read in full.
 
-The accounts are requested together with the CDC call. The run advances the transactions' cursors only
-once the re-read succeeded (``balances_ok``), so an interrupted one is redone by the next run. A balance
-QBO moves after its list was read (while the run goes on) is caught by the next run: the transaction that
-moved it falls inside the next run's CDC window and the lists are read again.
+Accounts too many for that budget are read in full, requested together with the CDC call. The run
+advances the transactions' cursors only once the re-read succeeded (``balances_ok``), so an interrupted
+one is redone by the next run. A balance QBO moves after its list was read (while the run goes on) is
+caught by the next run: the transaction that moved it falls inside the next run's CDC window and the
+lists are read again.
 """
 
 from __future__ import annotations
