@@ -5,8 +5,9 @@ Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's re
 
 Every public method is one short transaction (``SessionScoped``).
 
-Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror rows of the page's ids,
-keep only the records that differ from them (so re-reading unchanged data writes nothing), insert the new
+Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror's SyncTokens of the page's
+ids, and in full only the rows whose SyncToken equals the record's (QBO changes computed balances without
+a new one); keep only the records that differ (so re-reading unchanged data writes nothing), insert the new
 ones (multi-row INSERTs) and upsert the changed ones (keyed by ``(business_id, qbo_id)``, never moving a
 row back to an older SyncToken: ``infra.db.upsert``), delete the ids QBO deleted, quarantine the entities
 that could not be mapped or stored, and clear the quarantine of every id that now synced fine (or was
@@ -278,10 +279,15 @@ class SyncStore(QuarantineStore):
         with self.transaction(f"apply {entity.value} changes", write=True) as session:
             candidates = [record.qbo_id for record, _ in good
                           if known_ids is None or record.qbo_id in known_ids]
-            stored = _stored_rows(session, table, business_id, candidates)
-            new = [(record, row) for record, row in good if record.qbo_id not in stored]
-            changed = [record for record, row in good
-                       if record.qbo_id in stored and _differs(stored[record.qbo_id], row)]
+            tokens = _stored_tokens(session, table, business_id, candidates)
+            # A row whose SyncToken differs is written (or skipped by the upsert if the mirror's is later)
+            # without reading it back; one with the same SyncToken is compared in full, as QBO changes some
+            # fields (balances) without a new SyncToken.
+            stored = _stored_rows(session, table, business_id, [record.qbo_id for record, row in good
+                                                                if tokens.get(record.qbo_id) == row["sync_token"]])
+            new = [(record, row) for record, row in good if record.qbo_id not in tokens]
+            changed = [record for record, row in good if record.qbo_id in tokens
+                       and (record.qbo_id not in stored or _differs(stored[record.qbo_id], row))]
             written: set[str] = set()
             if new and fast:
                 written |= _insert_new(session, entity, business_id, new)
@@ -365,6 +371,14 @@ class SyncStore(QuarantineStore):
                 found.update(session.execute(select(table.c.qbo_id, column).where(
                     table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
+
+def _stored_tokens(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    for batch in chunks(qbo_ids, CHUNK):
+        tokens.update(session.execute(select(table.c.qbo_id, table.c.sync_token).where(
+            table.c.business_id == business_id, table.c.qbo_id.in_(batch))).tuples().all())
+    return tokens
+
 
 def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, Mapping]:
     stored: dict[str, Mapping] = {}
