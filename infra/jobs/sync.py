@@ -496,6 +496,10 @@ class _BusinessRun:
             if Entity.ACCOUNT in self.balances.refreshable(plan, states):
                 self.balances.prefetch(Entity.ACCOUNT, None)  # unless read whole by ``start``
             try:
+                self.store.checkpoint()  # while QBO answers, not in the commits that write its answer
+            except StorageError as exc:  # housekeeping: SQLite checkpoints at a later commit instead
+                logger.warning("checkpoint before CDC failed for business %s: %s", self.business_id, exc)
+            try:
                 answer = asked.result()
             except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
                 logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)

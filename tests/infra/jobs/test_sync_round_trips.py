@@ -219,3 +219,21 @@ def test_the_objects_alive_when_a_sync_service_is_built_are_kept_out_of_full_col
     path)."""
     assert sqlite_world.service is not None
     assert gc.get_freeze_count() > 10_000
+
+
+def test_an_incremental_checkpoints_sqlites_log_while_qbo_answers(
+        sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite copies its write-ahead log into the database at the commit that takes the log past 1,000
+    pages; the run does it while it waits for the CDC answer instead of in the commits that write it."""
+    world = sqlite_world
+    business = world.business()
+    assert world.service.sync_business(business).ok
+    mixed_changes(world.realm())
+    world.clock.advance(60)
+    calls: list[bool] = []
+    checkpoint = world.service.store.checkpoint
+    monkeypatch.setattr(world.service.store, "checkpoint", lambda: calls.append(True) or checkpoint())
+
+    assert world.service.sync_business(business).ok
+
+    assert calls == [True]
