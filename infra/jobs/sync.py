@@ -43,7 +43,8 @@ The heap: the first ``SyncService`` of a process runs a full garbage collection 
 alive (``gc.freeze``: imported modules, configuration, about 100,000 objects), so the collector's full
 passes never walk them again. Each such pass cost about 70 ms of CPU here, and the collector starts one
 whenever enough objects have survived since the last: in an incremental sync, typically while the CDC
-answer (some 40,000 objects) is being written, right on its critical path.
+answer (some 40,000 objects) is being written, right on its critical path. On SQLite, the run also
+checkpoints the write-ahead log while it waits for the CDC answer (``SyncStore.checkpoint``).
 
 One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
 ``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
