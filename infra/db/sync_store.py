@@ -5,8 +5,9 @@ Per-business sync locks are in ``infra.db.sync_locks``, the embedded engine's re
 
 Every public method is one short transaction (``SessionScoped``).
 
-Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror rows of the page's ids,
-keep only the records that differ from them (so re-reading unchanged data writes nothing), insert the new
+Applying a page (``SyncStore.apply``) does, in one transaction: read the mirror's SyncTokens of the page's
+ids, and in full only the rows whose SyncToken equals the record's (QBO changes computed balances without
+a new one); keep only the records that differ (so re-reading unchanged data writes nothing), insert the new
 ones (multi-row INSERTs) and upsert the changed ones (keyed by ``(business_id, qbo_id)``, never moving a
 row back to an older SyncToken: ``infra.db.upsert``), delete the ids QBO deleted, quarantine the entities
 that could not be mapped or stored, and clear the quarantine of every id that now synced fine (or was
@@ -25,7 +26,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, delete, func, select
+from sqlalchemy import String, Table, bindparam, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import mapping
@@ -278,10 +280,15 @@ class SyncStore(QuarantineStore):
         with self.transaction(f"apply {entity.value} changes", write=True) as session:
             candidates = [record.qbo_id for record, _ in good
                           if known_ids is None or record.qbo_id in known_ids]
-            stored = _stored_rows(session, table, business_id, candidates)
-            new = [(record, row) for record, row in good if record.qbo_id not in stored]
-            changed = [record for record, row in good
-                       if record.qbo_id in stored and _differs(stored[record.qbo_id], row)]
+            tokens = _stored_tokens(session, table, business_id, candidates)
+            # A row whose SyncToken differs is written (or skipped by the upsert if the mirror's is later)
+            # without reading it back; one with the same SyncToken is compared in full, as QBO changes some
+            # fields (balances) without a new SyncToken.
+            stored = _stored_rows(session, table, business_id, [record.qbo_id for record, row in good
+                                                                if tokens.get(record.qbo_id) == row["sync_token"]])
+            new = [(record, row) for record, row in good if record.qbo_id not in tokens]
+            changed = [record for record, row in good if record.qbo_id in tokens
+                       and (record.qbo_id not in stored or _differs(stored[record.qbo_id], row))]
             written: set[str] = set()
             if new and fast:
                 written |= _insert_new(session, entity, business_id, new)
@@ -300,6 +307,20 @@ class SyncStore(QuarantineStore):
                                                   [record.qbo_id for record, _ in good] + deleted)
             keys = quarantine(session, business_id, entity, bad, at)
         return ApplyOutcome(len(written), removed, len(keys), unquarantined, frozenset(written), frozenset(keys))
+
+    def checkpoint(self) -> None:
+        """On SQLite, copy the write-ahead log into the database now (a passive checkpoint: it waits for
+        no reader or writer). SQLite does it itself at the commit that takes the log past 1,000 pages:
+        the sync calls this while it waits for QBO's answer, so that commit (and its fsync) does not fall
+        on the writes that follow. Nothing on other databases."""
+        bind = self._session_factory.kw.get("bind")
+        if bind is None or bind.dialect.name != "sqlite":
+            return
+        try:
+            with bind.connect() as connection:  # outside any transaction: a checkpoint cannot run in one
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except SQLAlchemyError as exc:
+            raise StorageError(f"mirror database failed to checkpoint its write-ahead log: {exc}") from exc
 
     def mirror_ids(self, business_id: int, entity: Entity) -> set[str]:
         """The QBO ids of every mirrored row of ``entity`` (pending bill payments, without an id, excluded)."""
@@ -328,6 +349,27 @@ class SyncStore(QuarantineStore):
                 table.c.business_id == business_id, table.c.qbo_id.is_not(None))).all()
         return {qbo_id: (token, balance) for qbo_id, token, balance in rows}
 
+    def update_computed_balances(self, business_id: int, entity: Entity,
+                                 balances: Sequence[tuple[str, str, Decimal]]) -> int:
+        """Set the computed balance of mirrored name-list rows, given as ``(qbo_id, sync_token, balance)``,
+        each only where the mirror still holds that SyncToken (a row written meanwhile with another one came
+        from QBO later: it stays). Meant for rows QBO changed only the balance of (the SyncToken the mirror
+        holds): nothing else of them can differ. Returns how many rows were updated."""
+        entity = Entity(entity)
+        computed = ENTITIES[entity].computed_balance
+        if computed is None:
+            raise ValueError(f"{entity.value} has no computed balance")
+        if not balances:
+            return 0
+        table = ENTITIES[entity].table
+        stmt = (update(table)
+                .where(table.c.business_id == business_id, table.c.qbo_id == bindparam("qbo_id_"),
+                       table.c.sync_token == bindparam("sync_token_"))
+                .values({computed.column: bindparam("balance_")}))
+        rows = [{"qbo_id_": qbo_id, "sync_token_": token, "balance_": balance} for qbo_id, token, balance in balances]
+        with self.transaction(f"update {entity.value} balances", write=True) as session:
+            return int(session.execute(stmt, rows).rowcount or 0)
+
     def party_map(self, business_id: int, entity: Entity, qbo_ids: Iterable[str]) -> dict[str, str]:
         """``{qbo_id: vendor or customer id}`` of the mirrored transactions ``qbo_ids`` of ``entity`` (ids not
         mirrored are absent)."""
@@ -344,6 +386,15 @@ class SyncStore(QuarantineStore):
                 found.update(session.execute(select(table.c.qbo_id, column).where(
                     table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
+
+def _stored_tokens(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    for batch in chunks(qbo_ids, CHUNK):
+        for qbo_id, token in session.execute(select(table.c.qbo_id, table.c.sync_token).where(
+                table.c.business_id == business_id, table.c.qbo_id.in_(batch))):
+            tokens[qbo_id] = token
+    return tokens
+
 
 def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, Mapping]:
     stored: dict[str, Mapping] = {}

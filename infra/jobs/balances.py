@@ -5,20 +5,24 @@ SyncToken or LastUpdatedTime, so neither CDC nor a LastUpdatedTime query reports
 re-reads them without a second serial round trip:
 
 - **Whole lists, started with the run's first requests** (``start``): when the run reads transactions and
-  the vendor and customer lists fit in the realm's in-flight budget beside the CDC call and the accounts
+  the account, vendor and customer lists fit in the realm's in-flight budget beside the CDC call
   (``len(mirror) // page_size + 1`` pages each), every page of them is requested at once, concurrently with
-  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Only the rows
-  whose SyncToken or balance differ from the mirror's are written. This also catches balances moved by
-  documents the mirror does not hold (credit memos, journal entries, unapplied payments in QBO).
+  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Each page
+  is compared with the mirror in the pipeline thread that read it, row by row on the Id, SyncToken and
+  balance alone (``_changed_rows``): a row whose SyncToken differs is decoded in full, mapped and written;
+  one whose balance alone differs gets its balance (``SyncStore.update_computed_balances``); the others
+  are never built. This also catches balances moved by documents the mirror does not hold (credit memos,
+  journal entries, unapplied payments in QBO).
 - **Targeted, after CDC** (lists too big for one round trip): the vendors and customers the changed
   transactions belong to, before and after the change, requested as soon as the CDC answer is in. A
   deleted document the mirror never held (created and deleted between two runs), or a transaction read in
   full or by the query path, leaves the party unknown: that name list is re-read in full.
 
-The accounts are requested together with the CDC call. The run advances the transactions' cursors only
-once the re-read succeeded (``balances_ok``), so an interrupted one is redone by the next run. A balance
-QBO moves after its list was read (while the run goes on) is caught by the next run: the transaction that
-moved it falls inside the next run's CDC window and the lists are read again.
+Accounts too many for that budget are read in full, requested together with the CDC call. The run
+advances the transactions' cursors only once the re-read succeeded (``balances_ok``), so an interrupted
+one is redone by the next run. A balance QBO moves after its list was read (while the run goes on) is
+caught by the next run: the transaction that moved it falls inside the next run's CDC window and the
+lists are read again.
 """
 
 from __future__ import annotations
@@ -26,33 +30,69 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+import msgspec
+
 from infra.db.entities import ENTITIES, ENTITY_ORDER, LIST_ENTITIES, TRANSACTIONS, party_of
 from infra.db.sync_store import SyncStore
+from infra.db.types import to_cents
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.cursors import parse_qbo_time
 from infra.jobs.pipeline import BoundedPipeline
 from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, id_statements, last_updated
 from infra.jobs.results import EntitySyncResult, RunStopped, SyncMode
-from infra.qbo import is_deleted, select_statement
+from infra.qbo import is_deleted, loads_json, select_statement
 
 __all__ = ["BalanceRefresh", "Run", "WholeRead"]
 
-#: Requests of a run's first round trip besides the whole lists: the CDC call and the accounts.
-_FIRST_ROUND_OTHERS = 2
+#: Requests of a run's first round trip besides the lists read whole: the CDC call.
+_FIRST_ROUND_OTHERS = 1
+
+
+def _balance_field(entity: Entity) -> str:
+    computed = ENTITIES[entity].computed_balance
+    if computed is None:
+        raise ValueError(f"{entity.value} has no computed balance")
+    return computed.qbo_field
+
+
+#: Per name list, a decoder of what the balance re-read compares of a row: ``id``, ``sync_token`` and
+#: ``balance`` (read from QBO's ``Id``, ``SyncToken`` and ``Balance`` or ``CurrentBalance``); every other
+#: field is skipped unread. The balance is decoded exactly (msgspec reads a JSON number's digits into the
+#: ``Decimal``); QBO leaves out properties without a value, which the mapping reads as 0.
+_BALANCE_ROWS: dict[Entity, msgspec.json.Decoder[Any]] = {
+    spec.entity: msgspec.json.Decoder(msgspec.defstruct(
+        f"{spec.entity.value}BalanceRow", [("id", str), ("sync_token", str), ("balance", Decimal, Decimal(0))],
+        rename={"id": "Id", "sync_token": "SyncToken", "balance": spec.computed_balance.qbo_field}))
+    for spec in ENTITIES.values() if spec.computed_balance is not None}
 
 
 @dataclass(frozen=True, slots=True)
 class WholeRead:
-    """A name list read whole, its pages requested when the run started: ``(start position, future)``."""
+    """A name list read whole, its pages requested when the run started: ``(start position, future)``,
+    each future compared with the mirror's (SyncToken, balance) by id in its pipeline thread."""
 
     entity: Entity
-    pages: list[tuple[int, Future[list[dict]]]]
-    mirrored: dict[str, tuple[str, Decimal]]  # the mirror's (SyncToken, balance) by id, read while QBO answers
+    pages: list[tuple[int, Future[_PageChanges]]]
+
+
+@dataclass(slots=True)
+class _PageChanges:
+    """What a page of a name list read whole changes in the mirror: how many rows it held, the rows to
+    write (decoded in full), and the ``(id, SyncToken, balance)`` of rows whose balance alone changed."""
+
+    count: int
+    rows: list[dict] = field(default_factory=list)
+    balances: list[tuple[str, str, Decimal]] = field(default_factory=list)
+
+    def add(self, other: _PageChanges) -> None:
+        self.count += other.count
+        self.rows.extend(other.rows)
+        self.balances.extend(other.balances)
 
 
 class Run(Protocol):
@@ -104,9 +144,10 @@ class BalanceRefresh:
         self._started = False
 
     def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Request, now, what does not depend on what the run's reads will answer: the accounts, and the
-        whole vendor and customer lists whose transactions the run reads, if their pages fit in the realm's
-        in-flight budget beside the CDC call and the accounts (see the module docstring)."""
+        """Request, now, what does not depend on what the run's reads will answer: the whole account list,
+        and the whole vendor and customer lists whose transactions the run reads, if their pages fit in the
+        realm's in-flight budget beside the CDC call (see the module docstring; accounts too many for it
+        are read in full the old way, ``prefetch``)."""
         if self._started:
             return
         self._started = True
@@ -114,22 +155,60 @@ class BalanceRefresh:
         reads = {party_of(entity).entity for entity in plan if entity in TRANSACTIONS}
         if not reads & refreshable:
             return
-        if Entity.ACCOUNT in refreshable:
-            self.prefetch(Entity.ACCOUNT, None)
         budget = self.run.pipeline.workers - _FIRST_ROUND_OTHERS
         size = self.run.page_size
         counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
-                  for entity in sorted(reads & refreshable, key=ENTITY_ORDER.index)}
+                  for entity in sorted((reads | {Entity.ACCOUNT}) & refreshable, key=ENTITY_ORDER.index)}
+        mirrored: dict[Entity, Future[dict[str, tuple[str, Decimal]]]] = {}
         for entity, count in counts.items():
             pages = count // size + 1
-            if pages > budget:
-                continue  # too big for one round trip: the targeted re-read after CDC
+            if pages > budget:  # too big for one round trip: the accounts read in full, the parties targeted
+                if entity is Entity.ACCOUNT:
+                    self.prefetch(Entity.ACCOUNT, None)
+                continue
             budget -= pages
+            mirrored[entity] = Future()
             self.whole[entity] = WholeRead(entity, [
-                (start, self.run.pipeline.submit(self.run.qbo.query_page, entity.value, start, ALL_ACTIVE, "Id", size))
-                for start in range(1, pages * size, size)], {})
-        for read in self.whole.values():  # while QBO answers (rows the run writes meanwhile compare as changed)
-            read.mirrored.update(self.run.store.computed_balances(self.run.business_id, read.entity))
+                (start, self.run.pipeline.submit(self._changed_rows, entity, start, mirrored[entity]))
+                for start in range(1, pages * size, size)])
+        for entity, balances in mirrored.items():  # while QBO answers (rows written meanwhile compare as changed)
+            try:
+                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
+            except BaseException as exc:  # the pages waiting for it fail too
+                balances.set_exception(exc)
+                raise
+
+    def _changed_rows(self, entity: Entity, start: int, mirrored: Future[dict[str, tuple[str, Decimal]]]
+                      ) -> _PageChanges:
+        """One page of a name list read whole, compared with the mirror in the pipeline thread that read it
+        (``_PageChanges``). Every row is read for its Id, SyncToken and balance only (``_BALANCE_ROWS``),
+        never built as a dict of ``Decimal``s; a row is decoded in full only if its SyncToken differs from
+        the mirror's (or it is not shaped as expected): QBO changed more than its balance."""
+        rows = self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
+        stored = mirrored.result()
+        decoder = _BALANCE_ROWS[entity]
+        changes = _PageChanges(len(rows))
+        for raw in rows:
+            try:
+                row = decoder.decode(raw)
+            except msgspec.ValidationError:  # not the shape expected: decoded in full, the mapping judges it
+                payload = loads_json(raw)
+                if _differs(payload, stored, _balance_field(entity)):
+                    changes.rows.append(payload)
+                continue
+            mirror = stored.get(row.id)
+            if mirror is None:
+                continue
+            if row.sync_token != mirror[0]:
+                changes.rows.append(loads_json(raw))
+            elif row.balance != mirror[1]:
+                try:
+                    to_cents(row.balance)
+                except ValueError:  # the mirror cannot hold it: written in full, so the row is quarantined
+                    changes.rows.append(loads_json(raw))
+                else:
+                    changes.balances.append((row.id, row.sync_token, row.balance))
+        return changes
 
     def tracks(self, entity: Entity) -> bool:
         """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
@@ -174,7 +253,10 @@ class BalanceRefresh:
         return [(entity, statement) for statement in id_statements(entity, ids, self.run.config.ids_per_query)]
 
     def prefetch(self, entity: Entity, ids: set[str] | None) -> None:
-        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``."""
+        """Start reading a name list's balances now (its first page for None), for ``_refresh_balances``;
+        nothing for a list read whole (``start``)."""
+        if entity in self.whole:
+            return
         if ids is None:
             if entity in self.prefetched_all:
                 return
@@ -276,29 +358,33 @@ class BalanceRefresh:
                 self.balances_ok = False
 
     def _apply_whole(self, read: WholeRead) -> None:
-        """Write what changed in a name list read whole: the mirrored rows whose SyncToken or computed
-        balance differ from the mirror's when the run started (rows the mirror lacked are new, which CDC
-        reports, or quarantined, which are retried by id; a row CDC rewrote meanwhile has a new SyncToken
-        and is written again, which changes nothing or brings it to QBO's later version)."""
+        """Write what changed in a name list read whole, compared with the mirror as it was when the run
+        started (``_changed_rows``): the rows whose SyncToken differs are mapped and written; the others
+        whose balance differs get their new balance only, where the mirror still holds that SyncToken.
+        Rows the mirror lacked are new, which CDC reports, or quarantined, which are retried by id; a row
+        CDC rewrote meanwhile has a new SyncToken and is written again, which changes nothing or brings it
+        to QBO's later version."""
         entity, size = read.entity, self.run.page_size
-        rows: list[dict] = []
+        changes = _PageChanges(0)
         last = size
         for _start, future in read.pages:
             page = future.result()
-            rows.extend(page)
-            last = len(page)
+            changes.add(page)
+            last = page.count
         start = read.pages[-1][0] + size
+        balances: Future[dict[str, tuple[str, Decimal]]] = Future()
         while last == size:  # QBO has more rows than the mirror had: read on
-            page = self.run.qbo.query_page(entity.value, start, ALL_ACTIVE, "Id", size)
-            rows.extend(page)
-            last = len(page)
+            if not balances.done():
+                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
+            page = self._changed_rows(entity, start, balances)
+            changes.add(page)
+            last = page.count
             start += size
-        computed = ENTITIES[entity].computed_balance
-        assert computed is not None
-        changed = [row for row in rows if _differs(row, read.mirrored, computed.qbo_field)]
-        self.run.results[entity].fetched += len(rows) - len(changed)
-        for first in range(0, len(changed), size):
-            self.run.apply(entity, changed[first:first + size], SyncMode.REFRESH, set())
+        result = self.run.results[entity]
+        result.fetched += changes.count - len(changes.rows)
+        result.upserted += self.run.store.update_computed_balances(self.run.business_id, entity, changes.balances)
+        for first in range(0, len(changes.rows), size):
+            self.run.apply(entity, changes.rows[first:first + size], SyncMode.REFRESH, set())
         if entity not in self.run.entities:
             self.run.completed.add(entity)
 

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
+import msgspec
+
 from infra.db.entities import LIST_ENTITIES
 from infra.interfaces.records import Entity
 from infra.jobs.cursors import parse_qbo_time
@@ -45,6 +47,11 @@ class RealmReads:
     def query_page(self, entity: str, start: int, where: str | None, order_by: str | None, page_size: int
                    ) -> list[dict]:
         return self._client.query_page(self._realm_id, entity, start, where, order_by, page_size, on_time=self._saw)
+
+    def query_page_raw(self, entity: str, start: int, where: str | None, order_by: str | None, page_size: int
+                       ) -> list[msgspec.Raw]:
+        return self._client.query_page_raw(self._realm_id, entity, start, where, order_by, page_size,
+                                           on_time=self._saw)
 
     def cdc(self, entities: list[str], since: str) -> dict[str, list[dict]]:
         return self._client.cdc(self._realm_id, entities, since, on_time=self._saw)

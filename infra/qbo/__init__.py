@@ -9,6 +9,7 @@ Wiring, once per process::
     gateway = QboLiveGateway(client)
 """
 
+from infra.qbo._json import loads as loads_json
 from infra.qbo.auth import TokenManager
 from infra.qbo.client import CDC_MAX_OBJECTS, MAX_PAGE_SIZE, QboClient, qbo_literal, select_statement
 from infra.qbo.config import INTUIT_TOKEN_URL, MIN_MINORVERSION, QboClientConfig
@@ -32,6 +33,7 @@ from infra.qbo.reports import AGING_REPORTS, aging_bucket_range, to_reported_agi
 from infra.qbo.tokens import ConnectionStatus, OAuthTokens, TokenStore
 
 __all__ = [
+    "loads_json",
     "AGING_REPORTS",
     "CDC_MAX_OBJECTS",
     "INTUIT_TOKEN_URL",

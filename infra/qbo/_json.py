@@ -15,16 +15,30 @@ from decimal import Decimal
 
 import msgspec
 
-__all__ = ["dumps", "get_ci", "loads"]
+__all__ = ["dumps", "get_ci", "loads", "loads_members", "loads_rows"]
 
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ROWS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def loads(content: bytes | str):
     """Parse JSON with every non-integer number as ``Decimal`` (integers stay ``int``); ``ValueError`` when
     the content is not JSON."""
     return _DECODER.decode(content)
+
+
+def loads_members(content: bytes | msgspec.Raw) -> dict[str, msgspec.Raw]:
+    """The members of a JSON object, each left undecoded (``msgspec.Raw``, decode it with ``loads`` or a
+    typed decoder): the whole text is checked, but no value is built. ``ValueError`` when the content is
+    not a JSON object."""
+    return _MEMBERS.decode(content)
+
+
+def loads_rows(content: bytes | msgspec.Raw) -> list[msgspec.Raw]:
+    """The items of a JSON array, each left undecoded; ``ValueError`` when the content is not an array."""
+    return _ROWS.decode(content)
 
 
 def _encode(value, out: list[str]) -> None:

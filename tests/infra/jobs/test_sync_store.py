@@ -61,6 +61,25 @@ def test_a_computed_balance_change_under_the_same_sync_token_is_written(db: Db) 
         assert session.execute(select(vendors.c.balance)).scalar_one() == Decimal("250.75")
 
 
+def test_a_balance_alone_is_set_only_where_the_mirror_still_holds_its_sync_token(db: Db) -> None:
+    """``update_computed_balances``: the balance re-read's write for rows whose balance alone changed; a
+    row written meanwhile under another SyncToken came from QBO later and keeps what it holds."""
+    business = _business(db)
+    store = SyncStore(db.session_factory)
+    vendors_ = [VendorRecord(business_id=business, qbo_id=qbo_id, sync_token="2", display_name=f"V{qbo_id}",
+                             balance=Decimal("10.00")) for qbo_id in ("3", "4")]
+    store.apply(business, Entity.VENDOR, vendors_, at=AT)
+    store.apply(business, Entity.VENDOR, [dataclasses.replace(vendors_[1], sync_token="3", balance=Decimal("7.00"))],
+                at=AT)
+
+    updated = store.update_computed_balances(business, Entity.VENDOR, [("3", "2", Decimal("250.75")),
+                                                                       ("4", "2", Decimal("99.99"))])
+
+    assert updated == 1
+    assert {qbo_id: balance for qbo_id, (_token, balance) in store.computed_balances(business, Entity.VENDOR).items()
+            } == {"3": Decimal("250.75"), "4": Decimal("7.00")}
+
+
 def test_unstorable_records_are_quarantined_and_released_by_a_good_version(db: Db) -> None:
     business = _business(db)
     store = SyncStore(db.session_factory)

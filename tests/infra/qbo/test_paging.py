@@ -7,11 +7,14 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import httpx
+import msgspec
 import pytest
 
-from infra.qbo import RealmLimiterRegistry, qbo_literal, select_statement
+from infra.interfaces.errors import QboUnavailableError
+from infra.qbo import RealmLimiterRegistry, loads_json, qbo_literal, select_statement
 from tests.infra.qbo.conftest import REALM, json_response
 from tests.infra.qbo.test_faults import VALIDATION
 
@@ -122,3 +125,28 @@ def test_each_read_reports_the_time_qbo_stamped_on_its_answer(harness_factory):
     assert h.client.count(REALM, "Bill", on_time=seen.append) == 3
     assert h.client.query_page(REALM, "Bill", 1, on_time=seen.append) == []
     assert seen == ["2026-11-20T09:15:02.123-08:00"] * 2
+
+
+def test_a_raw_page_leaves_each_row_undecoded_and_decodes_exactly(harness_factory):
+    """``query_page_raw``: the rows as QBO sent them (``msgspec.Raw``), decoded on demand with exact
+    decimals; the ``time`` of the answer reported as for every read."""
+    seen: list[str | None] = []
+    rows = [{"Id": "1", "SyncToken": "0", "Balance": Decimal("12.30")}, {"Id": "2", "SyncToken": "3"}]
+    body = (b'{"QueryResponse": {"Vendor": [{"Id": "1", "SyncToken": "0", "Balance": 12.30}, {"Id": "2", '
+            b'"SyncToken": "3"}], "startPosition": 1, "maxResults": 2}, "time": "2026-11-20T09:15:02.123-08:00"}')
+    h = harness_factory(lambda request: httpx.Response(200, content=body, headers={"Content-Type": "application/json"}))
+
+    raw = h.client.query_page_raw(REALM, "Vendor", 1, "Active IN (true, false)", on_time=seen.append)
+
+    assert all(isinstance(row, msgspec.Raw) for row in raw)
+    decoded = [loads_json(row) for row in raw]
+    assert decoded == rows and str(decoded[0]["Balance"]) == "12.30"
+    assert seen == ["2026-11-20T09:15:02.123-08:00"]
+
+
+def test_a_raw_page_without_rows_is_empty_and_one_without_a_query_response_fails(harness_factory):
+    h = harness_factory(lambda request: json_response(200, {"QueryResponse": {}}))
+    assert h.client.query_page_raw(REALM, "Vendor", 1) == []
+    h = harness_factory(lambda request: json_response(200, {"Other": {}}))
+    with pytest.raises(QboUnavailableError):
+        h.client.query_page_raw(REALM, "Vendor", 1)

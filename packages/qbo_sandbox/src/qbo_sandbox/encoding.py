@@ -7,37 +7,37 @@ Contract:
   ``12.30``, ``0.00``), so a client parsing with ``parse_float=Decimal`` gets back the stored value.
 - ``loads_body`` parses request bodies with ``parse_float=Decimal`` and strips NUL characters.
 
-The standard library cannot emit a ``Decimal`` as a number, so ``dumps`` lets ``default`` turn each one
-into a string tagged with a leading NUL and then unquotes those strings with one regex pass over the
-output. That keeps encoding at C speed; it is safe because request bodies are stripped of NUL, so no
-stored string can carry the tag.
+``dumps`` encodes with msgspec (``decimal_format="number"``: each ``Decimal`` as a number with its own
+digits): the sandbox's own CPU per answer is no part of the latency it models, and its single event loop
+serves one realm's pages one after the other. It was the standard library with ``Decimal`` values tagged
+as strings and unquoted by a regex pass, about 10x slower on a page of 1,000 rows, with byte-identical
+output on the seeded data (non-ASCII text is now sent as UTF-8 instead of ``\\u`` escapes: the same
+JSON). The NUL tag is gone, but request bodies are still stripped of NUL.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import msgspec
 
 CENT = Decimal("0.01")
 
 _TAG = "\x00"
-_TAGGED_NUMBER = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
-def _tag_decimal(value: object) -> str:
-    if isinstance(value, Decimal):
-        return _TAG + format(value, "f")
+def _refuse(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number", enc_hook=_refuse)
 
 
 def dumps(payload: Any) -> bytes:
     """Serialize ``payload`` compactly, writing ``Decimal`` values as JSON numbers."""
-    text = json.dumps(payload, separators=(",", ":"), default=_tag_decimal)
-    if "\\u0000" in text:
-        text = _TAGGED_NUMBER.sub(r"\1", text)
-    return text.encode()
+    return _ENCODER.encode(payload)
 
 
 def loads_body(raw: bytes | str) -> Any:
