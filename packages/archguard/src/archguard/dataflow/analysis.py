@@ -143,6 +143,10 @@ class Scope:
         self.cache: dict[str, Types] = {}
         self.node_cache: dict[int, Types] = {}
         self.in_progress: dict[str, int] = {}
+        #: String annotations (``-> "Expr"``) parsed, by their text: kept as long as ``node_cache``, which
+        #: is keyed by node identity (a parsed tree let go would free its nodes' identities for the next
+        #: one parsed, which would then be answered from the cache as the first).
+        self.string_annotations: dict[str, ast.expr] = {}
         #: Names defined in terms of each other (strongly connected through their sources), by name.
         self.cycles: _LocalCycles | None = None
         self.solving: dict[str, tuple[dict[str, Types], int]] = {}
@@ -1175,10 +1179,13 @@ class Analyzer:
             if node.value is None:
                 return (NONE,)
             if isinstance(node.value, str):
-                try:
-                    parsed = ast.parse(node.value, mode="eval").body
-                except SyntaxError:
-                    return (Unknown(f"annotation {node.value!r} cannot be read"),)
+                parsed = scope.string_annotations.get(node.value)
+                if parsed is None:
+                    try:
+                        parsed = ast.parse(node.value, mode="eval").body
+                    except SyntaxError:
+                        return (Unknown(f"annotation {node.value!r} cannot be read"),)
+                    scope.string_annotations[node.value] = parsed
                 return self.annotation(parsed, scope)
             return (Unknown("annotation is a constant"),)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
