@@ -3,10 +3,12 @@ worker reads the service modules of its share in its own order: the report must 
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
-from archguard.dataflow import DataFlowConfig
+from archguard.dataflow import DataFlowConfig, check
 from archguard.dataflow.analysis import Analyzer
+from archguard.dataflow.checker import _Run, _Shares
 from archguard.dataflow.index import ProjectIndex
 
 CLASSES = 20
@@ -66,3 +68,49 @@ def test_summaries_do_not_depend_on_what_was_analysed_before(tmp_path: Path) -> 
     for i, name in enumerate(names):  # each reaches the method of the class its getter names
         callees = [edge[2] for edge in forward[name][2]]
         assert callees == [f"app.services.Service.get{i}", f"app.services.C{i}.m{i}"], name
+
+
+def _write_services(root: Path, modules: int) -> DataFlowConfig:
+    """Service modules calling into each other's classes, through string annotations, inheritance and
+    ``super()``: what one module's operations reach is partly worked out while reading another's."""
+    package = root / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for i in range(modules):
+        other = (i + 1) % modules
+        (package / f"part{i}.py").write_text(
+            f"from shop import part{other}\n\n\n"
+            f"class Base{i}:\n"
+            f"    def helper(self) -> 'Item{i}':\n        return Item{i}()\n\n"
+            f"    def shared(self, value):\n        return value.unknown()\n\n\n"
+            f"class Item{i}:\n    def total(self) -> 'part{other}.Item{other}':\n"
+            f"        return part{other}.Item{other}()\n\n\n"
+            f"class Service{i}(Base{i}):\n"
+            f"    def run(self) -> None:\n        self.helper().total().total()\n\n"
+            f"    def shared(self, value):\n        return super().shared(value)\n\n"
+            f"    def other(self) -> None:\n        part{other}.Service{other}().run()\n")
+    return DataFlowConfig(root=root, domain_packages=("shop",), service_modules=("shop.**",),
+                          require_declarations=False)
+
+
+def test_the_report_is_the_same_whatever_order_the_service_modules_are_read_in(tmp_path: Path) -> None:
+    config = _write_services(tmp_path, 12)
+    sorted_order = check(config.with_(jobs=1))
+    assert sorted_order.operations
+    for reorder in (lambda names: names[::-1], lambda names: names[1::2] + names[::2]):
+        run = _Run(config.with_(jobs=1), None, None, None)
+        run.read(reorder(run.analyzer.service_modules()))  # (report() reads only what is left)
+        assert run.report() == sorted_order
+    assert check(config.with_(jobs=2)) == check(config.with_(jobs=3)) == sorted_order
+
+
+def test_workers_share_the_modules_out_until_none_is_left() -> None:
+    modules = [f"m{i:02}" for i in range(10)]
+    shares = _Shares(modules, 2, multiprocessing.get_context("fork"))
+    second = list(shares.take(1))  # the second worker, alone: its own slice, then the first's from its end
+    assert second == ["m05", "m06", "m07", "m08", "m09", "m04", "m03", "m02", "m01", "m00"]
+    assert list(shares.take(0)) == []
+    shares = _Shares(modules, 2, multiprocessing.get_context("fork"))
+    first, second = shares.take(0), shares.take(1)
+    taken = [next(first), next(second), next(second), next(second), next(second), next(second), *second, *first]
+    assert taken == ["m00", "m05", "m06", "m07", "m08", "m09", "m04", "m03", "m02", "m01"]

@@ -16,7 +16,7 @@ import marshal
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
@@ -575,25 +575,24 @@ class _Run:
                         stack.append((callee, owner_of(edge[3], edge[4])))
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
-        # Contiguous slices of the sorted names: a package's services (which call each other and share
-        # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
-        # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
-        # a module would then depend on timing, and some inferred types on what a worker read before:
-        # the report must not change from run to run.)
+        # Each worker starts on its own contiguous slice of the sorted names (a package's services, which
+        # call each other and share their helpers, stay together: a module is seldom read by two), and
+        # one that has read its slice takes modules from the end of the slice with the most left, so
+        # they finish together however unevenly the work lies (sympy's first half costs half as much
+        # again as its second). Which worker reads which module then depends on timing; the report does
+        # not: a summary is the same whatever its process analysed before (``Analyzer``).
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
 
-        size = -(-len(service_modules) // jobs)
-        parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
-        import multiprocessing
-
         context = multiprocessing.get_context("fork")
-        global _WORKER_RUN
+        global _WORKER_RUN, _WORKER_SHARES
         _WORKER_RUN = self
+        _WORKER_SHARES = _Shares(service_modules, jobs, context)
         try:
-            with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-                results = list(pool.map(_read_part, parts))
+            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+                results = list(pool.map(_read_share, range(jobs)))
         finally:
-            _WORKER_RUN = None
+            _WORKER_RUN = _WORKER_SHARES = None
         digests = self.index.digests
         for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
             for name, digest in read_digests.items():  # (the cache records the state of each file read)
@@ -661,15 +660,60 @@ def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Ite
     return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
 
 
-def _read_part(service_modules: list[str]):
+class _Shares:
+    """The service modules shared out between worker processes (in memory they all see): slice ``i`` of
+    the sorted names is worker ``i``'s, read from its front; a worker whose slice is done takes modules
+    from the back of the slice with the most left, until none is left anywhere."""
+
+    def __init__(self, modules: list[str], jobs: int, context: Any) -> None:
+        self.modules = modules
+        self.jobs = jobs
+        size = -(-len(modules) // jobs)
+        bounds = []
+        for i in range(jobs):
+            bounds += [min(i * size, len(modules)), min((i + 1) * size, len(modules))]
+        self.bounds = context.Array("q", bounds)  # front and end of each slice, under the array's lock
+
+    def take(self, own: int) -> Iterator[str]:
+        """The modules worker ``own`` reads, one at a time as it asks."""
+        bounds, lock = self.bounds, self.bounds.get_lock()
+        while True:
+            with lock:
+                front, end = bounds[2 * own], bounds[2 * own + 1]
+                if front < end:
+                    taken = front
+                    bounds[2 * own] = front + 1
+                else:
+                    most = max(range(self.jobs), key=lambda i: bounds[2 * i + 1] - bounds[2 * i])
+                    front, end = bounds[2 * most], bounds[2 * most + 1]
+                    if front >= end:
+                        return
+                    bounds[2 * most + 1] = taken = end - 1
+            yield self.modules[taken]
+
+
+_WORKER_SHARES: _Shares | None = None
+
+
+def _read_share(own: int):
     """A worker process (forked from the run, so it starts with what the run knows): the declarations
-    and summaries for some service modules."""
-    run = _WORKER_RUN
-    assert run is not None
+    and summaries for the service modules it takes (``_Shares``)."""
+    run, shares = _WORKER_RUN, _WORKER_SHARES
+    assert run is not None and shares is not None
     gc.disable()  # as in the parent (see check); the worker ends with the task
-    run.read(service_modules)
-    declarations = {m: run.declarations[m] for m in service_modules}
-    counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
+    taken: list[str] = []
+
+    def taking() -> Iterator[str]:
+        for module in shares.take(own):
+            taken.append(module)
+            yield module
+
+    # (A process may be given a second task once done with the first: it counts only what it did here.)
+    before = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
+    run.read(taking())
+    declarations = {m: run.declarations[m] for m in taken}
+    after = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
+    counts = tuple(now - then for now, then in zip(after, before, strict=True))
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
             run.reused_derived, counts, run.index.digests)
 
