@@ -3,12 +3,11 @@ worker reads the service modules of its share in its own order: the report must 
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 
 from archguard.dataflow import DataFlowConfig, check
 from archguard.dataflow.analysis import Analyzer
-from archguard.dataflow.checker import _Run, _Shares
+from archguard.dataflow.checker import _balanced_slices, _Run
 from archguard.dataflow.index import ProjectIndex
 
 CLASSES = 20
@@ -104,13 +103,13 @@ def test_the_report_is_the_same_whatever_order_the_service_modules_are_read_in(t
     assert check(config.with_(jobs=2)) == check(config.with_(jobs=3)) == sorted_order
 
 
-def test_workers_share_the_modules_out_until_none_is_left() -> None:
-    modules = [f"m{i:02}" for i in range(10)]
-    shares = _Shares(modules, 2, multiprocessing.get_context("fork"))
-    second = list(shares.take(1))  # the second worker, alone: its own slice, then the first's from its end
-    assert second == ["m05", "m06", "m07", "m08", "m09", "m04", "m03", "m02", "m01", "m00"]
-    assert list(shares.take(0)) == []
-    shares = _Shares(modules, 2, multiprocessing.get_context("fork"))
-    first, second = shares.take(0), shares.take(1)
-    taken = [next(first), next(second), next(second), next(second), next(second), next(second), *second, *first]
-    assert taken == ["m00", "m05", "m06", "m07", "m08", "m09", "m04", "m03", "m02", "m01"]
+def test_workers_read_slices_with_about_equal_numbers_of_operations() -> None:
+    modules = [f"m{i}" for i in range(8)]
+    operations = {"m0": 60, "m1": 20, "m2": 10, "m3": 10, "m4": 0, "m5": 10, "m6": 5, "m7": 5}
+    assert _balanced_slices(modules, operations, 2) == [["m0"], ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]]
+    assert _balanced_slices(modules, operations, 3) == [["m0"], ["m1"], ["m2", "m3", "m4", "m5", "m6", "m7"]]
+    even = _balanced_slices(modules, {}, 2)  # nothing known: each module weighs the same
+    assert even == [modules[:4], modules[4:]]
+    many = [f"n{i:03}" for i in range(100)]
+    slices = _balanced_slices(many, {name: i % 7 for i, name in enumerate(many)}, 3)
+    assert [name for part in slices for name in part] == many and all(slices)

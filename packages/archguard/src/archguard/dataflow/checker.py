@@ -16,7 +16,7 @@ import marshal
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
@@ -433,19 +433,11 @@ class _Run:
     def read(self, service_modules: Iterable[str]) -> None:
         """The declarations of ``service_modules`` and the summary of everything their operations reach,
         dropping the syntax trees no longer in use as it goes."""
-        index, analyzer = self.index, self.analyzer
         for module in service_modules:
             if module in self.done:
                 continue
             self.done.add(module)
-            declarations = self.declarations.get(module)
-            if declarations is None:
-                declarations = self.cache.declarations(module) if self.cache is not None else None
-                if declarations is None:
-                    declarations = self.checker.declare(module)
-                    self.computed_owners.add(module)
-                    self.declarations_computed += 1
-                self.declarations[module] = declarations
+            declarations = self.declarations_of(module)
             derived = self.cache.derived(module) if self.cache is not None else None
             if derived is not None and not derived[3] and len(derived[1]) == len(declarations.operations):
                 # Nothing its operations reach changed, and they reach no unresolved call site: their
@@ -453,10 +445,27 @@ class _Run:
                 self.reused_derived[module] = derived
                 continue
             self._summarise(declarations.operations)
-            index.tick += 1
-            if index.tick % EVICT_EVERY == 0:
-                for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
-                    analyzer.drop_trees(idle)
+            self._tick()
+
+    def declarations_of(self, module: str) -> ModuleDeclarations:
+        """What a service module declares (known, taken from the cache, or worked out)."""
+        declarations = self.declarations.get(module)
+        if declarations is None:
+            declarations = self.cache.declarations(module) if self.cache is not None else None
+            if declarations is None:
+                declarations = self.checker.declare(module)
+                self.computed_owners.add(module)
+                self.declarations_computed += 1
+            self.declarations[module] = declarations
+        return declarations
+
+    def _tick(self) -> None:
+        """One more service module read: now and then, drop the syntax trees no longer in use."""
+        index = self.index
+        index.tick += 1
+        if index.tick % EVICT_EVERY == 0:
+            for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
+                self.analyzer.drop_trees(idle)
 
     def _held(self, module: str) -> bool:
         """Whether the cache holds all a service module needs (its declarations and results)."""
@@ -575,24 +584,46 @@ class _Run:
                         stack.append((callee, owner_of(edge[3], edge[4])))
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
-        # Each worker starts on its own contiguous slice of the sorted names (a package's services, which
-        # call each other and share their helpers, stay together: a module is seldom read by two), and
-        # one that has read its slice takes modules from the end of the slice with the most left, so
-        # they finish together however unevenly the work lies (sympy's first half costs half as much
-        # again as its second). Which worker reads which module then depends on timing; the report does
-        # not: a summary is the same whatever its process analysed before (``Analyzer``).
+        # Contiguous slices of the sorted names: a package's services (which call each other and share
+        # their helpers) stay in one worker, so a module is seldom read by two. Equal numbers of modules
+        # would load the workers unevenly (sympy's first half has 61% of its operations, and costs as
+        # much more), so the workers first find out how many operations each module of an equal share
+        # has, then read slices with about equal numbers of operations. Which worker reads which module
+        # depends on the source only, never on timing: some inferred types depend on what a process
+        # analysed before (a type found through a recursion, or too deep), and the report must not
+        # change from run to run.
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
 
         context = multiprocessing.get_context("fork")
-        global _WORKER_RUN, _WORKER_SHARES
+        global _WORKER_RUN
         _WORKER_RUN = self
-        _WORKER_SHARES = _Shares(service_modules, jobs, context)
+        workers = []
         try:
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-                results = list(pool.map(_read_share, range(jobs)))
+            for _ in range(jobs):
+                mine, theirs = context.Pipe()
+                process = context.Process(target=_worker, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()  # (the worker's end: once it exits, a read here ends instead of waiting)
+                workers.append((process, mine))
         finally:
-            _WORKER_RUN = _WORKER_SHARES = None
+            _WORKER_RUN = None
+        try:
+            size = -(-len(service_modules) // jobs)
+            for i, (_, connection) in enumerate(workers):
+                connection.send(service_modules[i * size:(i + 1) * size])
+            operations: dict[str, int] = {}
+            for _, connection in workers:
+                operations.update(_received(connection))
+            parts = _balanced_slices(service_modules, operations, jobs)
+            for (_, connection), part in zip(workers, parts, strict=True):
+                connection.send(part)
+            results = [_received(connection) for _, connection in workers]
+        finally:
+            for process, connection in workers:
+                connection.close()
+                process.join(timeout=60)
+                if process.is_alive():
+                    process.kill()
         digests = self.index.digests
         for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
             for name, digest in read_digests.items():  # (the cache records the state of each file read)
@@ -660,60 +691,66 @@ def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Ite
     return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
 
 
-class _Shares:
-    """The service modules shared out between worker processes (in memory they all see): slice ``i`` of
-    the sorted names is worker ``i``'s, read from its front; a worker whose slice is done takes modules
-    from the back of the slice with the most left, until none is left anywhere."""
-
-    def __init__(self, modules: list[str], jobs: int, context: Any) -> None:
-        self.modules = modules
-        self.jobs = jobs
-        size = -(-len(modules) // jobs)
-        bounds = []
-        for i in range(jobs):
-            bounds += [min(i * size, len(modules)), min((i + 1) * size, len(modules))]
-        self.bounds = context.Array("q", bounds)  # front and end of each slice, under the array's lock
-
-    def take(self, own: int) -> Iterator[str]:
-        """The modules worker ``own`` reads, one at a time as it asks."""
-        bounds, lock = self.bounds, self.bounds.get_lock()
-        while True:
-            with lock:
-                front, end = bounds[2 * own], bounds[2 * own + 1]
-                if front < end:
-                    taken = front
-                    bounds[2 * own] = front + 1
-                else:
-                    most = max(range(self.jobs), key=lambda i: bounds[2 * i + 1] - bounds[2 * i])
-                    front, end = bounds[2 * most], bounds[2 * most + 1]
-                    if front >= end:
-                        return
-                    bounds[2 * most + 1] = taken = end - 1
-            yield self.modules[taken]
+def _balanced_slices(modules: list[str], weights: dict[str, int], parts: int) -> list[list[str]]:
+    """``modules`` (in order) cut into ``parts`` contiguous slices of about equal total weight (each
+    module weighs at least 1): a slice ends where the running total first reaches its share."""
+    total = sum(max(1, weights.get(module, 0)) for module in modules)
+    slices: list[list[str]] = [[] for _ in range(parts)]
+    running = 0
+    for module in modules:
+        weight = max(1, weights.get(module, 0))
+        # The slice whose share of the total the middle of this module's weight falls in.
+        slices[min(parts - 1, (2 * running + weight) * parts // (2 * total))].append(module)
+        running += weight
+    return slices
 
 
-_WORKER_SHARES: _Shares | None = None
+def _received(connection: Any) -> Any:
+    """What a worker sent back; a worker's exception raised again here."""
+    try:
+        message = connection.recv()
+    except EOFError:
+        raise RuntimeError("a data-flow worker process ended without an answer") from None
+    if isinstance(message, _WorkerFailed):
+        raise RuntimeError(f"a data-flow worker process failed:\n{message.traceback}")
+    return message
 
 
-def _read_share(own: int):
-    """A worker process (forked from the run, so it starts with what the run knows): the declarations
-    and summaries for the service modules it takes (``_Shares``)."""
-    run, shares = _WORKER_RUN, _WORKER_SHARES
-    assert run is not None and shares is not None
+@dataclass(frozen=True)
+class _WorkerFailed:
+    traceback: str
+
+
+def _worker(connection: Any) -> None:
+    """A worker process (forked from the run, so it starts with what the run knows): first the number
+    of operations of each service module of an equal share of them, then the declarations and summaries
+    for its slice of the service modules (``_Run._in_workers``)."""
+    run = _WORKER_RUN
+    assert run is not None
     gc.disable()  # as in the parent (see check); the worker ends with the task
-    taken: list[str] = []
+    try:
+        operations = {}
+        for module in connection.recv():
+            operations[module] = len(run.declarations_of(module).operations)
+            run._tick()
+        connection.send(operations)
+        connection.send(_read_part(connection.recv()))
+    except BaseException:  # noqa: BLE001 - any failure goes back to the parent, which raises it
+        import traceback
 
-    def taking() -> Iterator[str]:
-        for module in shares.take(own):
-            taken.append(module)
-            yield module
+        connection.send(_WorkerFailed(traceback.format_exc()))
+    finally:
+        connection.close()
+        os._exit(0)  # (nothing of the parent's, forked with it, is for the worker to clean up)
 
-    # (A process may be given a second task once done with the first: it counts only what it did here.)
-    before = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
-    run.read(taking())
-    declarations = {m: run.declarations[m] for m in taken}
-    after = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
-    counts = tuple(now - then for now, then in zip(after, before, strict=True))
+
+def _read_part(service_modules: list[str]):
+    """In a worker: the declarations and summaries for some service modules."""
+    run = _WORKER_RUN
+    assert run is not None
+    run.read(service_modules)
+    declarations = {m: run.declarations[m] for m in service_modules}
+    counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
             run.reused_derived, counts, run.index.digests)
 
