@@ -179,10 +179,14 @@ class Analyzer:
     class whose ``__iter__`` returns ``self``, an alias of itself, cyclic bases, ``x = x + 1`` in a
     loop) gets a conservative answer, and every answer that saw such a conservative answer is
     *provisional*: it is reused only until the end of the current top-level computation (one function's
-    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is a
-    function of the code alone, and each summary a function of the code and of the function summarised,
-    whatever the order the operations are analysed in (one process or several, a cold run or a warm one
-    reusing part of the cache): the report is the same.
+    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is
+    meant to be a function of the code alone, and each summary a function of the code and of the
+    function summarised, whatever the order the operations are analysed in. Two ways it is not, yet: a
+    query met deeper than ``MAX_INFERENCE_DEPTH`` is unknown there, while the same query answered and
+    remembered earlier, nearer the top, is known; and a provisional answer reused later in the same
+    top-level computation may differ from the one a query remembered from elsewhere would have given
+    (all of sympy read in reverse order names another reason at one of its 22,023 unresolved call
+    sites). So the checker gives each worker process its modules by the source alone, never by timing.
 
     Each query also says which module it is about (its *owner*); the modules read while answering it are
     recorded as that owner's reads (``reads``), which is how a cached summary knows what it depends on.
