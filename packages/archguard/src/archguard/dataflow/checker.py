@@ -732,13 +732,9 @@ def _worker(connection: Any) -> None:
         operations = {}
         for module in connection.recv():
             operations[module] = len(run.declarations_of(module).operations)
+            run._tick()
         connection.send(operations)
-        part = connection.recv()
-        # The syntax trees parsed for the count that the slice needs are kept until their turn comes (idle
-        # so long, they would be dropped first and parsed again: sympy's 2,315 parses would be 3,677); the
-        # others are dropped as idle once the slice is being read.
-        run.index.hot.update(part)
-        connection.send(_read_part(part))
+        connection.send(_read_part(connection.recv()))
     except BaseException:  # noqa: BLE001 - any failure goes back to the parent, which raises it
         import traceback
 
