@@ -9,7 +9,7 @@ import pytest
 
 from archguard.dataflow import DataFlowConfig, check
 from archguard.dataflow.analysis import Analyzer
-from archguard.dataflow.checker import _balanced_slices, _Run
+from archguard.dataflow.checker import _Run
 from archguard.dataflow.index import ProjectIndex
 
 CLASSES = 20
@@ -103,18 +103,6 @@ def test_the_report_is_the_same_whatever_order_the_service_modules_are_read_in(t
         run.read(reorder(run.analyzer.service_modules()))  # (report() reads only what is left)
         assert run.report() == sorted_order
     assert check(config.with_(jobs=2)) == check(config.with_(jobs=3)) == sorted_order
-
-
-def test_workers_read_slices_with_about_equal_numbers_of_operations() -> None:
-    modules = [f"m{i}" for i in range(8)]
-    operations = {"m0": 60, "m1": 20, "m2": 10, "m3": 10, "m4": 0, "m5": 10, "m6": 5, "m7": 5}
-    assert _balanced_slices(modules, operations, 2) == [["m0"], ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]]
-    assert _balanced_slices(modules, operations, 3) == [["m0"], ["m1"], ["m2", "m3", "m4", "m5", "m6", "m7"]]
-    even = _balanced_slices(modules, {}, 2)  # nothing known: each module weighs the same
-    assert even == [modules[:4], modules[4:]]
-    many = [f"n{i:03}" for i in range(100)]
-    slices = _balanced_slices(many, {name: i % 7 for i, name in enumerate(many)}, 3)
-    assert [name for part in slices for name in part] == many and all(slices)
 
 
 @pytest.mark.xfail(strict=True, reason="a query met deeper than MAX_INFERENCE_DEPTH is unknown, remembered nowhere, "

@@ -433,11 +433,19 @@ class _Run:
     def read(self, service_modules: Iterable[str]) -> None:
         """The declarations of ``service_modules`` and the summary of everything their operations reach,
         dropping the syntax trees no longer in use as it goes."""
+        index, analyzer = self.index, self.analyzer
         for module in service_modules:
             if module in self.done:
                 continue
             self.done.add(module)
-            declarations = self.declarations_of(module)
+            declarations = self.declarations.get(module)
+            if declarations is None:
+                declarations = self.cache.declarations(module) if self.cache is not None else None
+                if declarations is None:
+                    declarations = self.checker.declare(module)
+                    self.computed_owners.add(module)
+                    self.declarations_computed += 1
+                self.declarations[module] = declarations
             derived = self.cache.derived(module) if self.cache is not None else None
             if derived is not None and not derived[3] and len(derived[1]) == len(declarations.operations):
                 # Nothing its operations reach changed, and they reach no unresolved call site: their
@@ -445,27 +453,10 @@ class _Run:
                 self.reused_derived[module] = derived
                 continue
             self._summarise(declarations.operations)
-            self._tick()
-
-    def declarations_of(self, module: str) -> ModuleDeclarations:
-        """What a service module declares (known, taken from the cache, or worked out)."""
-        declarations = self.declarations.get(module)
-        if declarations is None:
-            declarations = self.cache.declarations(module) if self.cache is not None else None
-            if declarations is None:
-                declarations = self.checker.declare(module)
-                self.computed_owners.add(module)
-                self.declarations_computed += 1
-            self.declarations[module] = declarations
-        return declarations
-
-    def _tick(self) -> None:
-        """One more service module read: now and then, drop the syntax trees no longer in use."""
-        index = self.index
-        index.tick += 1
-        if index.tick % EVICT_EVERY == 0:
-            for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
-                self.analyzer.drop_trees(idle)
+            index.tick += 1
+            if index.tick % EVICT_EVERY == 0:
+                for idle in index.to_evict(IDLE_MODULES, TREE_BUDGET):
+                    analyzer.drop_trees(idle)
 
     def _held(self, module: str) -> bool:
         """Whether the cache holds all a service module needs (its declarations and results)."""
@@ -585,45 +576,24 @@ class _Run:
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
         # Contiguous slices of the sorted names: a package's services (which call each other and share
-        # their helpers) stay in one worker, so a module is seldom read by two. Equal numbers of modules
-        # would load the workers unevenly (sympy's first half has 61% of its operations, and costs as
-        # much more), so the workers first find out how many operations each module of an equal share
-        # has, then read slices with about equal numbers of operations. Which worker reads which module
-        # depends on the source only, never on timing: some inferred types depend on what a process
-        # analysed before (a type found through a recursion, or too deep), and the report must not
-        # change from run to run.
+        # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
+        # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
+        # a module would then depend on timing, and some inferred types on what a worker read before:
+        # the report must not change from run to run.)
+        from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
+
+        size = -(-len(service_modules) // jobs)
+        parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         global _WORKER_RUN
         _WORKER_RUN = self
-        workers = []
         try:
-            for _ in range(jobs):
-                mine, theirs = context.Pipe()
-                process = context.Process(target=_worker, args=(theirs,), daemon=True)
-                process.start()
-                theirs.close()  # (the worker's end: once it exits, a read here ends instead of waiting)
-                workers.append((process, mine))
+            with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+                results = list(pool.map(_read_part, parts))
         finally:
             _WORKER_RUN = None
-        try:
-            size = -(-len(service_modules) // jobs)
-            for i, (_, connection) in enumerate(workers):
-                connection.send(service_modules[i * size:(i + 1) * size])
-            operations: dict[str, int] = {}
-            for _, connection in workers:
-                operations.update(_received(connection))
-            parts = _balanced_slices(service_modules, operations, jobs)
-            for (_, connection), part in zip(workers, parts, strict=True):
-                connection.send(part)
-            results = [_received(connection) for _, connection in workers]
-        finally:
-            for process, connection in workers:
-                connection.close()
-                process.join(timeout=60)
-                if process.is_alive():
-                    process.kill()
         digests = self.index.digests
         for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
             for name, digest in read_digests.items():  # (the cache records the state of each file read)
@@ -691,63 +661,12 @@ def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Ite
     return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
 
 
-def _balanced_slices(modules: list[str], weights: dict[str, int], parts: int) -> list[list[str]]:
-    """``modules`` (in order) cut into ``parts`` contiguous slices of about equal total weight (each
-    module weighs at least 1): a slice ends where the running total first reaches its share."""
-    total = sum(max(1, weights.get(module, 0)) for module in modules)
-    slices: list[list[str]] = [[] for _ in range(parts)]
-    running = 0
-    for module in modules:
-        weight = max(1, weights.get(module, 0))
-        # The slice whose share of the total the middle of this module's weight falls in.
-        slices[min(parts - 1, (2 * running + weight) * parts // (2 * total))].append(module)
-        running += weight
-    return slices
-
-
-def _received(connection: Any) -> Any:
-    """What a worker sent back; a worker's exception raised again here."""
-    try:
-        message = connection.recv()
-    except EOFError:
-        raise RuntimeError("a data-flow worker process ended without an answer") from None
-    if isinstance(message, _WorkerFailed):
-        raise RuntimeError(f"a data-flow worker process failed:\n{message.traceback}")
-    return message
-
-
-@dataclass(frozen=True)
-class _WorkerFailed:
-    traceback: str
-
-
-def _worker(connection: Any) -> None:
-    """A worker process (forked from the run, so it starts with what the run knows): first the number
-    of operations of each service module of an equal share of them, then the declarations and summaries
-    for its slice of the service modules (``_Run._in_workers``)."""
+def _read_part(service_modules: list[str]):
+    """A worker process (forked from the run, so it starts with what the run knows): the declarations
+    and summaries for some service modules."""
     run = _WORKER_RUN
     assert run is not None
     gc.disable()  # as in the parent (see check); the worker ends with the task
-    try:
-        operations = {}
-        for module in connection.recv():
-            operations[module] = len(run.declarations_of(module).operations)
-            run._tick()
-        connection.send(operations)
-        connection.send(_read_part(connection.recv()))
-    except BaseException:  # noqa: BLE001 - any failure goes back to the parent, which raises it
-        import traceback
-
-        connection.send(_WorkerFailed(traceback.format_exc()))
-    finally:
-        connection.close()
-        os._exit(0)  # (nothing of the parent's, forked with it, is for the worker to clean up)
-
-
-def _read_part(service_modules: list[str]):
-    """In a worker: the declarations and summaries for some service modules."""
-    run = _WORKER_RUN
-    assert run is not None
     run.read(service_modules)
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
