@@ -143,6 +143,10 @@ class Scope:
         self.cache: dict[str, Types] = {}
         self.node_cache: dict[int, Types] = {}
         self.in_progress: dict[str, int] = {}
+        #: String annotations (``-> "Expr"``) parsed, by their text: kept as long as ``node_cache``, which
+        #: is keyed by node identity (a parsed tree let go would free its nodes' identities for the next
+        #: one parsed, which would then be answered from the cache as the first).
+        self.string_annotations: dict[str, ast.expr] = {}
         #: Names defined in terms of each other (strongly connected through their sources), by name.
         self.cycles: _LocalCycles | None = None
         self.solving: dict[str, tuple[dict[str, Types], int]] = {}
@@ -175,10 +179,14 @@ class Analyzer:
     class whose ``__iter__`` returns ``self``, an alias of itself, cyclic bases, ``x = x + 1`` in a
     loop) gets a conservative answer, and every answer that saw such a conservative answer is
     *provisional*: it is reused only until the end of the current top-level computation (one function's
-    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is a
-    function of the code alone, and each summary a function of the code and of the function summarised,
-    whatever the order the operations are analysed in (one process or several, a cold run or a warm one
-    reusing part of the cache): the report is the same.
+    summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is
+    meant to be a function of the code alone, and each summary a function of the code and of the
+    function summarised, whatever the order the operations are analysed in. Two ways it is not, yet: a
+    query met deeper than ``MAX_INFERENCE_DEPTH`` is unknown there, while the same query answered and
+    remembered earlier, nearer the top, is known; and a provisional answer reused later in the same
+    top-level computation may differ from the one a query remembered from elsewhere would have given
+    (all of sympy read in reverse order names another reason at one of its 22,023 unresolved call
+    sites). So the checker gives each worker process its modules by the source alone, never by timing.
 
     Each query also says which module it is about (its *owner*); the modules read while answering it are
     recorded as that owner's reads (``reads``), which is how a cached summary knows what it depends on.
@@ -1175,10 +1183,13 @@ class Analyzer:
             if node.value is None:
                 return (NONE,)
             if isinstance(node.value, str):
-                try:
-                    parsed = ast.parse(node.value, mode="eval").body
-                except SyntaxError:
-                    return (Unknown(f"annotation {node.value!r} cannot be read"),)
+                parsed = scope.string_annotations.get(node.value)
+                if parsed is None:
+                    try:
+                        parsed = ast.parse(node.value, mode="eval").body
+                    except SyntaxError:
+                        return (Unknown(f"annotation {node.value!r} cannot be read"),)
+                    scope.string_annotations[node.value] = parsed
                 return self.annotation(parsed, scope)
             return (Unknown("annotation is a constant"),)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):

@@ -1,0 +1,137 @@
+"""A function's summary is the same whatever the analysis was asked before it, in the same process (a
+worker reads the service modules of its share in its own order: the report must not depend on it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archguard.dataflow import DataFlowConfig, check
+from archguard.dataflow.analysis import Analyzer
+from archguard.dataflow.checker import _Run
+from archguard.dataflow.index import ProjectIndex
+
+CLASSES = 20
+
+
+def _write_tree(root: Path) -> DataFlowConfig:
+    """A service whose getters return classes named by string annotations (``-> "C3"``), and operations
+    calling a method on what each getter returns."""
+    package = root / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    lines = [f"class C{i}:\n    def m{i}(self) -> None: ...\n\n" for i in range(CLASSES)]
+    lines.append("class Service:\n")
+    lines += [f"    def get{i}(self) -> 'C{i}':\n        ...\n\n" for i in range(CLASSES)]
+    lines += [f"    def use{i}(self) -> None:\n        self.get{i}().m{i}()\n\n" for i in range(CLASSES)]
+    (package / "services.py").write_text("".join(lines))
+    return DataFlowConfig(root=root, domain_packages=("app",), service_modules=("app.services",),
+                          require_declarations=False)
+
+
+def _analyse_in_order(config: DataFlowConfig, order: list[str]) -> dict[str, tuple]:
+    """In one analysis (one process's), the summary of each method of ``order`` (``use*``) or what it
+    returns (``get*``), asked in that order."""
+    index = ProjectIndex(config.root, config.packages_to_read, exclude=config.exclude_modules,
+                         source_dirs=config.source_directories)
+    analyzer = Analyzer(index, config)
+    found = {}
+    for name in order:
+        func = analyzer.function_info(f"app.services.Service.{name}")
+        assert func is not None
+        ask = analyzer.summary if name.startswith("use") else analyzer.returns
+        found[name] = ask(func, "app.services.Service")
+    return found
+
+
+def test_what_a_function_returns_does_not_depend_on_what_was_asked_before(tmp_path: Path) -> None:
+    # Each string annotation was parsed afresh and its tree let go, while what its nodes evaluate to was
+    # remembered by node identity: the next one parsed, given a freed node's identity, was answered as
+    # the first (so get5 returned a C0, or a C1, depending on what was asked before it).
+    config = _write_tree(tmp_path)
+    names = [f"get{i}" for i in range(CLASSES)]
+    forward = _analyse_in_order(config, names)
+    backward = _analyse_in_order(config, names[::-1])
+    one_at_a_time = {name: _analyse_in_order(config, [name])[name] for name in names}
+    assert forward == backward == one_at_a_time
+    assert [str(forward[name]) for name in names] == [
+        f"(Instance('app.services.C{i}'),)" for i in range(CLASSES)]
+
+
+def test_summaries_do_not_depend_on_what_was_analysed_before(tmp_path: Path) -> None:
+    config = _write_tree(tmp_path)
+    names = [f"use{i}" for i in range(CLASSES)]
+    forward = _analyse_in_order(config, names)
+    backward = _analyse_in_order(config, names[::-1])
+    one_at_a_time = {name: _analyse_in_order(config, [name])[name] for name in names}
+    assert forward == backward == one_at_a_time
+    for i, name in enumerate(names):  # each reaches the method of the class its getter names
+        callees = [edge[2] for edge in forward[name][2]]
+        assert callees == [f"app.services.Service.get{i}", f"app.services.C{i}.m{i}"], name
+
+
+def _write_services(root: Path, modules: int) -> DataFlowConfig:
+    """Service modules calling into each other's classes, through string annotations, inheritance and
+    ``super()``: what one module's operations reach is partly worked out while reading another's."""
+    package = root / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for i in range(modules):
+        other = (i + 1) % modules
+        (package / f"part{i}.py").write_text(
+            f"from shop import part{other}\n\n\n"
+            f"class Base{i}:\n"
+            f"    def helper(self) -> 'Item{i}':\n        return Item{i}()\n\n"
+            f"    def shared(self, value):\n        return value.unknown()\n\n\n"
+            f"class Item{i}:\n    def total(self) -> 'part{other}.Item{other}':\n"
+            f"        return part{other}.Item{other}()\n\n\n"
+            f"class Service{i}(Base{i}):\n"
+            f"    def run(self) -> None:\n        self.helper().total().total()\n\n"
+            f"    def shared(self, value):\n        return super().shared(value)\n\n"
+            f"    def other(self) -> None:\n        part{other}.Service{other}().run()\n")
+    return DataFlowConfig(root=root, domain_packages=("shop",), service_modules=("shop.**",),
+                          require_declarations=False)
+
+
+def test_the_report_is_the_same_whatever_order_the_service_modules_are_read_in(tmp_path: Path) -> None:
+    config = _write_services(tmp_path, 12)
+    sorted_order = check(config.with_(jobs=1))
+    assert sorted_order.operations
+    for reorder in (lambda names: names[::-1], lambda names: names[1::2] + names[::2]):
+        run = _Run(config.with_(jobs=1), None, None, None)
+        run.read(reorder(run.analyzer.service_modules()))  # (report() reads only what is left)
+        assert run.report() == sorted_order
+    assert check(config.with_(jobs=2)) == check(config.with_(jobs=3)) == sorted_order
+
+
+@pytest.mark.xfail(strict=True, reason="a query met deeper than MAX_INFERENCE_DEPTH is unknown, remembered nowhere, "
+                   "while the same query answered earlier at a shallower depth is remembered (not fixed yet)")
+def test_a_type_inferred_through_a_long_chain_does_not_depend_on_where_the_chain_was_entered(
+        tmp_path: Path) -> None:
+    # f0 returns f1(), ..., f69 returns an Item: deeper than the inference goes at once. Asked first, f0's
+    # result was unknown ("nests too deeply"); asked after f30 (remembered), it was an Item.
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    chain = "".join(f"def f{i}():\n    return f{i + 1}()\n\n\n" for i in range(69))
+    (package / "services.py").write_text(
+        "class Item:\n    def go(self) -> None: ...\n\n\n" + chain + "def f69():\n    return Item()\n\n\n"
+        "def use():\n    f0().go()\n")
+    config = DataFlowConfig(root=tmp_path, domain_packages=("app",), service_modules=("app.services",),
+                            require_declarations=False)
+
+    def summary_of_use(after: list[str]) -> tuple:
+        index = ProjectIndex(config.root, config.packages_to_read, source_dirs=config.source_directories)
+        analyzer = Analyzer(index, config)
+        for name in after:
+            func = analyzer.function_info(f"app.services.{name}")
+            assert func is not None
+            analyzer.returns(func, None)
+        use = analyzer.function_info("app.services.use")
+        assert use is not None
+        return analyzer.summary(use, None)
+
+    first = summary_of_use([])
+    assert first == summary_of_use(["f30"]) == summary_of_use(["f60", "f10"])
+    assert [edge[2] for edge in first[2]] == ["app.services.f0", "app.services.Item.go"]
