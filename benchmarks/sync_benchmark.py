@@ -45,6 +45,7 @@ from infra.db.engine import create_engine_for, create_session_factory, sqlite_ur
 from infra.db.migrate import upgrade_to_head  # noqa: E402
 from infra.db.writer import MirrorWriter  # noqa: E402
 from infra.jobs import BusinessSyncResult, SyncService  # noqa: E402
+from infra.jobs.heap import freeze_startup_heap  # noqa: E402
 from infra.qbo import OAuthTokens, QboClient, QboClientConfig, RealmLimiterRegistry  # noqa: E402
 
 REQUESTS_PER_MINUTE = 500
@@ -258,6 +259,7 @@ def single_company(args: argparse.Namespace, workdir: Path) -> None:
         tokens.save(OAuthTokens(realm_id=realm_id, refresh_token=sandbox.connect(realm_id)))
         with client_for(sandbox, tokens) as client:
             service = SyncService(sessions, client)
+            freeze_startup_heap()  # as the composition root does for a worker (runway.bootstrap.sync)
             result, full = measure(sandbox, lambda: service.sync_business(business))
             assert result.ok, result
             print("  full sync")
@@ -312,6 +314,7 @@ def portfolio(args: argparse.Namespace, workdir: Path) -> None:
             tokens.save(OAuthTokens(realm_id=realm["realm_id"], refresh_token=sandbox.connect(realm["realm_id"])))
         with client_for(sandbox, tokens) as client:
             service = SyncService(sessions, client, max_parallel_businesses=args.parallel)
+            freeze_startup_heap()  # as the composition root does for a worker (runway.bootstrap.sync)
             results, m = measure(sandbox, service.sync_all)
         failed: list[BusinessSyncResult] = [r for r in results if not r.ok]
         THROTTLED.append(m.throttled)

@@ -39,12 +39,10 @@ read missed is found by ``Reconciler`` (``infra.jobs.reconcile``); pages are fet
 ``BoundedPipeline`` (``infra.jobs.pipeline``) and ``RealmReads`` (``infra.jobs.reads``), which also notes
 the ``time`` of QBO's answers for the cursors.
 
-The heap: the first ``SyncService`` of a process runs a full garbage collection and then freezes what is
-alive (``gc.freeze``: imported modules, configuration, about 100,000 objects), so the collector's full
-passes never walk them again. Each such pass cost about 70 ms of CPU here, and the collector starts one
-whenever enough objects have survived since the last: in an incremental sync, typically while the CDC
-answer (some 40,000 objects) is being written, right on its critical path. On SQLite, the run also
-checkpoints the write-ahead log while it waits for the CDC answer (``SyncStore.checkpoint``).
+The heap: a process that syncs should freeze its start-up objects once (``infra.jobs.heap``; the
+composition root does it when it builds the sync service), so the collector's full passes never walk them
+on an incremental's critical path. On SQLite, the run checkpoints the write-ahead log while it waits for
+the CDC answer (``SyncStore.checkpoint``).
 
 One sync at a time per business: ``BusinessLocks`` (a PostgreSQL advisory lock, or a lock row on SQLite,
 ``infra.db.sync_locks``); a second sync of a locked business returns at once with ``skipped``, and a run
@@ -54,9 +52,7 @@ bounds every request made here (it is never bypassed).
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -158,23 +154,6 @@ def normalize_entities(entities: Iterable[Entity | str] | None) -> tuple[Entity,
     return tuple(entity for entity in ENTITY_ORDER if entity in wanted)
 
 
-_heap_frozen = False
-_heap_lock = threading.Lock()
-
-
-def _freeze_startup_heap() -> None:
-    """Once per process: collect, then move every object alive out of the collector's full passes (see
-    the module docstring). Objects alive now that later become cyclic garbage are never collected: at
-    start-up those are few, and the process's long-lived objects would be walked by every full pass."""
-    global _heap_frozen
-    with _heap_lock:
-        if _heap_frozen:
-            return
-        _heap_frozen = True
-        gc.collect()
-        gc.freeze()
-
-
 @sync_job
 class SyncService:
     """Syncs businesses from QBO into the mirror (see the module docstring). Thread-safe.
@@ -195,7 +174,6 @@ class SyncService:
         self.max_parallel_businesses = max_parallel_businesses
         self.store = SyncStore(session_factory)
         self.locks = locks or BusinessLocks(session_factory, ttl=self.config.lock_ttl)
-        _freeze_startup_heap()
 
     @sync_job
     def sync_business(self, business_id: int, full: bool = False, entities: Iterable[Entity | str] | None = None,

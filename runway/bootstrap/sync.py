@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.jobs import BusinessSyncResult, Progress, SyncConfig, SyncService
+from infra.jobs.heap import freeze_startup_heap
 from runway.bootstrap.container import Container, build_container
 from runway.bootstrap.errors import ConfigurationError
 from runway.settings import Settings
@@ -33,16 +34,21 @@ RESTART_SECONDS = 5.0
 def build_sync_service(container: Container, *, max_parallel_businesses: int = 4,
                        clock: Callable[[], datetime] | None = None) -> SyncService:
     """The sync service over the container's mirror and QBO client (Pattern 3; never on a request path).
-    ``ConfigurationError`` when QBO is not configured."""
+    ``ConfigurationError`` when QBO is not configured. The first call of a process also freezes the objects
+    alive then (``infra.jobs.heap``), out of the garbage collector's full passes."""
     if container.qbo_client is None:
         raise ConfigurationError("syncing needs QBO: set RUNWAY_QBO_API_BASE_URL, RUNWAY_QBO_CLIENT_ID, "
                                  "RUNWAY_QBO_CLIENT_SECRET and RUNWAY_TOKEN_ENCRYPTION_KEY")
     config = SyncConfig(pending_payment_bound=pending_payment_bound(container))
     if clock is None:
-        return SyncService(container.session_factory, container.qbo_client,
-                           max_parallel_businesses=max_parallel_businesses, config=config)
-    return SyncService(container.session_factory, container.qbo_client,
-                       max_parallel_businesses=max_parallel_businesses, clock=clock, config=config)
+        service = SyncService(container.session_factory, container.qbo_client,
+                              max_parallel_businesses=max_parallel_businesses, config=config)
+    else:
+        service = SyncService(container.session_factory, container.qbo_client,
+                              max_parallel_businesses=max_parallel_businesses, clock=clock, config=config)
+    # What the process keeps for its lifetime now exists: keep it out of the collector's full passes.
+    freeze_startup_heap()
+    return service
 
 
 def pending_payment_bound(container: Container) -> timedelta:

@@ -116,3 +116,28 @@ def test_two_embedded_worker_processes_serve_queued_requests(sandbox_company) ->
         stop.set()
         worker.join(90)
     assert mirrored() and container.sync_engine.pending() == []
+
+
+def test_building_the_sync_service_freezes_the_start_up_heap(tmp_path) -> None:
+    """The composition root, not the sync service, decides the process's collector policy: building the
+    sync service (as ``runway worker`` and ``runway sync`` do) freezes the objects alive then. Freezing is
+    process-wide, so this runs in an interpreter of its own."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import gc
+        from runway.bootstrap import build_container, build_sync_service, generate_encryption_key
+        from runway.settings import Settings
+        settings = Settings(_env_file=None, database_url={f"sqlite:///{tmp_path / 'mirror.db'}"!r},
+                            qbo_api_base_url="http://127.0.0.1:1/v3", qbo_client_id="id",
+                            qbo_client_secret="secret", token_encryption_key=generate_encryption_key())
+        with build_container(settings) as container:
+            before = gc.get_freeze_count()
+            build_sync_service(container)
+            print(before, gc.get_freeze_count() > 10_000)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"]

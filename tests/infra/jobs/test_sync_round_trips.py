@@ -212,15 +212,6 @@ def test_a_finished_run_leaves_nothing_for_the_garbage_collector(sqlite_world: W
     assert left == []
 
 
-def test_the_objects_alive_when_a_sync_service_is_built_are_kept_out_of_full_collections(
-        sqlite_world: World) -> None:
-    """The process's start-up objects (modules, configuration) are frozen once: a full collection would
-    walk them all, about 70 ms here, wherever the collector starts one (often an incremental's critical
-    path)."""
-    assert sqlite_world.service is not None
-    assert gc.get_freeze_count() > 10_000
-
-
 def test_an_incremental_checkpoints_sqlites_log_while_qbo_answers(
         sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite copies its write-ahead log into the database at the commit that takes the log past 1,000
