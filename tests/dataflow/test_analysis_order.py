@@ -45,16 +45,22 @@ def _analyse_in_order(config: DataFlowConfig, order: list[str]) -> dict[str, tup
     return found
 
 
+def _same_in_three_orders(config: DataFlowConfig, names: list[str]) -> dict[str, tuple]:
+    """What ``names`` give asked forward, backward and each alone (in a fresh analysis): asserted equal."""
+    forward = _analyse_in_order(config, names)
+    backward = _analyse_in_order(config, names[::-1])
+    one_at_a_time = {name: _analyse_in_order(config, [name])[name] for name in names}
+    assert forward == backward == one_at_a_time
+    return forward
+
+
 def test_what_a_function_returns_does_not_depend_on_what_was_asked_before(tmp_path: Path) -> None:
     # Each string annotation was parsed afresh and its tree let go, while what its nodes evaluate to was
     # remembered by node identity: the next one parsed, given a freed node's identity, was answered as
     # the first (so get5 returned a C0, or a C1, depending on what was asked before it).
     config = _write_tree(tmp_path)
     names = [f"get{i}" for i in range(CLASSES)]
-    forward = _analyse_in_order(config, names)
-    backward = _analyse_in_order(config, names[::-1])
-    one_at_a_time = {name: _analyse_in_order(config, [name])[name] for name in names}
-    assert forward == backward == one_at_a_time
+    forward = _same_in_three_orders(config, names)
     assert [str(forward[name]) for name in names] == [
         f"(Instance('app.services.C{i}'),)" for i in range(CLASSES)]
 
@@ -62,10 +68,7 @@ def test_what_a_function_returns_does_not_depend_on_what_was_asked_before(tmp_pa
 def test_summaries_do_not_depend_on_what_was_analysed_before(tmp_path: Path) -> None:
     config = _write_tree(tmp_path)
     names = [f"use{i}" for i in range(CLASSES)]
-    forward = _analyse_in_order(config, names)
-    backward = _analyse_in_order(config, names[::-1])
-    one_at_a_time = {name: _analyse_in_order(config, [name])[name] for name in names}
-    assert forward == backward == one_at_a_time
+    forward = _same_in_three_orders(config, names)
     for i, name in enumerate(names):  # each reaches the method of the class its getter names
         callees = [edge[2] for edge in forward[name][2]]
         assert callees == [f"app.services.Service.get{i}", f"app.services.C{i}.m{i}"], name
