@@ -46,7 +46,7 @@ from infra.db.tables import (
     sync_state,
 )
 from infra.db.types import Money, to_cents
-from infra.db.upsert import insert_values
+from infra.db.upsert import insert_values, upsert_rows
 from infra.db.writer import MirrorWriter
 from infra.interfaces.errors import RecordNotFound, StorageError
 from infra.interfaces.records import (
@@ -287,15 +287,19 @@ class SyncStore(QuarantineStore):
             stored = _stored_rows(session, table, business_id, [record.qbo_id for record, row in good
                                                                 if tokens.get(record.qbo_id) == row["sync_token"]])
             new = [(record, row) for record, row in good if record.qbo_id not in tokens]
-            changed = [record for record, row in good if record.qbo_id in tokens
+            changed = [(record, row) for record, row in good if record.qbo_id in tokens
                        and (record.qbo_id not in stored or _differs(stored[record.qbo_id], row))]
             written: set[str] = set()
             if new and fast:
                 written |= _insert_new(session, entity, business_id, new)
             else:
-                changed.extend(record for record, _ in new)
-            if changed:
-                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session, changed)}
+                changed.extend(new)
+            if changed and ENTITIES[entity].lines is None:  # the rows are built already
+                written |= {qbo_id for (_, qbo_id) in upsert_rows(session, table, [row for _, row in changed],
+                                                                   entity.value)}
+            elif changed:  # payments: their lines are replaced too
+                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session,
+                                                                              [record for record, _ in changed])}
             removed = 0
             for batch in chunks(deleted):
                 result = session.execute(delete(table).where(table.c.business_id == business_id,
