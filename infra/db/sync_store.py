@@ -19,7 +19,6 @@ Importing this module registers the sync tables on ``infra.db.tables.metadata`` 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +46,7 @@ from infra.db.tables import (
     sync_state,
 )
 from infra.db.types import Money, to_cents
+from infra.db.upsert import insert_values, upsert_rows
 from infra.db.writer import MirrorWriter
 from infra.interfaces.errors import RecordNotFound, StorageError
 from infra.interfaces.records import (
@@ -287,15 +287,19 @@ class SyncStore(QuarantineStore):
             stored = _stored_rows(session, table, business_id, [record.qbo_id for record, row in good
                                                                 if tokens.get(record.qbo_id) == row["sync_token"]])
             new = [(record, row) for record, row in good if record.qbo_id not in tokens]
-            changed = [record for record, row in good if record.qbo_id in tokens
+            changed = [(record, row) for record, row in good if record.qbo_id in tokens
                        and (record.qbo_id not in stored or _differs(stored[record.qbo_id], row))]
             written: set[str] = set()
             if new and fast:
                 written |= _insert_new(session, entity, business_id, new)
             else:
-                changed.extend(record for record, _ in new)
-            if changed:
-                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session, changed)}
+                changed.extend(new)
+            if changed and ENTITIES[entity].lines is None:  # the rows are built already
+                written |= {qbo_id for (_, qbo_id) in upsert_rows(session, table, [row for _, row in changed],
+                                                                   entity.value)}
+            elif changed:  # payments: their lines are replaced too
+                written |= {qbo_id for (_, qbo_id) in ENTITIES[entity].upsert(session,
+                                                                              [record for record, _ in changed])}
             removed = 0
             for batch in chunks(deleted):
                 result = session.execute(delete(table).where(table.c.business_id == business_id,
@@ -405,49 +409,6 @@ def _stored_rows(session: Session, table: Table, business_id: int, qbo_ids: list
     return stored
 
 
-#: Bound parameters per multi-row INSERT: SQLite 3.32+ allows 32766, PostgreSQL 65535.
-_MAX_PARAMS = 30_000 if sqlite3.sqlite_version_info >= (3, 32) else 999
-
-
-def _insert_values(session: Session, table: Table, rows: list[dict[str, Any]], returning: tuple[str, ...] = ()
-                   ) -> list[tuple]:
-    """``INSERT INTO t (...) VALUES (...), (...), ...``: many rows per statement, values converted by the
-    columns' own bind processors (exact cents, dates) column by column.
-
-    One statement per few thousand rows rather than an ``executemany`` of one-row statements: the
-    ``sqlite3`` module releases and re-takes the GIL around every statement step, and while the sync's
-    fetching threads parse JSON each re-take can wait a whole switch interval.
-    """
-    if not rows:
-        return []
-    connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    try:
-        columns = [[row[name] for row in rows] for name in names]
-        columns = [values if process is None else [process(v) for v in values]
-                   for values, process in zip(columns, processors, strict=True)]
-    except ValueError as exc:  # a bind processor refused a value (e.g. sub-cent money)
-        raise StorageError(f"cannot store a {table.name} row: {exc}") from exc
-    tuples = list(zip(*columns, strict=True))
-    preparer = dialect.identifier_preparer
-    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
-    head = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)}) "
-            "VALUES ")
-    one = "(" + ", ".join([placeholder] * len(names)) + ")"
-    tail = f" RETURNING {', '.join(preparer.quote(name) for name in returning)}" if returning else ""
-    per_statement = max(1, _MAX_PARAMS // len(names))
-    returned: list[tuple] = []
-    for start in range(0, len(tuples), per_statement):
-        batch = tuples[start:start + per_statement]
-        result = connection.exec_driver_sql(head + ", ".join([one] * len(batch)) + tail,
-                                            tuple(value for values in batch for value in values))
-        if returning:
-            returned.extend(tuple(row) for row in result)
-    return returned
-
-
 def _insert_new(session: Session, entity: Entity, business_id: int, new: list[tuple[Any, dict[str, Any]]]
                 ) -> set[str]:
     """Insert rows known to be absent (multi-row INSERTs), payment lines included; returns their ids."""
@@ -457,11 +418,11 @@ def _insert_new(session: Session, entity: Entity, business_id: int, new: list[tu
         if current is None or int(row["sync_token"]) >= int(current[1]["sync_token"]):
             newest[record.qbo_id] = (record, row)
     table, lines = ENTITIES[entity].table, ENTITIES[entity].lines
-    returned = _insert_values(session, table, [row for _, row in newest.values()],
+    returned = insert_values(session, table, [row for _, row in newest.values()],
                               returning=("id", "qbo_id") if lines is not None else ())
     if lines is not None:
         ids = {qbo_id: row_id for row_id, qbo_id in returned}
-        _insert_values(session, lines.table, [
+        insert_values(session, lines.table, [
             {lines.parent_column: ids[qbo_id], "business_id": business_id, lines.txn_column: line.txn_qbo_id,
              "amount": line.amount}
             for qbo_id, (record, _) in newest.items() for line in record.lines])

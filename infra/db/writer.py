@@ -118,14 +118,15 @@ class MirrorWriter(SessionScoped):
         """Each entity of ``cursors`` was synced up to its cursor at ``at`` (one transaction)."""
         if not cursors:
             return
-        with self.transaction("record sync successes", write=True) as session:
-            for entity, cursor in cursors.items():
-                values = {"cursor": cursor, "last_success_at": at, "last_attempt_at": at, "last_error": None,
-                          "consecutive_failures": 0}
-                ins = dialect_insert(session, sync_state).values(business_id=business_id,
-                                                                 entity=Entity(entity).value, **values)
-                session.execute(ins.on_conflict_do_update(
-                    index_elements=[sync_state.c.business_id, sync_state.c.entity], set_=values))
+        rows = [{"business_id": business_id, "entity": Entity(entity).value, "cursor": cursor, "last_success_at": at,
+                 "last_attempt_at": at, "last_error": None, "consecutive_failures": 0}
+                for entity, cursor in cursors.items()]
+        with self.transaction("record sync successes", write=True) as session:  # one executemany
+            ins = dialect_insert(session, sync_state)
+            session.execute(ins.on_conflict_do_update(
+                index_elements=[sync_state.c.business_id, sync_state.c.entity],
+                set_={name: ins.excluded[name] for name in ("cursor", "last_success_at", "last_attempt_at",
+                                                            "last_error", "consecutive_failures")}), rows)
 
     def record_sync_failure(self, business_id: int, entity: Entity, error: str, at: datetime) -> None:
         """A sync attempt failed at ``at``: the cursor and the last success stay, the failure is counted."""

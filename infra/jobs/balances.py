@@ -141,6 +141,8 @@ class BalanceRefresh:
         self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
         self.balances_ok = True
         self.whole: dict[Entity, WholeRead] = {}  # name lists read whole (``start``)
+        #: ``{qbo_id: (SyncToken, computed balance)}`` of the rows of those lists this run wrote (``note_written``)
+        self.written: dict[Entity, dict[str, tuple[str, Decimal]]] = {}
         self._started = False
 
     def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
@@ -209,6 +211,19 @@ class BalanceRefresh:
                 else:
                     changes.balances.append((row.id, row.sync_token, row.balance))
         return changes
+
+    def note_written(self, entity: Entity, records: Sequence[Any], written_ids: Iterable[str]) -> None:
+        """Remember the SyncToken and computed balance of the rows of a list read whole that the run wrote
+        (CDC's answer): the whole read, compared with the mirror as it was before them, sees their new
+        SyncToken and would map and write them again for nothing (``_apply_whole``)."""
+        if entity not in self.whole:
+            return
+        column = ENTITIES[entity].computed_balance.column  # type: ignore[union-attr]  # lists read whole have one
+        ids = set(written_ids)
+        noted = self.written.setdefault(entity, {})
+        for record in records:
+            if record.qbo_id in ids:
+                noted[record.qbo_id] = (record.sync_token, getattr(record, column))
 
     def tracks(self, entity: Entity) -> bool:
         """Whether the run must note which parties the changes of transaction ``entity`` touch (not when
@@ -380,6 +395,10 @@ class BalanceRefresh:
             changes.add(page)
             last = page.count
             start += size
+        written = self.written.get(entity)
+        if written:  # rows the run wrote from CDC's answer: written again only if QBO moved them since
+            field_name = _balance_field(entity)
+            changes.rows = [row for row in changes.rows if _differs(row, written, field_name)]
         result = self.run.results[entity]
         result.fetched += changes.count - len(changes.rows)
         result.upserted += self.run.store.update_computed_balances(self.run.business_id, entity, changes.balances)

@@ -580,6 +580,8 @@ class _BusinessRun:
         if known is not None:
             known.update(outcome.written_ids)
             known.difference_update(removed)
+        if mode is SyncMode.CDC and outcome.written_ids:
+            self.balances.note_written(entity, records, outcome.written_ids)
         result = self.results.setdefault(entity, EntitySyncResult(entity, mode))
         result.fetched += len(payloads)
         result.upserted += outcome.upserted
