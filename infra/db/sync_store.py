@@ -391,6 +391,7 @@ class SyncStore(QuarantineStore):
                     table.c.business_id == business_id, table.c.qbo_id.in_(batch))).all())
         return found
 
+
 def _stored_tokens(session: Session, table: Table, business_id: int, qbo_ids: list[str]) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for batch in chunks(qbo_ids, CHUNK):
