@@ -180,19 +180,3 @@ def test_an_attribute_asked_through_a_subclass_first_does_not_change_the_report(
     run = _Run(config.with_(jobs=1), None, None, None)
     run.read(run.analyzer.service_modules()[::-1])
     assert run.report() == sorted_order
-
-
-def test_workers_share_runs_of_the_sorted_modules_dealt_in_turn() -> None:
-    # The first half of sympy's sorted modules held 61% of its operations: halves left one worker with
-    # most of the work. Runs dealt in turn give each worker some of every part of the tree, by the names
-    # alone (whatever runs faster), each run whole.
-    from archguard.dataflow.checker import CHUNK_MODULES, _shares
-
-    modules = [f"pkg.m{i:04d}" for i in range(10 * CHUNK_MODULES + 5)]
-    first, second = _shares(modules, 2)
-    assert sorted(first + second) == modules and not set(first) & set(second)
-    half = set(modules[:len(modules) // 2])
-    assert 0.4 < len(half & set(first)) / len(half) < 0.6
-    assert first[:CHUNK_MODULES] == modules[:CHUNK_MODULES]
-    assert second[:CHUNK_MODULES] == modules[CHUNK_MODULES:2 * CHUNK_MODULES]
-    assert _shares(modules[:3], 2) == [modules[:2], modules[2:3]]  # a few modules: the halves

@@ -587,12 +587,15 @@ class _Run:
         self.checker.domain_code_outside_services()
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
-        # Each worker's share is fixed by the sorted names alone (``_shares``), never by timing: some
-        # inferred types depend on what a process analysed before, and the report must not change from
-        # run to run.
+        # Contiguous slices of the sorted names: a package's services (which call each other and share
+        # their helpers) stay in one worker, so a module is seldom read by two. (Slices taken as the
+        # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
+        # a module would then depend on timing, and some inferred types on what a worker read before:
+        # the report must not change from run to run.)
         from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
 
-        parts = _shares(service_modules, jobs)
+        size = -(-len(service_modules) // jobs)
+        parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
@@ -670,24 +673,6 @@ def _derived_unmoved(derived: tuple, unshown: frozenset[str]) -> tuple:
 def _sorted_operations(declarations: dict[str, ModuleDeclarations], modules: Iterable[str]
                        ) -> list[OperationDeclaration]:
     return sorted((op for module in modules for op in declarations[module].operations), key=lambda op: op.name)
-
-
-#: Service modules in a run of consecutive sorted names that go to the same worker (``_shares``).
-CHUNK_MODULES = 32
-
-
-def _shares(service_modules: list[str], jobs: int) -> list[list[str]]:
-    """The service modules each of ``jobs`` workers reads: runs of ``CHUNK_MODULES`` consecutive sorted
-    names, dealt out in turn. A run keeps a package's services (which call each other and share their
-    helpers) mostly in one worker, so a module is seldom read by two; dealing many runs spreads the
-    costly parts of a tree between the workers wherever they lie. (Halves of the sorted names loaded
-    sympy's first worker with 61% of its operations: sympy.core, functions, integrals and matrices sort
-    first.) The shares depend on the names alone, whatever runs faster. With fewer modules than that
-    for each worker, each takes one run (the halves, for two)."""
-    size = min(CHUNK_MODULES, -(-len(service_modules) // jobs))
-    runs = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
-    shares = [[module for run in runs[worker::jobs] for module in run] for worker in range(jobs)]
-    return [share for share in shares if share]
 
 
 def _read_part(service_modules: list[str]):
