@@ -138,3 +138,45 @@ def test_a_type_inferred_through_a_long_chain_does_not_depend_on_where_the_chain
     first = summary_of_use([])
     assert first == summary_of_use(["f30"]) == summary_of_use(["f60", "f10"])
     assert [edge[2] for edge in first[2]] == ["app.services.f0", "app.services.Item.go"]
+
+
+def _write_collector(root: Path) -> DataFlowConfig:
+    """A class whose attribute is reassigned from itself (``self.data = {m: self.data[m] ...}``), and a
+    subclass in a module sorted before it (Django's ``deletion.Collector`` and ``NestedObjects``)."""
+    package = root / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "b_collector.py").write_text(
+        "from collections import defaultdict\n\n\n"
+        "class Collector:\n"
+        "    def __init__(self):\n        self.data = defaultdict(set)\n\n"
+        "    def add(self, objs):\n"
+        "        new_objs = []\n        instances = self.data[objs[0].__class__]\n"
+        "        for obj in objs:\n            if obj not in instances:\n                new_objs.append(obj)\n"
+        "        instances.update(new_objs)\n        return new_objs\n\n"
+        "    def sort(self):\n"
+        "        sorted_models = []\n        for model in list(self.data):\n            sorted_models.append(model)\n"
+        "        self.data = {model: self.data[model] for model in sorted_models}\n\n"
+        "    def delete(self):\n"
+        "        for model, instances in self.data.items():\n            self.data[model] = sorted(instances)\n"
+        "        self.sort()\n"
+        "        for model, instances in self.data.items():\n            instances.reverse()\n")
+    (package / "a_nested.py").write_text(
+        "from app.b_collector import Collector\n\n\n"
+        "class Nested(Collector):\n    def collect(self, objs):\n        return self.add(objs)\n")
+    return DataFlowConfig(root=root, domain_packages=("app",), service_modules=("app.**",),
+                          require_declarations=False)
+
+
+@pytest.mark.xfail(strict=True, reason="what a base class's attribute is, asked through a subclass first, is "
+                   "remembered otherwise than asked directly (not fixed yet)")
+def test_an_attribute_asked_through_a_subclass_first_does_not_change_the_report(tmp_path: Path) -> None:
+    # Read in sorted order, Nested's operations ask what Collector.data is with self a Nested first, and
+    # Collector.delete's `instances.reverse()` is unresolved for both classes' delete; read in reverse
+    # order, for Nested.delete only. So which worker reads which module can change a report: Django's
+    # changes at this site when its service modules are shared out otherwise than in two halves.
+    config = _write_collector(tmp_path)
+    sorted_order = check(config.with_(jobs=1))
+    run = _Run(config.with_(jobs=1), None, None, None)
+    run.read(run.analyzer.service_modules()[::-1])
+    assert run.report() == sorted_order
