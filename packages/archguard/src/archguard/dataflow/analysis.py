@@ -1023,7 +1023,11 @@ class Analyzer:
             scope.in_progress[name] = depth
             outer, self._taint = self._taint, _NOT_YET
             try:
-                result = union(*(self.source_types(s, scope) for s in scope.sources[name]))
+                sources = scope.sources[name]
+                if len(sources) == 1:  # (most names: one assignment or a parameter; no generator)
+                    result = union(self.source_types(sources[0], scope))
+                else:
+                    result = union(*(self.source_types(s, scope) for s in sources))
             finally:
                 del scope.in_progress[name]
                 self._depth -= 1
@@ -1608,6 +1612,11 @@ class Analyzer:
             if name in ("eval", "exec"):
                 return (Unknown(f"{name}() of a string"),)
         func_types = self.eval(func, scope)
+        for t in func_types:  # (each case below is about an external callee: most calls have none)
+            if isinstance(t, Ext):
+                break
+        else:
+            return None
         if any(isinstance(t, Ext) and t.origin == "importlib.import_module" for t in func_types):
             return self._import_module_result(node, scope)
         if node.args and any(isinstance(t, Ext) and not t.instance and t.origin == "functools.partial"

@@ -269,12 +269,19 @@ class ProjectIndex:
         parsed again after being forgotten once, and the KEPT_IDLE used last), and the least recently
         used while the source of those held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
-        last_use, hot = self._last_use, self.hot
-        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items()]
-        idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
-        chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
-        size = self.held_size - sum(self._parsed[name].size for name in chosen)
+        last_use, hot, parsed = self._last_use, self.hot, self._parsed
+        get = last_use.get
+        # (Run every few service modules over every tree held: the idle ones only are listed, and all
+        # of them only when the budget is exceeded.)
+        idle = [(used, name) for name in parsed if (used := get(name, -1)) < limit and name not in hot]
+        if len(idle) <= KEPT_IDLE:
+            chosen: list[str] = []
+        else:
+            idle.sort()
+            chosen = [name for _, name in idle[:len(idle) - KEPT_IDLE]]  # the most recent few stay
+        size = self.held_size - sum(parsed[name].size for name in chosen) if chosen else self.held_size
         if size > budget:
+            held = [(get(name, -1), name, info.size) for name, info in parsed.items()]
             dropped = set(chosen)
             for _, name, module_size in sorted(held):
                 if size <= budget:
