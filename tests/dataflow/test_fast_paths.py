@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import random
 from pathlib import Path
 from types import SimpleNamespace
 
-from archguard.dataflow.index import KEPT_IDLE, ProjectIndex
+import pytest
+
+from archguard.dataflow.analysis import _LAMBDA_TAKERS, Analyzer, Scope, _bind_lambda_params
+from archguard.dataflow.index import KEPT_IDLE, ModuleInfo, ProjectIndex
 from archguard.dataflow.model import Category
 from archguard.dataflow.summaries import CALL, REACH, derive
+from tests.dataflow.support import planted_config, planted_tree
 
 LIVE, LOCAL = Category.LIVE.value, Category.LOCAL.value
 
@@ -82,3 +87,52 @@ def test_the_trees_to_drop_are_those_the_full_listing_chose(tmp_path: Path):
         budget = rng.choice([0, 10_000, index.held_size // 2, 10**9])
         idle_ticks = rng.choice([0, 24, 60])
         assert index.to_evict(idle_ticks, budget) == _evict_as_before(index, idle_ticks, budget)
+
+
+class _Forgetful(dict):
+    """A memo that never remembers: every question is worked out afresh."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+@pytest.mark.parametrize("case", ["base", "cyclic-bases", "recursive-aliases", "undeclared-port", "othercode"])
+def test_whether_a_class_is_a_protocol_is_answered_the_same_remembered_and_afresh(tmp_path: Path, case: str):
+    config = planted_config(planted_tree(case, tmp_path / case))
+    answers = []
+    for forgetful in (False, True):
+        index = ProjectIndex(config.root, config.packages_to_read, exclude=config.exclude_modules,
+                             source_dirs=config.source_directories)
+        analyzer = Analyzer(index, config)
+        if forgetful:
+            analyzer._protocols = _Forgetful()
+        classes = [f"{name}.{cls}" for name in index.module_names if (info := index.module(name)) is not None
+                   for cls in info.classes]
+        # Asked twice, and after the classes' categories (which ask it while their own query is open).
+        found = [analyzer.is_protocol(name) for name in classes]
+        for name in classes:
+            analyzer.class_categories(name)
+        found += [analyzer.is_protocol(name) for name in classes]
+        answers.append(found)
+        if not forgetful:
+            assert analyzer._protocols, "nothing remembered"
+    assert answers[0] == answers[1]
+    assert any(answers[0]) and not all(answers[0])
+
+
+def test_calls_skipped_before_typing_lambda_parameters_type_none():
+    # ``_collect_locals`` calls ``_bind_lambda_params`` only for the callees it knows: any other call must
+    # type no lambda parameter.
+    names = ["sorted", "min", "max", "sort", "map", "filter", "reduce", "apply", "key", "sorted_by", "each"]
+    shapes = ["{f}(xs, key=lambda x: x)", "ys.{f}(key=lambda x: x)", "{f}(lambda x: x, xs)",
+              "obj.{f}(xs, key=lambda x: x)", "{f}(lambda x: x)", "{f}(xs)"]
+    module = ast.parse("def f(xs, ys, obj):\n    pass\n")
+    info = ModuleInfo(name="m", path="m.py", display_path="m.py", is_package=False, tree=module)
+    typed = set()
+    for name in names:
+        for shape in shapes:
+            call = ast.parse(shape.format(f=name), mode="eval").body
+            assert isinstance(call, ast.Call)
+            if _bind_lambda_params(Scope(info, None, None), call):
+                typed.add(name)
+    assert typed == set(_LAMBDA_TAKERS)

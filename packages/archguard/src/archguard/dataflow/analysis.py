@@ -202,6 +202,7 @@ class Analyzer:
         self._class_member_in_progress: dict[tuple[str, str], int] = {}
         self._class_cats: dict[str, frozenset[Category]] = {}
         self._class_cats_in_progress: dict[str, int] = {}
+        self._protocols: dict[str, bool] = {}
         self._scopes: dict[tuple[str, str | None], Scope] = {}
         self._module_scopes: dict[str, Scope] = {}
         self._returns: dict[tuple[str, str | None], Types] = {}
@@ -407,15 +408,29 @@ class Analyzer:
         return result
 
     def is_protocol(self, qualname: str) -> bool:
+        found = self._protocols.get(qualname)
+        if found is not None:  # (asked once per reach of a port: remembered, as its bases' types would be)
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
         cls = self.class_info(qualname)
         if cls is None:
             return False
         scope = self.module_scope(cls.module)
-        for base in cls.node.bases:
-            expr = base.value if isinstance(base, ast.Subscript) else base
-            if any(isinstance(t, Ext) and t.origin in _PROTOCOL_ORIGINS for t in self.eval(expr, scope)):
-                return True
-        return False
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            found = False
+            for base in cls.node.bases:
+                expr = base.value if isinstance(base, ast.Subscript) else base
+                if any(isinstance(t, Ext) and t.origin in _PROTOCOL_ORIGINS for t in self.eval(expr, scope)):
+                    found = True
+                    break
+        finally:
+            taint = self._taint
+            if outer < taint:
+                self._taint = outer
+        if taint == _NOT_YET:  # (not if a base's type depended on a query still in progress)
+            self._protocols[qualname] = found
+        return found
 
     def is_service_class(self, cls: ClassInfo) -> bool:
         if cls.name.startswith("_") or not any(fnmatch(cls.name, p) for p in self.config.service_classes):
@@ -2044,7 +2059,10 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
         if kind not in _BINDING_NODES:
             continue
         if kind is ast.Call:
-            typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
+            func = child.func  # type: ignore[attr-defined]
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in _LAMBDA_TAKERS:  # (most calls take no lambda: no call to find out)
+                typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
         elif isinstance(child, ast.Global):  # (nonlocal names are the enclosing function's: same flat scope)
             globals_.update(child.names)
         elif isinstance(child, ast.Assign):
@@ -2219,6 +2237,10 @@ def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod
         scope.add(args.vararg.arg, _Source("param", (args.vararg, "vararg")))
     if args.kwarg is not None:
         scope.add(args.kwarg.arg, _Source("param", (args.kwarg, "kwarg")))
+
+
+#: The callees whose lambda argument ``_bind_lambda_params`` types.
+_LAMBDA_TAKERS = frozenset({"sorted", "min", "max", "sort", "map", "filter"})
 
 
 def _bind_lambda_params(scope: Scope, call: ast.Call) -> set[int]:
