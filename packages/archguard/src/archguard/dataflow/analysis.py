@@ -47,7 +47,6 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from operator import itemgetter
 from typing import Any
@@ -119,14 +118,19 @@ _PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "
 # Local scopes -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
+class _Source(tuple):
     """One way a local name gets a value: ``kind`` says how to read ``node``; ``path`` unpacks it
-    (``"iter"`` for a loop/comprehension element, an int for a tuple position)."""
+    (``"iter"`` for a loop/comprehension element, an int for a tuple position). (A tuple: every function
+    read makes one per name it binds, and a frozen dataclass takes several times as long to make.)"""
 
-    kind: str  # value | annotation | enter | exception | binding | neutral | param | types
-    node: object
-    path: tuple[object, ...] = ()
+    __slots__ = ()
+    # value | annotation | enter | exception | binding | neutral | param | types
+    kind: str = property(itemgetter(0))  # type: ignore[assignment]
+    node: object = property(itemgetter(1))  # type: ignore[assignment]
+    path: tuple[object, ...] = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, kind: str, node: object, path: tuple[object, ...] = ()) -> _Source:
+        return tuple.__new__(cls, (kind, node, path))
 
 
 class Scope:

@@ -12,23 +12,36 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from archguard.source_imports import resolve_relative
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(tuple):
     """What a module-level (or function-level) name was bound to by an import.
 
     ``import a.b`` binds ``a`` to module ``a`` (``module="a"``, ``name=None``); ``import a.b as x``
     binds ``x`` to module ``a.b``; ``from a import b`` binds ``b`` to ``name="b"`` of ``module="a"``
     (a submodule or an attribute, decided when it is looked up).
+
+    (A tuple: one is made for every name every module read imports, and a frozen dataclass takes
+    several times as long to make.)
     """
 
-    module: str
-    name: str | None
-    lineno: int
+    __slots__ = ()
+    module: str = property(itemgetter(0))  # type: ignore[assignment]
+    name: str | None = property(itemgetter(1))  # type: ignore[assignment]
+    lineno: int = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, module: str, name: str | None, lineno: int) -> Binding:
+        return tuple.__new__(cls, (module, name, lineno))
+
+    def __getnewargs__(self) -> tuple[str, str | None, int]:
+        return (self[0], self[1], self[2])
+
+    def __repr__(self) -> str:
+        return f"Binding(module={self[0]!r}, name={self[1]!r}, lineno={self[2]!r})"
 
 
 @dataclass(eq=False)
