@@ -254,7 +254,8 @@ class Analyzer:
 
     def enter(self, owner: str | None) -> tuple[str | None, set[str]]:
         """Make ``owner`` (a module) the one reads are recorded for; returns what ``leave`` restores.
-        The previous owner records that it used something of ``owner``."""
+        The previous owner records that it used something of ``owner``. (With ``owner`` already the
+        one, this and the ``leave`` after it change nothing: the queries asked most skip both then.)"""
         index = self.index
         previous = (self._owner, index.reading)
         if owner is not None and owner != self._owner:
@@ -373,7 +374,7 @@ class Analyzer:
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
-        previous = self.enter(cls.module)
+        previous = self.enter(cls.module) if cls.module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._mro_in_progress[qualname] = depth
@@ -402,7 +403,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._mro[qualname] = result
             for module in {c.module for c in result[0]}:
@@ -507,7 +509,7 @@ class Analyzer:
             self._hit_in_progress(depth)
             return frozenset()
         module = qualname.rpartition(".")[0]
-        previous = self.enter(module)
+        previous = self.enter(module) if module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._class_cats_in_progress[qualname] = depth
@@ -521,7 +523,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._class_cats[qualname] = result
         else:
@@ -657,7 +660,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(bound.rpartition(".")[0])
+        previous = self.enter(entered) if (entered := bound.rpartition(".")[0]) != self._owner else None
         self._depth += 1
         depth = self._depth
         self._member_in_progress[guard] = depth
@@ -671,7 +674,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -747,7 +751,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(qualname.rpartition(".")[0])
+        previous = self.enter(entered) if (entered := qualname.rpartition(".")[0]) != self._owner else None
         self._depth += 1
         depth = self._depth
         self._class_member_in_progress[guard] = depth
@@ -761,7 +765,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -822,7 +827,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(module)
+        previous = self.enter(module) if module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._var_in_progress[guard] = depth
@@ -836,7 +841,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._module_members[guard] = result
         else:
@@ -1036,7 +1042,7 @@ class Analyzer:
                 return ()
             if self._too_deep():
                 return (Unknown("type inference nests too deeply here"),)
-            previous = self.enter(scope.owner)
+            previous = self.enter(scope.owner) if scope.owner != self._owner else None
             self._depth += 1
             depth = self._depth
             scope.in_progress[name] = depth
@@ -1054,7 +1060,8 @@ class Analyzer:
                 self._taint = outer if taint >= depth else min(outer, taint)
                 if self._provisional_at:
                     self._drop_provisional(depth)
-                self.leave(previous)
+                if previous is not None:  # (entered another owner: see ``enter``)
+                    self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
             if taint > depth:
@@ -1082,7 +1089,7 @@ class Analyzer:
         of them was asked first."""
         if self._too_deep():
             return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
-        previous = self.enter(scope.owner)
+        previous = self.enter(scope.owner) if scope.owner != self._owner else None
         self._depth += 1
         depth = self._depth
         values: dict[str, Types] = dict.fromkeys(members, ())
@@ -1107,7 +1114,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         results = {m: values[m] or (Unknown(f"the type of {m} cannot be inferred"),) for m in members}
         for member, value in results.items():
             if taint >= depth:  # solved: it depends on nothing still in progress
@@ -1675,7 +1683,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(owner)
+        previous = self.enter(owner) if owner != self._owner else None
         self._depth += 1
         depth = self._depth
         self._returns_in_progress[key] = depth
@@ -1704,7 +1712,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._returns[key] = result
         else:
