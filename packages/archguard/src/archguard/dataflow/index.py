@@ -319,7 +319,7 @@ class ProjectIndex:
         if path is None:
             return None
         try:
-            with open(path, "rb") as file:
+            with open(path, "rb", buffering=0) as file:  # (read whole: no buffer in between)
                 source = file.read()
         except OSError:
             return None
@@ -381,7 +381,7 @@ class ProjectIndex:
         digest = self.digests.get(name)
         if digest is None and name in self._paths:
             try:
-                with open(self._paths[name], "rb") as file:
+                with open(self._paths[name], "rb", buffering=0) as file:
                     digest = file_digest(file.read())
             except OSError:
                 return None
@@ -390,7 +390,8 @@ class ProjectIndex:
 
     def _parse(self, name: str, path: str) -> ModuleInfo | None:
         try:
-            with open(path, "rb") as file:  # (not through pathlib: this runs for every module read)
+            # (Not through pathlib, and unbuffered: the file is read whole, for every module read.)
+            with open(path, "rb", buffering=0) as file:
                 source = file.read()
         except OSError:
             return None
