@@ -47,7 +47,6 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from operator import itemgetter
 from typing import Any
@@ -119,14 +118,19 @@ _PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "
 # Local scopes -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
+class _Source(tuple):
     """One way a local name gets a value: ``kind`` says how to read ``node``; ``path`` unpacks it
-    (``"iter"`` for a loop/comprehension element, an int for a tuple position)."""
+    (``"iter"`` for a loop/comprehension element, an int for a tuple position). (A tuple: every function
+    read makes one per name it binds, and a frozen dataclass takes several times as long to make.)"""
 
-    kind: str  # value | annotation | enter | exception | binding | neutral | param | types
-    node: object
-    path: tuple[object, ...] = ()
+    __slots__ = ()
+    # value | annotation | enter | exception | binding | neutral | param | types
+    kind: str = property(itemgetter(0))  # type: ignore[assignment]
+    node: object = property(itemgetter(1))  # type: ignore[assignment]
+    path: tuple[object, ...] = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, kind: str, node: object, path: tuple[object, ...] = ()) -> _Source:
+        return tuple.__new__(cls, (kind, node, path))
 
 
 class Scope:
@@ -202,6 +206,7 @@ class Analyzer:
         self._class_member_in_progress: dict[tuple[str, str], int] = {}
         self._class_cats: dict[str, frozenset[Category]] = {}
         self._class_cats_in_progress: dict[str, int] = {}
+        self._protocols: dict[str, bool] = {}
         self._scopes: dict[tuple[str, str | None], Scope] = {}
         self._module_scopes: dict[str, Scope] = {}
         self._returns: dict[tuple[str, str | None], Types] = {}
@@ -249,7 +254,8 @@ class Analyzer:
 
     def enter(self, owner: str | None) -> tuple[str | None, set[str]]:
         """Make ``owner`` (a module) the one reads are recorded for; returns what ``leave`` restores.
-        The previous owner records that it used something of ``owner``."""
+        The previous owner records that it used something of ``owner``. (With ``owner`` already the
+        one, this and the ``leave`` after it change nothing: the queries asked most skip both then.)"""
         index = self.index
         previous = (self._owner, index.reading)
         if owner is not None and owner != self._owner:
@@ -368,7 +374,7 @@ class Analyzer:
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
-        previous = self.enter(cls.module)
+        previous = self.enter(cls.module) if cls.module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._mro_in_progress[qualname] = depth
@@ -397,7 +403,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._mro[qualname] = result
             for module in {c.module for c in result[0]}:
@@ -407,15 +414,29 @@ class Analyzer:
         return result
 
     def is_protocol(self, qualname: str) -> bool:
+        found = self._protocols.get(qualname)
+        if found is not None:  # (asked once per reach of a port: remembered, as its bases' types would be)
+            self.index.reading.add(qualname.rpartition(".")[0])
+            return found
         cls = self.class_info(qualname)
         if cls is None:
             return False
         scope = self.module_scope(cls.module)
-        for base in cls.node.bases:
-            expr = base.value if isinstance(base, ast.Subscript) else base
-            if any(isinstance(t, Ext) and t.origin in _PROTOCOL_ORIGINS for t in self.eval(expr, scope)):
-                return True
-        return False
+        outer, self._taint = self._taint, _NOT_YET
+        try:
+            found = False
+            for base in cls.node.bases:
+                expr = base.value if isinstance(base, ast.Subscript) else base
+                if any(isinstance(t, Ext) and t.origin in _PROTOCOL_ORIGINS for t in self.eval(expr, scope)):
+                    found = True
+                    break
+        finally:
+            taint = self._taint
+            if outer < taint:
+                self._taint = outer
+        if taint == _NOT_YET:  # (not if a base's type depended on a query still in progress)
+            self._protocols[qualname] = found
+        return found
 
     def is_service_class(self, cls: ClassInfo) -> bool:
         if cls.name.startswith("_") or not any(fnmatch(cls.name, p) for p in self.config.service_classes):
@@ -488,7 +509,7 @@ class Analyzer:
             self._hit_in_progress(depth)
             return frozenset()
         module = qualname.rpartition(".")[0]
-        previous = self.enter(module)
+        previous = self.enter(module) if module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._class_cats_in_progress[qualname] = depth
@@ -502,7 +523,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._class_cats[qualname] = result
         else:
@@ -638,7 +660,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(bound.rpartition(".")[0])
+        previous = self.enter(entered) if (entered := bound.rpartition(".")[0]) != self._owner else None
         self._depth += 1
         depth = self._depth
         self._member_in_progress[guard] = depth
@@ -652,7 +674,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -728,7 +751,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(qualname.rpartition(".")[0])
+        previous = self.enter(entered) if (entered := qualname.rpartition(".")[0]) != self._owner else None
         self._depth += 1
         depth = self._depth
         self._class_member_in_progress[guard] = depth
@@ -742,7 +765,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -803,7 +827,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(module)
+        previous = self.enter(module) if module != self._owner else None
         self._depth += 1
         depth = self._depth
         self._var_in_progress[guard] = depth
@@ -817,7 +841,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._module_members[guard] = result
         else:
@@ -1017,13 +1042,17 @@ class Analyzer:
                 return ()
             if self._too_deep():
                 return (Unknown("type inference nests too deeply here"),)
-            previous = self.enter(scope.owner)
+            previous = self.enter(scope.owner) if scope.owner != self._owner else None
             self._depth += 1
             depth = self._depth
             scope.in_progress[name] = depth
             outer, self._taint = self._taint, _NOT_YET
             try:
-                result = union(*(self.source_types(s, scope) for s in scope.sources[name]))
+                sources = scope.sources[name]
+                if len(sources) == 1:  # (most names: one assignment or a parameter; no generator)
+                    result = union(self.source_types(sources[0], scope))
+                else:
+                    result = union(*(self.source_types(s, scope) for s in sources))
             finally:
                 del scope.in_progress[name]
                 self._depth -= 1
@@ -1031,7 +1060,8 @@ class Analyzer:
                 self._taint = outer if taint >= depth else min(outer, taint)
                 if self._provisional_at:
                     self._drop_provisional(depth)
-                self.leave(previous)
+                if previous is not None:  # (entered another owner: see ``enter``)
+                    self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
             if taint > depth:
@@ -1059,7 +1089,7 @@ class Analyzer:
         of them was asked first."""
         if self._too_deep():
             return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
-        previous = self.enter(scope.owner)
+        previous = self.enter(scope.owner) if scope.owner != self._owner else None
         self._depth += 1
         depth = self._depth
         values: dict[str, Types] = dict.fromkeys(members, ())
@@ -1084,7 +1114,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         results = {m: values[m] or (Unknown(f"the type of {m} cannot be inferred"),) for m in members}
         for member, value in results.items():
             if taint >= depth:  # solved: it depends on nothing still in progress
@@ -1608,6 +1639,11 @@ class Analyzer:
             if name in ("eval", "exec"):
                 return (Unknown(f"{name}() of a string"),)
         func_types = self.eval(func, scope)
+        for t in func_types:  # (each case below is about an external callee: most calls have none)
+            if isinstance(t, Ext):
+                break
+        else:
+            return None
         if any(isinstance(t, Ext) and t.origin == "importlib.import_module" for t in func_types):
             return self._import_module_result(node, scope)
         if node.args and any(isinstance(t, Ext) and not t.instance and t.origin == "functools.partial"
@@ -1647,7 +1683,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(owner)
+        previous = self.enter(owner) if owner != self._owner else None
         self._depth += 1
         depth = self._depth
         self._returns_in_progress[key] = depth
@@ -1676,7 +1712,8 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            self.leave(previous)
+            if previous is not None:  # (entered another owner: see ``enter``)
+                self.leave(previous)
         if taint > depth:
             self._returns[key] = result
         else:
@@ -2035,7 +2072,10 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
         if kind not in _BINDING_NODES:
             continue
         if kind is ast.Call:
-            typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
+            func = child.func  # type: ignore[attr-defined]
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in _LAMBDA_TAKERS:  # (most calls take no lambda: no call to find out)
+                typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
         elif isinstance(child, ast.Global):  # (nonlocal names are the enclosing function's: same flat scope)
             globals_.update(child.names)
         elif isinstance(child, ast.Assign):
@@ -2210,6 +2250,10 @@ def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod
         scope.add(args.vararg.arg, _Source("param", (args.vararg, "vararg")))
     if args.kwarg is not None:
         scope.add(args.kwarg.arg, _Source("param", (args.kwarg, "kwarg")))
+
+
+#: The callees whose lambda argument ``_bind_lambda_params`` types.
+_LAMBDA_TAKERS = frozenset({"sorted", "min", "max", "sort", "map", "filter"})
 
 
 def _bind_lambda_params(scope: Scope, call: ast.Call) -> set[int]:

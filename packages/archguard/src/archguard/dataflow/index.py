@@ -12,23 +12,36 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from archguard.source_imports import resolve_relative
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(tuple):
     """What a module-level (or function-level) name was bound to by an import.
 
     ``import a.b`` binds ``a`` to module ``a`` (``module="a"``, ``name=None``); ``import a.b as x``
     binds ``x`` to module ``a.b``; ``from a import b`` binds ``b`` to ``name="b"`` of ``module="a"``
     (a submodule or an attribute, decided when it is looked up).
+
+    (A tuple: one is made for every name every module read imports, and a frozen dataclass takes
+    several times as long to make.)
     """
 
-    module: str
-    name: str | None
-    lineno: int
+    __slots__ = ()
+    module: str = property(itemgetter(0))  # type: ignore[assignment]
+    name: str | None = property(itemgetter(1))  # type: ignore[assignment]
+    lineno: int = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, module: str, name: str | None, lineno: int) -> Binding:
+        return tuple.__new__(cls, (module, name, lineno))
+
+    def __getnewargs__(self) -> tuple[str, str | None, int]:
+        return (self[0], self[1], self[2])
+
+    def __repr__(self) -> str:
+        return f"Binding(module={self[0]!r}, name={self[1]!r}, lineno={self[2]!r})"
 
 
 @dataclass(eq=False)
@@ -269,12 +282,19 @@ class ProjectIndex:
         parsed again after being forgotten once, and the KEPT_IDLE used last), and the least recently
         used while the source of those held exceeds ``budget`` bytes."""
         limit = self.tick - idle_ticks
-        last_use, hot = self._last_use, self.hot
-        held = [(last_use.get(name, -1), name, info.size) for name, info in self._parsed.items()]
-        idle = sorted((used, name) for used, name, _ in held if used < limit and name not in hot)
-        chosen = [name for _, name in idle[:max(0, len(idle) - KEPT_IDLE)]]  # the most recent few stay
-        size = self.held_size - sum(self._parsed[name].size for name in chosen)
+        last_use, hot, parsed = self._last_use, self.hot, self._parsed
+        get = last_use.get
+        # (Run every few service modules over every tree held: the idle ones only are listed, and all
+        # of them only when the budget is exceeded.)
+        idle = [(used, name) for name in parsed if (used := get(name, -1)) < limit and name not in hot]
+        if len(idle) <= KEPT_IDLE:
+            chosen: list[str] = []
+        else:
+            idle.sort()
+            chosen = [name for _, name in idle[:len(idle) - KEPT_IDLE]]  # the most recent few stay
+        size = self.held_size - sum(parsed[name].size for name in chosen) if chosen else self.held_size
         if size > budget:
+            held = [(get(name, -1), name, info.size) for name, info in parsed.items()]
             dropped = set(chosen)
             for _, name, module_size in sorted(held):
                 if size <= budget:
@@ -299,7 +319,7 @@ class ProjectIndex:
         if path is None:
             return None
         try:
-            with open(path, "rb") as file:
+            with open(path, "rb", buffering=0) as file:  # (read whole: no buffer in between)
                 source = file.read()
         except OSError:
             return None
@@ -361,7 +381,7 @@ class ProjectIndex:
         digest = self.digests.get(name)
         if digest is None and name in self._paths:
             try:
-                with open(self._paths[name], "rb") as file:
+                with open(self._paths[name], "rb", buffering=0) as file:
                     digest = file_digest(file.read())
             except OSError:
                 return None
@@ -370,7 +390,8 @@ class ProjectIndex:
 
     def _parse(self, name: str, path: str) -> ModuleInfo | None:
         try:
-            with open(path, "rb") as file:  # (not through pathlib: this runs for every module read)
+            # (Not through pathlib, and unbuffered: the file is read whole, for every module read.)
+            with open(path, "rb", buffering=0) as file:
                 source = file.read()
         except OSError:
             return None

@@ -79,6 +79,9 @@ class Derived:
     #: Per operation (when asked for): the modules of every summary it reaches, or None when there are
     #: more than OWNERS_KEPT (what the cache keeps to know when an operation's results still hold).
     owners: list[frozenset[str] | None] | None = None
+    #: Per operation (with ``owners``): its reaches as plain data, as the cache keeps them
+    #: (``(category value, target, display, ((name, path, line), ...))``), made with the reaches.
+    plain: list[tuple[tuple, ...]] | None = None
 
 
 #: How many modules an operation's reach may span for its results to be kept in the cache.
@@ -108,10 +111,10 @@ def derive(operations: Sequence[Key], summaries: Mapping[Key, Summary], owners: 
     unresolved call site in their reach; ``summaries`` holds every key reachable from them. With
     ``owners`` (the module each summary is about), also the modules each operation's reach spans."""
     graph = _Graph(operations, summaries)
-    reaches = graph.reaches()
+    reaches, plain = graph.reaches(plain=owners is not None)
     unresolved, sites = graph.unresolved()
     spans = graph.owner_sets([owners[key] for key in graph.keys]) if owners is not None else None
-    return Derived(reaches, unresolved, sites, graph.ports, spans)
+    return Derived(reaches, unresolved, sites, graph.ports, spans, plain)
 
 
 class _Graph:
@@ -156,30 +159,40 @@ class _Graph:
 
     # Reaches ------------------------------------------------------------------------------------------
 
-    def reaches(self) -> list[tuple[Reach, ...]]:
+    def reaches(self, *, plain: bool = False) -> tuple[list[tuple[Reach, ...]], list[tuple[tuple, ...]] | None]:
+        """Per operation, its reaches; and, with ``plain``, the same as plain data (``Derived.plain``)."""
         holders = self.holders
         ops_at: dict[int, list[int]] = {}
         for op, node in enumerate(self.op_nodes):
             ops_at.setdefault(node, []).append(op)
-        found_per_op: list[list[tuple[tuple[int, tuple[int, ...]], Reach, bool]]] = [[] for _ in self.op_nodes]
+        found_per_op: list[list[tuple[tuple[int, tuple[int, ...]], Reach, bool, tuple]]] = [
+            [] for _ in self.op_nodes]
         for target, holding in holders.items():
             distance = self._distances(holding)
             for node in distance.keys() & ops_at.keys():
-                order, reach, module = self._reach_from(node, target, holding, distance)
+                found = self._reach_from(node, target, holding, distance)
                 for op in ops_at[node]:
-                    found_per_op[op].append((order, reach, module))
+                    found_per_op[op].append(found)
         result: list[tuple[Reach, ...]] = []
+        plains: list[tuple[tuple, ...]] | None = [] if plain else None
         for found in found_per_op:
             found.sort(key=lambda item: item[0])
-            reaches = [reach for _, reach, _ in found]
+            reaches = [item[1] for item in found]
+            kept = found
             # One root cause, one reach: importing a live module and calling into it is the call.
-            imported = [reach for _, reach, module in found if module]
+            imported = [reach for _, reach, module, _ in found if module]
             for reach in imported:
                 prefix = reach.target + "."
                 if any(r.category is reach.category and r.target.startswith(prefix) for r in reaches):
-                    reaches.remove(reach)
+                    position = reaches.index(reach)
+                    del reaches[position]
+                    if kept is found:
+                        kept = list(found)
+                    del kept[position]
             result.append(tuple(reaches))
-        return result
+            if plains is not None:
+                plains.append(tuple([item[3] for item in kept]))
+        return result, plains
 
     def _distances(self, holding: dict[int, int]) -> dict[int, int]:
         """How many steps each function is from reaching the target (1: it reaches it itself)."""
@@ -196,10 +209,12 @@ class _Graph:
         return distance
 
     def _reach_from(self, node: int, target: tuple[str, str], holding: dict[int, int], distance: dict[int, int]
-                    ) -> tuple[tuple[int, tuple[int, ...]], Reach, bool]:
+                    ) -> tuple[tuple[int, tuple[int, ...]], Reach, bool, tuple]:
         """The chain a breadth-first walk from ``node`` finds to ``target``: the shortest, taking at each
-        step the earliest edge (in source order) that stays on a shortest chain."""
-        hops: list[Hop] = []
+        step the earliest edge (in source order) that stays on a shortest chain. Returns its order, the
+        reach, whether it is a module's import, and the reach as plain data (``Derived.plain``: the hops
+        are made from plain tuples anyway)."""
+        hops: list[tuple] = []
         positions: list[int] = []
         summaries, calls, new = self.summaries, self.calls, tuple.__new__  # (Hop and Reach are tuples)
         while True:
@@ -208,14 +223,15 @@ class _Graph:
             if remaining == 1:
                 position = holding[node]
                 edge = edges[position]
-                hops.append(new(Hop, (display, path, edge[1])))
-                hops.append(new(Hop, edge[5]))
+                hops.append((display, path, edge[1]))
+                hops.append(edge[5])
                 positions.append(position)
-                reach = new(Reach, (_CATEGORIES[edge[2]], edge[3], edge[4], tuple(hops)))
-                return (len(positions), tuple(positions)), reach, edge[6]
+                plain = tuple(hops)
+                reach = new(Reach, (_CATEGORIES[edge[2]], edge[3], edge[4], tuple([new(Hop, hop) for hop in plain])))
+                return (len(positions), tuple(positions)), reach, edge[6], (edge[2], edge[3], edge[4], plain)
             for position, callee in calls[node]:
                 if distance.get(callee) == remaining - 1:
-                    hops.append(new(Hop, (display, path, edges[position][1])))
+                    hops.append((display, path, edges[position][1]))
                     positions.append(position)
                     node = callee
                     break
