@@ -512,27 +512,3 @@ def _component_edges(components: list[int], members: list[list[int]], calls: lis
                     outs[other] = None
         result.append(list(outs))
     return result
-
-
-def _lowest_bits(value: int, limit: int) -> tuple[int, ...]:
-    """The positions of the ``limit`` lowest set bits of ``value`` (a value may have a hundred thousand
-    bits: its bytes are searched in C, for the non-zero ones)."""
-    if value <= 0:
-        return ()
-    data = value.to_bytes((value.bit_length() + 7) // 8, "little")
-    nonzero = data.translate(_NONZERO)
-    found: list[int] = []
-    position = nonzero.find(1)
-    while position != -1:
-        byte, base = data[position], position * 8
-        while byte:
-            low = byte & -byte
-            found.append(base + low.bit_length() - 1)
-            if len(found) == limit:
-                return tuple(found)
-            byte ^= low
-        position = nonzero.find(1, position + 1)
-    return tuple(found)
-
-
-_NONZERO = bytes([0] + [1] * 255)  # a translation table: each non-zero byte to 1
