@@ -131,6 +131,7 @@ class _Graph:
         #: index of its first edge that does.
         holders: dict[tuple[str, str], dict[int, int]] = {}
         ports: dict[str, Hop] = {}
+        unresolved: list[tuple[int, int]] = []  # (function, edge index) of every unresolved call, in order
         for i, (_, _, edges) in enumerate(self.summaries):
             seen: set[int] = set()
             out = calls[i]
@@ -150,7 +151,10 @@ class _Graph:
                         found[i] = position
                     if edge[7] is not None and edge[3] not in ports:
                         ports[edge[3]] = as_hop(edge[7])
+                elif kind == UNRESOLVED:
+                    unresolved.append((i, position))
         self.calls = calls
+        self.unresolved_edges = unresolved
         self.preds = preds
         self.holders = holders
         self.ports = ports
@@ -244,36 +248,32 @@ class _Graph:
         site_ids: dict[tuple[str, str], int] = {}
         holders: list[list[tuple[int, int]]] = []  # per site: (node, edge index), first per node
         own: dict[int, int] = {}  # node -> bit set of the sites it holds
-        for i, (_, _, edges) in enumerate(self.summaries):
-            qualname = self.keys[i][0]
-            bits = 0
-            for position, edge in enumerate(edges):
-                if edge[0] == UNRESOLVED:
-                    site = site_ids.get((qualname, edge[2]))
-                    if site is None:
-                        site = site_ids[(qualname, edge[2])] = len(holders)
-                        holders.append([])
-                    if not bits >> site & 1:
-                        holders[site].append((i, position))
-                    bits |= 1 << site
-            if bits:
-                own[i] = bits
+        keys, summaries = self.keys, self.summaries
+        for i, position in self.unresolved_edges:  # (the functions in order, each's edges in order)
+            text = summaries[i][2][position][2]
+            site = site_ids.get((keys[i][0], text))
+            if site is None:
+                site = site_ids[(keys[i][0], text)] = len(holders)
+                holders.append([])
+            bits = own.get(i, 0)
+            if not bits >> site & 1:
+                holders[site].append((i, position))
+                own[i] = bits | 1 << site
         op_count = len(self.op_nodes)
         if not holders:
             return [0] * op_count, []
         if self._components is None:
             self._components = _strongly_connected(len(self.keys), self.calls)
         components, members = self._components
-        counts = self._site_counts(components, members, own)
-        reach_counts = self._operations_per_site(components, members, holders)
+        counts, totals, reaching = self._site_counts(components, members, own, len(holders))
+        named = self._named_operations(components, members, holders, reaching)
         chains = self._nearest_chains(holders)
         sites = []
         for site, (qualname, text) in enumerate(site_ids):
             node, position, chain = chains[site]
             edge = self.summaries[node][2][position]
-            count, first = reach_counts[site]
-            sites.append(UnresolvedSite(qualname, text, edge[3], self.summaries[node][1], edge[1], chain, count,
-                                        first))
+            sites.append(UnresolvedSite(qualname, text, edge[3], self.summaries[node][1], edge[1], chain,
+                                        totals[site], named[site]))
         return counts, sites
 
     def _component_edges(self, components: list[int], members: list[list[int]]) -> list[list[int]]:
@@ -318,16 +318,27 @@ class _Graph:
             sets.append(None if found is None else frozenset(found))
         return [sets[components[node]] for node in self.op_nodes]
 
-    def _site_counts(self, components: list[int], members: list[list[int]], own: dict[int, int]) -> list[int]:
-        """Per operation: how many distinct sites its reach holds (bit sets, sinks first)."""
+    def _site_counts(self, components: list[int], members: list[list[int]], own: dict[int, int], sites: int
+                     ) -> tuple[list[int], list[int], list[bool]]:
+        """Per operation, how many distinct sites its reach holds; per site, how many operations reach
+        it; per component, whether its reach holds any. Bit sets of sites, sinks first.
+
+        The operations per site are the sum, over the operations, of the bit set each one reaches: a sum
+        kept bit-sliced (``planes[j]`` holds bit ``j`` of every site's count), so adding an operation costs
+        a couple of operations on a set of sites, where a set of operations per component would be unions
+        of sets as wide as the operation list, for every call between components."""
         successors = self._component_edges(components, members)
         waiting = [0] * len(members)  # how many components still need this one's bits
         for outs in successors:
             for c in outs:
                 waiting[c] += 1
-        wanted = {components[node] for node in self.op_nodes}
+        wanted: dict[int, int] = {}  # component -> how many operations it holds
+        for node in self.op_nodes:
+            wanted[components[node]] = wanted.get(components[node], 0) + 1
         bits: list[int | None] = [None] * len(members)
         per_component: dict[int, int] = {}
+        reaching = [False] * len(members)
+        planes: list[int] = []
         for c, nodes in enumerate(members):  # reverse topological order: every successor is done
             value = 0
             for node in nodes:
@@ -337,55 +348,80 @@ class _Graph:
                 waiting[s] -= 1
                 if waiting[s] == 0:
                     bits[s] = None
-            if c in wanted:
-                per_component[c] = value.bit_count()
+            if value:
+                reaching[c] = True
+                held = wanted.get(c)
+                if held is not None:
+                    per_component[c] = value.bit_count()
+                    for _ in range(held):  # add value to the counts (a ripple carry, plane by plane)
+                        carry, j = value, 0
+                        while carry:
+                            if j == len(planes):
+                                planes.append(carry)
+                                break
+                            plane = planes[j]
+                            planes[j] = plane ^ carry
+                            carry &= plane
+                            j += 1
+            elif c in wanted:
+                per_component[c] = 0
             if waiting[c]:
                 bits[c] = value
-        return [per_component[components[node]] for node in self.op_nodes]
+        totals = [0] * sites
+        for j, plane in enumerate(planes):
+            digits, weight = format(plane, "b")[::-1], 1 << j  # (digit s: the bit of site s)
+            site = digits.find("1")
+            while site != -1:
+                totals[site] += weight
+                site = digits.find("1", site + 1)
+        return [per_component[components[node]] for node in self.op_nodes], totals, reaching
 
-    def _operations_per_site(self, components: list[int], members: list[list[int]],
-                             holders: list[list[tuple[int, int]]]) -> list[tuple[int, tuple[int, ...]]]:
-        """Per site: how many operations reach it, and the first NAMED_OPERATIONS of them (bit sets of
-        operations, sources first)."""
+    def _named_operations(self, components: list[int], members: list[list[int]],
+                          holders: list[list[tuple[int, int]]], reaching: list[bool]) -> list[tuple[int, ...]]:
+        """Per site: the first NAMED_OPERATIONS of the operations reaching it (sources first). Each
+        component keeps the first NAMED_OPERATIONS operations reaching it, which are among its own and
+        the first of each caller's; a component adding nothing to its one caller's shares them. Only
+        the components whose reach holds a site (``reaching``) are worked out: nothing else leads to one."""
         successors = self._component_edges(components, members)
         predecessors: list[list[int]] = [[] for _ in members]
+        waiting = [0] * len(members)  # successors that still need this one's operations
         for c, outs in enumerate(successors):
-            for s in outs:
-                predecessors[s].append(c)
-        waiting = [len(outs) for outs in successors]  # successors that still need this one's bits
-        own_ops: dict[int, int] = {}
-        for op, node in enumerate(self.op_nodes):
-            c = components[node]
-            own_ops[c] = own_ops.get(c, 0) | 1 << op
+            if reaching[c]:
+                for s in outs:
+                    if reaching[s]:
+                        predecessors[s].append(c)
+                        waiting[c] += 1
+        own_ops: dict[int, list[int]] = {}
+        for op, node in enumerate(self.op_nodes):  # (in order: each list is sorted)
+            own_ops.setdefault(components[node], []).append(op)
         sites_at: dict[int, list[int]] = {}
         for site, held in enumerate(holders):
             for c in {components[node] for node, _ in held}:
                 sites_at.setdefault(c, []).append(site)
-        pending = {site: len({components[node] for node, _ in held}) for site, held in enumerate(holders)}
-        partial: dict[int, int] = {}
-        result: list[tuple[int, tuple[int, ...]]] = [(0, ())] * len(holders)
-        bits: list[int | None] = [None] * len(members)
+        limit = NAMED_OPERATIONS
+        found: list[list[int]] = [[] for _ in holders]
+        firsts: list[tuple[int, ...] | None] = [None] * len(members)
         for c in range(len(members) - 1, -1, -1):  # topological order: every predecessor is done
-            value = own_ops.get(c, 0)
-            for p in predecessors[c]:
-                value |= bits[p]  # type: ignore[operator]
+            if not reaching[c]:
+                continue
+            ins = predecessors[c]
+            mine = own_ops.get(c)
+            if mine is None and len(ins) == 1:
+                value = firsts[ins[0]]
+            else:
+                merged = set(mine) if mine is not None else set()
+                for p in ins:
+                    merged.update(firsts[p])  # type: ignore[arg-type]
+                value = tuple(sorted(merged)[:limit])
+            for p in ins:
                 waiting[p] -= 1
                 if waiting[p] == 0:
-                    bits[p] = None
+                    firsts[p] = None
             for site in sites_at.get(c, ()):
-                if pending[site] == 1 and site not in partial:
-                    result[site] = (value.bit_count(), _lowest_bits(value, NAMED_OPERATIONS))
-                else:
-                    combined = partial.get(site, 0) | value
-                    pending[site] -= 1
-                    if pending[site]:
-                        partial[site] = combined
-                    else:
-                        partial.pop(site, None)
-                        result[site] = (combined.bit_count(), _lowest_bits(combined, NAMED_OPERATIONS))
+                found[site].extend(value)  # type: ignore[arg-type]
             if waiting[c]:
-                bits[c] = value
-        return result
+                firsts[c] = value
+        return [tuple(sorted(set(ops))[:limit]) for ops in found]
 
     def _nearest_chains(self, holders: list[list[tuple[int, int]]]) -> list[tuple[int, int, tuple[Hop, ...]]]:
         """Per site: the holding function and edge a breadth-first walk from every operation at once (in
@@ -492,27 +528,3 @@ def _component_edges(components: list[int], members: list[list[int]], calls: lis
                     outs[other] = None
         result.append(list(outs))
     return result
-
-
-def _lowest_bits(value: int, limit: int) -> tuple[int, ...]:
-    """The positions of the ``limit`` lowest set bits of ``value`` (a value may have a hundred thousand
-    bits: its bytes are searched in C, for the non-zero ones)."""
-    if value <= 0:
-        return ()
-    data = value.to_bytes((value.bit_length() + 7) // 8, "little")
-    nonzero = data.translate(_NONZERO)
-    found: list[int] = []
-    position = nonzero.find(1)
-    while position != -1:
-        byte, base = data[position], position * 8
-        while byte:
-            low = byte & -byte
-            found.append(base + low.bit_length() - 1)
-            if len(found) == limit:
-                return tuple(found)
-            byte ^= low
-        position = nonzero.find(1, position + 1)
-    return tuple(found)
-
-
-_NONZERO = bytes([0] + [1] * 255)  # a translation table: each non-zero byte to 1
