@@ -53,6 +53,7 @@ bounds every request made here (it is never bypassed).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -71,7 +72,7 @@ from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.balances import BalanceRefresh
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
-from infra.jobs.pipeline import BoundedPipeline
+from infra.jobs.pipeline import BoundedPipeline, PipelineThreads
 from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, last_updated
 from infra.jobs.reconcile import Reconciler
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, RunStopped, SyncMode
@@ -177,6 +178,9 @@ class SyncService:
         self.max_parallel_businesses = max_parallel_businesses
         self.store = SyncStore(session_factory)
         self.locks = locks or BusinessLocks(session_factory, ttl=self.config.lock_ttl)
+        #: the runs' pipeline threads, kept between runs (``infra.jobs.pipeline``), stopped with the service
+        self.pipeline_threads = PipelineThreads()
+        weakref.finalize(self, self.pipeline_threads.close)
 
     @sync_job
     def sync_business(self, business_id: int, full: bool = False, entities: Iterable[Entity | str] | None = None,
@@ -238,6 +242,7 @@ class _BusinessRun:
     def __init__(self, service: SyncService, business_id: int, realm_id: str, entities: tuple[Entity, ...],
                  full: bool, progress: Progress | None, held: HeldLock) -> None:
         self.client = service.client
+        self.threads = service.pipeline_threads
         self.store = service.store
         self.config = service.config
         self.clock = service.clock
@@ -284,7 +289,7 @@ class _BusinessRun:
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
             if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and party_of(entity).entity in refreshable:
                 self.balances.parties_all.add(party_of(entity).entity)
-        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
+        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}", self.threads)
         self.reconciler = Reconciler(
             self.qbo, self.store, self.pipeline, self.business_id, page_size=self.page_size,
             ids_per_query=self.config.ids_per_query,

@@ -321,3 +321,25 @@ def test_the_list_pages_are_compared_by_the_runs_own_thread(
     assert round_trips == 1
     assert threads == {threading.current_thread().name}
     assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
+
+
+def test_a_run_reuses_the_pipeline_threads_of_the_one_before(sqlite_world: World) -> None:
+    """``Thread.start`` returns only once the new thread runs: a run that started its own threads sent its
+    first requests one scheduling delay apart. The service keeps the threads between runs instead."""
+    world = sqlite_world
+    business = world.business()
+
+    def pipeline_threads() -> set[threading.Thread]:
+        return {thread for thread in threading.enumerate() if thread.name.startswith("sync-pipeline")}
+
+    assert world.service.sync_business(business).ok
+    first = pipeline_threads()
+    mixed_changes(world.realm())
+    world.clock.advance(60)
+    assert world.service.sync_business(business).ok
+
+    assert first and pipeline_threads() == first
+    world.service.pipeline_threads.close()
+    for thread in first:
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in first)
