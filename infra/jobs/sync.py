@@ -9,9 +9,10 @@ of ``max_parallel_businesses``). Each entity of a business is read one of three 
   run through one pipeline, each written as soon as it arrives, so the realm's request budget stays busy
   across entity boundaries); then a reconcile: mirror rows the read did not see are looked up by id (offset
   paging can skip a row when another is deleted meanwhile) and deleted if QBO no longer has them;
-- **cdc** (cursor younger than ``cdc_max_age``, 29 days): one change-data-capture call for all such
-  entities, hard deletes included. If the answer holds QBO's cap of 1000 objects it may be truncated: each
-  entity is asked again on its own, and an entity still at the cap falls back to the query path;
+- **cdc** (cursor younger than ``cdc_max_age``, 29 days): change data capture for all such entities, hard
+  deletes included, split over ``cdc_calls`` concurrent calls over disjoint entity sets (``_cdc``). If an
+  answer holds QBO's cap of 1000 objects it may be truncated: each of its entities is asked again on its
+  own, and an entity still at the cap falls back to the query path;
 - **query** (older cursor, or a CDC fallback): ``Metadata.LastUpdatedTime >= cursor``, paged, then a
   reconcile of ids (every QBO Id listed and compared with the mirror) to find deletes, which plain
   queries never return.
