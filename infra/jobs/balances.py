@@ -81,7 +81,6 @@ class WholeRead:
 
     entity: Entity
     pages: list[tuple[int, Future[list[msgspec.Raw]]]]
-    size: int  # MAXRESULTS of its pages
     compared: dict[int, _PageChanges] = field(default_factory=dict)
     errors: dict[int, Exception] = field(default_factory=dict)
 
@@ -149,8 +148,7 @@ class BalanceRefresh:
         self.whole: dict[Entity, WholeRead] = {}  # name lists read whole (``start``)
         #: ``{qbo_id: (SyncToken, computed balance)}`` of the mirror's rows of those lists when the run started
         self.stored: dict[Entity, dict[str, tuple[str, Decimal]]] = {}
-        #: per list read whole, its pages and their size (no pages: the accounts read in full)
-        self._layout: dict[Entity, tuple[int, int]] | None = None
+        self._layout: dict[Entity, int] | None = None  # pages per list read whole (0: accounts read in full)
         self._requests = 0
         #: ``{qbo_id: (SyncToken, computed balance)}`` of the rows of those lists this run wrote (``note_written``)
         self.written: dict[Entity, dict[str, tuple[str, Decimal]]] = {}
@@ -177,14 +175,11 @@ class BalanceRefresh:
             pages = count // size + 1
             if pages > budget:  # too big for one round trip: the accounts read in full, the parties targeted
                 if entity is Entity.ACCOUNT:
-                    self._layout[entity] = (0, size)
+                    self._layout[entity] = 0
                     self._requests += 1
                 continue
             budget -= pages
-            # Rows spread evenly over the pages (2,499 customers: 3 pages of 834, not 1,000 + 1,000 + 499): QBO
-            # takes longer to answer more rows, and the run waits for the slowest page. The pages still cover
-            # one row more than the mirror holds, so a full last page says QBO has more (``_apply_whole``).
-            self._layout[entity] = (pages, -(-(count + 1) // pages))
+            self._layout[entity] = pages
             self._requests += pages
         return self._requests
 
@@ -197,13 +192,14 @@ class BalanceRefresh:
         if self._started:
             return
         self._started = True
-        for entity, (pages, size) in (self._layout or {}).items():
+        size = self.run.page_size
+        for entity, pages in (self._layout or {}).items():
             if pages == 0:
                 self.prefetch(entity, None)
                 continue
             self.whole[entity] = WholeRead(entity, [
-                (start, self.run.pipeline.submit(self._fetch_page, entity, start, size))
-                for start in range(1, pages * size, size)], size)
+                (start, self.run.pipeline.submit(self._fetch_page, entity, start))
+                for start in range(1, pages * size, size)])
 
     def read_mirror(self) -> None:
         """Read the mirror's (SyncToken, balance) of the lists read whole, which their pages are compared
@@ -214,8 +210,8 @@ class BalanceRefresh:
             if entity not in self.stored:
                 self.stored[entity] = self.run.store.computed_balances(self.run.business_id, entity)
 
-    def _fetch_page(self, entity: Entity, start: int, size: int) -> list[msgspec.Raw]:
-        return self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", size)
+    def _fetch_page(self, entity: Entity, start: int) -> list[msgspec.Raw]:
+        return self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
 
     def pending(self) -> list[Future[list[msgspec.Raw]]]:
         """The pages of the lists read whole that are not in yet."""
@@ -448,7 +444,7 @@ class BalanceRefresh:
         Rows the mirror lacked are new, which CDC reports, or quarantined, which are retried by id; a row
         CDC rewrote meanwhile has a new SyncToken and is written again, which changes nothing or brings it
         to QBO's later version."""
-        entity, size = read.entity, read.size
+        entity, size = read.entity, self.run.page_size
         changes = _PageChanges(0)
         last = size
         for start, future in read.pages:
@@ -461,7 +457,7 @@ class BalanceRefresh:
             last = page.count
         start = read.pages[-1][0] + size
         while last == size:  # QBO has more rows than the mirror had: read on
-            page = self._compare(entity, self._fetch_page(entity, start, size))
+            page = self._compare(entity, self._fetch_page(entity, start))
             changes.add(page)
             last = page.count
             start += size

@@ -344,32 +344,3 @@ def test_a_run_reuses_the_pipeline_threads_of_the_one_before(sqlite_world: World
         thread.join(5)
     assert not any(thread.is_alive() for thread in first)
 
-
-def test_the_whole_lists_are_read_in_pages_of_even_size(recorded: tuple[World, RecordingTransport]) -> None:
-    """QBO takes longer to answer more rows and the run waits for the slowest page: a list is read in as many
-    pages as before, its rows spread evenly over them, still covering one row more than the mirror holds."""
-    world, transport = recorded
-    business, realm = world.business(), world.realm()
-    size = 8
-    service = world.new_service(config=SyncConfig(page_size=size, ids_per_query=SYNC_CONFIG.ids_per_query))
-    assert service.sync_business(business).ok
-    counts = {entity: world.store.count_mirrored(business, entity)
-              for entity in (Entity.ACCOUNT, Entity.VENDOR, Entity.CUSTOMER)}
-    world.clock.advance(120)
-    mixed_changes(realm)
-
-    result, round_trips = _incremental(world, transport, service)
-
-    assert result.ok, result
-    assert round_trips == 1, counts
-    for entity, count in counts.items():
-        pages = count // size + 1
-        statements = [parse_qs(urlsplit(url).query)["query"][0] for url, _sent, _answered in transport.calls
-                      if urlsplit(url).path.endswith("/query")]
-        asked = [statement for statement in statements if f"FROM {entity.value} " in statement]
-        even = -(-(count + 1) // pages)
-        starts = sorted(int(statement.split("STARTPOSITION ")[1].split()[0]) for statement in asked)
-        assert starts == list(range(1, pages * even, even)), (entity, count, asked)
-        assert all(statement.endswith(f"MAXRESULTS {even}") for statement in asked), (entity, count, asked)
-    assert any(count // size + 1 > 1 and (count + 1) % (count // size + 1) for count in counts.values())
-    assert_mirror_matches_sandbox(world.db.session_factory, business, realm)
