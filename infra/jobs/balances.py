@@ -7,12 +7,14 @@ re-reads them without a second serial round trip:
 - **Whole lists, started with the run's first requests** (``start``): when the run reads transactions and
   the account, vendor and customer lists fit in the realm's in-flight budget beside the CDC call
   (``len(mirror) // page_size + 1`` pages each), every page of them is requested at once, concurrently with
-  CDC: which parties a change moved is not known before CDC answers, so all of them are read. Each page
-  is compared with the mirror in the pipeline thread that read it, row by row on the Id, SyncToken and
-  balance alone (``_changed_rows``): a row whose SyncToken differs is decoded in full, mapped and written;
-  one whose balance alone differs gets its balance (``SyncStore.update_computed_balances``); the others
-  are never built. This also catches balances moved by documents the mirror does not hold (credit memos,
-  journal entries, unapplied payments in QBO).
+  CDC: which parties a change moved is not known before CDC answers, so all of them are read. A pipeline
+  thread only fetches a page (its rows left undecoded); the run's own thread compares it with the mirror
+  between its writes (``compare_ready``), so no comparison holds the interpreter while CDC's answer is
+  written. Rows are compared on the Id, SyncToken and balance alone (``_compare``): a row whose SyncToken
+  differs is decoded in full, mapped and written (unless the run wrote that very version from CDC's
+  answer); one whose balance alone differs gets its balance (``SyncStore.update_computed_balances``); the
+  others are never built. This also catches balances moved by documents the mirror does not hold (credit
+  memos, journal entries, unapplied payments in QBO).
 - **Targeted, after CDC** (lists too big for one round trip): the vendors and customers the changed
   transactions belong to, before and after the change, requested as soon as the CDC answer is in. A
   deleted document the mirror never held (created and deleted between two runs), or a transaction read in
@@ -28,7 +30,7 @@ lists are read again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,13 +73,16 @@ _BALANCE_ROWS: dict[Entity, msgspec.json.Decoder[Any]] = {
     for spec in ENTITIES.values() if spec.computed_balance is not None}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WholeRead:
-    """A name list read whole, its pages requested when the run started: ``(start position, future)``,
-    each future compared with the mirror's (SyncToken, balance) by id in its pipeline thread."""
+    """A name list read whole, its pages requested when the run started: ``(start position, future)``, each
+    future the page's rows left undecoded (fetched by a pipeline thread); ``compared`` holds, by start
+    position, what each page changes in the mirror once the run's own thread compared it (``compare_ready``)."""
 
     entity: Entity
-    pages: list[tuple[int, Future[_PageChanges]]]
+    pages: list[tuple[int, Future[list[msgspec.Raw]]]]
+    compared: dict[int, _PageChanges] = field(default_factory=dict)
+    errors: dict[int, Exception] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -141,53 +146,101 @@ class BalanceRefresh:
         self.parties: dict[Entity, set[str]] = {Entity.VENDOR: set(), Entity.CUSTOMER: set()}
         self.balances_ok = True
         self.whole: dict[Entity, WholeRead] = {}  # name lists read whole (``start``)
+        #: ``{qbo_id: (SyncToken, computed balance)}`` of the mirror's rows of those lists when the run started
+        self.stored: dict[Entity, dict[str, tuple[str, Decimal]]] = {}
+        self._layout: dict[Entity, int] | None = None  # pages per list read whole (0: accounts read in full)
+        self._requests = 0
         #: ``{qbo_id: (SyncToken, computed balance)}`` of the rows of those lists this run wrote (``note_written``)
         self.written: dict[Entity, dict[str, tuple[str, Decimal]]] = {}
         self._started = False
 
-    def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
-        """Request, now, what does not depend on what the run's reads will answer: the whole account list,
-        and the whole vendor and customer lists whose transactions the run reads, if their pages fit in the
-        realm's in-flight budget beside the CDC call (see the module docstring; accounts too many for it
-        are read in full the old way, ``prefetch``)."""
-        if self._started:
-            return
-        self._started = True
+    def layout(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> int:
+        """Decide, once, which name lists the run reads whole and in how many pages (the mirror's counts, by
+        one statement): the account list, and the vendor and customer lists whose transactions the run
+        reads, if their pages fit in the realm's in-flight budget beside one CDC call (see the module
+        docstring; accounts too many for it are read in full the old way). Returns how many requests
+        ``start`` will send, so the run knows how many in-flight slots its CDC calls may take."""
+        if self._layout is not None:
+            return self._requests
+        self._layout = {}
         refreshable = self.refreshable(plan, states)
         reads = {party_of(entity).entity for entity in plan if entity in TRANSACTIONS}
         if not reads & refreshable:
-            return
+            return 0
         budget = self.run.pipeline.workers - _FIRST_ROUND_OTHERS
         size = self.run.page_size
-        counts = {entity: self.run.store.count_mirrored(self.run.business_id, entity)
-                  for entity in sorted((reads | {Entity.ACCOUNT}) & refreshable, key=ENTITY_ORDER.index)}
-        mirrored: dict[Entity, Future[dict[str, tuple[str, Decimal]]]] = {}
+        counts = self.run.store.count_mirrored_many(
+            self.run.business_id, sorted((reads | {Entity.ACCOUNT}) & refreshable, key=ENTITY_ORDER.index))
         for entity, count in counts.items():
             pages = count // size + 1
             if pages > budget:  # too big for one round trip: the accounts read in full, the parties targeted
                 if entity is Entity.ACCOUNT:
-                    self.prefetch(Entity.ACCOUNT, None)
+                    self._layout[entity] = 0
+                    self._requests += 1
                 continue
             budget -= pages
-            mirrored[entity] = Future()
-            self.whole[entity] = WholeRead(entity, [
-                (start, self.run.pipeline.submit(self._changed_rows, entity, start, mirrored[entity]))
-                for start in range(1, pages * size, size)])
-        for entity, balances in mirrored.items():  # while QBO answers (rows written meanwhile compare as changed)
-            try:
-                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
-            except BaseException as exc:  # the pages waiting for it fail too
-                balances.set_exception(exc)
-                raise
+            self._layout[entity] = pages
+            self._requests += pages
+        return self._requests
 
-    def _changed_rows(self, entity: Entity, start: int, mirrored: Future[dict[str, tuple[str, Decimal]]]
-                      ) -> _PageChanges:
-        """One page of a name list read whole, compared with the mirror in the pipeline thread that read it
-        (``_PageChanges``). Every row is read for its Id, SyncToken and balance only (``_BALANCE_ROWS``),
-        never built as a dict of ``Decimal``s; a row is decoded in full only if its SyncToken differs from
-        the mirror's (or it is not shaped as expected): QBO changed more than its balance."""
-        rows = self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
-        stored = mirrored.result()
+    def start(self, plan: dict[Entity, SyncMode], states: dict[Entity, SyncStateRecord]) -> None:
+        """Request, now, what does not depend on what the run's reads will answer (``layout``): every page
+        of the name lists read whole, each fetched by a pipeline thread and left undecoded; then, while QBO
+        answers, ``read_mirror`` reads the mirror's (SyncToken, balance) of those lists, which the pages are
+        compared with."""
+        self.layout(plan, states)
+        if self._started:
+            return
+        self._started = True
+        size = self.run.page_size
+        for entity, pages in (self._layout or {}).items():
+            if pages == 0:
+                self.prefetch(entity, None)
+                continue
+            self.whole[entity] = WholeRead(entity, [
+                (start, self.run.pipeline.submit(self._fetch_page, entity, start))
+                for start in range(1, pages * size, size)])
+
+    def read_mirror(self) -> None:
+        """Read the mirror's (SyncToken, balance) of the lists read whole, which their pages are compared
+        with: while QBO answers, after ``start`` (rows written meanwhile compare as changed). Called once
+        the requests have left: reading them costs the interpreter some milliseconds, which the threads
+        sending those requests would otherwise wait for."""
+        for entity in self.whole:
+            if entity not in self.stored:
+                self.stored[entity] = self.run.store.computed_balances(self.run.business_id, entity)
+
+    def _fetch_page(self, entity: Entity, start: int) -> list[msgspec.Raw]:
+        return self.run.qbo.query_page_raw(entity.value, start, ALL_ACTIVE, "Id", self.run.page_size)
+
+    def pending(self) -> list[Future[list[msgspec.Raw]]]:
+        """The pages of the lists read whole that are not in yet."""
+        return [future for read in self.whole.values() for start, future in read.pages
+                if start not in read.compared and not future.done()]
+
+    def compare_ready(self) -> None:
+        """Compare every page of the lists read whole that is in and not compared yet (``_compare``). Called
+        by the run's own thread between its writes (while it waits for CDC, and before the refresh): the
+        pipeline threads only fetch, so no comparison holds the interpreter while the run writes. A page
+        whose fetch failed is left to ``_apply_whole``, which fails its entity."""
+        for read in self.whole.values():
+            for start, future in read.pages:
+                if start in read.compared or not future.done() or future.exception() is not None:
+                    continue
+                try:
+                    read.compared[start] = self._compare(read.entity, future.result())
+                except Exception as exc:  # failed when ``_apply_whole`` comes to it, as its entity's failure
+                    read.errors[start] = exc
+
+    def _compare(self, entity: Entity, rows: list[msgspec.Raw]) -> _PageChanges:
+        """One page of a name list read whole, compared with the mirror as ``start`` read it. Every row is
+        read for its Id, SyncToken and balance only (``_BALANCE_ROWS``), never built as a dict of
+        ``Decimal``s; a row is decoded in full only if its SyncToken differs from the mirror's (or it is not
+        shaped as expected): QBO changed more than its balance. A row this run already wrote from CDC's
+        answer in that very version (``note_written``) is not decoded again."""
+        self.read_mirror()
+        stored = self.stored[entity]
+        written = self.written.get(entity, {})
         decoder = _BALANCE_ROWS[entity]
         changes = _PageChanges(len(rows))
         for raw in rows:
@@ -202,7 +255,8 @@ class BalanceRefresh:
             if mirror is None:
                 continue
             if row.sync_token != mirror[0]:
-                changes.rows.append(loads_json(raw))
+                if written.get(row.id) != (row.sync_token, row.balance):
+                    changes.rows.append(loads_json(raw))
             elif row.balance != mirror[1]:
                 try:
                     to_cents(row.balance)
@@ -346,12 +400,23 @@ class BalanceRefresh:
         payloads: dict[Entity, list[dict]] = {entity: [] for entity in wanted}
         try:
             self.run.check()
-            for read in whole:
-                if read.entity in self.run.failed:
+            # Pages compared in the order they come in; a list written as soon as all its pages are in, while
+            # the others' pages still travel.
+            remaining = list(whole)
+            while remaining:
+                self.compare_ready()
+                ready = [read for read in remaining if all(future.done() for _start, future in read.pages)]
+                if not ready:
+                    wait([future for read in remaining for _start, future in read.pages if not future.done()],
+                         return_when=FIRST_COMPLETED)
                     continue
-                self.run.check()
-                with self.run.guard(read.entity):
-                    self._apply_whole(read)
+                for read in ready:
+                    remaining.remove(read)
+                    if read.entity in self.run.failed:
+                        continue
+                    self.run.check()
+                    with self.run.guard(read.entity):
+                        self._apply_whole(read)
             for (entity, _statement), future in self.run.pipeline.ordered(tasks, self.run.qbo.rows, self.prefetched):
                 if entity not in self.run.failed:
                     with self.run.guard(entity):
@@ -374,7 +439,7 @@ class BalanceRefresh:
 
     def _apply_whole(self, read: WholeRead) -> None:
         """Write what changed in a name list read whole, compared with the mirror as it was when the run
-        started (``_changed_rows``): the rows whose SyncToken differs are mapped and written; the others
+        started (``_compare``): the rows whose SyncToken differs are mapped and written; the others
         whose balance differs get their new balance only, where the mirror still holds that SyncToken.
         Rows the mirror lacked are new, which CDC reports, or quarantined, which are retried by id; a row
         CDC rewrote meanwhile has a new SyncToken and is written again, which changes nothing or brings it
@@ -382,16 +447,17 @@ class BalanceRefresh:
         entity, size = read.entity, self.run.page_size
         changes = _PageChanges(0)
         last = size
-        for _start, future in read.pages:
-            page = future.result()
+        for start, future in read.pages:
+            page = read.compared.get(start)
+            if page is None:
+                if start in read.errors:
+                    raise read.errors[start]
+                page = read.compared[start] = self._compare(entity, future.result())
             changes.add(page)
             last = page.count
         start = read.pages[-1][0] + size
-        balances: Future[dict[str, tuple[str, Decimal]]] = Future()
         while last == size:  # QBO has more rows than the mirror had: read on
-            if not balances.done():
-                balances.set_result(self.run.store.computed_balances(self.run.business_id, entity))
-            page = self._changed_rows(entity, start, balances)
+            page = self._compare(entity, self._fetch_page(entity, start))
             changes.add(page)
             last = page.count
             start += size

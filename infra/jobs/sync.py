@@ -9,9 +9,10 @@ of ``max_parallel_businesses``). Each entity of a business is read one of three 
   run through one pipeline, each written as soon as it arrives, so the realm's request budget stays busy
   across entity boundaries); then a reconcile: mirror rows the read did not see are looked up by id (offset
   paging can skip a row when another is deleted meanwhile) and deleted if QBO no longer has them;
-- **cdc** (cursor younger than ``cdc_max_age``, 29 days): one change-data-capture call for all such
-  entities, hard deletes included. If the answer holds QBO's cap of 1000 objects it may be truncated: each
-  entity is asked again on its own, and an entity still at the cap falls back to the query path;
+- **cdc** (cursor younger than ``cdc_max_age``, 29 days): change data capture for all such entities, hard
+  deletes included, split over ``cdc_calls`` concurrent calls over disjoint entity sets (``_cdc``). If an
+  answer holds QBO's cap of 1000 objects it may be truncated: each of its entities is asked again on its
+  own, and an entity still at the cap falls back to the query path;
 - **query** (older cursor, or a CDC fallback): ``Metadata.LastUpdatedTime >= cursor``, paged, then a
   reconcile of ids (every QBO Id listed and compared with the mirror) to find deletes, which plain
   queries never return.
@@ -53,8 +54,9 @@ bounds every request made here (it is never bypassed).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -71,7 +73,7 @@ from infra.interfaces.patterns import sync_job
 from infra.interfaces.records import Entity, SyncStateRecord
 from infra.jobs.balances import BalanceRefresh
 from infra.jobs.cursors import format_cursor, offset_of, parse_qbo_time
-from infra.jobs.pipeline import BoundedPipeline
+from infra.jobs.pipeline import BoundedPipeline, PipelineThreads
 from infra.jobs.reads import ALL_ACTIVE, RealmReads, after_pages, all_where, last_updated
 from infra.jobs.reconcile import Reconciler
 from infra.jobs.results import BusinessSyncResult, EntitySyncResult, Progress, RunStopped, SyncMode
@@ -107,6 +109,8 @@ class SyncConfig:
                        transactions (``infra.jobs.balances``).
     pending_payment_bound: a pending payment of ours not found in QBO after this long was never made
                        (``infra.settlement``): the run's last step removes it.
+    cdc_calls:         concurrent CDC calls an incremental run splits its entities over (disjoint sets; fewer
+                       when the realm's in-flight budget has no room beside the balance re-read's pages).
     """
 
     cdc_max_age: timedelta = timedelta(days=29)
@@ -118,12 +122,13 @@ class SyncConfig:
     lock_ttl: timedelta = timedelta(minutes=5)
     refresh_balances: bool = True
     pending_payment_bound: timedelta = DEFAULT_GIVE_UP_AFTER
+    cdc_calls: int = 2
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        if self.ids_per_query < 1 or (self.page_workers is not None and self.page_workers < 1):
-            raise ValueError("ids_per_query and page_workers must be positive")
+        if self.ids_per_query < 1 or self.cdc_calls < 1 or (self.page_workers is not None and self.page_workers < 1):
+            raise ValueError("ids_per_query, cdc_calls and page_workers must be positive")
         if self.cursor_overlap < timedelta(0) or self.cdc_max_age <= timedelta(0):
             raise ValueError("cursor_overlap must not be negative and cdc_max_age must be positive")
         if self.pending_payment_bound <= timedelta(0):
@@ -174,6 +179,9 @@ class SyncService:
         self.max_parallel_businesses = max_parallel_businesses
         self.store = SyncStore(session_factory)
         self.locks = locks or BusinessLocks(session_factory, ttl=self.config.lock_ttl)
+        #: the runs' pipeline threads, kept between runs (``infra.jobs.pipeline``), stopped with the service
+        self.pipeline_threads = PipelineThreads()
+        weakref.finalize(self, self.pipeline_threads.close)
 
     @sync_job
     def sync_business(self, business_id: int, full: bool = False, entities: Iterable[Entity | str] | None = None,
@@ -235,6 +243,7 @@ class _BusinessRun:
     def __init__(self, service: SyncService, business_id: int, realm_id: str, entities: tuple[Entity, ...],
                  full: bool, progress: Progress | None, held: HeldLock) -> None:
         self.client = service.client
+        self.threads = service.pipeline_threads
         self.store = service.store
         self.config = service.config
         self.clock = service.clock
@@ -281,7 +290,7 @@ class _BusinessRun:
             # its party's balance unseen. Rare (first syncs, old cursors, recovery): re-read that list.
             if plan.get(entity) in (SyncMode.FULL, SyncMode.QUERY) and party_of(entity).entity in refreshable:
                 self.balances.parties_all.add(party_of(entity).entity)
-        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}")
+        self.pipeline = BoundedPipeline(self.workers, f"sync-{self.realm_id}", self.threads)
         self.reconciler = Reconciler(
             self.qbo, self.store, self.pipeline, self.business_id, page_size=self.page_size,
             ids_per_query=self.config.ids_per_query,
@@ -289,7 +298,8 @@ class _BusinessRun:
                                                                 deleted=deleted))
         try:
             if not any(mode is SyncMode.CDC for mode in plan.values()):
-                self.balances.start(plan, states)  # else right after the CDC call is sent (``_cdc``)
+                self.balances.start(plan, states)  # else right after the CDC calls are sent (``_cdc``)
+                self.balances.read_mirror()
             full = [entity for entity in self.entities if plan[entity] is SyncMode.FULL]
             self._paged({entity: all_where(entity) for entity in full}, SyncMode.FULL)
             fallback = self._cdc([entity for entity in self.entities if plan[entity] is SyncMode.CDC], states, plan)
@@ -456,21 +466,25 @@ class _BusinessRun:
              ) -> list[Entity]:
         """Change data capture for ``entities``; returns those that must take the query path instead.
 
-        The accounts, and the whole vendor and customer lists when they fit in the realm's in-flight budget,
-        are read during the CDC call (``BalanceRefresh.start``); otherwise the vendors and customers of the
-        changed transactions are requested as soon as the answer is in, while the changes are being written
-        (see ``BalanceRefresh.refresh``)."""
+        The entities are split over up to ``cdc_calls`` concurrent CDC calls (disjoint sets, ``_cdc_groups``),
+        as many as the realm's in-flight budget leaves beside the whole name lists read for the balances
+        (``BalanceRefresh.layout``): a smaller answer arrives sooner, and the first is written while the
+        others travel. The accounts, and the whole vendor and customer lists when they fit in that budget,
+        are read during the CDC calls (``BalanceRefresh.start``); otherwise the vendors and customers of the
+        changed transactions are requested as soon as an answer is in, while the changes are being written
+        (see ``BalanceRefresh.refresh``). While it waits, the run compares the list pages that are in."""
         try:
             self.check()
             if not entities:
                 return []
             for entity in entities:
                 self.results[entity].mode = SyncMode.CDC
-            since = min((states[entity].cursor for entity in entities),
-                        key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
-            # The CDC call first (QBO may answer in arrival order), then everything that does not depend on
-            # its answer: the accounts and the whole vendor and customer lists (``BalanceRefresh.start``).
-            asked = self.pipeline.submit(self.qbo.cdc, [entity.value for entity in entities], since)
+            free = self.pipeline.workers - self.balances.layout(plan, states)
+            # The CDC calls first (QBO may answer in arrival order), then everything that does not depend on
+            # their answers: the accounts and the whole vendor and customer lists (``BalanceRefresh.start``).
+            asked = {self.pipeline.submit(self.qbo.cdc, [entity.value for entity in group],
+                                          _earliest(states[entity].cursor for entity in group)): group
+                     for group in _cdc_groups(entities, max(1, min(self.config.cdc_calls, free)))}
             self.balances.start(plan, states)
             if Entity.ACCOUNT in self.balances.refreshable(plan, states):
                 self.balances.prefetch(Entity.ACCOUNT, None)  # unless read whole by ``start``
@@ -478,55 +492,73 @@ class _BusinessRun:
                 self.store.checkpoint()  # while QBO answers, not in the commits that write its answer
             except StorageError as exc:  # housekeeping: SQLite checkpoints at a later commit instead
                 logger.warning("checkpoint before CDC failed for business %s: %s", self.business_id, exc)
-            try:
-                answer = asked.result()
-            except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
-                logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
-                return list(entities)
-            except QboAuthError:
-                raise
-            except Exception as exc:
-                for entity in entities:
-                    self._fail(entity, exc)
-                return []
-            changes = {entity: answer.get(entity.value, []) for entity in entities}
+            self.balances.read_mirror()  # after the checkpoint, which lets the requests leave meanwhile
             fallback: list[Entity] = []
-            if sum(len(objects) for objects in changes.values()) >= CDC_MAX_OBJECTS:
-                if len(entities) == 1:
-                    return list(entities)
-                # The answer may be truncated: ask each entity on its own (concurrently).
-                alone = {entity: self.pipeline.submit(self.qbo.cdc, [entity.value],
-                                                      states[entity].cursor) for entity in entities}
-                for entity, future in alone.items():
-                    with self.guard(entity):
-                        objects = future.result().get(entity.value, [])
-                        if len(objects) >= CDC_MAX_OBJECTS:
-                            fallback.append(entity)
-                        else:
-                            changes[entity] = objects
-            refreshable = self.balances.refreshable(plan, states)
-            for entity in self._not_failed(entities):
-                if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
-                        party_of(entity).entity in refreshable and self.balances.tracks(entity):
-                    with self.guard(entity):
-                        parties, unknown = self.balances.parties_of(entity, changes[entity])
-                        if unknown:
-                            self.balances.parties_all.add(party_of(entity).entity)
-                        self.balances.prefetch(party_of(entity).entity, None if unknown else parties)
-            for entity in self._not_failed(entities):
-                if entity in fallback:
-                    continue
-                self.check()
-                with self.guard(entity):
-                    objects = changes[entity]
-                    seen: set[str] = set()
-                    for start in range(0, len(objects), self.page_size):
-                        self.apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
-                    self.completed.add(entity)
-                    self._report(entity, len(objects), len(objects))
+            waiting = set(asked)
+            while waiting:
+                done, _ = wait([*waiting, *self.balances.pending()], return_when=FIRST_COMPLETED)
+                self.balances.compare_ready()
+                for future, group in asked.items():  # in the order asked when several are in
+                    if future in done and future in waiting:
+                        waiting.discard(future)
+                        fallback.extend(self._cdc_answer(group, future, states, plan))
             return fallback
         except RunStopped:
             return []
+
+    def _cdc_answer(self, entities: list[Entity], asked: Future[dict[str, list[dict]]],
+                    states: dict[Entity, SyncStateRecord], plan: dict[Entity, SyncMode]) -> list[Entity]:
+        """Write the answer of one CDC call for ``entities``; returns those that must take the query path."""
+        try:
+            answer = asked.result()
+        except QboValidationError as exc:  # e.g. QBO judges the cursor older than its 30 days
+            logger.info("CDC refused for business %s (%s): using the query path", self.business_id, exc)
+            return list(entities)
+        except QboAuthError as exc:  # ends the run, as for any read (``guard``): the other answers are not written
+            for entity in entities:
+                self._fail(entity, exc)
+            self.fatal = exc
+            raise RunStopped(str(exc)) from exc
+        except Exception as exc:
+            for entity in entities:
+                self._fail(entity, exc)
+            return []
+        changes = {entity: answer.get(entity.value, []) for entity in entities}
+        fallback: list[Entity] = []
+        if sum(len(objects) for objects in changes.values()) >= CDC_MAX_OBJECTS:
+            if len(entities) == 1:
+                return list(entities)
+            # The answer may be truncated: ask each entity on its own (concurrently).
+            alone = {entity: self.pipeline.submit(self.qbo.cdc, [entity.value],
+                                                  states[entity].cursor) for entity in entities}
+            for entity, future in alone.items():
+                with self.guard(entity):
+                    objects = future.result().get(entity.value, [])
+                    if len(objects) >= CDC_MAX_OBJECTS:
+                        fallback.append(entity)
+                    else:
+                        changes[entity] = objects
+        refreshable = self.balances.refreshable(plan, states)
+        for entity in self._not_failed(entities):
+            if entity in TRANSACTIONS and entity not in fallback and changes[entity] and \
+                    party_of(entity).entity in refreshable and self.balances.tracks(entity):
+                with self.guard(entity):
+                    parties, unknown = self.balances.parties_of(entity, changes[entity])
+                    if unknown:
+                        self.balances.parties_all.add(party_of(entity).entity)
+                    self.balances.prefetch(party_of(entity).entity, None if unknown else parties)
+        for entity in self._not_failed(entities):
+            if entity in fallback:
+                continue
+            self.check()
+            with self.guard(entity):
+                objects = changes[entity]
+                seen: set[str] = set()
+                for start in range(0, len(objects), self.page_size):
+                    self.apply(entity, objects[start:start + self.page_size], SyncMode.CDC, seen)
+                self.completed.add(entity)
+                self._report(entity, len(objects), len(objects))
+        return fallback
 
     # -- quarantine ------------------------------------------------------------------------------
 
@@ -635,3 +667,19 @@ class _BusinessRun:
             self.progress(self.business_id, entity, done, total)
         except Exception:  # a progress display must not break a sync
             logger.exception("sync progress callback failed")
+
+
+def _earliest(cursors: Iterable[str | None]) -> str:
+    """The earliest of some entities' cursors (the ``changedSince`` of one CDC call for all of them)."""
+    return min((cursor for cursor in cursors if cursor is not None),
+               key=lambda text: parse_qbo_time(text) or datetime.max.replace(tzinfo=UTC))
+
+
+def _cdc_groups(entities: Sequence[Entity], calls: int) -> list[list[Entity]]:
+    """``entities`` dealt over at most ``calls`` disjoint CDC calls, transactions first (they change most),
+    round-robin, each group in sync order: the answers come out of similar size without knowing it ahead."""
+    ordered = sorted(entities, key=lambda entity: (entity not in TRANSACTIONS, ENTITY_ORDER.index(entity)))
+    groups: list[list[Entity]] = [[] for _ in range(max(1, min(calls, len(ordered))))]
+    for index, entity in enumerate(ordered):
+        groups[index % len(groups)].append(entity)
+    return [sorted(group, key=ENTITY_ORDER.index) for group in groups if group]

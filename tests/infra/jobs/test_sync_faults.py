@@ -292,3 +292,23 @@ def test_a_failing_business_does_not_stop_the_others_and_is_retried(world: World
     assert all(r.ok for r in again.values())
     assert_mirror_matches_sandbox(world.db.session_factory, broken, world.state.realm(broken_realm))
     assert all(s["last_error"] is None for s in _states(world, broken).values())
+
+
+def test_an_incremental_refused_by_qbo_ends_like_any_read_and_keeps_every_cursor(world: World) -> None:
+    """A refused CDC call (the company must reconnect) ends the run as a refused page does: every entity
+    records the failure and keeps its cursor, and the run's other answers (several CDC calls travel at once)
+    are not written; the business itself has no error, so the others go on."""
+    business, realm_id = world.business(), world.realm_ids[0]
+    assert world.service.sync_business(business).ok
+    cursors = {entity: state["cursor"] for entity, state in _states(world, business).items()}
+    world.clock.advance(timedelta(minutes=2))
+    random_changes(world.realm(), random.Random(5), 6)
+    world.tokens.mark_reconnect_required(realm_id, "refresh token revoked")
+
+    result = world.service.sync_business(business)
+
+    assert result.error is None and not result.ok
+    assert all("QboReconnectRequired" in r.error for r in result.entities.values()), result
+    states = _states(world, business)
+    assert {entity: state["cursor"] for entity, state in states.items()} == cursors
+    assert all(state["consecutive_failures"] == 1 for state in states.values())
