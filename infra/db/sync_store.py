@@ -333,13 +333,10 @@ class SyncStore(QuarantineStore):
             return set(session.execute(select(table.c.qbo_id).where(table.c.business_id == business_id,
                                                                     table.c.qbo_id.is_not(None))).scalars())
 
-    def count_mirrored(self, business_id: int, entity: Entity) -> int:
-        """How many rows of ``entity`` the mirror holds for the business (with a QBO id)."""
-        return self.count_mirrored_many(business_id, [entity])[Entity(entity)]
-
     def count_mirrored_many(self, business_id: int, entities: Iterable[Entity]) -> dict[Entity, int]:
-        """``count_mirrored`` of each of ``entities``, by one statement (the counts are read on an
-        incremental sync's critical path, before its first requests leave)."""
+        """How many rows of each of ``entities`` the mirror holds for the business (with a QBO id), by one
+        statement (the counts are read on an incremental sync's critical path, before its first requests
+        leave)."""
         wanted = [Entity(entity) for entity in dict.fromkeys(entities)]
         if not wanted:
             return {}

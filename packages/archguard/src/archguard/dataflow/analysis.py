@@ -252,23 +252,25 @@ class Analyzer:
 
     # Owners, taint and syntax trees ------------------------------------------------------------------
 
-    def enter(self, owner: str | None) -> tuple[str | None, set[str]]:
-        """Make ``owner`` (a module) the one reads are recorded for; returns what ``leave`` restores.
-        The previous owner records that it used something of ``owner``. (With ``owner`` already the
-        one, this and the ``leave`` after it change nothing: the queries asked most skip both then.)"""
+    def enter(self, owner: str | None) -> tuple[str | None, set[str]] | None:
+        """Make ``owner`` (a module) the one reads are recorded for; returns what ``leave`` restores, or
+        None when nothing changes (``owner`` is None or already the one: the queries asked most).
+        The previous owner records that it used something of ``owner``."""
+        if owner is None or owner == self._owner:
+            return None
         index = self.index
         previous = (self._owner, index.reading)
-        if owner is not None and owner != self._owner:
-            index.reading.add(owner)
-            reads = self.reads.get(owner)
-            if reads is None:
-                reads = self.reads[owner] = set()
-            self._owner = owner
-            index.reading = reads
+        index.reading.add(owner)
+        reads = self.reads.get(owner)
+        if reads is None:
+            reads = self.reads[owner] = set()
+        self._owner = owner
+        index.reading = reads
         return previous
 
-    def leave(self, previous: tuple[str | None, set[str]]) -> None:
-        self._owner, self.index.reading = previous
+    def leave(self, previous: tuple[str | None, set[str]] | None) -> None:
+        if previous is not None:
+            self._owner, self.index.reading = previous
 
     def _touch(self, owner: str) -> None:
         """A remembered answer about ``owner`` was used: the current owner depends on it."""
@@ -374,7 +376,7 @@ class Analyzer:
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
-        previous = self.enter(cls.module) if cls.module != self._owner else None
+        previous = self.enter(cls.module)
         self._depth += 1
         depth = self._depth
         self._mro_in_progress[qualname] = depth
@@ -403,8 +405,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._mro[qualname] = result
             for module in {c.module for c in result[0]}:
@@ -509,7 +510,7 @@ class Analyzer:
             self._hit_in_progress(depth)
             return frozenset()
         module = qualname.rpartition(".")[0]
-        previous = self.enter(module) if module != self._owner else None
+        previous = self.enter(module)
         self._depth += 1
         depth = self._depth
         self._class_cats_in_progress[qualname] = depth
@@ -523,8 +524,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._class_cats[qualname] = result
         else:
@@ -660,7 +660,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(entered) if (entered := bound.rpartition(".")[0]) != self._owner else None
+        previous = self.enter(bound.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
         self._member_in_progress[guard] = depth
@@ -674,8 +674,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -751,7 +750,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(entered) if (entered := qualname.rpartition(".")[0]) != self._owner else None
+        previous = self.enter(qualname.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
         self._class_member_in_progress[guard] = depth
@@ -765,8 +764,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._attr_cache[key] = result
         else:
@@ -827,7 +825,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(module) if module != self._owner else None
+        previous = self.enter(module)
         self._depth += 1
         depth = self._depth
         self._var_in_progress[guard] = depth
@@ -841,8 +839,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._module_members[guard] = result
         else:
@@ -1042,7 +1039,7 @@ class Analyzer:
                 return ()
             if self._too_deep():
                 return (Unknown("type inference nests too deeply here"),)
-            previous = self.enter(scope.owner) if scope.owner != self._owner else None
+            previous = self.enter(scope.owner)
             self._depth += 1
             depth = self._depth
             scope.in_progress[name] = depth
@@ -1060,8 +1057,7 @@ class Analyzer:
                 self._taint = outer if taint >= depth else min(outer, taint)
                 if self._provisional_at:
                     self._drop_provisional(depth)
-                if previous is not None:  # (entered another owner: see ``enter``)
-                    self.leave(previous)
+                self.leave(previous)
             if not result:
                 result = (Unknown(f"the type of {name} cannot be inferred"),)
             if taint > depth:
@@ -1089,7 +1085,7 @@ class Analyzer:
         of them was asked first."""
         if self._too_deep():
             return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
-        previous = self.enter(scope.owner) if scope.owner != self._owner else None
+        previous = self.enter(scope.owner)
         self._depth += 1
         depth = self._depth
         values: dict[str, Types] = dict.fromkeys(members, ())
@@ -1114,8 +1110,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         results = {m: values[m] or (Unknown(f"the type of {m} cannot be inferred"),) for m in members}
         for member, value in results.items():
             if taint >= depth:  # solved: it depends on nothing still in progress
@@ -1294,7 +1289,7 @@ class Analyzer:
             if cached is not None:
                 return cached
         owner = scope.owner
-        previous = self.enter(owner) if owner != self._owner else None
+        previous = self.enter(owner)
         outer, self._taint = self._taint, _NOT_YET
         try:
             result = self._eval(node, scope)
@@ -1302,8 +1297,7 @@ class Analyzer:
             taint = self._taint
             if outer < taint:
                 self._taint = outer
-            if previous is not None:
-                self.leave(previous)
+            self.leave(previous)
         if taint > self._depth:
             scope.node_cache[key] = result
         else:
@@ -1683,7 +1677,7 @@ class Analyzer:
             return ()
         if self._too_deep():
             return (Unknown("type inference nests too deeply here"),)
-        previous = self.enter(owner) if owner != self._owner else None
+        previous = self.enter(owner)
         self._depth += 1
         depth = self._depth
         self._returns_in_progress[key] = depth
@@ -1712,8 +1706,7 @@ class Analyzer:
             self._taint = outer if taint >= depth else min(outer, taint)
             if self._provisional_at:
                 self._drop_provisional(depth)
-            if previous is not None:  # (entered another owner: see ``enter``)
-                self.leave(previous)
+            self.leave(previous)
         if taint > depth:
             self._returns[key] = result
         else:

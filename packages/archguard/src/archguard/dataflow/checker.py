@@ -512,6 +512,7 @@ class _Run:
         position = {op.name: i for i, op in enumerate(ops)}
         spans = derived.owners or []
         plain = derived.plain  # (the reaches as plain data, made with them: see ``summaries.derive``)
+        assert plain is not None, "derived without owners: nothing of it is kept for the cache"
         for module in modules:
             indexes = [position[op.name] for op in self.declarations[module].operations]
             owners: set[str] | None = {module}
@@ -521,10 +522,7 @@ class _Run:
                     owners = None
                     break
                 owners |= span
-            # (A Hop is a (name, path, line) tuple: ``tuple`` makes it plain data for marshal.)
-            per_op = tuple((plain[i], derived.unresolved[i]) for i in indexes) if plain is not None else tuple(
-                (tuple((r[0].value, r[1], r[2], tuple(map(tuple, r[3]))) for r in derived.reaches[i]),
-                 derived.unresolved[i]) for i in indexes)
+            per_op = tuple((plain[i], derived.unresolved[i]) for i in indexes)
             ports = tuple(sorted((r.target, (p.name, p.path, p.line)) for i in indexes for r in derived.reaches[i]
                                  if r.category is Category.UNDECLARED_PORT
                                  for p in (derived.ports.get(r.target, Hop(_short(r.target))),)))
