@@ -7,12 +7,17 @@
 2. In a fresh virtual environment with only that wheel and its dependencies installed (archguard from
    ``packages/archguard``, a dependency of the product): every module imports, and ``runway demo`` and
    ``runway sandbox`` stop with exit code 2 and a message saying how to install the sandbox.
+3. archguard's wheel, built there, runs the data-flow checker compiled with mypyc (``archguard --version``
+   says ``compiled``), and the compiled checker's JSON reports are byte for byte the pure one's (the same
+   venv with ``packages/archguard/src`` first on ``PYTHONPATH``), exit codes too: on this repository and
+   on every codebase of the corpus (``tests/corpus/codebases``).
 
 Exits 1 with what is wrong. Needs python3 with uv (``pip install uv``) and the package index.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -78,6 +83,33 @@ def check_installed(wheel: Path, work: Path) -> None:
             fail(f"`runway {command[0]}` without the sandbox exited {result.returncode}:\n"
                  f"{result.stdout}{result.stderr}")
     print("installed wheel: every module imports; `runway demo` and `runway sandbox` say how to install the sandbox")
+    check_compiled_checker(venv, work)
+
+
+def check_compiled_checker(venv: Path, work: Path) -> None:
+    archguard = venv / "bin" / "archguard"
+    version = run(archguard, "--version", cwd=work)
+    if "(compiled)" not in version.stdout:
+        fail(f"archguard's wheel is not compiled with mypyc: `archguard --version` says {version.stdout.strip()!r}"
+             f"{version.stderr}")
+    roots = [ROOT, *sorted(path for path in (ROOT / "tests" / "corpus" / "codebases").iterdir() if path.is_dir())]
+    pure_env = {"PYTHONPATH": str(ROOT / "packages" / "archguard" / "src")}
+    for root in roots:
+        outputs = []
+        for name, extra in (("compiled", {}), ("pure", pure_env)):
+            output = work / f"{root.name}-{name}.json"
+            command = [archguard, "audit", "--root", root, "--format", "json", "--no-cache", "--output", output,
+                       "--statistics"]
+            result = subprocess.run([str(part) for part in command], cwd=work, capture_output=True, text=True,
+                                    timeout=600, env={**os.environ, **extra})
+            if f"build={name}" not in result.stderr or result.returncode not in (0, 1):
+                fail(f"`archguard audit` ({name}) on {root} exited {result.returncode}:\n{result.stderr}")
+            outputs.append((result.returncode, output.read_bytes()))
+        if outputs[0] != outputs[1]:
+            fail(f"the compiled checker's report on {root} differs from the pure one's "
+                 f"(exit {outputs[0][0]} against {outputs[1][0]})")
+    print(f"archguard's wheel: {version.stdout.strip()}; its reports are the pure checker's, byte for byte, "
+          f"on this repository and {len(roots) - 1} corpus codebases")
 
 
 def main() -> None:
