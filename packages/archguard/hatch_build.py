@@ -62,6 +62,8 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             if isinstance(error, KeyboardInterrupt):
                 raise
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            if len(detail) > 600:  # (a compiler's command line, say)
+                detail = detail[:600] + " ..."
             self.app.display_warning(
                 "archguard: compiling with mypyc failed, building a pure-Python wheel instead "
                 f"(it works the same, with more CPU): {detail}")
