@@ -2,6 +2,13 @@
 
     uv run python benchmarks/dataflow_checker.py [--sizes 3000,15000,30000] [--repeat 1]
                                                  [--skip-foreign] [--skip-repo] [--keep DIR]
+                                                 [--build compiled|pure|source]
+
+The checker timed is what a user installs: archguard's wheel, built from ``packages/archguard`` at the
+start (``uv build``: compiled with mypyc) and installed into a scratch virtual environment
+(``--build compiled``, the default); ``--build pure`` builds it with ``ARCHGUARD_PURE=1`` (pure Python);
+``--build source`` runs the workspace's own (editable, pure) install. The build that ran is printed
+(``archguard --version``).
 
 All in one run, so the ratios compare tools under the same load (other work on the machine changes the
 absolute figures, not much the ratios; the load average is printed at the start and at the end):
@@ -34,6 +41,7 @@ it is timed: the figures are those of an installation, not of compiling every im
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -448,8 +456,39 @@ def lint_imports() -> list[str]:
         sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as m; sys.exit(m())"]
 
 
+#: The interpreter the checker runs with: the scratch environment holding archguard's wheel (``install``),
+#: or this one (``--build source``).
+CHECKER_PYTHON = sys.executable
+
+
 def audit(*options: str) -> list[str]:
-    return [sys.executable, "-m", "archguard.dataflow", "audit", *options]
+    return [CHECKER_PYTHON, "-m", "archguard.dataflow", "audit", *options]
+
+
+def install(build: str, into: Path) -> str:
+    """archguard's wheel built (``ARCHGUARD_PURE=1`` for ``pure``) and installed into a new virtual
+    environment under ``into``; that environment's interpreter."""
+    # uv: this environment's, else the one on PATH, else the base interpreter's (``uv run`` brings none).
+    found = shutil.which("uv")
+    uv = ([sys.executable, "-m", "uv"] if importlib.util.find_spec("uv") else [found] if found
+          else [shutil.which("python3") or "python3", "-m", "uv"])
+    env = {**os.environ, "ARCHGUARD_PURE": "1" if build == "pure" else "0"}
+    dist, venv = into / "dist", into / "venv"
+    started = time.perf_counter()
+    package = str(REPO_ROOT / "packages" / "archguard")
+    for command in ([*uv, "build", "--wheel", "--quiet", "--out-dir", str(dist), package],
+                    [*uv, "venv", "--quiet", str(venv)]):
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    [wheel] = dist.glob("archguard-*.whl")
+    python = str(venv / "bin" / "python")
+    done = subprocess.run([*uv, "pip", "install", "--quiet", "--python", python, str(wheel)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"installing {wheel.name} failed:\n{done.stdout}{done.stderr}")
+    print(f"archguard's wheel {wheel.name} built and installed in {time.perf_counter() - started:.0f} s")
+    return python
 
 
 @dataclass(frozen=True)
@@ -722,8 +761,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="generate the trees under this directory and keep them")
     parser.add_argument("--skip-foreign", action="store_true", help="do not download and check Django and sympy")
     parser.add_argument("--skip-repo", action="store_true", help="do not time this repository's contracts")
+    parser.add_argument("--build", choices=("compiled", "pure", "source"), default="compiled",
+                        help="the checker timed: archguard's wheel as built (compiled with mypyc), a pure wheel, "
+                             "or the workspace's editable install (default: compiled)")
     args = parser.parse_args(argv)
+    global CHECKER_PYTHON
+    scratch = Path(tempfile.mkdtemp(prefix="dataflow-bench-wheel-"))
+    try:
+        if args.build != "source":
+            CHECKER_PYTHON = install(args.build, scratch)
+        return _run(args)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace) -> int:
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {load()}")
+    version = subprocess.run([CHECKER_PYTHON, "-m", "archguard", "--version"], capture_output=True, text=True)
+    print(f"checker: {version.stdout.strip() or version.stderr.strip()} ({CHECKER_PYTHON})")
+    if args.build == "compiled" and "(compiled)" not in version.stdout:
+        print("  (the wheel was built pure: see the build's warning)")
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         generated(size, args.repeat, args.keep)
     if not args.skip_repo:

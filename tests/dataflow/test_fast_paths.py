@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import random
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -78,7 +77,9 @@ def test_the_trees_to_drop_are_those_the_full_listing_chose(tmp_path: Path):
         index.tick = 1000
         for _ in range(count):
             name = f"m{rng.randrange(10_000)}"
-            index._parsed[name] = SimpleNamespace(size=rng.randrange(1, 5_000))  # type: ignore[assignment]
+            # (a real ModuleInfo: the compiled index checks the type)
+            index._parsed[name] = ModuleInfo(name, f"{name}.py", f"{name}.py", False, ast.Module([], []),
+                                             size=rng.randrange(1, 5_000))
             if rng.random() < 0.9:  # (some used, some only held)
                 index._last_use[name] = rng.randrange(900, 1001)
             if rng.random() < 0.05:

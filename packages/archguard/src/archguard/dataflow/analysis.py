@@ -46,10 +46,9 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
-from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from archguard.dataflow.config import DataFlowConfig
 from archguard.dataflow.index import (
@@ -68,6 +67,7 @@ from archguard.dataflow.names import (
     longest_match,
     packages_matcher,
 )
+from archguard.dataflow.records import fields, mypyc_attr
 from archguard.dataflow.summaries import CALL, REACH, UNRESOLVED, Edge, Summary, hop_tuple
 from archguard.dataflow.types import (
     CONTAINER_NAMES,
@@ -77,6 +77,7 @@ from archguard.dataflow.types import (
     TUPLE_NAMES,
     CallableT,
     ClassRef,
+    ContainerMethod,
     Ext,
     FuncRef,
     Instance,
@@ -118,6 +119,8 @@ _PASSTHROUGH_TYPING = frozenset({"Optional", "Annotated", "ClassVar", "Final", "
 # Local scopes -------------------------------------------------------------------------------------------
 
 
+@mypyc_attr(native_class=False)
+@fields("kind", "node", "path")
 class _Source(tuple):
     """One way a local name gets a value: ``kind`` says how to read ``node``; ``path`` unpacks it
     (``"iter"`` for a loop/comprehension element, an int for a tuple position). (A tuple: every function
@@ -125,9 +128,9 @@ class _Source(tuple):
 
     __slots__ = ()
     # value | annotation | enter | exception | binding | neutral | param | types
-    kind: str = property(itemgetter(0))  # type: ignore[assignment]
-    node: object = property(itemgetter(1))  # type: ignore[assignment]
-    path: tuple[object, ...] = property(itemgetter(2))  # type: ignore[assignment]
+    kind: str
+    node: ast.AST | Types | Binding  # a syntax node; the types themselves; the import binding
+    path: tuple[object, ...]
 
     def __new__(cls, kind: str, node: object, path: tuple[object, ...] = ()) -> _Source:
         return tuple.__new__(cls, (kind, node, path))
@@ -294,7 +297,7 @@ class Analyzer:
             self._taint = depth
         return value
 
-    def _store_provisional(self, key: tuple, value: Types, taint: int, depth: int) -> None:
+    def _store_provisional(self, key: tuple, value: object, taint: int, depth: int) -> None:
         """Keep an answer that saw a query in progress while that query is (``taint``: the depth of its
         frame); the answer of the query that was met again itself (``taint == depth``) until the end of
         the top-level computation (depth 0)."""
@@ -630,7 +633,8 @@ class Analyzer:
             if not args or method.is_staticmethod:
                 continue
             self_name = args[0].arg
-            for node in _statements(method.node.body):
+            # (a class's methods are its def statements, never lambdas: the body is a list)
+            for node in _statements(cast(list[ast.stmt], method.node.body)):
                 if isinstance(node, ast.Assign):
                     for target in node.targets:
                         for attr, path in _self_targets(target, self_name):
@@ -719,11 +723,11 @@ class Analyzer:
             if attr in cls.methods:
                 return ()
             annotations = [annotation for annotation, _ in cls.class_vars.get(attr, ()) if annotation is not None]
-            annotations += [source.node for _, source in self.instance_attrs(cls.qualname).get(attr, ())
+            annotations += [cast(ast.expr, source.node) for _, source in self.instance_attrs(cls.qualname).get(attr, ())
                             if source.kind == "annotation"]
             if annotations:
                 scope = self.module_scope(cls.module)
-                return union(*(self.annotation(a, scope) for a in annotations))  # type: ignore[arg-type]
+                return union(*(self.annotation(a, scope) for a in annotations))
         return ()
 
     def _is_boundary(self, t: object) -> bool:
@@ -1164,8 +1168,8 @@ class Analyzer:
         func, bound = scope.func, scope.bound
         if func is None or bound is None or func.class_qualname is None or func.class_qualname == bound:
             return None
-        params = [a.arg for a in func.node.args.posonlyargs + func.node.args.args]  # type: ignore[union-attr]
-        kwonly = {a.arg for a in func.node.args.kwonlyargs}  # type: ignore[union-attr]
+        params = [a.arg for a in func.node.args.posonlyargs + func.node.args.args]
+        kwonly = {a.arg for a in func.node.args.kwonlyargs}
         if name not in params and name not in kwonly:
             return None
         for cls in self.mro(bound)[0]:
@@ -1434,20 +1438,20 @@ class Analyzer:
         if name in MAPPING_NAMES and len(t.args) == 2:
             keys, values = t.args
             if attr in ("get", "pop", "setdefault", "__getitem__"):
-                return (_Method(values),)  # type: ignore[return-value]
+                return (ContainerMethod(values),)
             if attr == "values":
-                return (_Method((builtin("list", values),)),)  # type: ignore[return-value]
+                return (ContainerMethod((builtin("list", values),)),)
             if attr == "keys":
-                return (_Method((builtin("list", keys),)),)  # type: ignore[return-value]
+                return (ContainerMethod((builtin("list", keys),)),)
             if attr == "items":
-                return (_Method((builtin("list", (builtin("tuple", keys, values),)),)),)  # type: ignore[return-value]
+                return (ContainerMethod((builtin("list", (builtin("tuple", keys, values),)),)),)
             if attr == "copy":
-                return (_Method((t,)),)  # type: ignore[return-value]
+                return (ContainerMethod((t,)),)
         if name in SEQUENCE_NAMES and t.args:
             if attr in ("pop", "popleft", "__getitem__"):
-                return (_Method(t.args[0]),)  # type: ignore[return-value]
+                return (ContainerMethod(t.args[0]),)
             if attr == "copy":
-                return (_Method((t,)),)  # type: ignore[return-value]
+                return (ContainerMethod((t,)),)
         return (Ext(f"{t.origin}.{attr}", instance=True),) if not t.origin.startswith("builtins.") else (
             Ext(t.origin, instance=True),)
 
@@ -1543,11 +1547,11 @@ class Analyzer:
             elif step == "star":
                 types = (builtin("list", self.elements(types)),)
             else:
-                index = step
+                index = cast(int, step)  # (an int: a tuple position)
                 picked: list[Types] = []
                 for t in types:
                     if isinstance(t, Ext) and t.origin.rsplit(".", 1)[-1] in TUPLE_NAMES and t.args:
-                        picked.append(t.args[index] if len(t.args) > index else union(*t.args))  # type: ignore[operator, index]
+                        picked.append(t.args[index] if len(t.args) > index else union(*t.args))
                     else:
                         picked.append(self.elements((t,)))
                 types = union(*picked)
@@ -1570,7 +1574,7 @@ class Analyzer:
             elif isinstance(t, LocalFunc):
                 func = self.local_function(t)
                 groups.append(self.returns(func, t.bound) or (Unknown(f"what {func.display}() returns"),))
-            elif isinstance(t, _Method):
+            elif isinstance(t, ContainerMethod):
                 groups.append(t.result)
             elif isinstance(t, Ext):
                 groups.append((Ext(t.origin, t.args if t.instance else (), instance=True),))
@@ -1738,10 +1742,10 @@ class Analyzer:
             method = cls.methods.get(attr)
             if method is not None:
                 return Hop(f"{_short(cls_qualname)}.{attr_path}", self._path(cls.module), method.lineno)
-        cls = self.class_info(cls_qualname)
-        if cls is None:
+        info = self.class_info(cls_qualname)
+        if info is None:
             return Hop(f"{_short(cls_qualname)}.{attr_path}")
-        return Hop(f"{_short(cls_qualname)}.{attr_path}", self._path(cls.module), cls.lineno)
+        return Hop(f"{_short(cls_qualname)}.{attr_path}", self._path(info.module), info.lineno)
 
     def class_hop(self, cls_qualname: str) -> Hop:
         cls = self.class_info(cls_qualname)
@@ -1771,7 +1775,7 @@ class Analyzer:
 
 _STR = (builtin("str"),)
 _BOOL = (builtin("bool"),)
-_EVALUATORS = {
+_EVALUATORS: dict[type[ast.expr], Callable[[Analyzer, Any, Scope], Types]] = {
     ast.Name: Analyzer._eval_name,
     ast.Attribute: Analyzer._eval_attribute,
     ast.Call: Analyzer._eval_call,
@@ -1797,16 +1801,6 @@ _EVALUATORS = {
     ast.Subscript: Analyzer._eval_subscript,
     ast.Slice: Analyzer._eval_slice,
 }
-
-
-class _Method(tuple):
-    """A method of a builtin container whose result type is known (``dict.get`` -> the value type)."""
-
-    __slots__ = ()
-    result: Types = property(itemgetter(1))  # type: ignore[assignment]
-
-    def __new__(cls, result: Types) -> _Method:
-        return tuple.__new__(cls, (10, result))
 
 
 # Finding the edges of one function -------------------------------------------------------------------
@@ -1953,7 +1947,7 @@ class _EdgeFinder:
                 self.unresolved(node, text, t.reason)
         elif isinstance(t, ModuleRef) and not reference:
             self.unresolved(node, text, f"module {t.module} is not callable")
-        # Neutral, SuperRef, _Method: nothing to follow.
+        # Neutral, SuperRef, ContainerMethod: nothing to follow.
 
     def on_reference(self, node: ast.Attribute) -> None:
         """``obj.attr`` not called here: a property read runs code; a method passed on may be called."""
@@ -2039,11 +2033,11 @@ def _dotted_text(node: ast.expr) -> str | None:
     callee); None for anything else."""
     attrs: list[str] = []
     while type(node) is ast.Attribute:
-        attrs.append(node.attr)  # type: ignore[attr-defined]
-        node = node.value  # type: ignore[attr-defined]
+        attrs.append(node.attr)
+        node = node.value
     if type(node) is not ast.Name:
         return None
-    attrs.append(node.id)  # type: ignore[attr-defined]
+    attrs.append(node.id)
     return ".".join(reversed(attrs))
 
 
@@ -2065,8 +2059,9 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
         if kind not in _BINDING_NODES:
             continue
         if kind is ast.Call:
-            func = child.func  # type: ignore[attr-defined]
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            callee = child.func  # type: ignore[attr-defined]
+            name = (callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute)
+                    else "")
             if name in _LAMBDA_TAKERS:  # (most calls take no lambda: no call to find out)
                 typed_lambdas.update(_bind_lambda_params(scope, child))  # type: ignore[arg-type]
         elif isinstance(child, ast.Global):  # (nonlocal names are the enclosing function's: same flat scope)
@@ -2188,7 +2183,7 @@ class _LocalCycles:
 def _names_used(node: ast.AST, local: dict[str, list[_Source]]) -> set[str]:
     """The local names an expression reads."""
     if type(node) is ast.Name:
-        return {node.id} if node.id in local else set()  # type: ignore[attr-defined]
+        return {node.id} if node.id in local else set()
     if type(node) is ast.Constant:
         return set()
     found: set[str] = set()
@@ -2378,7 +2373,7 @@ def _own_returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Retur
     while stack:
         child = stack.pop()
         if type(child) is ast.Return:
-            found.append(child)  # type: ignore[arg-type]
+            found.append(child)
             continue
         if isinstance(child, _NO_RETURNS_INSIDE):
             continue

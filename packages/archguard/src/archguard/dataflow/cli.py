@@ -28,7 +28,8 @@
   longer match a finding; ``--update-baseline`` rewrites FILE with the current findings.
 - ``--jobs N``: worker processes (0, the default: one per CPU when 400 service modules or more are to be
   read, the cache not holding them; 1: none). The report is the same either way.
-- ``--statistics``: how the run went, on stderr (modules parsed, summaries computed or reused, times).
+- ``--statistics``: how the run went, on stderr (modules parsed, summaries computed or reused, times),
+  ending with ``build=compiled`` or ``build=pure`` (``build()``).
 
 Exit status: 0 when nothing fails, 1 when a finding fails (or, with a baseline, a new failing finding
 or a stale entry; with ``--check``, an out-of-date output), 2 for a usage or configuration error.
@@ -56,6 +57,21 @@ from archguard.dataflow.checker import ReusedReport, check, check_or_reuse, file
 from archguard.dataflow.config import ConfigError, DataFlowConfig, discover, load
 from archguard.dataflow.model import Report
 from archguard.dataflow.report import FORMATS, regenerate_command, render, write
+
+#: The modules a wheel ships compiled with mypyc (packages/archguard/hatch_build.py).
+COMPILED_MODULES = ("analysis", "summaries", "index", "types", "names", "model")
+
+
+def build() -> str:
+    """``compiled`` when the analysis modules run as extension modules compiled by mypyc (the wheel),
+    ``pure`` when they run from their ``.py`` files (an editable install, ``ARCHGUARD_PURE=1``, no C
+    compiler at build time), ``partly compiled`` otherwise."""
+    import importlib
+
+    compiled = sum(not (importlib.import_module(f"archguard.dataflow.{name}").__file__ or ".py").endswith(".py")
+                   for name in COMPILED_MODULES)
+    return "pure" if compiled == 0 else "compiled" if compiled == len(COMPILED_MODULES) else "partly compiled"
+
 
 AUDIT_HELP = "report each domain operation's declared and observed data-flow pattern, and the findings"
 AUDIT_DESCRIPTION = (
@@ -174,7 +190,8 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     status = 0 if report.ok else 1
     if args.statistics:
-        print("statistics: " + " ".join(f"{k}={v}" for k, v in report.statistics.items()), file=sys.stderr)
+        print("statistics: " + " ".join(f"{k}={v}" for k, v in report.statistics.items()) + f" build={build()}",
+              file=sys.stderr)
 
     if args.baseline is not None:
         if args.update_baseline:
@@ -231,7 +248,8 @@ def _write_reused(reused: ReusedReport, args: argparse.Namespace) -> bool:
     if file_digest(args.output) != reused.digest:
         return False
     if args.statistics:
-        print("statistics: " + " ".join(f"{k}={v}" for k, v in reused.statistics.items()), file=sys.stderr)
+        print("statistics: " + " ".join(f"{k}={v}" for k, v in reused.statistics.items()) + f" build={build()}",
+              file=sys.stderr)
     print(f"Wrote {args.output}.", file=sys.stderr)
     if reused.status:
         print(f"{reused.failing} failing data-flow finding(s).", file=sys.stderr)

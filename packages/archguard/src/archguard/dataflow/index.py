@@ -12,12 +12,14 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 
+from archguard.dataflow.records import fields, mypyc_attr
 from archguard.source_imports import resolve_relative
 
 
+@mypyc_attr(native_class=False)
+@fields("module", "name", "lineno")
 class Binding(tuple):
     """What a module-level (or function-level) name was bound to by an import.
 
@@ -30,9 +32,9 @@ class Binding(tuple):
     """
 
     __slots__ = ()
-    module: str = property(itemgetter(0))  # type: ignore[assignment]
-    name: str | None = property(itemgetter(1))  # type: ignore[assignment]
-    lineno: int = property(itemgetter(2))  # type: ignore[assignment]
+    module: str
+    name: str | None
+    lineno: int
 
     def __new__(cls, module: str, name: str | None, lineno: int) -> Binding:
         return tuple.__new__(cls, (module, name, lineno))

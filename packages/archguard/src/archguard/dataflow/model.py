@@ -25,7 +25,8 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
+
+from archguard.dataflow.records import fields, mypyc_attr
 
 
 class Kind(enum.StrEnum):
@@ -86,20 +87,22 @@ RULES: dict[str, Rule] = {
 }
 
 
+@mypyc_attr(native_class=False)
+@fields("name", "path", "line")
 class Hop(tuple):
     """One step of a chain: a function (or what was reached) and where. (A tuple: a report holds
     hundreds of thousands of them.)"""
 
     __slots__ = ()
-    name: str = property(itemgetter(0))  # type: ignore[assignment]
-    path: str | None = property(itemgetter(1))  # type: ignore[assignment]
-    line: int | None = property(itemgetter(2))  # type: ignore[assignment]
+    name: str
+    path: str | None
+    line: int | None
 
     def __new__(cls, name: str, path: str | None = None, line: int | None = None) -> Hop:
         return tuple.__new__(cls, (name, path, line))
 
     def __getnewargs__(self) -> tuple[str, str | None, int | None]:
-        return tuple(self)  # type: ignore[return-value]
+        return tuple(self)
 
     def __repr__(self) -> str:
         return f"Hop({self[0]!r}, {self[1]!r}, {self[2]!r})"
@@ -147,20 +150,22 @@ class Finding:
         return self.text
 
 
+@mypyc_attr(native_class=False)
+@fields("category", "target", "display", "chain")
 class Reach(tuple):
     """Something an operation reaches, with the first (shortest) chain that gets there."""
 
     __slots__ = ()
-    category: Category = property(itemgetter(0))  # type: ignore[assignment]
-    target: str = property(itemgetter(1))  # type: ignore[assignment]  # qualified
-    display: str = property(itemgetter(2))  # type: ignore[assignment]  # "live port QboGateway"
-    chain: tuple[Hop, ...] = property(itemgetter(3))  # type: ignore[assignment]
+    category: Category
+    target: str  # qualified
+    display: str  # "live port QboGateway"
+    chain: tuple[Hop, ...]
 
     def __new__(cls, category: Category, target: str, display: str, chain: tuple[Hop, ...]) -> Reach:
         return tuple.__new__(cls, (category, target, display, chain))
 
     def __getnewargs__(self) -> tuple[Category, str, str, tuple[Hop, ...]]:
-        return tuple(self)  # type: ignore[return-value]
+        return tuple(self)
 
     def __repr__(self) -> str:
         return f"Reach({self[0]!r}, {self[1]!r}, {self[2]!r}, {self[3]!r})"
@@ -192,23 +197,25 @@ def _observed(vocabulary: Vocabulary, categories: frozenset[Category], unresolve
     return " + ".join(parts) if parts else "nothing"
 
 
+@mypyc_attr(native_class=False)
+@fields("name", "path", "line", "declared", "declared_by", "reaches", "unresolved", "findings", "observed")
 class OperationResult(tuple):
     """One operation: what it declares, what it reaches, its findings. (A tuple: a report may hold a
     hundred thousand of them.)"""
 
     __slots__ = ()
-    name: str = property(itemgetter(0))  # type: ignore[assignment]  # module.Class.method or module.function
-    path: str = property(itemgetter(1))  # type: ignore[assignment]
-    line: int = property(itemgetter(2))  # type: ignore[assignment]
-    declared: str | None = property(itemgetter(3))  # type: ignore[assignment]  # local_read | local_write | live
-    declared_by: str | None = property(itemgetter(4))  # type: ignore[assignment]  # "code" | "config" | None
-    reaches: tuple[Reach, ...] = property(itemgetter(5))  # type: ignore[assignment]
+    name: str  # module.Class.method or module.function
+    path: str
+    line: int
+    declared: str | None  # local_read | local_write | live
+    declared_by: str | None  # "code" | "config" | None
+    reaches: tuple[Reach, ...]
     #: distinct unresolved call sites in its reach (each is one finding of its own)
-    unresolved: int = property(itemgetter(6))  # type: ignore[assignment]
+    unresolved: int
     #: the findings about this operation (not the unresolved sites)
-    findings: tuple[Finding, ...] = property(itemgetter(7))  # type: ignore[assignment]
+    findings: tuple[Finding, ...]
     #: what it reaches, in the configured vocabulary (``Vocabulary.observed``)
-    observed: str = property(itemgetter(8))  # type: ignore[assignment]
+    observed: str
 
     def __new__(cls, name: str, path: str, line: int, declared: str | None, declared_by: str | None,
                 reaches: tuple[Reach, ...], unresolved: int, findings: tuple[Finding, ...] = (),

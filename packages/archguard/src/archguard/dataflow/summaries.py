@@ -179,19 +179,19 @@ class _Graph:
                     found_per_op[op].append(found)
         result: list[tuple[Reach, ...]] = []
         plains: list[tuple[tuple, ...]] | None = [] if plain else None
-        for found in found_per_op:
-            found.sort(key=lambda item: item[0])
-            reaches = [item[1] for item in found]
-            kept = found
+        for found_list in found_per_op:
+            found_list.sort(key=lambda item: item[0])
+            reaches = [item[1] for item in found_list]
+            kept = found_list
             # One root cause, one reach: importing a live module and calling into it is the call.
-            imported = [reach for _, reach, module, _ in found if module]
+            imported = [reach for _, reach, module, _ in found_list if module]
             for reach in imported:
                 prefix = reach.target + "."
                 if any(r.category is reach.category and r.target.startswith(prefix) for r in reaches):
                     position = reaches.index(reach)
                     del reaches[position]
-                    if kept is found:
-                        kept = list(found)
+                    if kept is found_list:
+                        kept = list(found_list)
                     del kept[position]
             result.append(tuple(reaches))
             if plains is not None:

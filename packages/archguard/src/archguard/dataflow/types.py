@@ -8,7 +8,8 @@ a reason) when it cannot.
 from __future__ import annotations
 
 from itertools import chain
-from operator import itemgetter
+
+from archguard.dataflow.records import fields, mypyc_attr
 
 Types = tuple["T", ...]
 
@@ -16,13 +17,15 @@ Types = tuple["T", ...]
 # tuples a large codebase makes run at C speed (a union of types is a dict of them).
 
 
+@mypyc_attr(native_class=False)
+@fields("cls", "args", start=1)
 class Instance(tuple):
     """An instance of a project class; ``args`` are the types its type parameters are bound to, in
     the order of the class's ``Generic[...]`` (or ``Protocol[...]``) base (``Answer[Cash]``), if known."""
 
     __slots__ = ()
-    cls: str = property(itemgetter(1))  # type: ignore[assignment]
-    args: tuple[Types, ...] = property(itemgetter(2))  # type: ignore[assignment]
+    cls: str
+    args: tuple[Types, ...]
 
     def __new__(cls, qualname: str, args: tuple[Types, ...] = ()) -> Instance:
         return tuple.__new__(cls, (0, qualname, args))
@@ -34,11 +37,13 @@ class Instance(tuple):
         return f"Instance({self[1]!r}, {self[2]!r})" if self[2] else f"Instance({self[1]!r})"
 
 
+@mypyc_attr(native_class=False)
+@fields("cls", start=1)
 class ClassRef(tuple):
     """A project class itself (calling it constructs an ``Instance``)."""
 
     __slots__ = ()
-    cls: str = property(itemgetter(1))  # type: ignore[assignment]
+    cls: str
 
     def __new__(cls, qualname: str) -> ClassRef:
         return tuple.__new__(cls, (1, qualname))
@@ -50,13 +55,15 @@ class ClassRef(tuple):
         return f"ClassRef({self[1]!r})"
 
 
+@mypyc_attr(native_class=False)
+@fields("func", "bound", start=1)
 class FuncRef(tuple):
     """A project function or method; ``bound`` is the class ``self`` is an instance of (None for a
     module-level function or a staticmethod)."""
 
     __slots__ = ()
-    func: str = property(itemgetter(1))  # type: ignore[assignment]
-    bound: str | None = property(itemgetter(2))  # type: ignore[assignment]
+    func: str
+    bound: str | None
 
     def __new__(cls, func: str, bound: str | None) -> FuncRef:
         return tuple.__new__(cls, (2, func, bound))
@@ -68,11 +75,13 @@ class FuncRef(tuple):
         return f"FuncRef({self[1]!r}, {self[2]!r})"
 
 
+@mypyc_attr(native_class=False)
+@fields("module", start=1)
 class ModuleRef(tuple):
     """A project module."""
 
     __slots__ = ()
-    module: str = property(itemgetter(1))  # type: ignore[assignment]
+    module: str
 
     def __new__(cls, module: str) -> ModuleRef:
         return tuple.__new__(cls, (3, module))
@@ -84,6 +93,8 @@ class ModuleRef(tuple):
         return f"ModuleRef({self[1]!r})"
 
 
+@mypyc_attr(native_class=False)
+@fields("origin", "args", "instance", start=1)
 class Ext(tuple):
     """Anything from outside the project: ``origin`` is the dotted name it came from (``httpx.Client``,
     ``builtins.list``), kept through attribute access and calls so an HTTP client is recognised however
@@ -91,9 +102,9 @@ class Ext(tuple):
     value is an instance rather than the module/class/function named by ``origin``."""
 
     __slots__ = ()
-    origin: str = property(itemgetter(1))  # type: ignore[assignment]
-    args: tuple[Types, ...] = property(itemgetter(2))  # type: ignore[assignment]
-    instance: bool = property(itemgetter(3))  # type: ignore[assignment]
+    origin: str
+    args: tuple[Types, ...]
+    instance: bool
 
     def __new__(cls, origin: str, args: tuple[Types, ...] = (), instance: bool = False) -> Ext:
         return tuple.__new__(cls, (4, origin, args, instance))
@@ -105,12 +116,14 @@ class Ext(tuple):
         return f"Ext({self[1]!r}, {self[2]!r}, instance={self[3]!r})"
 
 
+@mypyc_attr(native_class=False)
+@fields("defining", "bound", start=1)
 class SuperRef(tuple):
     """``super()`` inside a method of ``defining`` called on an instance of ``bound``."""
 
     __slots__ = ()
-    defining: str = property(itemgetter(1))  # type: ignore[assignment]
-    bound: str = property(itemgetter(2))  # type: ignore[assignment]
+    defining: str
+    bound: str
 
     def __new__(cls, defining: str, bound: str) -> SuperRef:
         return tuple.__new__(cls, (5, defining, bound))
@@ -119,11 +132,13 @@ class SuperRef(tuple):
         return (self[1], self[2])
 
 
+@mypyc_attr(native_class=False)
+@fields("result", start=1)
 class CallableT(tuple):
     """A value annotated ``Callable[..., R]``: what calling it runs is unknown; it returns ``result``."""
 
     __slots__ = ()
-    result: Types = property(itemgetter(1))  # type: ignore[assignment]
+    result: Types
 
     def __new__(cls, result: Types) -> CallableT:
         return tuple.__new__(cls, (6, result))
@@ -132,6 +147,7 @@ class CallableT(tuple):
         return (self[1],)
 
 
+@mypyc_attr(native_class=False)
 class Neutral(tuple):
     """A value with nothing to follow (a class defined inside a function, read only as a value)."""
 
@@ -144,6 +160,8 @@ class Neutral(tuple):
         return ()
 
 
+@mypyc_attr(native_class=False)
+@fields("owner", "bound", "key", start=1)
 class LocalFunc(tuple):
     """A function or lambda defined inside another function (``owner``, read with ``self`` an instance
     of ``bound``) or at module level (``owner`` is then the module). ``key`` says where it is written
@@ -151,9 +169,9 @@ class LocalFunc(tuple):
     was defined in."""
 
     __slots__ = ()
-    owner: str = property(itemgetter(1))  # type: ignore[assignment]
-    bound: str | None = property(itemgetter(2))  # type: ignore[assignment]
-    key: str = property(itemgetter(3))  # type: ignore[assignment]
+    owner: str
+    bound: str | None
+    key: str
 
     def __new__(cls, owner: str, bound: str | None, key: str) -> LocalFunc:
         return tuple.__new__(cls, (8, owner, bound, key))
@@ -167,11 +185,13 @@ def type_variable_reason(name: str) -> str:
     return f"{name} is a type variable"
 
 
+@mypyc_attr(native_class=False)
+@fields("reason", start=1)
 class Unknown(tuple):
     """A value whose type cannot be resolved, and why."""
 
     __slots__ = ()
-    reason: str = property(itemgetter(1))  # type: ignore[assignment]
+    reason: str
 
     def __new__(cls, reason: str) -> Unknown:
         return tuple.__new__(cls, (9, reason))
@@ -183,7 +203,20 @@ class Unknown(tuple):
         return f"Unknown({self[1]!r})"
 
 
-T = Instance | ClassRef | FuncRef | ModuleRef | Ext | SuperRef | CallableT | Neutral | LocalFunc | Unknown
+@mypyc_attr(native_class=False)
+@fields("result", start=1)
+class ContainerMethod(tuple):
+    """A method of a builtin container whose result type is known (``dict.get`` -> the value type)."""
+
+    __slots__ = ()
+    result: Types
+
+    def __new__(cls, result: Types) -> ContainerMethod:
+        return tuple.__new__(cls, (10, result))
+
+
+T = (Instance | ClassRef | FuncRef | ModuleRef | Ext | SuperRef | CallableT | Neutral | LocalFunc | Unknown
+     | ContainerMethod)
 
 NONE = Ext("builtins.NoneType", instance=True)
 
