@@ -78,3 +78,30 @@ def test_a_parent_that_fails_ends_its_workers(tmp_path: Path, monkeypatch: pytes
         check(config.with_(jobs=2))
     assert time.perf_counter() - started < 30
     assert not multiprocessing.active_children()
+
+
+def _cache_records(directory: Path) -> dict[str, tuple]:
+    """The records of the cache file in ``directory``, unmarshalled (the bytes of equal values may differ
+    in how marshal shares objects)."""
+    import marshal
+
+    from archguard import cachefile
+
+    documents = [cachefile.read(path) for path in directory.rglob("*") if path.is_file()]
+    (owners,) = [document["owners"] for document in documents if isinstance(document, dict) and "owners" in document]
+    return {owner: (dependencies, marshal.loads(rest), None if summaries is None else list(
+        marshal.loads(summaries).items())) for owner, (dependencies, rest, summaries) in owners.items()}
+
+
+def test_the_summaries_a_worker_marshalled_are_the_records_the_cache_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tree").mkdir()
+    config = _write_services(tmp_path / "tree", 12).with_(jobs=2)
+    run = _Run(config, None, None, tmp_path / "ready")
+    report = run.report()
+    assert run.summary_bytes  # (the worker's owners: the parent read none of them)
+    monkeypatch.setattr(dataflow_checker, "_summary_records", lambda run: {})
+    plain = _Run(config, None, None, tmp_path / "plain")
+    assert plain.report() == report and not plain.summary_bytes
+    assert _cache_records(tmp_path / "ready") == _cache_records(tmp_path / "plain")
+    assert check(config, cache_dir=tmp_path / "ready") == report  # (warm)

@@ -234,6 +234,9 @@ class _Run:
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
         self.workers_lost = 0  # workers that died: their parts were read by the parent
+        #: Per owner, its summaries as the cache writes them, made by the one worker that alone computed
+        #: summaries about it (while the parent still read): see ``_summary_records``.
+        self.summary_bytes: dict[str, tuple[int, bytes]] = {}  # (how many summaries, marshalled)
         self.reusing = False  # reusing the last report (``reuse``): the cache keeps all it holds
         self.results_rederived = 0  # service modules whose kept results were derived again (``reuse``)
 
@@ -631,8 +634,17 @@ class _Run:
                         self.workers_lost += 1
         finally:
             _WORKER_RUN = None
+        # An owner's summaries marshalled by a worker are the record the cache writes if no other process
+        # (the parent, before merging, or another worker) holds a summary about it: the merged summaries
+        # about it are then that worker's, in its order.
+        sources: dict[str, int] = dict.fromkeys(self.owners.values(), 1)
+        for result in results:
+            for owner in set(result[2].values()):
+                sources[owner] = sources.get(owner, 0) + 1
+        for result in results:
+            self.summary_bytes.update((owner, data) for owner, data in result[9].items() if sources[owner] == 1)
         digests = self.index.digests
-        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
+        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests, _ in results:
             for name, digest in read_digests.items():  # (the cache records the state of each file read)
                 digests.setdefault(name, digest)
             self.done.update(declarations)
@@ -727,7 +739,22 @@ def _read_part(service_modules: list[str]):
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
-            run.reused_derived, counts, run.index.digests)
+            run.reused_derived, counts, run.index.digests, _summary_records(run))
+
+
+def _summary_records(run: _Run) -> dict[str, tuple[int, bytes]]:
+    """A worker's summaries per owner it computed, marshalled as the cache writes them (``Cache.save``),
+    while the parent may still read (on a cold run only: a cache loaded may hold more of an owner's)."""
+    if run.cache is None or run.cache.loaded:
+        return {}
+    from archguard.dataflow.cache import _key_text
+
+    computed, summaries = run.computed_owners, run.summaries
+    records: dict[str, dict[str, Any]] = {}
+    for key, owner in run.owners.items():
+        if owner in computed:
+            records.setdefault(owner, {})[_key_text(key)] = summaries[key]
+    return {owner: (len(record), marshal.dumps(record)) for owner, record in records.items()}
 
 
 @dataclass(frozen=True)
