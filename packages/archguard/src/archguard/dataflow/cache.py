@@ -299,9 +299,21 @@ class Cache:
         if self.loaded and not computed and all(owner in self._owners for owner in run.used_owners()):
             return  # nothing new: the file on disk says it all
         records: dict[str, dict[str, Any]] = {}
+        # What a worker marshalled already (``checker._summary_records``, on a cold run only) is written as
+        # it is if the run holds no other summary about that owner (none was added since).
+        ready = run.summary_bytes if not self.loaded else {}
+        counts = dict.fromkeys(ready, 0)
         for key, owner in run.owners.items():
             if owner in computed:
-                records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
+                if owner in ready:
+                    counts[owner] += 1
+                else:
+                    records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
+        for owner, count in counts.items():
+            if count != ready[owner][0]:
+                ready = {o: r for o, r in ready.items() if o != owner}
+                records.setdefault(owner, {})["summaries"] = {
+                    _key_text(key): run.summaries[key] for key, o in run.owners.items() if o == owner}
         for module, declarations in run.declarations.items():
             if module in computed:
                 records.setdefault(module, {})["declarations"] = _declarations_to(declarations)
@@ -321,7 +333,7 @@ class Cache:
                 fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
                 summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
             written[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
-                              marshal.dumps(summaries) if summaries else None)
+                              ready[owner][1] if owner in ready else marshal.dumps(summaries) if summaries else None)
         if self._base_id is not None and self._save_delta(written):
             return
         owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}

@@ -233,6 +233,10 @@ class _Run:
         self.done: set[str] = set()  # service modules read (here or by a worker)
         self.declarations_computed = 0
         self.extra_parses = 0  # in worker processes
+        self.workers_lost = 0  # workers that died: their parts were read by the parent
+        #: Per owner, its summaries as the cache writes them, made by the one worker that alone computed
+        #: summaries about it (while the parent still read): see ``_summary_records``.
+        self.summary_bytes: dict[str, tuple[int, bytes]] = {}  # (how many summaries, marshalled)
         self.reusing = False  # reusing the last report (``reuse``): the cache keeps all it holds
         self.results_rederived = 0  # service modules whose kept results were derived again (``reuse``)
 
@@ -265,6 +269,8 @@ class _Run:
             parses=self.index.parses + self.extra_parses, summaries=len(self.summaries),
             summaries_computed=self.summaries_computed, declarations_computed=self.declarations_computed,
             cache_used=int(self.cache is not None and self.cache.loaded), workers=jobs)
+        if self.workers_lost:
+            report.statistics.update(workers_lost=self.workers_lost)
         return report
 
     def reuse(self, render_key: str) -> ReusedReport | None:
@@ -578,12 +584,12 @@ class _Run:
                         stack.append((callee, owner_of(edge[3], edge[4])))
 
     def _while_workers_run(self) -> None:
-        """What the parent can work out while its workers read the service modules (it would idle, and
-        do it after them): the findings about the domain modules outside the service modules, which
-        depend on no summary and read those modules' bytes only, unless a marker is found. (``finish``
-        asks for them first too, and nothing the parent does in between changes what its analyzer
-        answers. The port modules' findings are left for later: their syntax trees would add to the
-        memory the workers hold at their peak.)"""
+        """What the parent works out once it has read its own slice, while its workers may still read
+        theirs (it would do it after them): the findings about the domain modules outside the service
+        modules, which depend on no summary and read those modules' bytes only, unless a marker is
+        found. (``finish`` asks for them first too, as a run in one process does after reading every
+        slice. The port modules' findings are left for later: their syntax trees would add to the
+        memory held while the workers are at their peak.)"""
         self.checker.domain_code_outside_services()
 
     def _in_workers(self, service_modules: list[str], jobs: int) -> None:
@@ -592,24 +598,53 @@ class _Run:
         # workers go, meeting wherever their work balances, would balance sympy's, but which worker reads
         # a module would then depend on timing, and some inferred types on what a worker read before:
         # the report must not change from run to run.)
+        # The parent reads the first slice itself, as a worker would (it holds what a worker forked from
+        # it starts with, and reads its slice first): it would otherwise idle while its workers read, then
+        # unpickle and merge what one more worker found (and that worker's memory would add to the peak).
+        # Its summaries come first, as the first worker's did. A worker that dies (killed, out of memory)
+        # loses nothing: the parent reads its slice after the others.
         from concurrent.futures import ProcessPoolExecutor  # (only when workers are used: a slow import)
+        from concurrent.futures.process import BrokenProcessPool
 
         size = -(-len(service_modules) // jobs)
         parts = [service_modules[i:i + size] for i in range(0, len(service_modules), size)]
+        own, others = parts[0], parts[1:]
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         global _WORKER_RUN
         _WORKER_RUN = self
+        results: list[tuple] = []
         try:
-            with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-                pending = pool.map(_read_part, parts)  # (every worker is forked by now)
-                self._while_workers_run()
-                results = list(pending)
+            with ProcessPoolExecutor(len(others), mp_context=context) as pool:
+                futures = [pool.submit(_read_part, part) for part in others]  # (every worker is forked now)
+                try:
+                    self.read(own)
+                    self._drop_trees()
+                    self._while_workers_run()
+                except BaseException:
+                    _stop_workers(pool)
+                    raise
+                lost: list[str] = []
+                for part, future in zip(others, futures, strict=True):
+                    try:
+                        results.append(future.result())
+                    except BrokenProcessPool:  # a worker died (killed, out of memory): its part is read here
+                        lost.extend(part)
+                        self.workers_lost += 1
         finally:
             _WORKER_RUN = None
+        # An owner's summaries marshalled by a worker are the record the cache writes if no other process
+        # (the parent, before merging, or another worker) holds a summary about it: the merged summaries
+        # about it are then that worker's, in its order.
+        sources: dict[str, int] = dict.fromkeys(self.owners.values(), 1)
+        for result in results:
+            for owner in set(result[2].values()):
+                sources[owner] = sources.get(owner, 0) + 1
+        for result in results:
+            self.summary_bytes.update((owner, data) for owner, data in result[9].items() if sources[owner] == 1)
         digests = self.index.digests
-        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests in results:
+        for declarations, summaries, owners, computed, reads, facts, reused, counts, read_digests, _ in results:
             for name, digest in read_digests.items():  # (the cache records the state of each file read)
                 digests.setdefault(name, digest)
             self.done.update(declarations)
@@ -627,9 +662,28 @@ class _Run:
             self.extra_parses += parses
             self.summaries_computed += summaries_computed
             self.declarations_computed += declarations_computed
+        if lost:
+            self.read(lost)
+
+    def _drop_trees(self) -> None:
+        """Drop every syntax tree held (what was learnt from them stays): the parent's slice is read,
+        and what follows (merging, deriving, rendering) needs none of them."""
+        analyzer = self.analyzer
+        for name in self.index.to_evict(0, 0):
+            analyzer.drop_trees(name)
 
 
 _WORKER_RUN: _Run | None = None
+
+
+def _stop_workers(pool: Any) -> None:
+    """End the workers of a pool at once (the parent failed: what they read would be thrown away)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 #: A path written the same way in every format (JSON escapes nothing in it, a URI encodes nothing).
@@ -685,7 +739,22 @@ def _read_part(service_modules: list[str]):
     declarations = {m: run.declarations[m] for m in service_modules}
     counts = (run.index.parsed_count, run.index.parses, run.summaries_computed, run.declarations_computed)
     return (declarations, run.summaries, run.owners, run.computed_owners, run.analyzer.reads, run.facts,
-            run.reused_derived, counts, run.index.digests)
+            run.reused_derived, counts, run.index.digests, _summary_records(run))
+
+
+def _summary_records(run: _Run) -> dict[str, tuple[int, bytes]]:
+    """A worker's summaries per owner it computed, marshalled as the cache writes them (``Cache.save``),
+    while the parent may still read (on a cold run only: a cache loaded may hold more of an owner's)."""
+    if run.cache is None or run.cache.loaded:
+        return {}
+    from archguard.dataflow.cache import _key_text
+
+    computed, summaries = run.computed_owners, run.summaries
+    records: dict[str, dict[str, Any]] = {}
+    for key, owner in run.owners.items():
+        if owner in computed:
+            records.setdefault(owner, {})[_key_text(key)] = summaries[key]
+    return {owner: (len(record), marshal.dumps(record)) for owner, record in records.items()}
 
 
 @dataclass(frozen=True)
