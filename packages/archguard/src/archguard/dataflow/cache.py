@@ -49,7 +49,7 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -303,17 +303,14 @@ class Cache:
         # it is if the run holds no other summary about that owner (none was added since).
         ready = run.summary_bytes if not self.loaded else {}
         counts = dict.fromkeys(ready, 0)
-        for key, owner in run.owners.items():
-            if owner in computed:
-                if owner in ready:
-                    counts[owner] += 1
-                else:
-                    records.setdefault(owner, {}).setdefault("summaries", {})[_key_text(key)] = run.summaries[key]
-        for owner, count in counts.items():
-            if count != ready[owner][0]:
-                ready = {o: r for o, r in ready.items() if o != owner}
-                records.setdefault(owner, {})["summaries"] = {
-                    _key_text(key): run.summaries[key] for key, o in run.owners.items() if o == owner}
+        for owner in run.owners.values():
+            if owner in counts:
+                counts[owner] += 1
+        stale = {owner for owner, count in counts.items() if count != ready[owner][0]}
+        if stale:
+            ready = {owner: record for owner, record in ready.items() if owner not in stale}
+        for owner, summaries in summaries_by_owner(run.owners, run.summaries, computed - ready.keys()).items():
+            records[owner] = {"summaries": summaries}
         for module, declarations in run.declarations.items():
             if module in computed:
                 records.setdefault(module, {})["declarations"] = _declarations_to(declarations)
@@ -476,6 +473,16 @@ def _key_text(key: Key) -> str:
     return f"{key[0]}|{key[1] or ''}"
 
 
+def summaries_by_owner(owners: dict[Key, str], summaries: dict[Key, Any], wanted: Set[str]
+                       ) -> dict[str, dict[str, Any]]:
+    """The summaries about each owner of ``wanted``, as the cache records them (in the run's order)."""
+    by_owner: dict[str, dict[str, Any]] = {}
+    for key, owner in owners.items():
+        if owner in wanted:
+            by_owner.setdefault(owner, {})[_key_text(key)] = summaries[key]
+    return by_owner
+
+
 # Plain data for marshal -----------------------------------------------------------------------------
 
 
@@ -507,4 +514,4 @@ def _declarations_from(data: tuple) -> ModuleDeclarations:
                               tuple(_finding_from(f) for f in domain_code))
 
 
-__all__ = ["DEFAULT_DIRECTORY", "Cache", "checker_version"]
+__all__ = ["DEFAULT_DIRECTORY", "Cache", "checker_version", "summaries_by_owner"]

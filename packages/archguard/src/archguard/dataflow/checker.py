@@ -747,13 +747,9 @@ def _summary_records(run: _Run) -> dict[str, tuple[int, bytes]]:
     while the parent may still read (on a cold run only: a cache loaded may hold more of an owner's)."""
     if run.cache is None or run.cache.loaded:
         return {}
-    from archguard.dataflow.cache import _key_text
+    from archguard.dataflow.cache import summaries_by_owner
 
-    computed, summaries = run.computed_owners, run.summaries
-    records: dict[str, dict[str, Any]] = {}
-    for key, owner in run.owners.items():
-        if owner in computed:
-            records.setdefault(owner, {})[_key_text(key)] = summaries[key]
+    records = summaries_by_owner(run.owners, run.summaries, run.computed_owners)
     return {owner: (len(record), marshal.dumps(record)) for owner, record in records.items()}
 
 

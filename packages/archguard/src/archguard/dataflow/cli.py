@@ -45,7 +45,7 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import NoReturn
@@ -71,6 +71,10 @@ def build() -> str:
     compiled = sum(not (importlib.import_module(f"archguard.dataflow.{name}").__file__ or ".py").endswith(".py")
                    for name in COMPILED_MODULES)
     return "pure" if compiled == 0 else "compiled" if compiled == len(COMPILED_MODULES) else "partly compiled"
+
+
+def _print_statistics(statistics: Mapping[str, object]) -> None:
+    print("statistics: " + " ".join(f"{k}={v}" for k, v in statistics.items()) + f" build={build()}", file=sys.stderr)
 
 
 AUDIT_HELP = "report each domain operation's declared and observed data-flow pattern, and the findings"
@@ -190,8 +194,7 @@ def run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     status = 0 if report.ok else 1
     if args.statistics:
-        print("statistics: " + " ".join(f"{k}={v}" for k, v in report.statistics.items()) + f" build={build()}",
-              file=sys.stderr)
+        _print_statistics(report.statistics)
 
     if args.baseline is not None:
         if args.update_baseline:
@@ -248,8 +251,7 @@ def _write_reused(reused: ReusedReport, args: argparse.Namespace) -> bool:
     if file_digest(args.output) != reused.digest:
         return False
     if args.statistics:
-        print("statistics: " + " ".join(f"{k}={v}" for k, v in reused.statistics.items()) + f" build={build()}",
-              file=sys.stderr)
+        _print_statistics(reused.statistics)
     print(f"Wrote {args.output}.", file=sys.stderr)
     if reused.status:
         print(f"{reused.failing} failing data-flow finding(s).", file=sys.stderr)
