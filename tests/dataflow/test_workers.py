@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -78,6 +79,32 @@ def test_a_parent_that_fails_ends_its_workers(tmp_path: Path, monkeypatch: pytes
         check(config.with_(jobs=2))
     assert time.perf_counter() - started < 30
     assert not multiprocessing.active_children()
+
+
+def test_a_parent_that_fails_ends_workers_that_inherited_a_graceful_sigterm_handler(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A host program that stops gracefully on SIGTERM (as `runway worker` does) passes its handler on to
+    # every worker forked from it: a worker asked to stop with SIGTERM would go on reading.
+    config = _write_services(tmp_path, 12)
+    parent = os.getpid()
+    original = _Run.read
+
+    def read(self: _Run, modules: list[str]) -> None:
+        if os.getpid() == parent:
+            raise RuntimeError("the parent failed")
+        original(self, modules)
+
+    monkeypatch.setattr(_Run, "read", read)
+    monkeypatch.setattr(dataflow_checker, "_read_part", _read_long)
+    graceful = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(RuntimeError, match="the parent failed"):
+            check(config.with_(jobs=2))
+        assert time.perf_counter() - started < 30
+        assert not multiprocessing.active_children()
+    finally:
+        signal.signal(signal.SIGTERM, graceful)
 
 
 def _cache_records(directory: Path) -> dict[str, tuple]:

@@ -677,13 +677,17 @@ _WORKER_RUN: _Run | None = None
 
 
 def _stop_workers(pool: Any) -> None:
-    """End the workers of a pool at once (the parent failed: what they read would be thrown away)."""
+    """End the workers of a pool at once (the parent failed: what they read would be thrown away), and
+    return once they are gone.
+
+    They are killed, not asked to stop: a worker forked from a host program inherits its signal handlers,
+    and one that handles SIGTERM (to stop gracefully) would go on reading. Only the pool's own thread
+    reaps them (it finds them dead and joins them): were this thread to join them too, whichever lost
+    the race would find nothing to wait for and take a dead worker for a live one."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(5)
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: A path written the same way in every format (JSON escapes nothing in it, a URI encodes nothing).
