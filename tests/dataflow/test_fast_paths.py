@@ -137,3 +137,83 @@ def test_calls_skipped_before_typing_lambda_parameters_type_none():
             if _bind_lambda_params(Scope(info, None, None), call):
                 typed.add(name)
     assert typed == set(_LAMBDA_TAKERS)
+
+
+def _statements_read_through_every_block_name(body: list[ast.stmt]):
+    """The walk of ``analysis._statements`` as first written (a getattr with a default for every block
+    name on every statement), kept as the reference for the one reading only the fields a type has."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if block:
+                stack.extend(reversed(block))
+        for handler in getattr(stmt, "handlers", ()):
+            stack.extend(reversed(handler.body))
+        for case in getattr(stmt, "cases", ()):
+            stack.extend(reversed(case.body))
+
+
+def test_the_statements_of_a_body_come_in_the_order_of_reading_every_block_name():
+    from archguard.dataflow.analysis import _statements
+
+    source = '''
+def method(self, rows):
+    self.a = 1
+    for row in rows:
+        self.b = row
+    else:
+        self.c = 2
+    while rows:
+        self.d = 3
+    else:
+        self.e = 4
+    try:
+        self.f = 5
+    except ValueError:
+        self.g = 6
+    except TypeError:
+        pass
+    else:
+        self.h = 7
+    finally:
+        self.i = 8
+    with open(rows) as handle:
+        if handle:
+            self.j = 9
+        elif rows:
+            self.k = 10
+        else:
+            self.l = 11
+    match rows:
+        case [first]:
+            self.m = first
+        case _:
+            self.n = 12
+    async def inner():
+        self.o = 13
+    class Inner:
+        p = 14
+    try:
+        pass
+    except* OSError:
+        self.q = 15
+'''
+    body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
+    walked = list(_statements(body))
+    assert walked == list(_statements_read_through_every_block_name(body))
+    assert len(walked) == 27  # every statement once, those of the nested function and class left out
+
+
+def test_a_source_made_without_calling_its_class_is_the_one_the_class_makes():
+    from archguard.dataflow.analysis import _Source, _source
+
+    node = ast.parse("x = 1").body[0]
+    for made, by_class in ((_source("value", node, (0, "iter")), _Source("value", node, (0, "iter"))),
+                           (_source("neutral", node), _Source("neutral", node))):
+        assert type(made) is _Source and made == by_class
+        assert (made.kind, made.node, made.path) == (by_class.kind, by_class.node, by_class.path)

@@ -136,6 +136,15 @@ class _Source(tuple):
         return tuple.__new__(cls, (kind, node, path))
 
 
+_new_tuple = tuple.__new__
+
+
+def _source(kind: str, node: object, path: tuple[object, ...] = ()) -> _Source:
+    """A ``_Source`` made as ``_Source(...)`` makes it, without calling the class (a compiled function
+    calling a Python class goes through its ``__new__`` slot: several times the cost of the tuple)."""
+    return _new_tuple(_Source, (kind, node, path))
+
+
 class Scope:
     """The names visible in one function (flat: nested functions, lambdas and comprehensions share it),
     read with ``self`` an instance of ``bound``. Its answers are about ``owner``: the module of ``bound``
@@ -638,10 +647,10 @@ class Analyzer:
                 if isinstance(node, ast.Assign):
                     for target in node.targets:
                         for attr, path in _self_targets(target, self_name):
-                            result.setdefault(attr, []).append((method, _Source("value", node.value, path)))
+                            result.setdefault(attr, []).append((method, _source("value", node.value, path)))
                 elif isinstance(node, ast.AnnAssign) and _is_self_attr(node.target, self_name):
                     attr = node.target.attr  # type: ignore[union-attr]
-                    result.setdefault(attr, []).append((method, _Source("annotation", node.annotation)))
+                    result.setdefault(attr, []).append((method, _source("annotation", node.annotation)))
         if cls is not None:
             self._instance_attrs[qualname] = result
             self._remember_tree_entry(cls.module, self._instance_attrs, qualname)
@@ -2071,10 +2080,10 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
                 _bind_target(scope, target, "value", child.value, ())
         elif isinstance(child, ast.AnnAssign):
             if isinstance(child.target, ast.Name):
-                scope.add(child.target.id, _Source("annotation", child.annotation))
+                scope.add(child.target.id, _source("annotation", child.annotation))
         elif isinstance(child, ast.AugAssign):
             if isinstance(child.target, ast.Name):
-                scope.add(child.target.id, _Source("value", child.value))
+                scope.add(child.target.id, _source("value", child.value))
         elif isinstance(child, ast.For | ast.AsyncFor | ast.comprehension):
             _bind_target(scope, child.target, "value", child.iter, ("iter",))
         elif isinstance(child, ast.With | ast.AsyncWith):
@@ -2083,25 +2092,25 @@ def _collect_locals(scope: Scope, func: FunctionInfo, nodes: list[ast.AST]) -> N
                     _bind_target(scope, item.optional_vars, "enter", item.context_expr, ())
         elif isinstance(child, ast.ExceptHandler):
             if child.name:
-                scope.add(child.name, _Source("exception", child.type))
+                scope.add(child.name, _source("exception", child.type))
         elif isinstance(child, ast.NamedExpr):
             if isinstance(child.target, ast.Name):
-                scope.add(child.target.id, _Source("value", child.value))
+                scope.add(child.target.id, _source("value", child.value))
         elif isinstance(child, ast.Import | ast.ImportFrom):
             for bound_name, binding in import_bindings(child, scope.module.name, scope.module.is_package):
                 if bound_name != "*":
-                    scope.add(bound_name, _Source("binding", binding))
+                    scope.add(bound_name, _source("binding", binding))
         elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-            scope.add(child.name, _Source("neutral", child))
+            scope.add(child.name, _source("neutral", child))
             _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
         elif isinstance(child, ast.ClassDef):
             # Its methods' bodies are not read: calls through it cannot be followed.
-            scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a class defined inside a function"),)))
+            scope.add(child.name, _source("types", (Unknown(f"{child.name} is a class defined inside a function"),)))
         elif isinstance(child, ast.Lambda):
             if id(child) not in typed_lambdas:
                 _add_params(scope, child.args, method=False, staticmethod=False, classmethod=False)
         elif isinstance(child, ast.MatchAs | ast.MatchStar) and child.name:
-            scope.add(child.name, _Source("types", (Unknown(f"{child.name} is a match capture"),)))
+            scope.add(child.name, _source("types", (Unknown(f"{child.name} is a match capture"),)))
     for name in globals_:
         scope.sources.pop(name, None)
 
@@ -2231,13 +2240,13 @@ def _add_params(scope: Scope, args: ast.arguments, *, method: bool, staticmethod
         role = "param"
         if i == 0 and method and not staticmethod:
             role = "cls" if classmethod else "self"
-        scope.add(arg.arg, _Source("param", (arg, role)))
+        scope.add(arg.arg, _source("param", (arg, role)))
     for arg in args.kwonlyargs:
-        scope.add(arg.arg, _Source("param", (arg, "param")))
+        scope.add(arg.arg, _source("param", (arg, "param")))
     if args.vararg is not None:
-        scope.add(args.vararg.arg, _Source("param", (args.vararg, "vararg")))
+        scope.add(args.vararg.arg, _source("param", (args.vararg, "vararg")))
     if args.kwarg is not None:
-        scope.add(args.kwarg.arg, _Source("param", (args.kwarg, "kwarg")))
+        scope.add(args.kwarg.arg, _source("param", (args.kwarg, "kwarg")))
 
 
 #: The callees whose lambda argument ``_bind_lambda_params`` types.
@@ -2259,14 +2268,14 @@ def _bind_lambda_params(scope: Scope, call: ast.Call) -> set[int]:
     bound: set[int] = set()
     for lam, iterable in pairs:
         if isinstance(lam, ast.Lambda) and len(lam.args.args) == 1:
-            scope.add(lam.args.args[0].arg, _Source("value", iterable, ("iter",)))
+            scope.add(lam.args.args[0].arg, _source("value", iterable, ("iter",)))
             bound.add(id(lam))
     return bound
 
 
 def _bind_target(scope: Scope, target: ast.expr, kind: str, value: ast.expr, path: tuple[object, ...]) -> None:
     if isinstance(target, ast.Name):
-        scope.add(target.id, _Source(kind, value, path))
+        scope.add(target.id, _source(kind, value, path))
     elif isinstance(target, ast.Tuple | ast.List):
         for i, element in enumerate(target.elts):
             if isinstance(element, ast.Starred):
@@ -2342,14 +2351,33 @@ def _statements(body: list[ast.stmt]):
         yield stmt
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(stmt, name, None)
+        # (Only the fields the statement's type has are read: a getattr with a default that misses makes
+        # and throws away an AttributeError, and most statements hold no block.)
+        blocks, handlers, cases = _statement_blocks(type(stmt))
+        for name in blocks:
+            block = getattr(stmt, name)
             if block:
                 stack.extend(reversed(block))
-        for handler in getattr(stmt, "handlers", ()):
-            stack.extend(reversed(handler.body))
-        for case in getattr(stmt, "cases", ()):
-            stack.extend(reversed(case.body))
+        if handlers:
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                stack.extend(reversed(handler.body))
+        if cases:
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                stack.extend(reversed(case.body))
+
+
+_STATEMENT_BLOCKS: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
+
+
+def _statement_blocks(kind: type) -> tuple[tuple[str, ...], bool, bool]:
+    """A statement type's fields holding statements (of ``body``, ``orelse`` and ``finalbody``, in that
+    order), and whether it has ``handlers`` and ``cases``."""
+    found = _STATEMENT_BLOCKS.get(kind)
+    if found is None:
+        fields: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+        found = _STATEMENT_BLOCKS[kind] = (tuple(name for name in ("body", "orelse", "finalbody") if name in fields),
+                                           "handlers" in fields, "cases" in fields)
+    return found
 
 
 _BLOCK_NAMES = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
