@@ -30,10 +30,11 @@ The body of a function defined inside a function (and of a lambda) is read as pa
 function; called from elsewhere (a lambda stored on ``self`` by ``__init__``), it is read as a function
 of its own, in the scope that defined it.
 
-The inference is bounded: queries nest at most MAX_INFERENCE_DEPTH deep, a query met again while it is
-answered (recursion) gets a conservative answer, and what depended on such an answer is not remembered
-beyond the summary being computed (see ``Analyzer``): the same code gives the same summaries, in any
-order, in one process or several. Syntax trees can be dropped at any time (``drop_trees``): what is
+The inference is bounded: queries nest at most MAX_INFERENCE_DEPTH deep (a query met deeper is answered
+first, at the top, then the outermost query again), a query met again while it is answered (recursion)
+gets a conservative answer, and what depended on such an answer is not remembered beyond the summary
+being computed (see ``Analyzer``): the same code gives the same summaries, in any order, in one process
+or several. Syntax trees can be dropped at any time (``drop_trees``): what is
 remembered for good holds no tree.
 
 Limits, by design: code outside the project is not read; anything it returns is an opaque external
@@ -48,7 +49,7 @@ import ast
 import builtins
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from archguard.dataflow.config import DataFlowConfig
 from archguard.dataflow.index import (
@@ -182,9 +183,25 @@ _NOT_YET = 1 << 30  # taint: no in-progress query has been met
 #: Rounds a cycle of local names is solved in: the first from nothing, the second from what the first
 #: found (``a, b = b, a``: each gets the other's first value); more rarely adds anything.
 CYCLE_ROUNDS = 1
-#: How deeply queries of the type inference may nest (a return type needing a return type needing ...)
-#: before the answer is "unknown": bounds the work and the stack on any code, recursive or not.
+#: How deeply queries of the type inference may nest (a return type needing a return type needing ...):
+#: bounds the stack on any code, recursive or not. A remembered query met deeper is answered first, at
+#: the top, and then the outermost query again (``Analyzer._at_top``); any other is "unknown" there.
 MAX_INFERENCE_DEPTH = 48
+#: How many queries met too deep the outermost query answers first (``Analyzer._at_top``) before the
+#: others are unknown where they are met: bounds the work on any code.
+MAX_ANSWERED_FIRST = 64
+
+_T = TypeVar("_T")
+
+
+class _TooDeep(Exception):
+    """A remembered query met deeper than MAX_INFERENCE_DEPTH: ``answer`` asks it (see
+    ``Analyzer._at_top``)."""
+
+    def __init__(self, key: tuple, answer: Callable[[], object]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.answer = answer
 
 
 class Analyzer:
@@ -197,12 +214,14 @@ class Analyzer:
     *provisional*: it is reused only until the end of the current top-level computation (one function's
     summary, one module's declarations; ``begin``), then forgotten. Everything remembered for good is
     meant to be a function of the code alone, and each summary a function of the code and of the
-    function summarised, whatever the order the operations are analysed in. Two ways it is not, yet: a
-    query met deeper than ``MAX_INFERENCE_DEPTH`` is unknown there, while the same query answered and
-    remembered earlier, nearer the top, is known; and a provisional answer reused later in the same
-    top-level computation may differ from the one a query remembered from elsewhere would have given
-    (all of sympy read in reverse order names another reason at one of its 22,023 unresolved call
-    sites). So the checker gives each worker process its modules by the source alone, never by timing.
+    function summarised, whatever the order the operations are analysed in. (A query met deeper than
+    ``MAX_INFERENCE_DEPTH`` is answered first, at the top, and remembered as if asked first: see
+    ``_at_top``; only one in a recursion longer than that is unknown there.) Two ways it is not, yet: a
+    provisional answer reused later in the same top-level computation may differ from the one a query
+    remembered from elsewhere would have given (all of sympy read in reverse order names another reason
+    at one of its 22,023 unresolved call sites); and what a base class's attribute is, asked first
+    through a subclass, is remembered otherwise than asked directly. So the checker gives each worker
+    process its modules by the source alone, never by timing.
 
     Each query also says which module it is about (its *owner*); the modules read while answering it are
     recorded as that owner's reads (``reads``), which is how a cached summary knows what it depends on.
@@ -249,6 +268,11 @@ class Analyzer:
         self._provisional: dict[tuple, tuple[Any, int]] = {}
         self._provisional_at: dict[int, list[tuple]] = {}
         self.depth_limit_hits = 0
+        # The outermost query is being asked by _at_top (its frame opens without wrapping it again), and
+        # how many _at_top calls gave up answering queries met too deep first.
+        self._answering_at_top = False
+        self._answering_too_deep = 0
+        self._answered_first: set[tuple] | None = None  # the queries met too deep, answered first
         # Read tracking: the owner module of the current query, and what each owner read.
         self.reads: dict[str, set[str]] = {}
         self._owner: str | None = None
@@ -331,11 +355,70 @@ class Analyzer:
             self._taint = depth
 
     def _too_deep(self) -> bool:
-        if self._depth < MAX_INFERENCE_DEPTH:
-            return False
+        return self._depth >= MAX_INFERENCE_DEPTH
+
+    def _unknown_too_deep(self) -> Types:
+        """The answer of a query met too deep that is not answered first at the top (one whose answer is
+        not remembered, or any once ``_at_top`` gave up)."""
         self.depth_limit_hits += 1
         self._taint = 0  # depends on how deep it was asked: nothing on the current path is remembered
-        return True
+        return (Unknown("type inference nests too deeply here"),)
+
+    def _met_too_deep(self, key: tuple, answer: Callable[[], Types]) -> Types:
+        """A remembered query (``key``) met too deep: the outermost query answers it first (``answer``)
+        and then itself again (see ``_at_top``)."""
+        if self._answering_too_deep:
+            return self._unknown_too_deep()
+        raise _TooDeep(key, answer)
+
+    def _at_top(self, answer: Callable[[], _T]) -> _T:
+        """``answer()``, the outermost query (at depth 0). A query met deeper than MAX_INFERENCE_DEPTH
+        below it is answered first, here at the top, and remembered as it would be had it been asked
+        first; then ``answer`` is asked again (what it learnt on the way that does not depend on the
+        query met too deep is remembered: the second time goes faster). So the answer does not depend on
+        where a long chain was entered. A query met too deep again after it was answered here (its answer
+        depends on a query in progress: it is not remembered), or beyond MAX_ANSWERED_FIRST of them, is
+        unknown where it is met, as any was before.
+
+        The queries to answer wait on a list (the last is answered first), not on the stack: a chain of
+        any length is answered in pieces no deeper than MAX_INFERENCE_DEPTH."""
+        if self._answered_first is not None:  # (a query answered first here: _TooDeep goes to the loop)
+            self._answering_at_top = True
+            try:
+                return answer()
+            finally:
+                self._answering_at_top = False
+        answered_first: set[tuple] = set()
+        self._answered_first = answered_first
+        waiting: list[Callable[[], object]] = [answer]
+        try:
+            while True:
+                current = waiting[-1]
+                met: _TooDeep | None = None
+                self._answering_at_top = True
+                try:
+                    result = current()
+                except _TooDeep as deeper:
+                    met = deeper
+                finally:
+                    self._answering_at_top = False
+                if met is not None:
+                    if met.key not in answered_first and len(answered_first) < MAX_ANSWERED_FIRST:
+                        answered_first.add(met.key)
+                        waiting.append(met.answer)
+                        continue
+                    self._answering_too_deep += 1  # met again (or too many): unknown where it is met
+                    self._answering_at_top = True
+                    try:
+                        result = current()
+                    finally:
+                        self._answering_at_top = False
+                        self._answering_too_deep -= 1
+                waiting.pop()
+                if not waiting:
+                    return cast(_T, result)
+        finally:
+            self._answered_first = None
 
     def _remember_tree_entry(self, module: str, table: dict, key: object) -> None:
         self._tree_entries.setdefault(module, []).append((table, key))
@@ -388,6 +471,10 @@ class Analyzer:
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.mro(qualname))
+            self._answering_at_top = False
         previous = self.enter(cls.module)
         self._depth += 1
         depth = self._depth
@@ -522,6 +609,10 @@ class Analyzer:
             self._hit_in_progress(depth)
             return frozenset()
         module = qualname.rpartition(".")[0]
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.class_categories(qualname))
+            self._answering_at_top = False
         previous = self.enter(module)
         self._depth += 1
         depth = self._depth
@@ -672,7 +763,11 @@ class Analyzer:
             self._hit_in_progress(depth)
             return ()
         if self._too_deep():
-            return (Unknown("type inference nests too deeply here"),)
+            return self._met_too_deep(("i", bound, attr), lambda: self.instance_member(bound, attr))
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.instance_member(bound, attr))
+            self._answering_at_top = False
         previous = self.enter(bound.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
@@ -762,7 +857,11 @@ class Analyzer:
             self._hit_in_progress(depth)
             return ()
         if self._too_deep():
-            return (Unknown("type inference nests too deeply here"),)
+            return self._met_too_deep(("c", qualname, attr), lambda: self.class_member(qualname, attr))
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.class_member(qualname, attr))
+            self._answering_at_top = False
         previous = self.enter(qualname.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
@@ -837,7 +936,11 @@ class Analyzer:
             self._hit_in_progress(depth)
             return ()
         if self._too_deep():
-            return (Unknown("type inference nests too deeply here"),)
+            return self._met_too_deep(("m", module, name), lambda: self.module_member(module, name))
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.module_member(module, name))
+            self._answering_at_top = False
         previous = self.enter(module)
         self._depth += 1
         depth = self._depth
@@ -1051,7 +1154,11 @@ class Analyzer:
                 self._hit_in_progress(depth)
                 return ()
             if self._too_deep():
-                return (Unknown("type inference nests too deeply here"),)
+                return self._met_too_deep(("l", id(scope), name), lambda: self.lookup(name, scope))
+            if not self._depth:  # the outermost query: see _at_top
+                if not self._answering_at_top:
+                    return self._at_top(lambda: self.lookup(name, scope))
+                self._answering_at_top = False
             previous = self.enter(scope.owner)
             self._depth += 1
             depth = self._depth
@@ -1097,7 +1204,11 @@ class Analyzer:
         solved together, by rounds from nothing, in a fixed order, so the answer does not depend on which
         of them was asked first."""
         if self._too_deep():
-            return dict.fromkeys(members, (Unknown("type inference nests too deeply here"),))
+            return dict.fromkeys(members, self._unknown_too_deep())
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self._solve_cycle(scope, members))
+            self._answering_at_top = False
         previous = self.enter(scope.owner)
         self._depth += 1
         depth = self._depth
@@ -1523,7 +1634,11 @@ class Analyzer:
             self._hit_in_progress(depth)
             return (Unknown(f"iterating {_short(cls)} iterates it again"),)
         if self._too_deep():
-            return (Unknown("type inference nests too deeply here"),)
+            return self._unknown_too_deep()
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self._iterate(cls))
+            self._answering_at_top = False
         self._depth += 1
         depth = self._depth
         self._iterating[cls] = depth
@@ -1689,7 +1804,11 @@ class Analyzer:
             self._hit_in_progress(depth)
             return ()
         if self._too_deep():
-            return (Unknown("type inference nests too deeply here"),)
+            return self._met_too_deep(("r", key), lambda: self.returns(func, bound))
+        if not self._depth:  # the outermost query: see _at_top
+            if not self._answering_at_top:
+                return self._at_top(lambda: self.returns(func, bound))
+            self._answering_at_top = False
         previous = self.enter(owner)
         self._depth += 1
         depth = self._depth
