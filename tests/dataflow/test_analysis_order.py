@@ -108,6 +108,18 @@ def test_the_report_is_the_same_whatever_order_the_service_modules_are_read_in(t
     assert check(config.with_(jobs=2)) == check(config.with_(jobs=3)) == sorted_order
 
 
+def _summary_of_use(config: DataFlowConfig, after: list[str]) -> tuple:
+    index = ProjectIndex(config.root, config.packages_to_read, source_dirs=config.source_directories)
+    analyzer = Analyzer(index, config)
+    for name in after:
+        func = analyzer.function_info(f"app.services.{name}")
+        assert func is not None
+        analyzer.returns(func, None)
+    use = analyzer.function_info("app.services.use")
+    assert use is not None
+    return analyzer.summary(use, None)
+
+
 def test_a_type_inferred_through_a_long_chain_does_not_depend_on_where_the_chain_was_entered(
         tmp_path: Path) -> None:
     # f0 returns f1(), ..., f69 returns an Item: deeper than the inference goes at once. Asked first, f0's
@@ -122,33 +134,9 @@ def test_a_type_inferred_through_a_long_chain_does_not_depend_on_where_the_chain
         "def use():\n    f0().go()\n")
     config = DataFlowConfig(root=tmp_path, domain_packages=("app",), service_modules=("app.services",),
                             require_declarations=False)
-
-    def summary_of_use(after: list[str]) -> tuple:
-        index = ProjectIndex(config.root, config.packages_to_read, source_dirs=config.source_directories)
-        analyzer = Analyzer(index, config)
-        for name in after:
-            func = analyzer.function_info(f"app.services.{name}")
-            assert func is not None
-            analyzer.returns(func, None)
-        use = analyzer.function_info("app.services.use")
-        assert use is not None
-        return analyzer.summary(use, None)
-
-    first = summary_of_use([])
-    assert first == summary_of_use(["f30"]) == summary_of_use(["f60", "f10"])
+    first = _summary_of_use(config, [])
+    assert first == _summary_of_use(config, ["f30"]) == _summary_of_use(config, ["f60", "f10"])
     assert [edge[2] for edge in first[2]] == ["app.services.f0", "app.services.Item.go"]
-
-
-def _summary_of_use(config: DataFlowConfig, after: list[str]) -> tuple:
-    index = ProjectIndex(config.root, config.packages_to_read, source_dirs=config.source_directories)
-    analyzer = Analyzer(index, config)
-    for name in after:
-        func = analyzer.function_info(f"app.services.{name}")
-        assert func is not None
-        analyzer.returns(func, None)
-    use = analyzer.function_info("app.services.use")
-    assert use is not None
-    return analyzer.summary(use, None)
 
 
 def test_a_recursion_longer_than_the_inference_goes_at_once_ends_with_the_query_met_too_deep_unknown(

@@ -62,27 +62,8 @@ def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     assert not multiprocessing.active_children()
 
 
-def test_a_parent_that_fails_ends_its_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = _write_services(tmp_path, 12)
-    parent = os.getpid()
-    original = _Run.read
-
-    def read(self: _Run, modules: list[str]) -> None:
-        if os.getpid() == parent:
-            raise RuntimeError("the parent failed")
-        original(self, modules)
-
-    monkeypatch.setattr(_Run, "read", read)
-    monkeypatch.setattr(dataflow_checker, "_read_part", _read_long)
-    started = time.perf_counter()
-    with pytest.raises(RuntimeError, match="the parent failed"):
-        check(config.with_(jobs=2))
-    assert time.perf_counter() - started < 30
-    assert not multiprocessing.active_children()
-
-
-def test_a_parent_that_fails_ends_workers_that_inherited_a_graceful_sigterm_handler(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("sigterm", ["default", "handled gracefully"])
+def test_a_parent_that_fails_ends_its_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm: str) -> None:
     # A host program that stops gracefully on SIGTERM (as `runway worker` does) passes its handler on to
     # every worker forked from it: a worker asked to stop with SIGTERM would go on reading.
     config = _write_services(tmp_path, 12)
@@ -96,7 +77,7 @@ def test_a_parent_that_fails_ends_workers_that_inherited_a_graceful_sigterm_hand
 
     monkeypatch.setattr(_Run, "read", read)
     monkeypatch.setattr(dataflow_checker, "_read_part", _read_long)
-    graceful = signal.signal(signal.SIGTERM, lambda *_: None)
+    handler = signal.signal(signal.SIGTERM, signal.SIG_DFL if sigterm == "default" else lambda *_: None)
     try:
         started = time.perf_counter()
         with pytest.raises(RuntimeError, match="the parent failed"):
@@ -104,7 +85,7 @@ def test_a_parent_that_fails_ends_workers_that_inherited_a_graceful_sigterm_hand
         assert time.perf_counter() - started < 30
         assert not multiprocessing.active_children()
     finally:
-        signal.signal(signal.SIGTERM, graceful)
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _cache_records(directory: Path) -> dict[str, tuple]:
