@@ -371,6 +371,14 @@ class Analyzer:
             return self._unknown_too_deep()
         raise _TooDeep(key, answer)
 
+    def _asked_outside_top(self) -> bool:
+        """Whether a query about to open its frame at depth 0 (the outermost one) is to be asked again
+        through ``_at_top``; False for the one ``_at_top`` is asking (the first frame it opens)."""
+        if self._answering_at_top:
+            self._answering_at_top = False
+            return False
+        return True
+
     def _at_top(self, answer: Callable[[], _T]) -> _T:
         """``answer()``, the outermost query (at depth 0). A query met deeper than MAX_INFERENCE_DEPTH
         below it is answered first, here at the top, and remembered as it would be had it been asked
@@ -471,10 +479,8 @@ class Analyzer:
         cls = self.class_info(qualname)
         if cls is None:
             return (), ()
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.mro(qualname))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.mro(qualname))
         previous = self.enter(cls.module)
         self._depth += 1
         depth = self._depth
@@ -609,10 +615,8 @@ class Analyzer:
             self._hit_in_progress(depth)
             return frozenset()
         module = qualname.rpartition(".")[0]
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.class_categories(qualname))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.class_categories(qualname))
         previous = self.enter(module)
         self._depth += 1
         depth = self._depth
@@ -764,10 +768,8 @@ class Analyzer:
             return ()
         if self._too_deep():
             return self._met_too_deep(("i", bound, attr), lambda: self.instance_member(bound, attr))
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.instance_member(bound, attr))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.instance_member(bound, attr))
         previous = self.enter(bound.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
@@ -858,10 +860,8 @@ class Analyzer:
             return ()
         if self._too_deep():
             return self._met_too_deep(("c", qualname, attr), lambda: self.class_member(qualname, attr))
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.class_member(qualname, attr))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.class_member(qualname, attr))
         previous = self.enter(qualname.rpartition(".")[0])
         self._depth += 1
         depth = self._depth
@@ -937,10 +937,8 @@ class Analyzer:
             return ()
         if self._too_deep():
             return self._met_too_deep(("m", module, name), lambda: self.module_member(module, name))
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.module_member(module, name))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.module_member(module, name))
         previous = self.enter(module)
         self._depth += 1
         depth = self._depth
@@ -1155,10 +1153,8 @@ class Analyzer:
                 return ()
             if self._too_deep():
                 return self._met_too_deep(("l", id(scope), name), lambda: self.lookup(name, scope))
-            if not self._depth:  # the outermost query: see _at_top
-                if not self._answering_at_top:
-                    return self._at_top(lambda: self.lookup(name, scope))
-                self._answering_at_top = False
+            if not self._depth and self._asked_outside_top():  # the outermost query
+                return self._at_top(lambda: self.lookup(name, scope))
             previous = self.enter(scope.owner)
             self._depth += 1
             depth = self._depth
@@ -1205,10 +1201,8 @@ class Analyzer:
         of them was asked first."""
         if self._too_deep():
             return dict.fromkeys(members, self._unknown_too_deep())
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self._solve_cycle(scope, members))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self._solve_cycle(scope, members))
         previous = self.enter(scope.owner)
         self._depth += 1
         depth = self._depth
@@ -1635,10 +1629,8 @@ class Analyzer:
             return (Unknown(f"iterating {_short(cls)} iterates it again"),)
         if self._too_deep():
             return self._unknown_too_deep()
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self._iterate(cls))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self._iterate(cls))
         self._depth += 1
         depth = self._depth
         self._iterating[cls] = depth
@@ -1805,10 +1797,8 @@ class Analyzer:
             return ()
         if self._too_deep():
             return self._met_too_deep(("r", key), lambda: self.returns(func, bound))
-        if not self._depth:  # the outermost query: see _at_top
-            if not self._answering_at_top:
-                return self._at_top(lambda: self.returns(func, bound))
-            self._answering_at_top = False
+        if not self._depth and self._asked_outside_top():  # the outermost query
+            return self._at_top(lambda: self.returns(func, bound))
         previous = self.enter(owner)
         self._depth += 1
         depth = self._depth
