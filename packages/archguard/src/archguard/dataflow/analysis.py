@@ -267,7 +267,6 @@ class Analyzer:
         # computation only: within it they are reused (as any answer would be), across computations not.
         self._provisional: dict[tuple, tuple[Any, int]] = {}
         self._provisional_at: dict[int, list[tuple]] = {}
-        self.depth_limit_hits = 0
         # The outermost query is being asked by _at_top (its frame opens without wrapping it again), and
         # how many _at_top calls gave up answering queries met too deep first.
         self._answering_at_top = False
@@ -360,7 +359,6 @@ class Analyzer:
     def _unknown_too_deep(self) -> Types:
         """The answer of a query met too deep that is not answered first at the top (one whose answer is
         not remembered, or any once ``_at_top`` gave up)."""
-        self.depth_limit_hits += 1
         self._taint = 0  # depends on how deep it was asked: nothing on the current path is remembered
         return (Unknown("type inference nests too deeply here"),)
 
@@ -391,11 +389,7 @@ class Analyzer:
         The queries to answer wait on a list (the last is answered first), not on the stack: a chain of
         any length is answered in pieces no deeper than MAX_INFERENCE_DEPTH."""
         if self._answered_first is not None:  # (a query answered first here: _TooDeep goes to the loop)
-            self._answering_at_top = True
-            try:
-                return answer()
-            finally:
-                self._answering_at_top = False
+            return self._asked_at_top(answer)
         answered_first: set[tuple] = set()
         self._answered_first = answered_first
         waiting: list[Callable[[], object]] = [answer]
@@ -403,30 +397,33 @@ class Analyzer:
             while True:
                 current = waiting[-1]
                 met: _TooDeep | None = None
-                self._answering_at_top = True
                 try:
-                    result = current()
+                    result = self._asked_at_top(current)
                 except _TooDeep as deeper:
                     met = deeper
-                finally:
-                    self._answering_at_top = False
                 if met is not None:
                     if met.key not in answered_first and len(answered_first) < MAX_ANSWERED_FIRST:
                         answered_first.add(met.key)
                         waiting.append(met.answer)
                         continue
                     self._answering_too_deep += 1  # met again (or too many): unknown where it is met
-                    self._answering_at_top = True
                     try:
-                        result = current()
+                        result = self._asked_at_top(current)
                     finally:
-                        self._answering_at_top = False
                         self._answering_too_deep -= 1
                 waiting.pop()
                 if not waiting:
                     return cast(_T, result)
         finally:
             self._answered_first = None
+
+    def _asked_at_top(self, answer: Callable[[], _T]) -> _T:
+        """``answer()``, its first frame opened as the outermost (see ``_asked_outside_top``)."""
+        self._answering_at_top = True
+        try:
+            return answer()
+        finally:
+            self._answering_at_top = False
 
     def _remember_tree_entry(self, module: str, table: dict, key: object) -> None:
         self._tree_entries.setdefault(module, []).append((table, key))
