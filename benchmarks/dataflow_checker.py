@@ -25,7 +25,10 @@ absolute figures, not much the ratios; the load average is printed at the start 
      one moves the module's lines (what it records about the module and the modules whose chains pass
      through it changes, in positions only, none of which the text report shows: it derives the results
      kept for the modules whose chains pass through it again, and writes its last report again);
-   wall time and the peak memory of the whole process tree (workers included; sampled from /proc).
+   wall time and the peak memory of the whole process tree (workers included; sampled from /proc); and two
+   floors: ``ast.parse`` of every module of the packages the checker reads, each tree freed, in one fresh
+   process (what the checker cannot do without, on CPython), and the one-process run divided by the number
+   of cores (a perfect share of its work over the workers).
 2. This repository: ``lint-imports`` with every contract of ``.importlinter`` against the built-in
    contracts alone (each after a run that fills the caches, as a developer runs it again), and
    ``runway audit`` against ``archguard audit`` (the audit must not import the application first).
@@ -446,6 +449,21 @@ strict = true
 """
 
 
+#: Run in a fresh interpreter (the checker's) in a generated tree: parses every module of the packages named
+#: and frees its tree, as the checker does for each module it reads; prints the files and the seconds taken.
+PARSE_ONLY = """\
+import ast, gc, sys, time
+from pathlib import Path
+gc.disable()
+files = sorted(path for package in sys.argv[1:] for path in Path(package).rglob("*.py"))
+started = time.perf_counter()
+for path in files:
+    tree = ast.parse(path.read_bytes(), str(path))
+    del tree
+print(len(files), time.perf_counter() - started)
+"""
+
+
 FOREIGN = (("django", "5.2"), ("sympy", "1.14.0"))
 CONFIGS = Path(__file__).resolve().parent / "dataflow"
 
@@ -618,6 +636,9 @@ def generated(total: int, repeat: int, keep: Path | None) -> None:
         check_ok(warm_code, "the checker (warm, code edited)")
         lint_warm = best(lint_cached, workdir, env, repeat, before=edit)
         check_ok(lint_warm, "lint-imports (its cache)")
+        parse = measure([CHECKER_PYTHON, "-c", PARSE_ONLY, "domains", "infra"], workdir, env)
+        check_ok(parse, "parsing the tree")
+        parsed_files, parse_seconds = parse.stdout.split()
         statistics = next((line for line in warm.stderr.splitlines() if line.startswith("statistics:")), "")
         print(f"\n{count} modules ({layout.domains} domain packages x {layout.services_per_domain} services, "
               f"{layout.domains * layout.services_per_domain * 4} operations):")
@@ -635,6 +656,14 @@ def generated(total: int, repeat: int, keep: Path | None) -> None:
         print(f"  targets: cold <= 2x lint-imports in time and memory: {cold.seconds / lint.seconds:.2f} / "
               f"{cold.peak_mb / lint.peak_mb:.2f}; warm <= 0.25x: {warm.seconds / lint.seconds:.2f} "
               f"(comment edited), {warm_code.seconds / lint.seconds:.2f} (lines moved)")
+        # What no change to the checker's own code can go below (the checker reads the domain and infra
+        # packages, and parses with CPython's ast; lint-imports scans imports in Rust), and what a perfect
+        # share of the one-process run's work over every core would give.
+        cores = os.cpu_count() or 1
+        print(f"  floors: ast.parse and freeing the trees of the {parsed_files} modules of the packages the checker "
+              f"reads, one process: {float(parse_seconds):.2f} s (x{float(parse_seconds) / lint.seconds:.2f}); "
+              f"the one-process run shared out over {cores} cores without loss: {single.seconds / cores:.2f} s "
+              f"(x{single.seconds / cores / lint.seconds:.2f})")
         print(f"  warm run (comment edited): {statistics.removeprefix('statistics: ')}")
         statistics = next((line for line in warm_code.stderr.splitlines() if line.startswith("statistics:")), "")
         print(f"  warm run (lines moved): {statistics.removeprefix('statistics: ')}")
