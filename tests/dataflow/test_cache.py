@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from archguard import cachefile
 from archguard.cachefile import MAGIC
+from archguard.dataflow import DataFlowConfig, check
 from archguard.dataflow import cache as dataflow_cache
-from archguard.dataflow import check
 from archguard.dataflow.cache import DEFAULT_DIRECTORY
 from archguard.dataflow.cli import main
 from tests.dataflow.support import PLANTED, REPO_ROOT, planted_config
@@ -394,3 +395,54 @@ def test_no_cache_neither_reads_nor_writes_it(tree: Path) -> None:
     assert main(["audit", "--root", str(tree), "--no-cache", "--output", str(tree / "map.txt")]) == 1
 
     assert not (tree / DEFAULT_DIRECTORY).exists()
+
+
+def _package_importing_itself(root: Path, modules: int) -> DataFlowConfig:
+    """A package whose ``__init__`` imports a function from each module and whose every module calls the
+    next one's through the package (``import networkx as nx; nx.f()``, as networkx and transformers do):
+    every module reaches every other."""
+    package = root / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("".join(f"from app.m{i} import f{i}\n" for i in range(modules)))
+    for i in range(modules):
+        (package / f"m{i}.py").write_text(f"import app\n\n\ndef f{i}():\n    return app.f{(i + 1) % modules}()\n")
+    return DataFlowConfig(root=root, domain_packages=("app",), service_modules=("app.**",),
+                          require_declarations=False, jobs=1)
+
+
+def _graph_names(cache: Path) -> int:
+    """How many module names the cache file's dependency graph holds, over all its entries."""
+    (path,) = cache.glob("dataflow-*.bin")
+    document = cachefile.read(path)
+    assert document is not None
+    return sum(len(read) for read in document["graph"].values())
+
+
+def test_the_cache_keeps_each_modules_reads_not_the_square_of_a_package_that_imports_itself(tmp_path: Path) -> None:
+    # Kept as every module's dependencies, the names held grew with the square of such a package (networkx's
+    # 580 modules took 18 s to write, transformers' 2,951 took 21 s and most of its 3.9 GB); kept as what
+    # each module read, they grow with its size.
+    names = {}
+    for modules in (40, 80):
+        config = _package_importing_itself(tmp_path / str(modules), modules)
+        cache = tmp_path / f"cache-{modules}"
+        cold = check(config, cache_dir=cache)
+        assert len(cold.operations) == modules
+        names[modules] = _graph_names(cache)
+    assert names[80] < 2.5 * names[40]
+
+
+def test_a_change_anywhere_in_a_package_that_imports_itself_is_found_through_the_graph(tmp_path: Path) -> None:
+    config = _package_importing_itself(tmp_path, 12)
+    cache = tmp_path / "cache"
+    cold = check(config, cache_dir=cache)
+    assert check(config, cache_dir=cache).statistics["summaries_computed"] == 0
+
+    # m7 now reaches an HTTP module: every operation reaches m7 through the package, so every one changes.
+    module = tmp_path / "app/m7.py"
+    module.write_text("import app\nimport urllib.request\n\n\ndef f7():\n    urllib.request.urlopen('x')\n"
+                      "    return app.f8()\n")
+    after = check(config, cache_dir=cache)
+    assert after == check(config)  # as a cold run reports it
+    assert after != cold and all(op.reaches for op in after.operations)
+    assert after.statistics["summaries_computed"] == 12

@@ -96,9 +96,9 @@ def _cache_records(directory: Path) -> dict[str, tuple]:
     from archguard import cachefile
 
     documents = [cachefile.read(path) for path in directory.rglob("*") if path.is_file()]
-    (owners,) = [document["owners"] for document in documents if isinstance(document, dict) and "owners" in document]
-    return {owner: (dependencies, marshal.loads(rest), None if summaries is None else list(
-        marshal.loads(summaries).items())) for owner, (dependencies, rest, summaries) in owners.items()}
+    (document,) = [document for document in documents if isinstance(document, dict) and "owners" in document]
+    return {owner: (document["graph"].get(owner), marshal.loads(rest), None if summaries is None else list(
+        marshal.loads(summaries).items())) for owner, (rest, summaries) in document["owners"].items()}
 
 
 def test_the_summaries_a_worker_marshalled_are_the_records_the_cache_writes(

@@ -11,17 +11,21 @@ and the cache starts afresh. The file holds, per module (an *owner*):
 
 - the summaries about it (``archguard.dataflow.summaries``), the declarations of a service module, the
   undeclared ports of a port module, the live or sync code of a domain module;
-- the modules those were computed from (*dependencies*: every module read while computing them, and
-  every module read while computing what that used, transitively; modules asked about and not found
-  included, so one that appears later counts as a change);
+- what computing them read (its *reads*: every module read while computing something about it,
+  modules asked about and not found included, so one that appears later counts as a change);
 
-and, per module file, its size, modification time and content hash (blake2b) at the time it was written.
+the reads of every module read from along the way, whether it has records or not (a graph: a module's
+*dependencies* are every module it reaches through it, itself included); and, per module file reached, its
+size, modification time and content hash (blake2b) at the time it was written. The graph is kept as it
+was read, one entry per module, not as each module's dependencies: where most modules reach most others
+(a package whose modules all import the package), those would grow with the square of its size.
 
-A run takes a module's records only if none of its dependencies changed: a file's content hash is
-compared (the size and modification time only save reading a file that did not change; a file modified
-less than two seconds before the cache was written is read again whatever its time says). So changing
-one file re-reads only what depends on it, and a cached run gives the same report, byte for byte, as
-a cold one (``tests/dataflow/test_cache.py``).
+A run takes a module's records only if none of its dependencies changed (found by one walk back through
+the graph from the modules that changed): a file's content hash is compared (the size and modification
+time only save reading a file that did not change; a file modified less than two seconds before the
+cache was written is read again whatever its time says). So changing one file re-reads only what
+depends on it, and a cached run gives the same report, byte for byte, as a cold one
+(``tests/dataflow/test_cache.py``). The delta (below) carries the graph's entries that changed.
 
 A run that changed little (one edited module: its records and those of what depends on it) does not
 write the whole file again: it writes ``dataflow-<key>.delta`` beside it, the records added, replaced
@@ -65,7 +69,7 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-FORMAT = 5
+FORMAT = 6
 #: The delta is written instead of the whole file while its records take at most this share of the
 #: bytes of all records (above it, the whole file is written again).
 DELTA_SHARE = 0.25
@@ -100,13 +104,17 @@ class Cache:
         self.started = time.time()
         self._files: dict[str, tuple[str | None, int, int, bytes]] = {}
         self._written = 0.0
-        # Per owner: its dependencies, and its records as marshal data in two parts, the summaries and the
-        # rest (each read only when used, and written back as it was when it is kept).
-        self._owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}  # dependencies, rest, summaries
+        # Per owner: its records as marshal data in two parts, the rest and the summaries (each read only
+        # when used, and written back as it was when it is kept).
+        self._owners: dict[str, tuple[bytes, bytes | None]] = {}  # rest, summaries
+        #: Per module read from, what computing something about it read (see the module's docstring).
+        self._graph: dict[str, tuple[str, ...]] = {}
+        self._base_graph: dict[str, tuple[str, ...]] = {}  # the base file's, without its delta
         self._parts: dict[tuple[str, int], dict[str, Any]] = {}
         self._states: dict[str, bytes] = {}
         self._changed: set[str] | None = None
         self._invalid: set[str] | None = None
+        self._reaching: set[str] = set()  # the modules whose dependencies changed (owners or not)
         self._stats: dict[str, os.stat_result] = {}
         self.loaded = False
         # The base file's identifier, its owners, and what the delta read with it holds.
@@ -134,13 +142,16 @@ class Cache:
             if not isinstance(document, dict) or document.get("format") != FORMAT:
                 raise ValueError("another format")
             files, owners, written = document["files"], document["owners"], document["written"]
-            if not isinstance(files, dict) or not isinstance(owners, dict) or not isinstance(written, float):
+            graph = document["graph"]
+            if not isinstance(files, dict) or not isinstance(owners, dict) or not isinstance(written, float) \
+                    or not isinstance(graph, dict):
                 raise ValueError("malformed")
         except (ValueError, KeyError) as exc:
             LOG.debug("archguard cache %s is unusable (%s): ignoring it, it will be rebuilt", self.path, exc)
             return
         self._files = files
         self._owners = owners
+        self._graph = self._base_graph = graph
         self._written = written
         self.loaded = True
         base_id = document.get("id")
@@ -156,8 +167,10 @@ class Cache:
             if not isinstance(delta, dict) or delta.get("format") != FORMAT or delta.get("base") != base_id:
                 raise ValueError("written for another cache file")
             delta_files, delta_owners, dropped = delta["files"], delta["owners"], delta["dropped"]
+            delta_graph, graph_dropped = delta["graph"], delta["graph_dropped"]
             if not isinstance(delta_files, dict) or not isinstance(delta_owners, dict) \
-                    or not isinstance(dropped, tuple):
+                    or not isinstance(dropped, tuple) or not isinstance(delta_graph, dict) \
+                    or not isinstance(graph_dropped, tuple):
                 raise ValueError("malformed")
         except (ValueError, KeyError) as exc:
             LOG.debug("archguard cache delta %s is unusable (%s): ignoring it", self.delta_path, exc)
@@ -166,6 +179,10 @@ class Cache:
             owners.pop(owner, None)
         owners.update(delta_owners)
         files.update(delta_files)
+        graph = self._graph = dict(self._base_graph)
+        for name in graph_dropped:
+            graph.pop(name, None)
+        graph.update(delta_graph)
         self._delta_owners = set(delta_owners)
         self._delta_files = set(delta_files)
         self.identity = f"{base_id}:{delta.get('id', '')}"
@@ -225,11 +242,16 @@ class Cache:
     @property
     def invalid(self) -> set[str]:
         """The owners some of whose dependencies changed."""
+        return self._work_out_invalid()[0]
+
+    def _work_out_invalid(self) -> tuple[set[str], set[str]]:
+        """The owners some of whose dependencies changed, and every module whose dependencies changed
+        (owners or not)."""
         if self._invalid is None:
             changed = self.changed
-            self._invalid = {owner for owner, (dependencies, *_) in self._owners.items()
-                             if not changed.isdisjoint(dependencies)} if changed else set()
-        return self._invalid
+            self._reaching = _reaching(self._graph, changed) if changed else set()
+            self._invalid = {owner for owner in self._owners if owner in self._reaching}
+        return self._invalid, self._reaching
 
     # Reading records ----------------------------------------------------------------------------------
 
@@ -243,7 +265,7 @@ class Cache:
     def _part(self, owner: str, part: str) -> dict[str, Any] | None:
         if not self.loaded or not self.valid(owner):
             return None
-        position = 2 if part == "summaries" else 1
+        position = 1 if part == "summaries" else 0
         found = self._parts.get((owner, position))
         if found is None:
             data = self._owners[owner][position]
@@ -255,13 +277,13 @@ class Cache:
     def raw(self, owner: str, part: str) -> dict[str, Any] | None:
         """The records of ``owner`` as written (``summaries`` or ``rest``), whether they still hold or not."""
         record = self._owners.get(owner)
-        data = None if record is None else record[2 if part == "summaries" else 1]
+        data = None if record is None else record[1 if part == "summaries" else 0]
         return None if data is None else marshal.loads(data)
 
     def raw_bytes(self, owner: str, part: str) -> bytes | None:
         """The records of ``owner`` as marshal data (``summaries`` or ``rest``), whether they hold or not."""
         record = self._owners.get(owner)
-        return None if record is None else record[2 if part == "summaries" else 1]
+        return None if record is None else record[1 if part == "summaries" else 0]
 
     def summary(self, owner: str, key: Key) -> Summary | None:
         summaries = self._record(owner, "summaries")
@@ -319,38 +341,52 @@ class Cache:
                 records.setdefault(owner, {})[name] = tuple(_finding_to(f) for f in findings)
         for module, derived in run.derived.items():
             records.setdefault(module, {})["derived"] = derived
-        closure = _closures(run.analyzer.reads, run.computed_owners)
-        written: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
+        written: dict[str, tuple[bytes, bytes | None]] = {}
         for owner in computed:
             fields = records.get(owner, {})
             summaries = fields.pop("summaries", None)
-            dependencies = set(closure.get(owner, (owner,)))
-            if self.valid(owner):  # partly reused: what the reused part depended on still holds
-                dependencies.update(self._owners[owner][0])
+            if self.valid(owner):  # partly reused: the graph keeps what the reused part read (``_graph_now``)
                 fields = {**(self._part(owner, "rest") or {}), **fields}  # what this run did not use still holds
                 summaries = {**(self._part(owner, "summaries") or {}), **(summaries or {})}
-            written[owner] = (tuple(sorted(map(sys.intern, dependencies))), marshal.dumps(fields),
+            written[owner] = (marshal.dumps(fields),
                               ready[owner][1] if owner in ready else marshal.dumps(summaries) if summaries else None)
-        if self._base_id is not None and self._save_delta(written):
+        graph = self._graph_now(run.analyzer.reads)
+        if self._base_id is not None and self._save_delta(written, graph):
             return
-        owners: dict[str, tuple[tuple[str, ...], bytes, bytes | None]] = {}
+        owners: dict[str, tuple[bytes, bytes | None]] = {}
         # What the run used; a run that reused a report used everything its report was derived from.
         kept = [owner for owner in self._owners if owner not in self.invalid] if run.reusing else run.used_owners()
         for owner in kept:
             owners[owner] = written[owner] if owner in computed else self._owners[owner]  # (as it was)
         owners.update(written)
-        names = {name for dependencies, *_ in owners.values() for name in dependencies}
+        names = _reach(graph, owners)
         files = self._file_states(names)
         identifier = os.urandom(12).hex()
         document = {"format": FORMAT, "id": identifier, "written": self.started, "files": files,
-                    "owners": owners}
+                    "graph": {name: graph[name] for name in sorted(names) if name in graph}, "owners": owners}
         self.identity = None
         if cachefile.write(self.path, document):
             self.identity = f"{identifier}:"
             self.delta_path.unlink(missing_ok=True)
             _prune(self.directory, self.path)
 
-    def _save_delta(self, written: dict[str, tuple[tuple[str, ...], bytes, bytes | None]]) -> bool:
+    def _graph_now(self, reads: Mapping[str, set[str]]) -> dict[str, tuple[str, ...]]:
+        """The graph to write: what the cache held of the modules whose dependencies did not change, and
+        what this run read (both, for a module in each: what it did not compute again still holds)."""
+        reaching = self._work_out_invalid()[1]
+        graph = {name: found for name, found in self._graph.items() if name not in reaching}
+        for name, read in reads.items():
+            if not read:
+                continue
+            known = graph.get(name)
+            if known is None:
+                graph[name] = tuple(sorted(map(sys.intern, read)))
+            elif not read.issubset(known):
+                graph[name] = tuple(sorted(read.union(known)))
+        return graph
+
+    def _save_delta(self, written: dict[str, tuple[bytes, bytes | None]], graph: dict[str, tuple[str, ...]]
+                    ) -> bool:
         """Write what changed since the base file as its delta, unless that is too much of the whole
         (False: the whole file is to be written). Records whose dependencies changed and that this run
         did not compute again are dropped: the file states recorded now would make them look current."""
@@ -360,17 +396,22 @@ class Cache:
                 owners.pop(owner, None)
         owners.update(written)
         in_delta = [owner for owner in (self._delta_owners | set(written)) if owner in owners]
-        delta_bytes = sum(len(owners[o][1]) + len(owners[o][2] or b"") for o in in_delta)
-        total_bytes = sum(len(rest) + len(summaries or b"") for _, rest, summaries in owners.values())
+        delta_bytes = sum(len(owners[o][0]) + len(owners[o][1] or b"") for o in in_delta)
+        total_bytes = sum(len(rest) + len(summaries or b"") for rest, summaries in owners.values())
         if delta_bytes > DELTA_SHARE * total_bytes:
             return False
-        names = {name for owner in written for name in written[owner][0]} | self.changed
+        names = _reach(graph, written) | self.changed
         files = {name: self._files[name] for name in self._delta_files if name in self._files}
         files.update(self._file_states(names))
+        kept = _reach(graph, owners)
+        base = self._base_graph
         identifier = os.urandom(12).hex()
         document = {"format": FORMAT, "base": self._base_id, "id": identifier, "files": files,
                     "owners": {owner: owners[owner] for owner in in_delta},
-                    "dropped": tuple(sorted(owner for owner in self._base_owners if owner not in owners))}
+                    "dropped": tuple(sorted(owner for owner in self._base_owners if owner not in owners)),
+                    "graph": {name: graph[name] for name in sorted(kept)
+                              if name in graph and base.get(name) != graph[name]},
+                    "graph_dropped": tuple(sorted(name for name in base if name not in kept or name not in graph))}
         self.identity = f"{self._base_id}:{identifier}" if cachefile.write(self.delta_path, document) else None
         return True
 
@@ -400,62 +441,37 @@ def _key(config: DataFlowConfig, index: ProjectIndex, external: Iterable[_Extern
     return digest.hexdigest()
 
 
-def _closures(reads: Mapping[str, set[str]], owners: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Each owner with every module it read, transitively through what those owners read (the modules
-    a run's result about the owner was computed from). Strongly connected groups share one set."""
-    result: dict[str, frozenset[str]] = {}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    counter = 0
-    for root in owners:
-        if root in index:
-            continue
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(reads.get(root, ())))]
-        while work:
-            node, successors = work[-1]
-            advanced = False
-            for successor in successors:
-                if successor not in index:
-                    index[successor] = low[successor] = counter
-                    counter += 1
-                    stack.append(successor)
-                    on_stack.add(successor)
-                    work.append((successor, iter(reads.get(successor, ()))))
-                    advanced = True
-                    break
-                if successor in on_stack and index[successor] < low[node]:
-                    low[node] = index[successor]
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[node] < low[parent]:
-                    low[parent] = low[node]
-            if low[node] == index[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                members = set(group)
-                for member in group:
-                    for successor in reads.get(member, ()):
-                        members.add(successor)
-                        if successor in result:
-                            members.update(result[successor])
-                shared = frozenset(members)
-                for member in group:
-                    result[member] = shared
-    return result
+def _reach(graph: Mapping[str, tuple[str, ...]], roots: Iterable[str]) -> set[str]:
+    """``roots`` and every module they reach through ``graph``: what the records of ``roots`` depend on."""
+    found = set(roots)
+    stack = list(found)
+    while stack:
+        for name in graph.get(stack.pop(), ()):
+            if name not in found:
+                found.add(name)
+                stack.append(name)
+    return found
+
+
+def _reaching(graph: Mapping[str, tuple[str, ...]], changed: Set[str]) -> set[str]:
+    """``changed`` and every module that reaches one of them through ``graph`` (whose dependencies
+    changed): one walk back from the modules that changed, whatever the number of modules."""
+    readers: dict[str, list[str]] = {}
+    for name, read in graph.items():
+        for target in read:
+            found = readers.get(target)
+            if found is None:
+                readers[target] = [name]
+            else:
+                found.append(name)
+    reaching = set(changed)
+    stack = list(reaching)
+    while stack:
+        for reader in readers.get(stack.pop(), ()):
+            if reader not in reaching:
+                reaching.add(reader)
+                stack.append(reader)
+    return reaching
 
 
 def _prune(directory: Path, keep: Path) -> None:
