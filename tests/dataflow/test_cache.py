@@ -446,3 +446,31 @@ def test_a_change_anywhere_in_a_package_that_imports_itself_is_found_through_the
     assert after == check(config)  # as a cold run reports it
     assert after != cold and all(op.reaches for op in after.operations)
     assert after.statistics["summaries_computed"] == 12
+
+
+def test_a_module_only_asked_whether_it_exists_is_no_dependency_on_its_content(tmp_path: Path) -> None:
+    # Resolving `app.base` asks whether the package `app` exists; that used to count as reading the
+    # package's `__init__`, and so everything that reads: here helpers.py, in Home Assistant the
+    # package's every module (a comment added to one component re-read all 6,725 modules).
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("from app.helpers import helper\n\n\ndef top():\n    return helper()\n")
+    (package / "helpers.py").write_text("def helper():\n    return 1\n")
+    (package / "base.py").write_text("def base():\n    return 0\n")
+    for i in range(5):
+        (package / f"s{i}.py").write_text(f"from app.base import base\n\n\ndef op{i}():\n    return base()\n")
+    config = DataFlowConfig(root=tmp_path, domain_packages=("app",), service_modules=("app.**",),
+                            require_declarations=False, jobs=1)
+    cache = tmp_path / "cache"
+    cold = check(config, cache_dir=cache)
+
+    (package / "helpers.py").write_text("def helper():\n    return 1 + 1\n")
+    after = check(config, cache_dir=cache)
+    assert after == check(config)
+    assert after.statistics["summaries_computed"] == 2  # app.top and helper: not the five operations'
+    assert after == cold
+
+    # A module coming or going is a change for whatever asked whether it exists.
+    (package / "base.py").unlink()
+    gone = check(config, cache_dir=cache)
+    assert gone == check(config) and gone != cold

@@ -448,6 +448,13 @@ class Analyzer:
             key = rest.split(":", 1)[1] if ":" in rest else ""
             return self._local_function(owner, key)
         owner, _, name = qualname.rpartition(".")
+        if self.index.has_module(owner):
+            # A module's function: found without reading the package above it (whose class of that name,
+            # if it had one, a submodule would hide), so it depends on that module only.
+            info = self.index.module(owner)
+            found = info.functions.get(name) if info is not None else None
+            if found is not None:
+                return found
         cls = self.class_info(owner)
         if cls is not None:
             return cls.methods.get(name)

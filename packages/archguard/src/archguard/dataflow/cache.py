@@ -12,7 +12,9 @@ and the cache starts afresh. The file holds, per module (an *owner*):
 - the summaries about it (``archguard.dataflow.summaries``), the declarations of a service module, the
   undeclared ports of a port module, the live or sync code of a domain module;
 - what computing them read (its *reads*: every module read while computing something about it,
-  modules asked about and not found included, so one that appears later counts as a change);
+  modules asked about and not found included, so one that appears later counts as a change; a module
+  only asked whether it exists is kept as such, ``?name``: only its coming or going is a change, and
+  what it read is no dependency);
 
 the reads of every module read from along the way, whether it has records or not (a graph: a module's
 *dependencies* are every module it reaches through it, itself included); and, per module file reached, its
@@ -59,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 from archguard import cachefile
 from archguard.cachefile import DEFAULT_DIRECTORY, RACY_SECONDS
-from archguard.dataflow.index import ProjectIndex
+from archguard.dataflow.index import EXISTS, ProjectIndex
 from archguard.dataflow.model import Finding, Hop
 
 if TYPE_CHECKING:
@@ -69,12 +71,13 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-FORMAT = 6
+FORMAT = 7
 #: The delta is written instead of the whole file while its records take at most this share of the
 #: bytes of all records (above it, the whole file is written again).
 DELTA_SHARE = 0.25
 KEEP_FILES = 4  # cache files (configurations) kept in the directory, the most recently used
 _ABSENT = b""
+_PRESENT = b"+"  # the state of ``EXISTS + name`` for a module that exists
 _SOURCES = ("analysis.py", "cache.py", "checker.py", "config.py", "index.py", "model.py", "names.py",
             "summaries.py", "types.py")
 
@@ -195,7 +198,9 @@ class Cache:
         index = self.index
         reading, index.reading = index.reading, set()  # (not a dependency of whatever is being computed)
         try:
-            if not index.has_module(name):
+            if name.startswith(EXISTS):
+                found = _PRESENT if index.has_module(name[len(EXISTS):]) else _ABSENT
+            elif not index.has_module(name):
                 found = _ABSENT
             else:
                 found = index.digests.get(name) or self._stat_digest(name) or b"?"
@@ -228,7 +233,7 @@ class Cache:
                 state = self.state(name)
                 if state != digest:
                     changed.add(name)
-                elif digest:  # moved, same content: the paths shown would be wrong
+                elif digest and path is not None:  # moved, same content: the paths shown would be wrong
                     now = self.index.path_of(name)
                     if now is None or str(now) != path:
                         changed.add(name)
@@ -420,6 +425,9 @@ class Cache:
         files: dict[str, tuple[str | None, int, int, bytes]] = {}
         for name in sorted(names):
             state = self.state(name)
+            if name.startswith(EXISTS):  # (whether it exists, nothing else)
+                files[name] = (None, 0, 0, state)
+                continue
             path = self.index.path_of(name)
             if state == _ABSENT or path is None:
                 files[name] = (None, 0, 0, _ABSENT)

@@ -117,6 +117,10 @@ class ModuleInfo:
     last_kind: dict[str, str] = field(default_factory=dict)
 
 
+#: Marks a name read only for whether a module of that name exists (``ProjectIndex.has_module``), not for
+#: its content: a result that only asked whether a module exists does not change when the module's
+#: content does (the cache keeps such reads apart: ``archguard.dataflow.cache``).
+EXISTS = "?"
 #: Idle modules kept all the same, the most recently used first (a module used now and then is not parsed
 #: again each time).
 KEPT_IDLE = 128
@@ -167,9 +171,9 @@ class ProjectIndex:
         self._parsed: dict[str, ModuleInfo] = {}  # the syntax trees held
         self._no_module: set[str] = set()  # names asked about that are no module (or none that parses)
         self._exclude = tuple(exclude)
-        #: Every module name looked up (parsed, or asked whether it exists) is added to this set: the
-        #: analysis points it at the read set of whatever it is computing, so a cached result knows the
-        #: modules it was computed from (see ``archguard.dataflow.cache``).
+        #: Every module name looked up is added to this set (``EXISTS`` before it when only asked whether it
+        #: exists): the analysis points it at the read set of whatever it is computing, so a cached result
+        #: knows the modules it was computed from (see ``archguard.dataflow.cache``).
         self.reading: set[str] = set()
         #: A module's last use, in units of work (``tick``): modules idle for long are evicted.
         self.tick = 0
@@ -219,7 +223,7 @@ class ProjectIndex:
         return self._sorted_names
 
     def has_module(self, name: str) -> bool:
-        self.reading.add(name)
+        self.reading.add(EXISTS + name)
         if name not in self._paths:
             self.in_project(name)  # a top-level package found only now
         return name in self._paths
@@ -228,7 +232,7 @@ class ProjectIndex:
         """Whether a dotted name lies inside one of the root packages, or inside another top-level
         package of the source directories (discovered now, the first time it is asked about)."""
         top = dotted.split(".")[0]
-        self.reading.add(top)
+        self.reading.add(EXISTS + top)
         if top in self._package_dirs:
             return True
         if top in self._absent_tops:
