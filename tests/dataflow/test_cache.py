@@ -474,3 +474,34 @@ def test_a_module_only_asked_whether_it_exists_is_no_dependency_on_its_content(t
     (package / "base.py").unlink()
     gone = check(config, cache_dir=cache)
     assert gone == check(config) and gone != cold
+
+
+def test_a_report_reused_in_vain_leaves_the_run_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Trying to reuse the last report works out again the records of the modules whose dependencies
+    # changed, without what their summaries call: app.a's, which comes out the same, before app.b's,
+    # which does not. The report derived then must still follow app.a's calls (it stopped at app.a's
+    # summary, as if its calls were known: a KeyError, as a comment added to django/utils/text.py gave).
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "shared.py").write_text("X = 1\n\n\ndef f():\n    return 1\n")
+    (package / "c.py").write_text("def helper():\n    return 1\n")
+    (package / "a.py").write_text("from app import shared\nfrom app.c import helper\n\n\n"
+                                  "def op_a():\n    return helper() + shared.X\n")
+    (package / "b.py").write_text("from app import shared\n\n\ndef op_b():\n    return shared.f()\n")
+    (tmp_path / "dataflow.toml").write_text('[dataflow]\ndomain_packages = ["app"]\n'
+                                            'service_modules = ["app.a", "app.b"]\n'
+                                            "require_declarations = false\njobs = 1\n")
+    out = tmp_path / "report.json"
+    command = ["audit", "--root", str(tmp_path), "--config", str(tmp_path / "dataflow.toml"), "--format", "json",
+               "--output", str(out), "--statistics"]
+    main(command)
+
+    (package / "shared.py").write_text("import urllib.request\n\nX = 1\n\n\ndef f():\n"
+                                       "    return urllib.request.urlopen('https://example.com')\n")
+    capsys.readouterr()
+    assert main(command) == 0
+    assert "reused_report" not in capsys.readouterr().err
+    main([*command[:-3], "--output", str(tmp_path / "cold.json"), "--no-cache"])
+    assert out.read_bytes() == (tmp_path / "cold.json").read_bytes()
+    assert b"urlopen" in out.read_bytes()

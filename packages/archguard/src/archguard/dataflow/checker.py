@@ -238,6 +238,9 @@ class _Run:
         #: summaries about it (while the parent still read): see ``_summary_records``.
         self.summary_bytes: dict[str, tuple[int, bytes]] = {}  # (how many summaries, marshalled)
         self.reusing = False  # reusing the last report (``reuse``): the cache keeps all it holds
+        #: Summaries ``_same_records`` worked out without what they call (trying to reuse the last report):
+        #: if the report is derived after all, their calls are followed first (``_follow_unfollowed``).
+        self.unfollowed: list[Key] = []
         self.results_rederived = 0  # service modules whose kept results were derived again (``reuse``)
 
     def report(self) -> Report:
@@ -250,6 +253,7 @@ class _Run:
         if jobs > 1:
             self._in_workers(pending, jobs)
         self.read(service_modules)
+        self._follow_unfollowed()
         read = time.perf_counter()
         ops, results, sites, ports = self._derive(service_modules)
         report = self.checker.finish(self.declarations, ops, results, sites, ports, service_modules)
@@ -361,6 +365,7 @@ class _Run:
                 self.summaries_computed += 1
                 self.summaries[key] = summary
                 self.owners[key] = owner
+                self.unfollowed.append(key)
                 if not same(marshal.loads(marshal.dumps(summary)), old, _summary_unmoved):
                     return False
             if "declarations" in rest:
@@ -557,8 +562,19 @@ class _Run:
         """The summary of everything ``operations`` reach (taken from the cache, or computed). A summary
         already known ends the walk there, unless ``through_known`` (what it calls may not be known:
         ``_same_records`` computes summaries without following their calls)."""
+        self._walk([(op.key, op.owner) for op in operations], through_known)
+
+    def _follow_unfollowed(self) -> None:
+        """The summaries of what the summaries ``_same_records`` worked out call (a reuse of the last
+        report tried in vain: the walks of ``read`` stopped at them, as at any summary known)."""
+        summaries = self.summaries
+        stack = [((edge[2], edge[3]), owner_of(edge[3], edge[4])) for key in self.unfollowed
+                 for edge in summaries[key][2] if edge[0] == CALL and (edge[2], edge[3]) not in summaries]
+        self.unfollowed = []
+        self._walk(stack, False)
+
+    def _walk(self, stack: list[tuple[Key, str]], through_known: bool) -> None:
         summaries, owners, cache = self.summaries, self.owners, self.cache
-        stack = [(op.key, op.owner) for op in operations]
         walked: set[Key] = set()
         while stack:
             key, owner = stack.pop()
