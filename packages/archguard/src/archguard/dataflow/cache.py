@@ -55,7 +55,7 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -449,7 +449,7 @@ def _key(config: DataFlowConfig, index: ProjectIndex, external: Iterable[_Extern
     return digest.hexdigest()
 
 
-def _reach(graph: Mapping[str, tuple[str, ...]], roots: Iterable[str]) -> set[str]:
+def _reach(graph: Mapping[str, Sequence[str]], roots: Iterable[str]) -> set[str]:
     """``roots`` and every module they reach through ``graph``: what the records of ``roots`` depend on."""
     found = set(roots)
     stack = list(found)
@@ -461,7 +461,7 @@ def _reach(graph: Mapping[str, tuple[str, ...]], roots: Iterable[str]) -> set[st
     return found
 
 
-def _reaching(graph: Mapping[str, tuple[str, ...]], changed: Set[str]) -> set[str]:
+def _reaching(graph: Mapping[str, Sequence[str]], changed: Set[str]) -> set[str]:
     """``changed`` and every module that reaches one of them through ``graph`` (whose dependencies
     changed): one walk back from the modules that changed, whatever the number of modules."""
     readers: dict[str, list[str]] = {}
@@ -472,14 +472,7 @@ def _reaching(graph: Mapping[str, tuple[str, ...]], changed: Set[str]) -> set[st
                 readers[target] = [name]
             else:
                 found.append(name)
-    reaching = set(changed)
-    stack = list(reaching)
-    while stack:
-        for reader in readers.get(stack.pop(), ()):
-            if reader not in reaching:
-                reaching.add(reader)
-                stack.append(reader)
-    return reaching
+    return _reach(readers, changed)
 
 
 def _prune(directory: Path, keep: Path) -> None:
