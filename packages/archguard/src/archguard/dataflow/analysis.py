@@ -332,8 +332,13 @@ class Analyzer:
     def _store_provisional(self, key: tuple, value: object, taint: int, depth: int) -> None:
         """Keep an answer that saw a query in progress while that query is (``taint``: the depth of its
         frame); the answer of the query that was met again itself (``taint == depth``) until the end of
-        the top-level computation (depth 0)."""
+        the top-level computation (depth 0). Whatever asked for it is as provisional (its taint too)."""
         at = taint if taint < depth else 0
+        if at < self._taint:
+            # What the caller makes of this answer lasts no longer than it: an answer met again within
+            # itself depends on where its cycle was entered (remembered, it made reports depend on the
+            # order modules were read in).
+            self._taint = at
         self._provisional[key] = (value, at)
         keys = self._provisional_at.get(at)
         if keys is None:
